@@ -1,0 +1,128 @@
+"""The ``sheet-tools`` command: parses arguments, calls one library function, prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .frameworks import FrameworkError, load_framework, load_registry
+from .generate import GenerateError, generate_batch, generate_workbook, make_school, read_roster
+
+TEMPLATES_OPTION = click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    envvar="SHEET_TOOLS_TEMPLATES",
+    help="Folder of framework definitions (default: the bundled workbook_templates/).",
+)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="sheet-tools")
+def main() -> None:
+    """Generate, ingest and summarise SEND provision review workbooks."""
+
+
+@main.group()
+def templates() -> None:
+    """List and check framework definitions."""
+
+
+@templates.command("list")
+@TEMPLATES_OPTION
+def templates_list(templates_dir: Path | None) -> None:
+    """List the frameworks workbooks can be generated from."""
+    try:
+        registry = load_registry(templates_dir)
+    except FrameworkError as exc:
+        raise click.ClickException(str(exc)) from None
+    for framework_id in registry.ids():
+        framework = registry.latest(framework_id)
+        statements = sum(len(sheet.statements) for sheet in framework.sheets)
+        versions = ", ".join(registry.versions(framework_id))
+        click.echo(
+            f"{framework.id}  v{framework.version}  {len(framework.sheets)} sheets, "
+            f"{statements} statements  (versions: {versions})  {framework.title}"
+        )
+
+
+@templates.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def templates_check(files: tuple[Path, ...]) -> None:
+    """Validate framework definition files (a trust's own, for example)."""
+    failed = False
+    for path in files:
+        try:
+            framework = load_framework(path)
+        except FrameworkError as exc:
+            failed = True
+            click.echo(str(exc), err=True)
+            continue
+        statements = sum(len(sheet.statements) for sheet in framework.sheets)
+        click.echo(
+            f"{path}: ok ({framework.key}, {len(framework.sheets)} sheets, {statements} statements)"
+        )
+    if failed:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("template_id")
+@click.option("--school", help="The school's name (for one workbook).")
+@click.option("--urn", help="The school's URN.")
+@click.option("--trust", help="The school's trust or local authority.")
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="CSV or XLSX with columns school, urn, trust: one workbook per row.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to write the workbooks to.",
+)
+@click.option("--force", is_flag=True, help="Replace workbooks that already exist.")
+@TEMPLATES_OPTION
+def generate(
+    template_id: str,
+    school: str | None,
+    urn: str | None,
+    trust: str | None,
+    roster: Path | None,
+    out_dir: Path,
+    force: bool,
+    templates_dir: Path | None,
+) -> None:
+    """Generate workbooks for one school (--school) or a roster (--roster)."""
+    if bool(school) == bool(roster):
+        raise click.UsageError("give either --school NAME or --roster FILE")
+    try:
+        registry = load_registry(templates_dir)
+        framework = registry.get(template_id)
+        if framework is None:
+            known = ", ".join(registry.ids())
+            raise click.ClickException(f"no template {template_id!r}; known templates: {known}")
+        if roster is not None:
+            schools = read_roster(roster)
+            with click.progressbar(length=len(schools), label="Generating") as bar:
+                written = generate_batch(
+                    framework, schools, out_dir, force=force, progress=lambda _: bar.update(1)
+                )
+            click.echo(f"Wrote {len(written)} workbooks to {out_dir}")
+        else:
+            path = generate_workbook(
+                framework, make_school(school, urn, trust), out_dir, force=force
+            )
+            click.echo(f"Wrote {path}")
+    except (FrameworkError, GenerateError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+if __name__ == "__main__":
+    main()

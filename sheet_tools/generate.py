@@ -1,0 +1,548 @@
+"""Framework definition -> the workbook a school fills in.
+
+Every choice here is for a person using Excel (or LibreOffice, or Google Sheets): drop-downs with
+an input message and an error alert, colours by level, protected sheets where only the white input
+cells can be edited, sensible widths and print setup, and ids in cells so the return can be read
+back whatever application re-saved it.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from . import __version__, layout
+from .frameworks import CoverField, Framework, Sheet
+
+# --- styles, built once ------------------------------------------------------------------------
+_INPUT_FILL = PatternFill("solid", start_color="FFFFFF", end_color="FFFFFF")
+_LOCKED_FILL = PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2")
+_HEADER_FILL = PatternFill("solid", start_color="1F4E79", end_color="1F4E79")
+_THIN = Side(style="thin", color="A6A6A6")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+_CENTRE = Alignment(horizontal="center", vertical="top", wrap_text=True)
+_TITLE = Font(bold=True, size=14, color="1F4E79")
+_SUBTITLE = Font(italic=True, size=10, color="404040")
+_HEADER = Font(bold=True, color="FFFFFF")
+_LABEL = Font(bold=True)
+_ID = Font(size=8, color="808080")
+_UNLOCKED = Protection(locked=False)
+
+_ID_WIDTH = 9
+_STATEMENT_WIDTH = 70
+_JUDGEMENT_WIDTH = 16
+_POINTS_PER_LINE = 15
+
+
+class School(BaseModel):
+    """A school a workbook is generated for."""
+
+    name: str = Field(min_length=1, max_length=200)
+    urn: str | None = None
+    trust: str | None = None
+
+    @field_validator("name", "trust")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        return " ".join(value.split()) if value else value
+
+    @field_validator("urn", mode="before")
+    @classmethod
+    def _urn_text(cls, value: object) -> str | None:
+        if value is None or str(value).strip() == "":
+            return None
+        text = str(value).strip()
+        if text.endswith(".0"):  # a URN read from a spreadsheet as a float
+            text = text[:-2]
+        if not text.isdigit() or not 5 <= len(text) <= 7:
+            raise ValueError(f"URN must be a 6-digit number, not {value!r}")
+        return text
+
+
+class GenerateError(Exception):
+    """A workbook that could not be written; the message is for the person running the command."""
+
+
+def make_school(name: object, urn: object = None, trust: object = None) -> School:
+    """A School from untrusted input, or a GenerateError saying plainly what is wrong."""
+    try:
+        return School(
+            name=str(name or "").strip(),
+            urn=urn,
+            trust=str(trust).strip() if trust not in (None, "") else None,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()
+        )
+        raise GenerateError(problems) from None
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _height(text: str, width: int) -> float:
+    """Row height that shows wrapped text in full (Excel does not re-fit rows when opening)."""
+    chars_per_line = max(width - 2, 8)
+    lines = sum(max(1, math.ceil(len(part) / chars_per_line)) for part in text.split("\n"))
+    return max(1, lines) * _POINTS_PER_LINE + 3
+
+
+def _protect(ws: Worksheet) -> None:
+    """Protect without a password; people may still resize rows and columns to read long text."""
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.selectLockedCells = False
+    ws.protection.selectUnlockedCells = False
+
+
+def _print_setup(ws: Worksheet, title_rows: str | None) -> None:
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def _input_cell(ws: Worksheet, row: int, column: int, value: object = None) -> None:
+    cell = ws.cell(row=row, column=column, value=value)
+    cell.protection = _UNLOCKED
+    cell.fill = _INPUT_FILL
+    cell.border = _BOX
+    cell.alignment = _WRAP_TOP
+
+
+def _id_cell(ws: Worksheet, row: int, value: str) -> None:
+    cell = ws.cell(row=row, column=layout.ID_COL, value=value)
+    cell.font = _ID
+    cell.alignment = _WRAP_TOP
+
+
+def _title(ws: Worksheet, title: str, subtitle: str, last_column: int) -> None:
+    ws.cell(row=layout.TITLE_ROW, column=2, value=title).font = _TITLE
+    ws.cell(row=layout.TITLE_ROW + 1, column=2, value=subtitle).font = _SUBTITLE
+    ws.cell(row=layout.TITLE_ROW + 1, column=2).alignment = _WRAP_TOP
+    if last_column > 2:
+        ws.merge_cells(start_row=2, start_column=2, end_row=2, end_column=last_column)
+    width = _STATEMENT_WIDTH + 40
+    ws.row_dimensions[layout.TITLE_ROW + 1].height = _height(subtitle, width)
+
+
+def _header(ws: Worksheet, labels: Iterable[str]) -> None:
+    for column, label in enumerate(labels, start=1):
+        cell = ws.cell(row=layout.HEADER_ROW, column=column, value=label)
+        cell.font = _HEADER
+        cell.fill = _HEADER_FILL
+        cell.alignment = _CENTRE if column > 1 else _WRAP_TOP
+        cell.border = _BOX
+
+
+def _scale_list(framework: Framework) -> str:
+    return ",".join(level.label for level in framework.scale)
+
+
+def _list_source(framework: Framework, lists: Worksheet | None) -> str:
+    """An inline list while it fits Excel's 255-character limit, else a range on the Lists sheet."""
+    if lists is None:
+        return f'"{_scale_list(framework)}"'
+    end = len(framework.scale) + 1
+    return f"{quote_sheetname(layout.LISTS_SHEET)}!$A$2:$A${end}"
+
+
+def _needs_lists_sheet(framework: Framework) -> bool:
+    return len(_scale_list(framework)) > layout.INLINE_LIST_LIMIT - 2
+
+
+def _judgement_validation(framework: Framework, lists: Worksheet | None) -> DataValidation:
+    labels = ", ".join(level.label for level in framework.scale)
+    return DataValidation(
+        type="list",
+        formula1=_list_source(framework, lists),
+        allow_blank=True,
+        showDropDown=False,  # openpyxl's name is inverted: False shows the in-cell arrow
+        showInputMessage=True,
+        promptTitle="Judgement",
+        prompt=f"Choose from the list: {labels}."[:255],
+        showErrorMessage=True,
+        errorStyle="stop",
+        errorTitle="Not a judgement",
+        error=f"Please choose one of: {labels}. Leave blank if not yet judged."[:255],
+    )
+
+
+def _level_colours(ws: Worksheet, framework: Framework, cell_range: str, first_cell: str) -> None:
+    """Colour a judgement cell by its level, whether it holds the label or the code."""
+    for level in framework.scale:
+        fill = PatternFill("solid", start_color=level.colour, end_color=level.colour)
+        label = level.label.replace('"', '""')
+        code = level.code.replace('"', '""')
+        formula = f'OR(TRIM({first_cell})="{label}",TRIM({first_cell})="{code}")'
+        ws.conditional_formatting.add(cell_range, FormulaRule(formula=[formula], fill=fill))
+
+
+# --- sheets ------------------------------------------------------------------------------------
+def _cover_validation(field: CoverField) -> DataValidation | None:
+    if field.kind == "date":
+        return DataValidation(
+            type="date",
+            operator="greaterThan",
+            formula1="36526",
+            allow_blank=True,
+            showInputMessage=True,
+            promptTitle=field.label,
+            prompt="A date, e.g. 03/10/2026.",
+            showErrorMessage=True,
+            errorTitle="Not a date",
+            error="Please type a date as day/month/year, e.g. 03/10/2026.",
+        )
+    if field.kind == "choice":
+        return DataValidation(
+            type="list",
+            formula1='"' + ",".join(field.choices) + '"',
+            allow_blank=True,
+            showInputMessage=True,
+            promptTitle=field.label,
+            prompt="Choose from the list.",
+            showErrorMessage=True,
+            errorTitle="Please choose from the list",
+            error="Choose one of: " + ", ".join(field.choices) + ".",
+        )
+    if field.kind == "urn":
+        return DataValidation(
+            type="whole",
+            operator="between",
+            formula1="10000",
+            formula2="9999999",
+            allow_blank=True,
+            showInputMessage=True,
+            promptTitle="URN",
+            prompt="The school's six-digit Unique Reference Number.",
+            showErrorMessage=True,
+            errorTitle="Not a URN",
+            error="A URN is a six-digit number, e.g. 123456.",
+        )
+    return None
+
+
+def _prefill(field: CoverField, school: School | None) -> object:
+    if school is None:
+        return None
+    if field.role == "school":
+        return school.name
+    if field.role == "urn" and school.urn:
+        return int(school.urn)
+    if field.role == "trust":
+        return school.trust
+    return None
+
+
+def _write_cover(ws: Worksheet, framework: Framework, school: School | None) -> None:
+    ws.title = layout.COVER_SHEET
+    ws.column_dimensions["A"].width = _ID_WIDTH
+    ws.column_dimensions["B"].width = 28
+    ws.column_dimensions["C"].width = 45
+    ws.column_dimensions["D"].width = 50
+    ws.cell(row=1, column=2, value=framework.title).font = _TITLE
+    ws.merge_cells("B1:D1")
+    ws.row_dimensions[1].height = _height(framework.title, 90) + 4
+    ws.cell(row=2, column=2, value=framework.instructions).alignment = _WRAP_TOP
+    ws.merge_cells("B2:D2")
+    ws.row_dimensions[2].height = _height(framework.instructions, 118)
+    _header(ws, [layout.ID_HEADER, "Field", "Your answer", "Help"])
+    validations: dict[str, DataValidation] = {}
+    row = layout.FIRST_ROW
+    for field in framework.cover:
+        _id_cell(ws, row, field.id)
+        label = field.label + (" (required)" if field.required else "")
+        ws.cell(row=row, column=layout.COVER_LABEL_COL, value=label).font = _LABEL
+        _input_cell(ws, row, layout.COVER_VALUE_COL, _prefill(field, school))
+        if field.kind == "date":
+            ws.cell(row=row, column=layout.COVER_VALUE_COL).number_format = "dd/mm/yyyy"
+        help_cell = ws.cell(row=row, column=layout.COVER_HELP_COL, value=field.help or None)
+        help_cell.alignment = _WRAP_TOP
+        help_cell.font = _SUBTITLE
+        ws.row_dimensions[row].height = max(_height(field.help, 50), 20)
+        validation = _cover_validation(field)
+        if validation is not None:
+            key = f"{field.kind}:{field.id}"
+            validations[key] = validation
+            ws.add_data_validation(validation)
+            validation.add(ws.cell(row=row, column=layout.COVER_VALUE_COL).coordinate)
+        row += 1
+    if framework.judged:
+        row += 1
+        ws.cell(row=row, column=2, value="Judgement scale").font = _LABEL
+        for level in framework.scale:
+            row += 1
+            ws.cell(row=row, column=2, value=f"{level.label} ({level.code})").fill = PatternFill(
+                "solid", start_color=level.colour, end_color=level.colour
+            )
+    ws.freeze_panes = ws.cell(row=layout.FIRST_ROW, column=1)
+    _protect(ws)
+    _print_setup(ws, None)
+
+
+def _write_area(ws: Worksheet, framework: Framework, sheet: Sheet, lists: Worksheet | None) -> None:
+    first_text = layout.first_text_column(sheet.judged)
+    last_column = max(first_text + len(sheet.columns) - 1, layout.STATEMENT_COL)
+    hint = sheet.intro or (
+        "Choose a judgement from the drop-down for each statement. "
+        "White cells are for you to fill in."
+        if sheet.judged
+        else "White cells are for you to fill in."
+    )
+    _title(ws, sheet.title, hint, last_column)
+    _id_cell(ws, layout.TITLE_ROW, sheet.id)
+    ws.column_dimensions["A"].width = _ID_WIDTH
+    ws.column_dimensions[get_column_letter(layout.STATEMENT_COL)].width = _STATEMENT_WIDTH
+    if sheet.judged:
+        ws.column_dimensions[get_column_letter(layout.JUDGEMENT_COL)].width = _JUDGEMENT_WIDTH
+    for offset, column in enumerate(sheet.columns):
+        ws.column_dimensions[get_column_letter(first_text + offset)].width = column.width
+
+    row = layout.FIRST_ROW
+    if sheet.statements:
+        labels = [layout.ID_HEADER, sheet.statement_heading]
+        if sheet.judged:
+            labels.append(layout.JUDGEMENT_HEADER)
+        labels.extend(column.label for column in sheet.columns)
+        _header(ws, labels)
+        for statement in sheet.statements:
+            _id_cell(ws, row, statement.id)
+            text_cell = ws.cell(row=row, column=layout.STATEMENT_COL, value=statement.text)
+            text_cell.alignment = _WRAP_TOP
+            text_cell.border = _BOX
+            if sheet.judged:
+                _input_cell(ws, row, layout.JUDGEMENT_COL)
+                ws.cell(row=row, column=layout.JUDGEMENT_COL).alignment = _CENTRE
+            for offset in range(len(sheet.columns)):
+                _input_cell(ws, row, first_text + offset)
+            ws.row_dimensions[row].height = max(_height(statement.text, _STATEMENT_WIDTH), 30)
+            row += 1
+        if sheet.judged:
+            last = row - 1
+            column = get_column_letter(layout.JUDGEMENT_COL)
+            cell_range = f"{column}{layout.FIRST_ROW}:{column}{last}"
+            validation = _judgement_validation(framework, lists)
+            ws.add_data_validation(validation)
+            validation.add(cell_range)
+            _level_colours(ws, framework, cell_range, f"{column}{layout.FIRST_ROW}")
+        ws.freeze_panes = ws.cell(row=layout.FIRST_ROW, column=1)
+        _print_setup(ws, f"{layout.HEADER_ROW}:{layout.HEADER_ROW}")
+    else:
+        _print_setup(ws, None)
+
+    box_width = (
+        sum(c.width for c in sheet.columns)
+        + _STATEMENT_WIDTH
+        + (_JUDGEMENT_WIDTH if sheet.judged else 0)
+    )
+    for box in sheet.boxes:
+        row += 1
+        label = ws.cell(row=row, column=layout.BOX_VALUE_COL, value=box.label)
+        label.font = _LABEL
+        label.alignment = _WRAP_TOP
+        ws.row_dimensions[row].height = _height(box.label, box_width)
+        row += 1
+        _id_cell(ws, row, box.id)
+        _input_cell(ws, row, layout.BOX_VALUE_COL)
+        if last_column > layout.BOX_VALUE_COL:
+            for column in range(layout.BOX_VALUE_COL + 1, last_column + 1):
+                _input_cell(ws, row, column)
+            ws.merge_cells(
+                start_row=row,
+                start_column=layout.BOX_VALUE_COL,
+                end_row=row,
+                end_column=last_column,
+            )
+        ws.row_dimensions[row].height = box.lines * _POINTS_PER_LINE
+        row += 1
+    _protect(ws)
+
+
+def _write_about(ws: Worksheet, framework: Framework, school: School | None) -> None:
+    """The workbook's identity, as plain cells any application keeps."""
+    ws.title = layout.ABOUT_SHEET
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 80
+    rows: list[tuple[str, object]] = [
+        (
+            layout.MARKER,
+            "Please do not change this sheet: it tells sheet-tools what this workbook is.",
+        ),
+        (layout.KEY_TEMPLATE, framework.id),
+        (layout.KEY_VERSION, framework.version),
+        ("template_title", framework.title),
+        (layout.KEY_GENERATED, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("generator", f"sheet-tools {__version__}"),
+        ("school", school.name if school else None),
+        ("urn", school.urn if school and school.urn else None),
+        ("trust", school.trust if school else None),
+        ("source", framework.source or None),
+    ]
+    rows += [(layout.SHEET_KEY_PREFIX + sheet.id, sheet.sheet_name) for sheet in framework.sheets]
+    for row, (key, value) in enumerate(rows, start=1):
+        ws.cell(row=row, column=1, value=key).font = _LABEL
+        ws.cell(row=row, column=2, value=value).alignment = _WRAP_TOP
+    _protect(ws)
+
+
+def _write_lists(ws: Worksheet, framework: Framework) -> None:
+    ws.title = layout.LISTS_SHEET
+    ws.cell(row=1, column=1, value="Judgement").font = _LABEL
+    for row, level in enumerate(framework.scale, start=2):
+        ws.cell(row=row, column=1, value=level.label)
+    _protect(ws)
+
+
+def build_workbook(framework: Framework, school: School | None = None) -> Workbook:
+    """The blank (or prefilled) workbook for one school, not yet saved."""
+    wb = Workbook()
+    _write_cover(wb.active, framework, school)
+    lists = wb.create_sheet() if _needs_lists_sheet(framework) else None
+    for sheet in framework.sheets:
+        _write_area(wb.create_sheet(sheet.sheet_name), framework, sheet, lists)
+    if lists is not None:
+        _write_lists(lists, framework)
+        wb.move_sheet(lists, offset=len(wb.sheetnames))
+    _write_about(wb.create_sheet(), framework, school)
+    wb.security = WorkbookProtection(lockStructure=True)
+    wb.properties.title = framework.title
+    wb.properties.creator = "sheet-tools"
+    wb.properties.subject = school.name if school else framework.short_title
+    wb.custom_doc_props.append(StringProperty(name=layout.KEY_TEMPLATE, value=framework.id))
+    wb.custom_doc_props.append(StringProperty(name=layout.KEY_VERSION, value=framework.version))
+    return wb
+
+
+# --- files -------------------------------------------------------------------------------------
+_UNSAFE = re.compile(r"[^\w\s().,&'-]+")
+_WINDOWS_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
+
+
+def safe_filename(stem: str, suffix: str = ".xlsx", max_length: int = 120) -> str:
+    """A file name from untrusted text: no separators, no traversal, no reserved names."""
+    text = unicodedata.normalize("NFKC", stem)
+    text = _UNSAFE.sub(" ", text.replace("/", " ").replace("\\", " "))
+    text = " ".join(text.split()).strip(" .")
+    if not text or text.upper().split(".")[0] in _WINDOWS_RESERVED:
+        text = f"workbook {text}".strip()
+    return text[: max_length - len(suffix)].rstrip(" .") + suffix
+
+
+def workbook_filename(framework: Framework, school: School) -> str:
+    stem = school.name + (f" ({school.urn})" if school.urn else "")
+    return safe_filename(f"{stem} - {framework.id}")
+
+
+def save_atomically(wb: Workbook, target: Path, *, force: bool = False) -> None:
+    """Write beside the target and rename into place, so nobody ever opens half a file."""
+    if target.exists() and not force:
+        raise GenerateError(f"{target} already exists; use --force to replace it")
+    handle, temp_name = tempfile.mkstemp(prefix=".~sheet-tools-", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    try:
+        wb.save(temp_name)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def generate_workbook(
+    framework: Framework, school: School, out_dir: Path | str, *, force: bool = False
+) -> Path:
+    """Write one school's workbook into ``out_dir`` and return its path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / workbook_filename(framework, school)
+    save_atomically(build_workbook(framework, school), target, force=force)
+    return target
+
+
+def read_roster(path: Path | str) -> list[School]:
+    """Schools from a CSV or XLSX roster with columns school, urn, trust (any order, any case)."""
+    path = Path(path)
+    rows: list[list[object]]
+    if path.suffix.lower() in {".xlsx", ".xlsm", ".ods"}:
+        from python_calamine import CalamineWorkbook
+
+        workbook = CalamineWorkbook.from_path(str(path))
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    else:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = [list(row) for row in csv.reader(handle)]
+    if not rows:
+        raise GenerateError(f"{path.name}: the roster is empty")
+    header = [str(cell).strip().casefold() for cell in rows[0]]
+    if "school" not in header:
+        raise GenerateError(f"{path.name}: the first row must name the columns school, urn, trust")
+    index = {name: header.index(name) for name in ("school", "urn", "trust") if name in header}
+    schools: list[School] = []
+    for number, row in enumerate(rows[1:], start=2):
+        values = {k: (row[i] if i < len(row) else None) for k, i in index.items()}
+        if not str(values.get("school") or "").strip():
+            continue
+        try:
+            schools.append(make_school(values["school"], values.get("urn"), values.get("trust")))
+        except GenerateError as exc:
+            raise GenerateError(f"{path.name}, row {number}: {exc}") from None
+    return schools
+
+
+def generate_batch(
+    framework: Framework,
+    schools: Iterable[School],
+    out_dir: Path | str,
+    *,
+    force: bool = False,
+    progress: Callable[[Path], None] | None = None,
+) -> list[Path]:
+    """Write a workbook for every school; checks every target name before writing any."""
+    out = Path(out_dir)
+    schools = list(schools)
+    names = [workbook_filename(framework, school) for school in schools]
+    seen: set[str] = set()
+    for school, name in zip(schools, names, strict=True):
+        if name.casefold() in seen:
+            raise GenerateError(
+                f"two schools on the roster would both be written to {name!r} ({school.name}); "
+                "give them different names or URNs"
+            )
+        seen.add(name.casefold())
+        if (out / name).exists() and not force:
+            raise GenerateError(f"{out / name} already exists; use --force to replace it")
+    written = []
+    for school in schools:
+        path = generate_workbook(framework, school, out, force=force)
+        written.append(path)
+        if progress is not None:
+            progress(path)
+    return written

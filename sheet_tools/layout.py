@@ -1,0 +1,40 @@
+"""Where things sit in a generated workbook: the contract between the generator and the reader.
+
+Identity lives in cell contents, because other applications re-saving a file may drop document
+properties (Gnumeric) or unhide hidden sheets. Column A of every sheet holds ids; the About sheet
+holds the template id and version as key/value rows.
+"""
+
+from __future__ import annotations
+
+COVER_SHEET = "Cover"
+ABOUT_SHEET = "About"
+LISTS_SHEET = "Lists"
+
+MARKER = "sheet-tools workbook"
+KEY_TEMPLATE = "template_id"
+KEY_VERSION = "template_version"
+KEY_GENERATED = "generated_at"
+SHEET_KEY_PREFIX = "sheet:"
+
+ID_COL = 1  # column A: statement, box and cover-field ids
+COVER_LABEL_COL = 2
+COVER_VALUE_COL = 3  # column C: the cover answer
+COVER_HELP_COL = 4
+STATEMENT_COL = 2  # column B: the statement text
+JUDGEMENT_COL = 3  # column C on a judged sheet
+BOX_VALUE_COL = 2  # column B: a free-text box's answer, in the row holding its id
+
+TITLE_ROW = 1
+HEADER_ROW = 3
+FIRST_ROW = HEADER_ROW + 1
+ID_HEADER = "ID"
+JUDGEMENT_HEADER = "Judgement"
+
+# Excel's limit on an inline data-validation list ("a,b,c"); longer lists go on the Lists sheet.
+INLINE_LIST_LIMIT = 255
+
+
+def first_text_column(judged: bool) -> int:
+    """Column number of the first free-text column beside the statements."""
+    return JUDGEMENT_COL + 1 if judged else STATEMENT_COL + 1

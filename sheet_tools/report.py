@@ -112,7 +112,7 @@ class FileReport(BaseModel):
         return sum(1 for issue in self.errors if issue.severity is Severity.WARNING)
 
     def to_json(self) -> dict[str, object]:
-        """The object ``--json`` prints: file, status, template, ..., errors[{code, severity, ...}]."""
+        """The object ``--json`` prints: file, status, template, ..., errors."""
         return self.model_dump(mode="json")
 
 

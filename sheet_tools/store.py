@@ -77,7 +77,7 @@ class Store:
     def add_return(
         self, valid: ValidReturn, *, sha256: str, file_name: str, arrived_at: datetime
     ) -> tuple[Literal["accepted", "duplicate"], int]:
-        """Store a validated return in one transaction; ('duplicate', existing id) for known bytes."""
+        """Store a return in one transaction; ('duplicate', existing id) for known bytes."""
         raise NotImplementedError
 
     def add_rejection(self, rejection: Rejection) -> None:

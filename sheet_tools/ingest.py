@@ -62,11 +62,6 @@ class Workspace:
             folder.mkdir(parents=True, exist_ok=True)
 
 
-def check_file(path: Path, registry: Registry) -> FileReport:
-    """guard -> read -> validate, changing nothing: what ``sheet-tools validate`` prints."""
-    raise NotImplementedError
-
-
 def ingest_file(
     path: Path, workspace: Workspace, registry: Registry, store: Store, *, move: bool = False
 ) -> FileReport:

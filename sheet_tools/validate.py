@@ -7,13 +7,14 @@ queries (warnings a school can explain; the return is accepted with them).
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .frameworks import Framework
+from .frameworks import Framework, Registry
 from .read import RawReturn
-from .report import Issue
+from .report import FileReport, Issue
 
 Judge = Literal["self-evaluation", "external-review", "peer-review"]
 
@@ -35,6 +36,13 @@ class ValidReturn(BaseModel):
     # every non-blank free-text answer: "<statement id>.<column id>" or "<box id>" -> text
     texts: dict[str, str] = Field(default_factory=dict)
     warnings: list[Issue] = Field(default_factory=list)
+
+
+def check_file(path: Path, registry: Registry) -> tuple[FileReport, ValidReturn | None]:
+    """guard -> read -> validate, changing nothing: what ``sheet-tools validate`` prints.
+
+    The report's status is "accepted" or "rejected" and it carries the file's SHA-256."""
+    raise NotImplementedError
 
 
 def validate_return(raw: RawReturn, framework: Framework) -> tuple[ValidReturn | None, list[Issue]]:

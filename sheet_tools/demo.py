@@ -1,0 +1,157 @@
+"""The bundled demonstration: a sample trust's round trip, from blank workbooks to summaries.
+
+It fills workbooks the way schools do (typing into the input cells of the generated workbook, by
+id), so it is also what the tests and benchmarks use to make realistic returns.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import layout
+from .frameworks import Framework
+from .generate import School, generate_workbook
+
+SAMPLE_TRUST = "Northern Lights Learning Trust"
+SAMPLE_SCHOOLS: tuple[School, ...] = (
+    School(name="Oakfield Primary School", urn="140101", trust=SAMPLE_TRUST),
+    School(name="Riverside Academy", urn="140102", trust=SAMPLE_TRUST),
+    School(name="St Hilda's C of E Primary", urn="140103", trust=SAMPLE_TRUST),
+    School(name="Moorland High School", urn="140104", trust=SAMPLE_TRUST),
+    School(name="Brookside Junior School", urn="140105", trust=SAMPLE_TRUST),
+    School(name="Hollins Park Academy", urn="140106", trust=SAMPLE_TRUST),
+)
+
+
+def _row_of(ws: Worksheet, item_id: str) -> int:
+    for row in range(1, ws.max_row + 1):
+        if ws.cell(row=row, column=layout.ID_COL).value == item_id:
+            return row
+    raise KeyError(f"{item_id} not found on sheet {ws.title!r}")
+
+
+def fill_workbook(
+    path: Path,
+    framework: Framework,
+    *,
+    judgements: dict[str, object] | None = None,
+    texts: dict[str, object] | None = None,
+    cover: dict[str, object] | None = None,
+    out: Path | None = None,
+) -> Path:
+    """Type answers into a generated workbook by id and save it (in place unless ``out``).
+
+    ``judgements``: statement id -> what is typed in its judgement cell ("Secure", "sec", ...);
+    ``texts``: box id, or "<statement id>.<column id>" -> text; ``cover``: field id -> value.
+    """
+    book = load_workbook(path)
+    sheet_of = {sheet.id: book[sheet.sheet_name] for sheet in framework.sheets}
+    statement_sheet = {st.id: sh for sh, st in framework.statements()}
+    box_sheet = {box.id: sh for sh in framework.sheets for box in sh.boxes}
+    cover_ws = book[layout.COVER_SHEET]
+    for field_id, value in (cover or {}).items():
+        cover_ws.cell(row=_row_of(cover_ws, field_id), column=layout.COVER_VALUE_COL, value=value)
+    for statement_id, value in (judgements or {}).items():
+        ws = sheet_of[statement_sheet[statement_id].id]
+        ws.cell(row=_row_of(ws, statement_id), column=layout.JUDGEMENT_COL, value=value)
+    for key, value in (texts or {}).items():
+        if key in box_sheet:
+            ws = sheet_of[box_sheet[key].id]
+            ws.cell(row=_row_of(ws, key), column=layout.BOX_VALUE_COL, value=value)
+            continue
+        statement_id, column_id = key.rsplit(".", 1)
+        sheet = statement_sheet[statement_id]
+        column = layout.first_text_column(sheet.judged) + [c.id for c in sheet.columns].index(
+            column_id
+        )
+        ws = sheet_of[sheet.id]
+        ws.cell(row=_row_of(ws, statement_id), column=column, value=value)
+    target = out or path
+    book.save(target)
+    return target
+
+
+@dataclass(frozen=True)
+class Answers:
+    judgements: dict[str, object]
+    texts: dict[str, object]
+    cover: dict[str, object]
+
+
+_STRENGTHS = (
+    "Leaders know the provision well and act on what they find.",
+    "Staff use visuals and consistent language across the school.",
+    "Parents say communication is regular and helpful.",
+    "Pupils' plans are reviewed termly with families.",
+)
+_NEXT_STEPS = (
+    "Agree a development plan for the provision with governors this term.",
+    "Train mainstream staff on adapting lessons for pupils from the provision.",
+    "Introduce termly moderation of progress evidence with a partner school.",
+    "Review timetables so every pupil has planned inclusion opportunities.",
+)
+
+
+def sample_answers(
+    framework: Framework,
+    seed: int,
+    *,
+    review_date: date = date(2026, 10, 3),
+    judge: str = "Self-evaluation",
+) -> Answers:
+    """Plausible answers for one school: a seeded mix of levels around a school-wide tendency."""
+    rng = random.Random(seed)
+    levels = [level.label for level in framework.scale]
+    tendency = rng.uniform(0.8, len(levels) - 0.8)
+    judgements: dict[str, object] = {}
+    for _, statement in framework.judged_statements():
+        index = round(rng.gauss(tendency, 0.9))
+        judgements[statement.id] = levels[min(max(index, 0), len(levels) - 1)]
+    texts: dict[str, object] = {}
+    for sheet in framework.sheets:
+        for box in sheet.boxes:
+            pool = _NEXT_STEPS if box.role == "next_steps" else _STRENGTHS
+            texts[box.id] = " ".join(rng.sample(pool, 2))
+    cover_ids = {field.id for field in framework.cover}
+    cover = {
+        key: value
+        for key, value in {
+            "review_date": review_date,
+            "judge": judge,
+            "personnel": "SENCO; deputy headteacher; SEND governor",
+            "reviewer": "A. Reviewer",
+        }.items()
+        if key in cover_ids
+    }
+    return Answers(judgements=judgements, texts=texts, cover=cover)
+
+
+def make_return(
+    framework: Framework,
+    folder: Path,
+    school: School,
+    *,
+    seed: int = 1,
+    judgements: dict[str, object] | None = None,
+    texts: dict[str, object] | None = None,
+    cover: dict[str, object] | None = None,
+) -> Path:
+    """Generate ``school``'s workbook in ``folder`` and fill it in completely; the keyword
+    arguments replace parts of the sample answers."""
+    path = generate_workbook(framework, school, folder, force=True)
+    answers = sample_answers(framework, seed)
+    cover_ids = {field.id for field in framework.cover}
+    merged_cover = {k: v for k, v in {**answers.cover, **(cover or {})}.items() if k in cover_ids}
+    return fill_workbook(
+        path,
+        framework,
+        judgements={**answers.judgements, **(judgements or {})},
+        texts={**answers.texts, **(texts or {})},
+        cover=merged_cover,
+    )

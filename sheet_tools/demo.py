@@ -155,3 +155,57 @@ def make_return(
         texts={**answers.texts, **(texts or {})},
         cover=merged_cover,
     )
+
+
+@dataclass(frozen=True)
+class DemoReturn:
+    school: School
+    seed: int
+    judge: str = "Self-evaluation"
+    review_date: date = date(2026, 10, 3)
+    typo: bool = False
+
+
+# Five schools return a self-evaluation (one with a typing slip that gets the return rejected),
+# one school has an earlier round to show progress, the external review of another sits beside
+# its self-evaluation, and one school has not returned yet.
+DEMO_RETURNS: tuple[DemoReturn, ...] = (
+    DemoReturn(SAMPLE_SCHOOLS[0], seed=11),
+    DemoReturn(SAMPLE_SCHOOLS[0], seed=12, judge="External reviewer"),
+    DemoReturn(SAMPLE_SCHOOLS[1], seed=21, review_date=date(2025, 10, 6)),
+    DemoReturn(SAMPLE_SCHOOLS[1], seed=22),
+    DemoReturn(SAMPLE_SCHOOLS[2], seed=31),
+    DemoReturn(SAMPLE_SCHOOLS[3], seed=41),
+    DemoReturn(SAMPLE_SCHOOLS[4], seed=51, typo=True),
+)
+
+
+def write_demo_returns(framework: Framework, generated: Path, inbox: Path) -> list[Path]:
+    """Generate the sample trust's workbooks, fill them as its schools would and drop them in
+    the inbox, copying the way an administrator would (write elsewhere, then move in)."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    filled_dir = generated / "filled"
+    filled_dir.mkdir(parents=True, exist_ok=True)
+    blanks = {
+        school.urn: generate_workbook(framework, school, generated, force=True)
+        for school in SAMPLE_SCHOOLS
+    }
+    dropped = []
+    for number, item in enumerate(DEMO_RETURNS, start=1):
+        answers = sample_answers(
+            framework, item.seed, review_date=item.review_date, judge=item.judge
+        )
+        judgements = dict(answers.judgements)
+        if item.typo:
+            judgements[next(iter(judgements))] = "Embeded"
+        name = f"{number:02d} {item.school.name} {item.judge} {item.review_date:%Y-%m}.xlsx"
+        filled = fill_workbook(
+            blanks[item.school.urn],
+            framework,
+            judgements=judgements,
+            texts=answers.texts,
+            cover=answers.cover,
+            out=filled_dir / name.replace("'", ""),
+        )
+        dropped.append(filled.replace(inbox / filled.name))
+    return dropped

@@ -38,6 +38,7 @@ _HEADER_FILL = PatternFill("solid", start_color="1F4E79", end_color="1F4E79")
 _THIN = Side(style="thin", color="A6A6A6")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+_LEFT_TOP = Alignment(horizontal="left", vertical="top", wrap_text=True)
 _CENTRE = Alignment(horizontal="center", vertical="top", wrap_text=True)
 _TITLE = Font(bold=True, size=14, color="1F4E79")
 _SUBTITLE = Font(italic=True, size=10, color="404040")
@@ -274,8 +275,11 @@ def _write_cover(ws: Worksheet, framework: Framework, school: School | None) -> 
     for field in framework.cover:
         _id_cell(ws, row, field.id)
         label = field.label + (" (required)" if field.required else "")
-        ws.cell(row=row, column=layout.COVER_LABEL_COL, value=label).font = _LABEL
+        label_cell = ws.cell(row=row, column=layout.COVER_LABEL_COL, value=label)
+        label_cell.font = _LABEL
+        label_cell.alignment = _WRAP_TOP
         _input_cell(ws, row, layout.COVER_VALUE_COL, _prefill(field, school))
+        ws.cell(row=row, column=layout.COVER_VALUE_COL).alignment = _LEFT_TOP
         if field.kind == "date":
             ws.cell(row=row, column=layout.COVER_VALUE_COL).number_format = "dd/mm/yyyy"
         help_cell = ws.cell(row=row, column=layout.COVER_HELP_COL, value=field.help or None)

@@ -174,7 +174,8 @@ def _needs_lists_sheet(framework: Framework) -> bool:
     return len(_scale_list(framework)) > layout.INLINE_LIST_LIMIT - 2
 
 
-def _judgement_validation(framework: Framework, lists: Worksheet | None) -> DataValidation:
+def judgement_validation(framework: Framework, lists: Worksheet | None) -> DataValidation:
+    """The judgement drop-down; public so ingest can rebuild it in an annotated copy."""
     labels = ", ".join(level.label for level in framework.scale)
     return DataValidation(
         type="list",
@@ -347,7 +348,7 @@ def _write_area(ws: Worksheet, framework: Framework, sheet: Sheet, lists: Worksh
             last = row - 1
             column = get_column_letter(layout.JUDGEMENT_COL)
             cell_range = f"{column}{layout.FIRST_ROW}:{column}{last}"
-            validation = _judgement_validation(framework, lists)
+            validation = judgement_validation(framework, lists)
             ws.add_data_validation(validation)
             validation.add(cell_range)
             _level_colours(ws, framework, cell_range, f"{column}{layout.FIRST_ROW}")

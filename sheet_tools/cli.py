@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -9,6 +10,7 @@ import click
 from . import __version__
 from .frameworks import FrameworkError, load_framework, load_registry
 from .generate import GenerateError, generate_batch, generate_workbook, make_school, read_roster
+from .report import FileReport
 
 TEMPLATES_OPTION = click.option(
     "--templates",
@@ -122,6 +124,69 @@ def generate(
             click.echo(f"Wrote {path}")
     except (FrameworkError, GenerateError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder holding the database, archive/ and rejected/ (default: current directory).",
+)
+@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--once", is_flag=True, default=None, help="Process the backlog, then exit.")
+@click.option(
+    "--poll",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Poll the inbox every SECONDS (network shares) instead of waiting for OS events.",
+)
+@click.option("--json", "json_output", is_flag=True, default=None, help="One JSON line per file.")
+@TEMPLATES_OPTION
+def watch(
+    workspace: Path | None,
+    inbox: Path | None,
+    outbox: Path | None,
+    once: bool | None,
+    poll: float | None,
+    json_output: bool | None,
+    templates_dir: Path | None,
+) -> None:
+    """Process every return dropped into the inbox, exactly once, and keep summaries current.
+
+    Options may also be set in the workspace's sheet-tools.toml ([watch] table) or as
+    SHEET_TOOLS_* environment variables. Stops cleanly on Ctrl+C or SIGTERM."""
+    from .config import ConfigError, load_watch_settings
+    from .store import StoreError
+    from .watch import run_watch, service_logging, workspace_for
+
+    given = {
+        "workspace": workspace,
+        "inbox": inbox,
+        "outbox": outbox,
+        "once": once,
+        "poll": poll,
+        "json": json_output,
+        "templates": templates_dir,
+    }
+    try:
+        settings = load_watch_settings(given)
+        registry = load_registry(settings.templates)
+        workspace_for(settings).ensure()
+    except (ConfigError, FrameworkError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    on_report = _echo_json if settings.json_output else None
+    with service_logging(workspace_for(settings).log_file):
+        try:
+            run_watch(settings, registry, on_report=on_report)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _echo_json(report: FileReport) -> None:
+    click.echo(json.dumps(report.to_json()))
 
 
 if __name__ == "__main__":

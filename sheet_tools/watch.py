@@ -1,0 +1,862 @@
+"""The inbox service: every return dropped into the inbox is processed exactly once.
+
+How a file travels, and why each step is there:
+
+1. **Seen**: by a watchdog observer (native events, or polling for network shares), by the
+   listing of the inbox at start (the backlog) or by the periodic rescan that catches anything an
+   event missed. Office lock and temp files and hidden files are never touched.
+2. **Complete**: its size and modification time have not changed for ``stable_seconds`` and it
+   opens as a complete zip (its central directory, written last, can be read), so a return copied
+   slowly over a slow link is never taken half-written. A stable file that is not a zip at all is
+   taken too, and rejected with a report, as is one that stays an incomplete zip for
+   ``incomplete_seconds``: nothing is left in the inbox in silence.
+3. **Claimed**: renamed, atomically, into this process's own session folder under
+   ``processing/`` before any work. Of two watchers on one inbox only one rename succeeds; the
+   other gets FileNotFoundError and moves on. Each session folder holds one file at a time, so
+   names never clash, and is guarded by an OS lock on ``<session>.lock`` that dies with the
+   process.
+4. **Processed**: the pipeline's ``process`` step (by default ``ingest.ingest_file`` with
+   ``move=True``) checks, stores and files it into ``archive/`` or ``rejected/``.
+5. **Summarised**: the affected schools and trusts, debounced so a burst of returns causes a
+   handful of rebuilds. A marker in the session folder, written before any return is stored,
+   says summaries are owed from a point in time, so a crash between storing and summarising is
+   made good by whoever recovers the session.
+
+On start, sessions whose lock can be taken (their process is gone, e.g. after ``kill -9``) are
+recovered before anything else: their files are finished or processed (``recover`` step), and
+their owed summaries are rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import TextIO
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+from watchdog.observers.polling import PollingObserver
+
+from .config import WatchSettings
+from .frameworks import Registry
+from .ingest import Workspace
+from .report import FileReport, Issue
+from .store import school_key
+
+logger = logging.getLogger("sheet_tools.watch")
+
+# (template id, school key, trust): the unit a summary is rebuilt for.
+Affected = tuple[str, str, str | None]
+
+MARKER = ".summaries-owed"
+# Claims go here, inside the inbox, when the inbox is on another file system than the
+# workspace: a rename is only atomic within one file system.
+INBOX_CLAIMS = ".sheet-tools-processing"
+# Allowance for clocks when summaries owed since a marker's time are worked out again.
+CLOCK_SLACK = timedelta(seconds=5)
+
+
+# -- which files --------------------------------------------------------------------------------
+
+_IGNORED = (
+    re.compile(r"^~\$"),  # Excel/Word owner file while a workbook is open
+    re.compile(r"^\.~lock\..*#$"),  # LibreOffice lock file
+    re.compile(r"\.tmp$", re.IGNORECASE),  # Office's save-in-progress and other temp files
+    re.compile(r"^\."),  # hidden files (.DS_Store, ._name from macOS, our own claim folder)
+)
+
+
+def is_ignored(name: str) -> bool:
+    """Lock, temp and hidden files: left alone, never reported."""
+    return any(pattern.search(name) for pattern in _IGNORED)
+
+
+def _hidden_on_windows(path: Path) -> bool:
+    attributes = getattr(path.stat(), "st_file_attributes", 0)
+    return bool(attributes & 0x2)  # FILE_ATTRIBUTE_HIDDEN (desktop.ini, Thumbs.db)
+
+
+class Completeness(Enum):
+    COMPLETE = "complete"  # a zip whose central directory reads: the copy has ended
+    NOT_ZIP = "not-zip"  # never going to be a zip: process it (it will be rejected)
+    INCOMPLETE = "incomplete"  # empty, or a zip without its end yet
+
+
+def completeness(path: Path) -> Completeness:
+    """Whether a file looks finished. Reads the zip directory only, never inflates anything."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+        if not head:
+            return Completeness.INCOMPLETE
+        if not head.startswith(b"PK"):
+            return Completeness.NOT_ZIP
+        with zipfile.ZipFile(path):
+            return Completeness.COMPLETE
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return Completeness.INCOMPLETE
+
+
+# -- claiming: sessions under processing/ -------------------------------------------------------
+
+
+def _try_lock(path: Path) -> int | None:
+    """An exclusive, non-blocking OS lock on ``path`` (released when the process dies)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _new_session_name() -> str:
+    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+    return f"{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+class Session:
+    """This process's claim folder, ``<claims>/<session>/``, locked by ``<session>.lock``."""
+
+    def __init__(self, claims: Path, name: str, lock_fd: int) -> None:
+        self.claims = claims
+        self.name = name
+        self.folder = claims / name
+        self.lock_file = claims / f"{name}.lock"
+        self._lock_fd: int | None = lock_fd
+        self._slot = 0
+
+    @classmethod
+    def open(cls, claims: Path) -> Session:
+        claims.mkdir(parents=True, exist_ok=True)
+        name = _new_session_name()
+        # The lock exists before the folder does, so no one can take a live folder for dead.
+        fd = _try_lock(claims / f"{name}.lock")
+        if fd is None:
+            raise OSError(f"cannot lock a new session in {claims}")
+        session = cls(claims, name, fd)
+        session.folder.mkdir()
+        return session
+
+    @property
+    def marker(self) -> Path:
+        return self.folder / MARKER
+
+    def claim(self, source: Path) -> Path | None:
+        """Rename ``source`` into this session; None when another process took it first."""
+        target = self.folder / source.name
+        if target.exists():  # a file this session could not file stays put: use a new slot
+            self._slot += 1
+            slot = self.folder / str(self._slot)
+            slot.mkdir(exist_ok=True)
+            target = slot / source.name
+        try:
+            os.rename(source, target)
+        except FileNotFoundError:
+            return None
+        return target
+
+    def files(self) -> list[Path]:
+        return sorted(_claimed_files(self.folder))
+
+    def close(self, *, keep: bool) -> None:
+        """Remove the session folder (unless ``keep``: summaries still owed) and the lock."""
+        if not keep:
+            _remove_session(self.folder, self.lock_file)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def _claimed_files(folder: Path) -> Iterator[Path]:
+    for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if entry.is_dir():
+            yield from _claimed_files(entry)
+        elif entry.name != MARKER:
+            yield entry
+
+
+def _remove_session(folder: Path, lock_file: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (folder / MARKER).unlink()
+    for sub in sorted(folder.glob("*"), reverse=True) if folder.is_dir() else []:
+        with contextlib.suppress(OSError):
+            sub.rmdir()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+    if not folder.exists():
+        with contextlib.suppress(OSError):
+            lock_file.unlink()
+
+
+@dataclass
+class AbandonedSession:
+    """A session whose process is gone, now locked by us until ``release``."""
+
+    folder: Path
+    lock_file: Path
+    lock_fd: int
+
+    def owed_since(self) -> datetime | None:
+        """When the dead process started owing summaries, if it did."""
+        marker = self.folder / MARKER
+        if not marker.exists():
+            return None
+        try:
+            return datetime.fromisoformat(marker.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            return datetime.fromtimestamp(0, UTC)  # torn marker: owe everything
+
+    def release(self) -> None:
+        _remove_session(self.folder, self.lock_file)
+        os.close(self.lock_fd)
+
+
+def abandoned_sessions(claims: Path, own: Session | None = None) -> Iterator[AbandonedSession]:
+    """Session folders whose lock nobody holds: their process died. Each is locked as yielded."""
+    if not claims.is_dir():
+        return
+    for folder in sorted(claims.iterdir()):
+        if not folder.is_dir() or (own is not None and folder == own.folder):
+            continue
+        lock_file = claims / f"{folder.name}.lock"
+        fd = _try_lock(lock_file)
+        if fd is None:
+            continue  # alive: another watcher is working in it
+        yield AbandonedSession(folder, lock_file, fd)
+
+
+# -- the pipeline the watcher drives ------------------------------------------------------------
+
+Step = Callable[[Path], FileReport]
+
+
+@dataclass
+class Pipeline:
+    """What the watcher does with a file; the real steps by default (``default_pipeline``).
+
+    ``process`` and ``recover`` must leave the file filed (out of the processing folder) and
+    never raise for a bad file. ``owed_since`` lists what needs summarising after a crash."""
+
+    process: Step
+    recover: Step
+    summarise: Callable[[set[Affected]], None]
+    owed_since: Callable[[datetime], set[Affected]]
+
+
+def default_pipeline(workspace: Workspace, registry: Registry, store: object) -> Pipeline:
+    """ingest -> store -> archive/rejected, then summarise into the outbox."""
+    from .ingest import ingest_file
+    from .summarise import summarise_affected
+
+    def process(path: Path) -> FileReport:
+        return ingest_file(path, workspace, registry, store, move=True)  # type: ignore[arg-type]
+
+    def summarise(affected: set[Affected]) -> None:
+        summarise_affected(store, registry, workspace.outbox, affected)
+
+    def owed_since(since: datetime) -> set[Affected]:
+        return {
+            (r.template_id, r.school_key, r.trust)
+            for r in store.returns(include_superseded=True)  # type: ignore[attr-defined]
+            if _aware(r.arrived_at) >= since
+        }
+
+    return Pipeline(process=process, recover=process, summarise=summarise, owed_since=owed_since)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.astimezone(UTC)
+
+
+def affected_by(report: FileReport) -> Affected | None:
+    """The summary a newly accepted return changes."""
+    if report.status != "accepted" or not report.template or not report.school:
+        return None
+    return (report.template, school_key(report.school, report.urn), report.trust)
+
+
+# -- watching: observer that restarts itself ----------------------------------------------------
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, names: queue.SimpleQueue[str | None]) -> None:
+        self._names = names
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory or event.event_type in ("deleted", "opened", "closed_no_write"):
+            return
+        path = event.dest_path if event.event_type == "moved" else event.src_path
+        self._names.put(os.path.basename(os.fsdecode(path)))
+
+
+class ObserverGuard:
+    """A watchdog observer on the inbox that is restarted when it dies or the inbox is replaced.
+
+    watchdog's PollingObserver stops for good when the watched folder vanishes (a network share
+    going away), and the native observer keeps watching a deleted folder's old inode; both are
+    noticed here by checking the observer's threads and the folder's identity."""
+
+    def __init__(self, inbox: Path, handler: FileSystemEventHandler, poll: float | None) -> None:
+        self.inbox = inbox
+        self.handler = handler
+        self.poll = poll
+        self.observer: BaseObserver | None = None
+        self._identity: tuple[int, int] | None = None
+        self.restarts = 0
+        self.down_since: float | None = None
+
+    def _identity_now(self) -> tuple[int, int] | None:
+        try:
+            st = self.inbox.stat()
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def healthy(self) -> bool:
+        observer = self.observer
+        if observer is None or not observer.is_alive():
+            return False
+        if not all(emitter.is_alive() for emitter in observer.emitters):
+            return False
+        identity = self._identity_now()
+        return identity is not None and identity == self._identity
+
+    def start(self) -> bool:
+        identity = self._identity_now()
+        if identity is None:
+            return False
+        observer: BaseObserver = PollingObserver(timeout=self.poll) if self.poll else Observer()
+        try:
+            observer.schedule(self.handler, str(self.inbox), recursive=False)
+            observer.start()
+        except OSError as exc:
+            logger.debug("cannot watch %s yet: %s", self.inbox, exc)
+            with contextlib.suppress(Exception):
+                observer.stop()
+            return False
+        self.observer = observer
+        self._identity = identity
+        return True
+
+    def check(self) -> bool:
+        """Restart a dead observer once the inbox is reachable; True when it was restarted."""
+        if self.healthy():
+            return False
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            reason = (
+                "the inbox folder is not reachable"
+                if self._identity_now() is None
+                else "the folder watcher stopped"
+            )
+            logger.warning("%s (%s); restarting the watcher when it is back", reason, self.inbox)
+        self.stop()
+        if not self.start():
+            return False
+        self.restarts += 1
+        self.down_since = None
+        kind = f"polling every {self.poll:g} s" if self.poll else "native events"
+        logger.warning("inbox %s is back; folder watcher restarted (%s)", self.inbox, kind)
+        return True
+
+    def stop(self) -> None:
+        observer, self.observer = self.observer, None
+        if observer is None:
+            return
+        with contextlib.suppress(Exception):
+            observer.stop()
+        with contextlib.suppress(RuntimeError):
+            observer.join(timeout=5)
+
+
+# -- the service --------------------------------------------------------------------------------
+
+
+@dataclass
+class WatchStats:
+    """What one run did: for the command's last log line, tests and the benchmark."""
+
+    accepted: int = 0
+    rejected: int = 0
+    duplicate: int = 0
+    recovered: int = 0
+    summaries: int = 0
+    observer_restarts: int = 0
+
+    @property
+    def files(self) -> int:
+        return self.accepted + self.rejected + self.duplicate
+
+
+@dataclass
+class _Candidate:
+    size: int
+    mtime_ns: int
+    since: float  # monotonic time the size and mtime were last seen to change
+
+
+@dataclass
+class _Owed:
+    """Summaries owed: which, since when (wall clock, for the marker) and debounce times."""
+
+    affected: set[Affected] = field(default_factory=set)
+    since: datetime | None = None
+    first: float | None = None
+    last: float = 0.0
+    retry_at: float = 0.0
+
+
+def describe(report: FileReport) -> str:
+    """The one log line for a file."""
+    who = report.school or "unknown school"
+    if report.urn:
+        who += f" (URN {report.urn})"
+    form = f"{report.template} v{report.template_version}" if report.template else "unknown form"
+    if report.status == "rejected":
+        codes = sorted({i.code for i in report.errors if i.severity == "error"})
+        return (
+            f"rejected {report.file}: {who}, {form}: {report.error_count} error(s) "
+            f"[{', '.join(codes)}]; the reasons are beside it in rejected/"
+        )
+    warnings = f", {report.warning_count} warning(s)" if report.warning_count else ""
+    return f"{report.status} {report.file}: {who}, {form}, review {report.review_date}{warnings}"
+
+
+class Watcher:
+    """The service loop. ``run()`` blocks until ``stop()`` (or the backlog is done, ``once``)."""
+
+    def __init__(
+        self,
+        settings: WatchSettings,
+        workspace: Workspace,
+        pipeline: Pipeline,
+        *,
+        on_report: Callable[[FileReport], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.workspace = workspace
+        self.pipeline = pipeline
+        self.on_report = on_report
+        self.stats = WatchStats()
+        self._stop = threading.Event()
+        self._names: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._pending: dict[str, _Candidate] = {}
+        self._owed = _Owed()
+        self._session: Session | None = None
+        self._inbox_down = False
+
+    # - control
+
+    def stop(self) -> None:
+        """Ask the loop to finish the current file and exit (safe from a signal handler)."""
+        self._stop.set()
+        self._names.put(None)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # - the loop
+
+    def run(self) -> WatchStats:
+        self.workspace.ensure()
+        claims = self._claims_folder()
+        self._session = Session.open(claims)
+        logger.info(
+            "watching %s (%s), workspace %s",
+            self.workspace.inbox,
+            f"polling every {self.settings.poll:g} s" if self.settings.poll else "native events",
+            self.workspace.root,
+        )
+        guard: ObserverGuard | None = None
+        try:
+            self._recover(claims)
+            if self.workspace.processing != claims:
+                self._recover(self.workspace.processing)
+            self._scan()
+            once = self.settings.once
+            if not once:
+                guard = ObserverGuard(
+                    self.workspace.inbox, _Handler(self._names), self.settings.poll
+                )
+                if not guard.start():
+                    guard.check()
+            next_rescan = time.monotonic() + self.settings.rescan_seconds
+            while not self.stopping:
+                if once and not self._pending:
+                    break
+                self._wait()
+                now = time.monotonic()
+                if guard is not None:
+                    if guard.check():
+                        self.stats.observer_restarts += 1
+                        next_rescan = now
+                    if now >= next_rescan:
+                        self._scan()
+                        next_rescan = now + self.settings.rescan_seconds
+                self._check_pending()
+                self._maybe_summarise()
+        finally:
+            if guard is not None:
+                guard.stop()
+            self._maybe_summarise(force=True)
+            owed = bool(self._owed.affected) or bool(self._session.files())
+            self._session.close(keep=owed)
+            logger.info(
+                "stopped: %d accepted, %d rejected, %d duplicate, %d summary rebuild(s)",
+                self.stats.accepted,
+                self.stats.rejected,
+                self.stats.duplicate,
+                self.stats.summaries,
+            )
+        return self.stats
+
+    def _claims_folder(self) -> Path:
+        """``processing/``, unless the inbox is on another file system (then a hidden folder in
+        the inbox), because only a rename within one file system is atomic."""
+        processing = self.workspace.processing
+        try:
+            same = os.stat(self.workspace.inbox).st_dev == os.stat(processing).st_dev
+        except OSError:
+            same = True
+        if same:
+            return processing
+        logger.info("inbox is on another file system: claiming files into %s", INBOX_CLAIMS)
+        return self.workspace.inbox / INBOX_CLAIMS
+
+    def _wait(self) -> None:
+        """Block until an event arrives or it is time to look at waiting files again."""
+        timeout = min(0.25, max(0.02, self.settings.stable_seconds / 4)) if self._pending else 1.0
+        if self._owed.affected:
+            timeout = min(timeout, 0.1)
+        try:
+            name = self._names.get(timeout=timeout)
+        except queue.Empty:
+            return
+        while name is not None or not self._names.empty():
+            if name is not None:
+                self._consider(name)
+            try:
+                name = self._names.get_nowait()
+            except queue.Empty:
+                break
+
+    def _consider(self, name: str) -> None:
+        if name in self._pending or is_ignored(name):
+            return
+        self._observe(name)
+
+    def _scan(self) -> None:
+        """List the inbox: the backlog at start, then a safety net for missed events."""
+        try:
+            entries = list(os.scandir(self.workspace.inbox))
+        except OSError as exc:
+            if not self._inbox_down:
+                logger.warning("cannot list the inbox %s: %s", self.workspace.inbox, exc)
+            self._inbox_down = True
+            return
+        self._inbox_down = False
+        for entry in entries:
+            if entry.name not in self._pending and not is_ignored(entry.name):
+                self._observe(entry.name)
+
+    def _observe(self, name: str) -> None:
+        path = self.workspace.inbox / name
+        try:
+            if not path.is_file() or _hidden_on_windows(path):
+                return
+            st = path.stat()
+        except OSError:
+            return
+        self._pending[name] = _Candidate(st.st_size, st.st_mtime_ns, time.monotonic())
+
+    def _check_pending(self) -> None:
+        for name in sorted(self._pending):
+            if self.stopping:
+                return
+            candidate = self._pending[name]
+            path = self.workspace.inbox / name
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                del self._pending[name]  # taken by another watcher, or by the administrator
+                continue
+            except OSError:
+                continue  # the share is away: try again later
+            now = time.monotonic()
+            if (st.st_size, st.st_mtime_ns) != (candidate.size, candidate.mtime_ns):
+                self._pending[name] = _Candidate(st.st_size, st.st_mtime_ns, now)
+                continue
+            stable_for = now - candidate.since
+            if stable_for < self.settings.stable_seconds:
+                continue
+            state = completeness(path)
+            if state is Completeness.INCOMPLETE and stable_for < self.settings.incomplete_seconds:
+                continue
+            if self._take(path):
+                del self._pending[name]
+            self._maybe_summarise()
+
+    def _take(self, path: Path) -> bool:
+        """Claim and process one file; False when it must be tried again later."""
+        assert self._session is not None
+        try:
+            claimed = self._session.claim(path)
+        except OSError as exc:  # e.g. still open in another program on Windows
+            logger.info("cannot claim %s yet (%s); will try again", path.name, exc)
+            self._pending[path.name].since = time.monotonic()
+            return False
+        if claimed is None:
+            logger.debug("%s was claimed by another watcher", path.name)
+            return True
+        self._owe_from_now()
+        self._run_step(self.pipeline.process, claimed)
+        return True
+
+    def _run_step(self, step: Step, claimed: Path, *, recovered: bool = False) -> None:
+        try:
+            report = step(claimed)
+        except Exception as exc:
+            logger.exception("could not process %s", claimed.name)
+            report = _set_aside(claimed, self.workspace, exc)
+        if claimed.exists():
+            logger.error("%s was not filed by the processing step; setting it aside", claimed.name)
+            report = _set_aside(claimed, self.workspace, RuntimeError("left in processing"))
+        self._record(report, recovered=recovered)
+
+    def _record(self, report: FileReport, *, recovered: bool = False) -> None:
+        if report.status == "accepted":
+            self.stats.accepted += 1
+        elif report.status == "duplicate":
+            self.stats.duplicate += 1
+        else:
+            self.stats.rejected += 1
+        if recovered:
+            self.stats.recovered += 1
+        logger.info("%s%s", describe(report), " (recovered after a stop)" if recovered else "")
+        if self.on_report is not None:
+            self.on_report(report)
+        key = affected_by(report)
+        if key is not None:
+            self._owed.affected.add(key)
+            self._owed.first = self._owed.first or time.monotonic()
+            self._owed.last = time.monotonic()
+        elif not self._owed.affected:
+            self._settle()
+
+    # - summaries
+
+    def _owe_from_now(self, since: datetime | None = None) -> None:
+        """Write the marker before anything is stored, so a crash leaves the debt on disk."""
+        assert self._session is not None
+        moment = since or datetime.now(UTC)
+        if self._owed.since is not None and self._owed.since <= moment:
+            return
+        self._owed.since = moment
+        _write_atomic(self._session.marker, moment.isoformat())
+
+    def _settle(self) -> None:
+        assert self._session is not None
+        self._owed = _Owed()
+        with contextlib.suppress(FileNotFoundError):
+            self._session.marker.unlink()
+
+    def _maybe_summarise(self, *, force: bool = False) -> None:
+        owed = self._owed
+        if not owed.affected:
+            return
+        now = time.monotonic()
+        if not force:
+            if now < owed.retry_at:
+                return
+            quiet = now - owed.last >= self.settings.summary_quiet_seconds
+            overdue = owed.first is not None and now - owed.first >= (
+                self.settings.summary_max_delay_seconds
+            )
+            if not (quiet or overdue):
+                return
+        affected = set(owed.affected)
+        try:
+            self.pipeline.summarise(affected)
+        except Exception:
+            logger.exception("could not rebuild the summaries; will try again")
+            owed.retry_at = now + max(5.0, self.settings.summary_quiet_seconds)
+            return
+        self.stats.summaries += 1
+        logger.info("summaries rebuilt for %d school(s)", len(affected))
+        self._settle()
+
+    # - recovery
+
+    def _recover(self, claims: Path) -> None:
+        for abandoned in abandoned_sessions(claims, self._session):
+            since = abandoned.owed_since()
+            files = list(_claimed_files(abandoned.folder))
+            if since is not None or files:
+                logger.warning(
+                    "recovering %d file(s) left by a stopped watcher (%s)",
+                    len(files),
+                    abandoned.folder.name,
+                )
+            if since is not None:
+                self._owe_from_now(since)
+                owed = self.pipeline.owed_since(since - CLOCK_SLACK)
+                if owed:
+                    self._owed.affected |= owed
+                    self._owed.first = self._owed.first or time.monotonic()
+            for path in files:
+                self._owe_from_now()
+                self._run_step(self.pipeline.recover, path, recovered=True)
+            abandoned.release()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _set_aside(path: Path, workspace: Workspace, exc: BaseException) -> FileReport:
+    """File a file the processing step failed on into rejected/, with a plain report."""
+    issue = Issue.of(
+        "internal-error",
+        "sheet-tools could not process this file because of a fault in sheet-tools itself "
+        f"({type(exc).__name__}). The file is kept unchanged; please pass it to whoever "
+        "supports sheet-tools.",
+    )
+    report = FileReport(file=path.name, status="rejected", errors=[issue])
+    if path.exists():
+        workspace.rejected.mkdir(parents=True, exist_ok=True)
+        target = _free_name(workspace.rejected, path.name)
+        shutil.move(path, target)
+        (workspace.rejected / f"{target.name}.errors.txt").write_text(
+            f"{target.name}\n\n{issue.message}\n", encoding="utf-8"
+        )
+    return report
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    target = folder / name
+    stem, suffix = os.path.splitext(name)
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder / f"{stem} ({n}){suffix}"
+    return target
+
+
+# -- running it ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def service_logging(log_file: Path, stream: TextIO | None = None) -> Iterator[None]:
+    """Log ``sheet_tools`` messages to stderr and to the workspace's log file while inside."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    formatter = logging.Formatter(
+        "%(asctime)s %(levelname)s [%(process)d] %(message)s", "%Y-%m-%d %H:%M:%S"
+    )
+    handlers: list[logging.Handler] = [
+        logging.StreamHandler(stream or sys.stderr),
+        logging.FileHandler(log_file, encoding="utf-8"),
+    ]
+    package = logging.getLogger("sheet_tools")
+    previous_level = package.level
+    package.setLevel(logging.INFO)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        package.addHandler(handler)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            package.removeHandler(handler)
+            handler.close()
+        package.setLevel(previous_level)
+
+
+def workspace_for(settings: WatchSettings) -> Workspace:
+    return Workspace.at(settings.workspace, settings.inbox, settings.outbox)
+
+
+@contextlib.contextmanager
+def _signals_stop(watcher: Watcher) -> Iterator[None]:
+    """SIGINT and SIGTERM finish the current file and stop cleanly (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [signal.SIGINT, signal.SIGTERM]
+    if hasattr(signal, "SIGBREAK"):  # Ctrl+Break, and how service wrappers stop on Windows
+        wanted.append(signal.SIGBREAK)
+    previous = {sig: signal.getsignal(sig) for sig in wanted}
+
+    def handle(signum: int, _frame: object) -> None:
+        logger.info(
+            "received %s: finishing the current file and stopping", signal.Signals(signum).name
+        )
+        watcher.stop()
+
+    for sig in wanted:
+        signal.signal(sig, handle)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_watch(
+    settings: WatchSettings,
+    registry: Registry,
+    *,
+    pipeline: Pipeline | None = None,
+    on_report: Callable[[FileReport], None] | None = None,
+    ready: Callable[[Watcher], None] | None = None,
+) -> WatchStats:
+    """Run the service with the real pipeline (unless given one) until stopped or, with
+    ``settings.once``, until the backlog is done. ``ready`` receives the watcher (to stop it)."""
+    from .store import Store
+
+    workspace = workspace_for(settings)
+    workspace.ensure()
+    with Store(workspace.database) as store:
+        watcher = Watcher(
+            settings,
+            workspace,
+            pipeline or default_pipeline(workspace, registry, store),
+            on_report=on_report,
+        )
+        if ready is not None:
+            ready(watcher)
+        with _signals_stop(watcher):
+            return watcher.run()
+
+
+def affected_keys(reports: Collection[FileReport]) -> set[Affected]:
+    """The summaries a set of reports changes (for callers that batch themselves)."""
+    return {key for report in reports if (key := affected_by(report)) is not None}

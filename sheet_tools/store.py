@@ -397,23 +397,39 @@ class Store:
         include_superseded: bool = False,
     ) -> list[StoredReturn]:
         """Returns oldest first, judgements and texts fetched in bulk (three queries in all)."""
-        inner_filters: list[str] = []
-        args: list[object] = []
+        inner: list[str] = []
+        inner_args: list[object] = []
         # Both keys are part of the superseding group, so filtering before the window is exact.
         if template_id is not None:
-            inner_filters.append("template_id = ?")
-            args.append(template_id)
+            inner.append("template_id = ?")
+            inner_args.append(template_id)
         if school_key is not None:
-            inner_filters.append("school_key = ?")
-            args.append(school_key)
-        outer_filters: list[str] = []
+            inner.append("school_key = ?")
+            inner_args.append(school_key)
+        outer: list[str] = []
+        outer_args: list[object] = []
         if trust is not None:
-            outer_filters.append("trust = ?")
-            args.append(trust)
+            outer.append("trust = ?")
+            outer_args.append(trust)
         if not include_superseded:
-            outer_filters.append("NOT superseded")
-        inner_where = f"WHERE {' AND '.join(inner_filters)}" if inner_filters else ""
-        outer_where = f"WHERE {' AND '.join(outer_filters)}" if outer_filters else ""
+            outer.append("NOT superseded")
+        return self._load(inner, inner_args, outer, outer_args)
+
+    def find_return(self, sha256: str) -> StoredReturn | None:
+        """The return stored from these bytes, with whether it has been superseded since."""
+        group = "(template_id, school_key) IN (SELECT template_id, school_key FROM returns "
+        found = self._load([group + "WHERE sha256 = ?)"], [sha256], ["sha256 = ?"], [sha256])
+        return found[0] if found else None
+
+    def _load(
+        self,
+        inner: list[str],
+        inner_args: list[object],
+        outer: list[str],
+        outer_args: list[object],
+    ) -> list[StoredReturn]:
+        inner_where = f"WHERE {' AND '.join(inner)}" if inner else ""
+        outer_where = f"WHERE {' AND '.join(outer)}" if outer else ""
         query = f"""
             SELECT {_RETURN_COLUMNS}, superseded FROM (
                 SELECT {_RETURN_COLUMNS},
@@ -425,7 +441,7 @@ class Store:
             ) {outer_where}
             ORDER BY arrived_at, id"""
         with self._lock:
-            rows = self._db.execute(query, args).fetchall()
+            rows = self._db.execute(query, [*inner_args, *outer_args]).fetchall()
             ids = json.dumps([row[0] for row in rows])
             judgements: dict[int, dict[str, str | None]] = {row[0]: {} for row in rows}
             texts: dict[int, dict[str, str]] = {row[0]: {} for row in rows}

@@ -117,6 +117,9 @@ def test_later_return_supersedes_for_same_school_framework_date_and_judge(store:
         ("v1.xlsx", True),
         ("v2.xlsx", False),
     ]
+    assert store.find_return(sha("1")).superseded  # type: ignore[union-attr]
+    assert not store.find_return(sha("2")).superseded  # type: ignore[union-attr]
+    assert store.find_return(sha("never")) is None
 
 
 def test_new_review_date_is_a_new_round_and_judges_are_kept_apart(store: Store) -> None:

@@ -1,0 +1,163 @@
+"""How fast are the workbooks for a whole roster generated, and what do their features cost?
+
+Generates one workbook per school for a synthetic roster (1,560 schools by default: the number of
+schools in England with an SEN unit or resourced provision) with ``generate_batch``, the function
+behind ``sheet-tools generate --roster``, and, in the same run, a baseline: a plain openpyxl loop
+writing the same sheets, ids and statement text with no drop-downs, formatting, protection or
+print setup. The difference is the price of the features.
+
+    python3 benchmarks/bench_generate.py               # the full 1,560-school roster
+    python3 benchmarks/bench_generate.py --schools 100 # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from openpyxl import Workbook
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sheet_tools import layout
+from sheet_tools.frameworks import Framework, load_registry
+from sheet_tools.generate import School, generate_batch, workbook_filename
+
+ENGLAND_SCHOOLS_WITH_SEN_UNIT_OR_RP = 1560
+
+_PLACES = [
+    "Oakfield",
+    "Ashbourne",
+    "Riverside",
+    "Hillcrest",
+    "Meadowbank",
+    "Kingsway",
+    "Westfield",
+    "Brookside",
+    "Elmwood",
+    "Fairview",
+    "Greenacre",
+    "Highfield",
+    "Larkrise",
+    "Millbrook",
+    "Northgate",
+    "Parkside",
+    "Queensway",
+    "Redhill",
+    "Southmere",
+    "Thornbury",
+    "Underwood",
+    "Valley",
+    "Whitecross",
+    "Yewtree",
+    "Beechwood",
+    "Castleford",
+    "Denby",
+]
+_KINDS = (
+    "Primary School",
+    "Academy",
+    "High School",
+    "Junior School",
+    "Infant School",
+    "Church of England Primary School",
+    "Catholic Primary School",
+    "Community College",
+)
+_TRUST_WORDS = ["Learning Partnership", "Academy Trust", "Education Trust", "Schools Trust"]
+
+
+def synthetic_roster(count: int, seed: int = 2026) -> list[School]:
+    """``count`` schools with plausible names, unique six-digit URNs and ~1 trust per 25."""
+    rng = random.Random(seed)
+    trusts = [
+        f"{rng.choice(_PLACES)} {rng.choice(_TRUST_WORDS)}" for _ in range(max(1, count // 25))
+    ]
+    urns = rng.sample(range(100000, 150000), count)
+    return [
+        School(
+            name=f"{rng.choice(_PLACES)} {rng.choice(_KINDS)}",
+            urn=str(urn),
+            trust=rng.choice(trusts),
+        )
+        for urn in urns
+    ]
+
+
+def plain_openpyxl(framework: Framework, schools: list[School], out: Path) -> None:
+    """The baseline: the same sheets, ids and text, written with no features at all."""
+    for school in schools:
+        wb = Workbook()
+        cover = wb.active
+        cover.title = layout.COVER_SHEET
+        cover.append([None, framework.title])
+        for field in framework.cover:
+            value = {"school": school.name, "urn": school.urn, "trust": school.trust}.get(
+                field.role
+            )
+            cover.append([field.id, field.label, value])
+        for sheet in framework.sheets:
+            ws = wb.create_sheet(sheet.sheet_name)
+            ws.append([sheet.id, sheet.title])
+            for statement in sheet.statements:
+                ws.append([statement.id, statement.text])
+            for box in sheet.boxes:
+                ws.append([None, box.label])
+                ws.append([box.id])
+        about = wb.create_sheet(layout.ABOUT_SHEET)
+        about.append([layout.KEY_TEMPLATE, framework.id])
+        about.append([layout.KEY_VERSION, framework.version])
+        wb.save(out / workbook_filename(framework, school))
+
+
+def measure(run: Callable[[Path], None], root: Path, name: str) -> tuple[float, float]:
+    """Seconds taken and mean file size (KiB) of one run writing into a fresh folder."""
+    out = root / name
+    out.mkdir()
+    start = time.perf_counter()
+    run(out)
+    seconds = time.perf_counter() - start
+    files = list(out.glob("*.xlsx"))
+    return seconds, sum(f.stat().st_size for f in files) / max(len(files), 1) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--schools", type=int, default=ENGLAND_SCHOOLS_WITH_SEN_UNIT_OR_RP)
+    parser.add_argument("--framework", default="specialist-provision-review")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+
+    framework = load_registry().latest(args.framework)
+    schools = synthetic_roster(args.schools, args.seed)
+    statements = sum(len(s.statements) for s in framework.sheets)
+    print(
+        f"{framework.key}: {len(framework.sheets)} area sheets, {statements} statements; "
+        f"{len(schools)} schools, {len({s.trust for s in schools})} trusts"
+    )
+    runs: dict[str, Callable[[Path], None]] = {
+        "sheet-tools generate_batch": lambda out: generate_batch(framework, schools, out),
+        "plain openpyxl (no features)": lambda out: plain_openpyxl(framework, schools, out),
+    }
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="bench-generate-") as root:
+        for index, (name, run) in enumerate(runs.items()):
+            results[name] = measure(run, Path(root), f"run{index}")
+    print(f"{'':30} {'workbooks':>9} {'seconds':>8} {'per second':>10} {'ms each':>8} {'KiB':>6}")
+    for name, (seconds, kib) in results.items():
+        print(
+            f"{name:30} {len(schools):9d} {seconds:8.2f} {len(schools) / seconds:10.1f} "
+            f"{1000 * seconds / len(schools):8.1f} {kib:6.1f}"
+        )
+    full = results["sheet-tools generate_batch"][0]
+    plain = results["plain openpyxl (no features)"][0]
+    print(f"features cost {full / plain:.2f}x the plain loop's time")
+
+
+if __name__ == "__main__":
+    main()

@@ -31,6 +31,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "xml-attack": (Severity.ERROR, "The file contains unsafe XML"),
     "macro-enabled": (Severity.WARNING, "Macro-enabled workbook: data read, macros ignored"),
     "too-many-rows": (Severity.ERROR, "A sheet has far more rows than the form"),
+    "too-many-columns": (Severity.ERROR, "A sheet has far more columns than the form"),
+    "unreadable-file": (Severity.ERROR, "The file could not be opened"),
     "unsafe-name": (Severity.ERROR, "The file name is not safe"),
     # structure (read)
     "unknown-template": (Severity.ERROR, "Not a workbook sheet-tools generated"),
@@ -118,3 +120,54 @@ class FileReport(BaseModel):
 
 def has_errors(issues: list[Issue]) -> bool:
     return any(issue.severity is Severity.ERROR for issue in issues)
+
+
+def _uk_date(iso: str) -> str:
+    parts = iso.split("-")
+    return "/".join(reversed(parts)) if len(parts) == 3 else iso
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+def render_text(report: FileReport) -> str:
+    """The report in plain English for a school administrator: what ``validate`` prints."""
+    errors = [i for i in report.errors if i.severity is Severity.ERROR]
+    warnings = [i for i in report.errors if i.severity is Severity.WARNING]
+    if report.status == "rejected":
+        verdict = f"REJECTED ({_count(len(errors), 'error')}"
+        verdict += f", {_count(len(warnings), 'warning')})" if warnings else ")"
+    else:
+        verdict = report.status.upper()
+        verdict += f" with {_count(len(warnings), 'warning')}" if warnings else ""
+    lines = [f"{report.file}: {verdict}"]
+    if report.template:
+        lines.append(f"  Form: {report.template}, version {report.template_version}")
+    if report.school or report.review_date:
+        school = report.school or "(school not given)"
+        if report.urn:
+            school += f" (URN {report.urn})"
+        if report.review_date:
+            school += f", review date {_uk_date(report.review_date)}"
+        lines.append(f"  School: {school}")
+    if errors:
+        lines.append("  Errors (these must be fixed before the return can be accepted):")
+        lines.extend(f"    - {issue.message}" for issue in errors)
+    if warnings:
+        lines.append("  Warnings (please check these; they do not stop the return being accepted):")
+        lines.extend(f"    - {issue.message}" for issue in warnings)
+    return "\n".join(lines)
+
+
+def render_errors_file(report: FileReport) -> str:
+    """The text of ``<file>.errors.txt`` beside a rejected original: what to do, then why."""
+    name = report.file.replace("\\", "/").rsplit("/", 1)[-1]
+    head = [
+        f"The return '{name}' could not be accepted.",
+        "Please correct the problems listed below in the workbook, save it, and send it again.",
+        "Nothing in the file has been changed.",
+        "",
+    ]
+    tail = ["", f"(file fingerprint SHA-256: {report.sha256})"] if report.sha256 else []
+    return "\n".join([*head, render_text(report), *tail]) + "\n"

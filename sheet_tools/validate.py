@@ -1,22 +1,39 @@
 """Raw values -> a validated return plus a report of typed issues (codes, locations, messages).
 
 Like the DfE's COLLECT, errors (must be fixed; the return is rejected) are kept apart from
-queries (warnings a school can explain; the return is accepted with them).
+queries (warnings a school can explain; the return is accepted with them). Values pasted over a
+drop-down bypass Excel's own validation, so every judgement is checked again here, and every
+message says where the problem is and what to do about it.
+
+Long text: a text answer longer than Excel's own cell limit (32,767 characters) is an error,
+because summaries write every answer back into an Excel cell and could not hold it; anything
+shorter is kept whole.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import difflib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .frameworks import Framework, Registry
-from .read import RawReturn
-from .report import FileReport, Issue
+from .frameworks import CoverField, Framework, Level, Registry, Sheet, Statement
+from .guard import guard_file
+from .read import RawCell, RawReturn, read_guarded
+from .report import FileReport, Issue, Severity, has_errors
 
 Judge = Literal["self-evaluation", "external-review", "peer-review"]
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 32_767  # Excel's limit on the characters in one cell
+EARLIEST_REVIEW = date(2000, 1, 1)
+LATEST_REVIEW = date(2100, 12, 31)
 
 
 class ValidReturn(BaseModel):
@@ -38,13 +55,477 @@ class ValidReturn(BaseModel):
     warnings: list[Issue] = Field(default_factory=list)
 
 
-def check_file(path: Path, registry: Registry) -> tuple[FileReport, ValidReturn | None]:
-    """guard -> read -> validate, changing nothing: what ``sheet-tools validate`` prints.
+# --- values -------------------------------------------------------------------------------------
+def _squash(text: str) -> str:
+    """Whitespace collapsed (including non-breaking spaces) and case folded, for matching."""
+    return " ".join(text.split()).casefold()
 
-    The report's status is "accepted" or "rejected" and it carries the file's SHA-256."""
-    raise NotImplementedError
+
+def _as_text(value: object) -> str:
+    """A cell value as the text a person typed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """Text without control characters (which a cell can carry but no summary can show)."""
+    return _CONTROL.sub("", text)
+
+
+def _either(words: list[str]) -> str:
+    """'A, B, C or D'."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+_ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b", re.IGNORECASE)
+_DATE_FORMATS = (
+    "%d/%m/%Y",
+    "%d/%m/%y",
+    "%d-%m-%Y",
+    "%d-%m-%y",
+    "%d.%m.%Y",
+    "%d.%m.%y",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%d %B %y",
+    "%d %b %y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%A %d %B %Y",
+    "%a %d %b %Y",
+    "%B %d %Y",
+    "%b %d %Y",
+)
+
+
+def parse_date(value: object) -> date | None:
+    """A date from a real date, an Excel serial number, or UK-style text (day first):
+    03/10/2026, 3/10/26, 3 Oct 2026, 3rd October 2026, 2026-10-03. None when it is not one."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        if 1 <= value < 2958466:
+            return _EXCEL_EPOCH + timedelta(days=int(value))
+        return None
+    if not isinstance(value, str):
+        return None
+    text = " ".join(_ORDINAL.sub(r"\1", value.replace(",", " ")).split())
+    text = re.sub(r"\bsept\b", "Sep", text, flags=re.IGNORECASE)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        return None
+
+
+def normalise_urn(value: object) -> str | None:
+    """A URN as digits text ("123456"), from a number or text; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    text = "".join(str(value).split())
+    if text.endswith(".0"):
+        text = text[:-2]
+    return text if text.isdigit() and 5 <= len(text) <= 7 else None
+
+
+def _judge_of(choice: str) -> Judge:
+    """Which kind of judgement a 'Judgements made by' choice means."""
+    words = choice.casefold()
+    if "external" in words:
+        return "external-review"
+    if "peer" in words:
+        return "peer-review"
+    return "self-evaluation"
+
+
+# Pupils' personal data that must not travel on to trust-wide summaries.
+_PERSONAL = (
+    (re.compile(r"\b[A-Za-z]\d{12}\b"), "a pupil's UPN (a letter followed by 12 digits)"),
+    (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "an e-mail address"),
+    (
+        re.compile(r"(?<![\d+])(?:\+44\s?(?:\(0\)\s?)?|\b0)\d(?:[ -]?\d){8,9}(?![\d])"),
+        "a phone number",
+    ),
+)
+
+
+def personal_data(text: str) -> list[str]:
+    """Descriptions of what in ``text`` looks like personal data (never the data itself)."""
+    return [what for pattern, what in _PERSONAL if pattern.search(text)]
+
+
+# --- checking -----------------------------------------------------------------------------------
+def _at(cell: RawCell, what: str) -> str:
+    return f"Sheet '{cell.sheet}', cell {cell.cell} ({what})"
+
+
+@dataclass
+class _Checked:
+    """Everything worked out from a return, whether or not it is valid (the report needs it)."""
+
+    school: str | None = None
+    urn: str | None = None
+    trust: str | None = None
+    review_date: date | None = None
+    judge: Judge = "self-evaluation"
+    cover: dict[str, str] = field(default_factory=dict)
+    judgements: dict[str, str | None] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    def add(self, code: str, message: str, cell: RawCell | None = None, **more: str | None) -> None:
+        if cell is not None:
+            more = {"sheet": cell.sheet, "cell": cell.cell, **more}
+        self.issues.append(Issue.of(code, message, **more))
+
+
+class _Scale:
+    """A framework's judgement levels, matched by code or label ignoring case and spaces."""
+
+    def __init__(self, framework: Framework) -> None:
+        self.levels = sorted(framework.scale, key=lambda level: level.score)
+        self.by_word: dict[str, Level] = {}
+        for level in self.levels:
+            self.by_word[_squash(level.code)] = level
+            self.by_word[_squash(level.label)] = level
+        self.allowed = _either([level.label for level in self.levels])
+        self.low = self.levels[: len(self.levels) // 2]
+
+    def match(self, value: object) -> Level | None:
+        return self.by_word.get(_squash(value)) if isinstance(value, str) else None
+
+    def suggest(self, value: object) -> Level | None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return next((lv for lv in self.levels if lv.score == value), None)
+        text = _squash(_as_text(value))
+        close = difflib.get_close_matches(text, list(self.by_word), n=1, cutoff=0.6)
+        if close:
+            return self.by_word[close[0]]
+        prefix = [lv for lv in self.levels if len(text) >= 3 and _squash(lv.label).startswith(text)]
+        return prefix[0] if len(prefix) == 1 else None
+
+
+def _formula_warning(checked: _Checked, cell: RawCell, what: str) -> None:
+    if not cell.formula:
+        return
+    if cell.value is None:
+        detail = "holds a formula whose result was not saved, so it was read as blank"
+    else:
+        detail = f"holds a formula; its saved result '{_as_text(cell.value)}' was used"
+    checked.add(
+        "formula-value",
+        f"{_at(cell, what)} {detail}. sheet-tools never recalculates formulas: please type "
+        "the answer itself.",
+        cell,
+    )
+
+
+def _check_judgements(checked: _Checked, raw: RawReturn, framework: Framework) -> None:
+    scale = _Scale(framework)
+    blanks: list[tuple[Sheet, Statement, RawCell]] = []
+    judged = 0
+    for sheet, statement in framework.judged_statements():
+        cell = raw.judgements.get(statement.id)
+        if cell is None:  # missing row: already reported by the reader
+            checked.judgements[statement.id] = None
+            continue
+        what = f"statement {statement.id}"
+        _formula_warning(checked, cell, what)
+        if cell.value is None or (isinstance(cell.value, str) and not cell.value.strip()):
+            checked.judgements[statement.id] = None
+            blanks.append((sheet, statement, cell))
+            continue
+        judged += 1
+        level = scale.match(cell.value)
+        if level is not None:
+            checked.judgements[statement.id] = level.code
+            continue
+        checked.judgements[statement.id] = None
+        found = _as_text(cell.value)
+        hint = scale.suggest(cell.value)
+        checked.add(
+            "invalid-judgement",
+            f"{_at(cell, what)}: '{found}' is not a judgement. Choose {scale.allowed} from the "
+            "drop-down." + (f" Did you mean {hint.label}?" if hint else ""),
+            cell,
+            statement=statement.id,
+            value=found,
+        )
+    if framework.judged and raw.judgements and judged == 0:
+        checked.add(
+            "no-judgements",
+            "No statement has been judged: every judgement cell is blank. Please choose "
+            f"{scale.allowed} for each statement you have discussed, then send the workbook "
+            "again.",
+        )
+        return
+    for _, statement, cell in blanks:
+        checked.add(
+            "blank-judgement",
+            f"{_at(cell, f'statement {statement.id}')} has no judgement, so it counts as "
+            "'not judged'. If the statement was discussed, choose a judgement from the "
+            "drop-down.",
+            cell,
+            statement=statement.id,
+        )
+
+
+def _check_next_steps(checked: _Checked, raw: RawReturn, framework: Framework) -> None:
+    scale = _Scale(framework)
+    low_codes = {level.code for level in scale.low}
+    low_words = _either([level.label for level in scale.low])
+    for sheet in framework.sheets:
+        if not sheet.judged:
+            continue
+        low = [st.id for st in sheet.statements if checked.judgements.get(st.id) in low_codes]
+        for box in sheet.boxes:
+            cell = raw.texts.get(box.id)
+            if box.role != "next_steps" or not low or cell is None:
+                continue
+            if checked.texts.get(box.id):
+                continue
+            count = f"{len(low)} statement{'s are' if len(low) > 1 else ' is'}"
+            checked.add(
+                "missing-next-steps",
+                f"Sheet '{cell.sheet}': {count} judged {low_words} ({', '.join(low)}) but the "
+                f"'{box.label}' box (cell {cell.cell}) is empty. Please write the next steps "
+                "agreed for this area, or explain why there are none.",
+                cell,
+            )
+
+
+def _check_texts(checked: _Checked, raw: RawReturn, framework: Framework) -> None:
+    labels: dict[str, str] = {}
+    for sheet in framework.sheets:
+        for statement in sheet.statements:
+            for column in sheet.columns:
+                labels[f"{statement.id}.{column.id}"] = f"statement {statement.id}, {column.label}"
+        for box in sheet.boxes:
+            labels[box.id] = f"the '{box.label}' box"
+    for key, cell in raw.texts.items():
+        what = labels.get(key, key)
+        _formula_warning(checked, cell, what)
+        text = _printable(_as_text(cell.value))
+        if not text:
+            continue
+        if len(text) > MAX_TEXT:
+            checked.add(
+                "text-too-long",
+                f"{_at(cell, what)} holds {len(text):,} characters; an Excel cell holds at most "
+                f"{MAX_TEXT:,}, and summaries could not show it. Please shorten it.",
+                cell,
+            )
+        checked.texts[key] = text
+        found = personal_data(text)
+        if found:
+            checked.add(
+                "personal-data",
+                f"{_at(cell, what)} contains what looks like {_either(found)}. Answers travel on "
+                "to trust-wide summaries, so please remove pupils' personal details (names, "
+                "UPNs, contact details) unless they are meant to be shared.",
+                cell,
+            )
+
+
+def _check_cover_field(checked: _Checked, spec: CoverField, cell: RawCell | None) -> None:
+    value = cell.value if cell is not None else None
+    blank = value is None or (isinstance(value, str) and not value.strip())
+    where = _at(cell, spec.label) if cell is not None else f"The cover field '{spec.label}'"
+    if cell is not None:
+        _formula_warning(checked, cell, spec.label)
+    if blank:
+        checked.cover[spec.id] = ""
+        if spec.required or spec.role in ("school", "review_date"):
+            checked.add(
+                "missing-field",
+                f"{where} is empty. It is required: please fill it in"
+                + (", e.g. 03/10/2026." if spec.kind == "date" else "."),
+                cell,
+                statement=spec.id,
+            )
+        return
+    if spec.kind == "date":
+        parsed = parse_date(value)
+        if parsed is None or not EARLIEST_REVIEW <= parsed <= LATEST_REVIEW:
+            shown = _as_text(value)
+            reason = "is not a date" if parsed is None else "is not a plausible review date"
+            checked.add(
+                "invalid-date",
+                f"{where}: '{shown}' {reason}. Please type the date as day/month/year, "
+                "e.g. 03/10/2026.",
+                cell,
+                value=shown,
+            )
+            checked.cover[spec.id] = shown
+            return
+        checked.cover[spec.id] = parsed.isoformat()
+        if spec.role == "review_date":
+            checked.review_date = parsed
+        return
+    if spec.kind == "urn":
+        urn = normalise_urn(value)
+        if urn is None:
+            shown = _as_text(value)
+            checked.add(
+                "invalid-urn",
+                f"{where}: '{shown}' is not a URN. A URN is the school's six-digit Unique "
+                "Reference Number (find it on Get Information About Schools), e.g. 123456.",
+                cell,
+                value=shown,
+            )
+            checked.cover[spec.id] = shown
+            return
+        checked.cover[spec.id] = urn
+        if spec.role == "urn":
+            checked.urn = urn
+        return
+    text = " ".join(_printable(_as_text(value)).split())
+    if spec.kind == "choice":
+        by_word = {_squash(choice): choice for choice in spec.choices}
+        choice = by_word.get(_squash(text))
+        if choice is None:
+            close = difflib.get_close_matches(_squash(text), list(by_word), n=1, cutoff=0.6)
+            hint = f" Did you mean {by_word[close[0]]}?" if close else ""
+            checked.add(
+                "invalid-choice",
+                f"{where}: '{text}' is not one of the choices. Choose "
+                f"{_either(list(spec.choices))} from the drop-down.{hint}",
+                cell,
+                value=text,
+            )
+            checked.cover[spec.id] = text
+            return
+        text = choice
+        if spec.role == "judge":
+            checked.judge = _judge_of(choice)
+    if len(text) > MAX_TEXT:
+        checked.add(
+            "text-too-long",
+            f"{where} holds {len(text):,} characters; at most {MAX_TEXT:,} fit in a cell.",
+            cell,
+        )
+    checked.cover[spec.id] = text
+    if spec.role == "school":
+        checked.school = text
+    elif spec.role == "trust":
+        checked.trust = text
+    elif spec.role == "other" and personal_data(text) and cell is not None:
+        checked.add(
+            "personal-data",
+            f"{where} contains what looks like {_either(personal_data(text))}. Please remove "
+            "pupils' personal details.",
+            cell,
+        )
+
+
+def _check(raw: RawReturn, framework: Framework) -> _Checked:
+    checked = _Checked()
+    for spec in framework.cover:
+        _check_cover_field(checked, spec, raw.cover.get(spec.id))
+    if framework.cover_field("review_date") is None:
+        checked.add(
+            "missing-field",
+            f"The form '{framework.id}' has no review date field, so its returns cannot be "
+            "stored. Please tell whoever maintains the form definitions.",
+        )
+    _check_judgements(checked, raw, framework)
+    _check_texts(checked, raw, framework)
+    _check_next_steps(checked, raw, framework)
+    return checked
+
+
+def _valid(raw: RawReturn, checked: _Checked, issues: list[Issue]) -> ValidReturn | None:
+    if has_errors(issues) or checked.school is None or checked.review_date is None:
+        return None
+    return ValidReturn(
+        template_id=raw.template_id,
+        template_version=raw.template_version,
+        school=checked.school,
+        urn=checked.urn,
+        trust=checked.trust or None,
+        review_date=checked.review_date,
+        judge=checked.judge,
+        cover=checked.cover,
+        judgements=checked.judgements,
+        texts=checked.texts,
+        warnings=[issue for issue in issues if issue.severity is Severity.WARNING],
+    )
 
 
 def validate_return(raw: RawReturn, framework: Framework) -> tuple[ValidReturn | None, list[Issue]]:
     """Check the content of a read return; None when any issue is an error."""
-    raise NotImplementedError
+    checked = _check(raw, framework)
+    return _valid(raw, checked, checked.issues), checked.issues
+
+
+def check_file(path: Path, registry: Registry) -> tuple[FileReport, ValidReturn | None]:
+    """guard -> read -> validate, changing nothing: what ``sheet-tools validate`` prints.
+
+    The report's status is "accepted" or "rejected" and it carries the file's SHA-256. Nothing
+    escapes as an exception: anything unexpected becomes an ``internal-error`` issue."""
+    path = Path(path)
+    report = FileReport(file=str(path), status="rejected")
+    issues: list[Issue] = []
+    valid: ValidReturn | None = None
+    try:
+        guarded = guard_file(path)
+        report.sha256 = guarded.sha256
+        issues.extend(guarded.issues)
+        raw, read_issues = read_guarded(guarded, registry)
+        issues.extend(read_issues)
+        if raw is not None:
+            report.template = raw.template_id
+            report.template_version = raw.template_version
+            framework = registry.get(raw.template_id, raw.template_version)
+            if framework is not None:
+                checked = _check(raw, framework)
+                issues.extend(checked.issues)
+                report.school = checked.school
+                report.urn = checked.urn
+                report.trust = checked.trust or None
+                if checked.review_date is not None:
+                    report.review_date = checked.review_date.isoformat()
+                valid = _valid(raw, checked, issues)
+    except Exception as exc:  # never a traceback for the user: the file is reported instead
+        log.exception("internal error while checking %s", path)
+        issues.append(
+            Issue.of(
+                "internal-error",
+                f"sheet-tools could not process this file because of an internal problem "
+                f"({type(exc).__name__}: {exc}). The file was not changed. Please pass it to "
+                "whoever runs sheet-tools.",
+            )
+        )
+        valid = None
+    report.errors = issues
+    report.status = "rejected" if valid is None or has_errors(issues) else "accepted"
+    if report.status == "rejected":
+        valid = None
+    return report, valid

@@ -1,0 +1,753 @@
+"""Checks a returned file before any reader touches it: type, size, zip limits, unsafe XML.
+
+Why first and always: a 3 MB workbook whose sheet inflates to 3 GB makes python-calamine abort
+the whole Python process (a Rust out-of-memory abort nobody can catch), and a 2 KB workbook with one
+cell at A1 and one at XFD1048576 does the same, because calamine lays every sheet out as a dense
+grid. So the guard reads the file's bytes once, sniffs the type by magic bytes, checks the zip
+directory, then streams every member through its own inflater, counting the bytes that really come
+out (never trusting the sizes the headers declare) while it looks for DOCTYPE/ENTITY declarations
+and measures each sheet's extent. The reader then works on the very bytes that were checked.
+"""
+
+from __future__ import annotations
+
+import codecs
+import copy
+import hashlib
+import posixpath
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from io import BytesIO
+from pathlib import Path
+from typing import Literal
+from xml.sax import SAXException
+from xml.sax.handler import ContentHandler, feature_namespaces
+from xml.sax.xmlreader import AttributesNSImpl
+
+import olefile
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
+from defusedxml.sax import make_parser
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
+from pydantic import BaseModel, ConfigDict, Field
+
+from .report import Issue
+
+Format = Literal["xlsx", "xlsm", "ods"]
+
+
+class Limits(BaseModel):
+    """What a returned form may amount to. A real return is about 25 KB, inflates to about 100 KB
+    and has a few dozen rows per sheet, so these leave room for pasted pictures and long text while
+    keeping every reader far from an out-of-memory abort."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_members: int = 1000
+    max_total_uncompressed: int = 100 * 1024 * 1024
+    # Inflation ratio above which a member counts as a bomb; small members are exempt because tiny
+    # repetitive parts legitimately compress very well (Apache POI uses the same grace idea).
+    max_ratio: float = 100.0
+    ratio_grace_bytes: int = 1024 * 1024
+    max_rows: int = 5000
+    max_columns: int = 200
+    chunk_bytes: int = 256 * 1024
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class Guarded(BaseModel):
+    """The outcome of guarding one file, and the checked bytes for the reader to use."""
+
+    model_config = ConfigDict(frozen=True)
+
+    issues: list[Issue] = Field(default_factory=list)
+    format: Format | None = None
+    macro_enabled: bool = False
+    sha256: str | None = None
+    size: int = 0
+    # sheet name -> cells (A1 references) holding a formula; readers see only cached values
+    formulas: dict[str, list[str]] = Field(default_factory=dict)
+    data: bytes | None = Field(default=None, repr=False, exclude=True)
+
+    @property
+    def ok(self) -> bool:
+        return not any(issue.severity == "error" for issue in self.issues)
+
+
+class _Refused(Exception):
+    """Stops guarding at the first fatal problem, carrying the issue to report."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+def _refuse(code: str, message: str, **location: str | None) -> _Refused:
+    return _Refused(Issue.of(code, message, **location))
+
+
+SEND_AGAIN = (
+    "Please send the workbook you were sent, filled in and saved as an Excel workbook (.xlsx)."
+)
+
+# --- magic bytes --------------------------------------------------------------------------------
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_OTHER_MAGICS: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG picture"),
+    (b"\xff\xd8\xff", "a JPEG picture"),
+    (b"GIF8", "a GIF picture"),
+    (b"{\\rtf", "a Rich Text document"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+
+
+def _describe_unknown(head: bytes) -> str:
+    """What a file that is not a workbook most likely is, in words an administrator knows."""
+    for magic, what in _OTHER_MAGICS:
+        if head.startswith(magic):
+            return what
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<table")):
+        return "a web page (HTML) saved with a spreadsheet name"
+    if text.startswith(b"<?xml"):
+        return "an XML file (perhaps 'XML Spreadsheet 2003')"
+    try:
+        sample = head.decode("utf-8")
+    except UnicodeDecodeError:
+        sample = head.decode("latin-1")
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in sample)
+    if sample and printable / len(sample) > 0.95:
+        if any(sep in sample for sep in (",", ";", "\t")):
+            return "a text (CSV) file"
+        return "a text file"
+    return "not a spreadsheet"
+
+
+# --- OOXML / ODS content types ------------------------------------------------------------------
+_CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_OFFICE_DOCUMENT = "/officeDocument"
+
+_SPREADSHEET_TYPES: dict[str, tuple[Format, bool]] = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": ("xlsx", False),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": (
+        "xlsx",
+        False,
+    ),
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": ("xlsm", True),
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": ("xlsm", True),
+    "application/vnd.ms-excel.addin.macroEnabled.main+xml": ("xlsm", True),
+}
+_OTHER_OFFICE_TYPES = {
+    "wordprocessingml": "a Word document",
+    "presentationml": "a PowerPoint presentation",
+    "ms-excel.sheet.binary": "an Excel binary workbook (.xlsb)",
+}
+_ODS_MIMETYPES = {
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.spreadsheet-template",
+}
+_VBA_CONTENT_TYPE = "application/vnd.ms-office.vbaProject"
+
+
+# --- streaming scans ----------------------------------------------------------------------------
+_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*+:)?+"  # possessive: no backtracking per tag
+# Row and cell start tags (with any namespace prefix), and their r="..." references.
+_TAG = re.compile(rb"<" + _PREFIX + rb"(row|c)[\s/>]")
+_REF = re.compile(rb"<" + _PREFIX + rb"(?:row|c)\s[^<]*?\br\s*=\s*[\"']([A-Za-z]*)(\d+)")
+_FORMULA_CELL = re.compile(
+    rb"<"
+    + _PREFIX
+    + rb"c\s[^<]*?\br\s*=\s*[\"']([A-Za-z]+\d+)[\"'][^<]*>\s*<"
+    + _PREFIX
+    + rb"f[\s/>]"
+)
+_CARRY_LIMIT = 64 * 1024
+
+
+class _SheetExtent:
+    """Rows and columns a sheet part would make a reader lay out, counted without parsing."""
+
+    def __init__(self) -> None:
+        self.row_tags = 0
+        self.max_row = 0
+        self.cells_without_ref = 0
+        self.max_column = 0
+        self.formulas: list[str] = []
+
+    def scan(self, text: bytes) -> None:
+        tags = _TAG.findall(text)
+        cells = tags.count(b"c")
+        self.row_tags += len(tags) - cells
+        refs = _REF.findall(text)
+        if refs:
+            self.max_row = max(self.max_row, max(int(n) for n in {n for _, n in refs}))
+            letters = {col for col, _ in refs if col}
+            self.cells_without_ref += cells - sum(1 for col, _ in refs if col)
+            if letters:
+                widest = max(letters, key=lambda col: (len(col), col.upper()))
+                column = (
+                    column_index_from_string(widest.decode("ascii").upper())
+                    if len(widest) <= 3
+                    else 10**6
+                )
+                self.max_column = max(self.max_column, column)
+        else:
+            self.cells_without_ref += cells
+        if (b"<f" in text or b":f" in text) and _FORMULA_CELL.search(text):
+            self.formulas.extend(ref.decode("ascii").upper() for ref in _FORMULA_CELL.findall(text))
+
+    @property
+    def rows(self) -> int:
+        return max(self.row_tags, self.max_row)
+
+    @property
+    def columns(self) -> int:
+        return self.max_column + self.cells_without_ref
+
+
+class _OdsExtent(ContentHandler):
+    """Per-table extent of an ODS content.xml, counting repeated rows and cells only where they
+    hold something (LibreOffice writes a million empty repeated rows after every table)."""
+
+    _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+    _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, tuple[int, int]] = {}
+        self.formulas: dict[str, list[str]] = {}
+        self._name = ""
+        self._row = 0
+        self._row_repeat = 1
+        self._row_has_content = False
+        self._col = 0
+        self._max_row = 0
+        self._max_col = 0
+
+    def _repeat(self, attrs: AttributesNSImpl, local: str) -> int:
+        value = attrs.get((self._TABLE, local))
+        return int(value) if value and value.isdigit() else 1
+
+    def startElementNS(self, name: tuple[str | None, str], qname: str | None, attrs) -> None:
+        uri, local = name
+        if uri != self._TABLE:
+            return
+        if local == "table":
+            self._name = attrs.get((self._TABLE, "name"), "")
+            self._row = self._max_row = self._max_col = 0
+        elif local == "table-row":
+            self._row_repeat = self._repeat(attrs, "number-rows-repeated")
+            self._row_has_content = False
+            self._col = 0
+        elif local in ("table-cell", "covered-table-cell"):
+            repeat = self._repeat(attrs, "number-columns-repeated")
+            has_value = (self._OFFICE, "value-type") in attrs or (self._TABLE, "formula") in attrs
+            if has_value:
+                self._row_has_content = True
+                self._max_col = max(self._max_col, self._col + repeat)
+            if (self._TABLE, "formula") in attrs and repeat == 1 and self._row_repeat == 1:
+                ref = f"{get_column_letter(min(self._col + 1, 16384))}{self._row + 1}"
+                self.formulas.setdefault(self._name, []).append(ref)
+            self._col += repeat
+
+    def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:
+        uri, local = name
+        if uri != self._TABLE:
+            return
+        if local == "table-row":
+            if self._row_has_content:
+                self._max_row = self._row + self._row_repeat
+            self._row += self._row_repeat
+        elif local == "table":
+            self.tables[self._name] = (self._max_row, self._max_col)
+
+
+class _Budget:
+    """Bytes inflated so far across the whole archive, enforced as they come out."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.total = 0
+
+    def take(self, count: int) -> None:
+        self.total += count
+        if self.total > self.limits.max_total_uncompressed:
+            raise _refuse(
+                "zip-bomb",
+                "The file expands to more than "
+                f"{self.limits.max_total_uncompressed // (1024 * 1024)} MB when opened, far more "
+                "than any form. It was not opened, to keep the system safe. " + SEND_AGAIN,
+            )
+
+
+def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> Iterator[bytes]:
+    """A member's real contents in chunks, refusing as soon as more comes out than the directory
+    declared (a lying header) or than the budget allows. The CRC is checked at the end."""
+    limits = budget.limits
+    unbounded = copy.copy(info)
+    # Let the inflater run past the declared size so that a lie shows up instead of being cut off.
+    unbounded.file_size = info.file_size + limits.chunk_bytes + 1
+    produced = 0
+    try:
+        with archive.open(unbounded) as member:
+            while chunk := member.read(limits.chunk_bytes):
+                produced += len(chunk)
+                if produced > info.file_size:
+                    raise _refuse(
+                        "zip-bomb",
+                        f"A part of the file ({info.filename}) holds more data than the file "
+                        "says it does, which is how 'zip bombs' hide. It was not opened. "
+                        + SEND_AGAIN,
+                    )
+                budget.take(len(chunk))
+                yield chunk
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise _refuse(
+            "truncated-file",
+            f"The file is damaged: a part of it ({info.filename}) cannot be read ({exc}). "
+            "It may not have finished copying or downloading. " + SEND_AGAIN,
+        ) from None
+    if produced != info.file_size:
+        raise _refuse(
+            "truncated-file",
+            f"The file is damaged: a part of it ({info.filename}) is shorter than the file says. "
+            + SEND_AGAIN,
+        )
+
+
+def _utf8(first: bytes) -> bool:
+    """False for UTF-16/32 text: spreadsheet applications never write it, and it would hide a
+    DOCTYPE or a far-away cell from a byte scan, so such parts are refused."""
+    return not (
+        first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in first[:4]
+    )
+
+
+def _is_media(name: str) -> bool:
+    """Pictures no reader opens (an SVG may legitimately carry a DOCTYPE)."""
+    return "/media/" in f"/{name}" or name.startswith(("Pictures/", "Thumbnails/"))
+
+
+def _scan_member(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: _Budget,
+    extent: _SheetExtent | None,
+    ods: _OdsExtent | None = None,
+) -> bytes | None:
+    """Stream one member: refuse DTDs, measure sheets, and return the bytes of small XML parts
+    the guard itself needs (content types, relationships, workbook)."""
+    name = info.filename
+    keep = info.file_size <= 1024 * 1024 and (
+        name.endswith((".rels", ".xml")) or name == "mimetype"
+    )
+    must_be_xml = extent is not None or ods is not None or name.endswith((".xml", ".rels", ".vml"))
+    kept: list[bytes] = []
+    carry = b""
+    first = True
+    is_xml = False
+    parser = None
+    if ods is not None:
+        parser = make_parser()
+        parser.setFeature(feature_namespaces, True)
+        parser.setContentHandler(ods)
+    for chunk in _stream(archive, info, budget):
+        if first:
+            first = False
+            if must_be_xml and not _utf8(chunk):
+                raise _refuse(
+                    "xml-attack",
+                    f"A part of the file ({name}) is XML in an unusual encoding that spreadsheet "
+                    "applications never write. It was not opened, to keep the system safe. "
+                    + SEND_AGAIN,
+                )
+            head = chunk[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+            is_xml = (must_be_xml or head.startswith(b"<")) and not _is_media(name)
+        if keep:
+            kept.append(chunk)
+        if not is_xml:
+            continue
+        text = carry + chunk
+        cut = text.rfind(b"<")
+        if cut <= 0 or len(text) - cut > _CARRY_LIMIT:
+            cut = len(text)
+        body, carry = text[:cut], text[cut:]
+        _scan_text(body, name, extent)
+        if parser is not None:
+            try:
+                parser.feed(chunk)
+            except (SAXException, DefusedXmlException, ValueError) as exc:
+                raise _refuse(
+                    "truncated-file",
+                    f"The file is damaged: its sheet data cannot be read ({exc}). " + SEND_AGAIN,
+                ) from None
+    if carry:
+        _scan_text(carry, name, extent)
+    if parser is not None:
+        try:
+            parser.close()
+        except (SAXException, DefusedXmlException, ValueError) as exc:
+            raise _refuse(
+                "truncated-file",
+                f"The file is damaged: its sheet data cannot be read ({exc}). " + SEND_AGAIN,
+            ) from None
+    return b"".join(kept) if keep else None
+
+
+def _scan_text(text: bytes, name: str, extent: _SheetExtent | None) -> None:
+    if b"<!" in text and _DTD.search(text):
+        raise _refuse(
+            "xml-attack",
+            f"A part of the file ({name}) declares XML entities (a DOCTYPE), which spreadsheet "
+            "applications never write and which can be used to attack the computer opening it "
+            "('billion laughs', external entities). It was not opened. " + SEND_AGAIN,
+        )
+    if extent is not None:
+        extent.scan(text)
+
+
+def _parse(xml: bytes | None, part: str) -> SafeET.Element | None:
+    if xml is None:
+        return None
+    try:
+        return SafeET.fromstring(xml)
+    except (SafeET.ParseError, DefusedXmlException):
+        raise _refuse(
+            "truncated-file",
+            f"The file is damaged: a part of it ({part}) is not well-formed. " + SEND_AGAIN,
+        ) from None
+
+
+def _relationships(root: SafeET.Element | None, source: str) -> dict[str, tuple[str, str]]:
+    """rId -> (type, resolved part name) for one .rels part."""
+    found: dict[str, tuple[str, str]] = {}
+    if root is None:
+        return found
+    base = posixpath.dirname(source)
+    for rel in root.iter(f"{_REL_NS}Relationship"):
+        if rel.get("TargetMode") == "External":
+            continue
+        target = rel.get("Target", "")
+        part = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
+        found[rel.get("Id", "")] = (rel.get("Type", ""), posixpath.normpath(part))
+    return found
+
+
+def _rels_name(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def _check_directory(archive: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
+    infos = archive.infolist()
+    if len(infos) > limits.max_members:
+        raise _refuse(
+            "zip-bomb",
+            f"The file is made of {len(infos):,} parts; a form has a few dozen. It was not "
+            "opened, to keep the system safe. " + SEND_AGAIN,
+        )
+    names = [info.filename for info in infos]
+    if len(set(names)) != len(names):
+        raise _refuse(
+            "truncated-file",
+            "The file is damaged: it holds two parts with the same name. " + SEND_AGAIN,
+        )
+    if any(info.flag_bits & 0x1 for info in infos):
+        raise _refuse(
+            "encrypted-workbook",
+            "The file is protected with a password, so it cannot be read. Please remove the "
+            "password (File > Info > Protect Workbook > Encrypt with Password, then clear it), "
+            "save, and send it again.",
+        )
+    for info in infos:
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _refuse(
+                "unsupported-file",
+                f"The file was compressed in a way spreadsheet applications do not use "
+                f"(method {info.compress_type} in {info.filename}). " + SEND_AGAIN,
+            )
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_total_uncompressed:
+        raise _refuse(
+            "zip-bomb",
+            f"The file would expand to {total / (1024 * 1024):,.0f} MB when opened, far more than "
+            "any form. It was not opened, to keep the system safe. " + SEND_AGAIN,
+        )
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > limits.ratio_grace_bytes and ratio > limits.max_ratio:
+            raise _refuse(
+                "zip-bomb",
+                f"A part of the file ({info.filename}) expands {ratio:,.0f} times when opened, "
+                "which is how 'zip bombs' are built. It was not opened, to keep the system "
+                "safe. " + SEND_AGAIN,
+            )
+    return infos
+
+
+def _too_big(sheet: str, rows: int, columns: int, limits: Limits) -> None:
+    if rows > limits.max_rows:
+        raise _refuse(
+            "too-many-rows",
+            f"Sheet '{sheet}' reaches row {rows:,}; the form has a few dozen rows. Something "
+            "was pasted or filled far down the sheet. Please delete the extra rows (or copy "
+            "your answers into a fresh copy of the form) and send it again.",
+            sheet=sheet,
+        )
+    if columns > limits.max_columns:
+        raise _refuse(
+            "too-many-columns",
+            f"Sheet '{sheet}' reaches column {columns:,}; the form has a handful of columns. "
+            "Please delete the extra columns (or copy your answers into a fresh copy of the "
+            "form) and send it again.",
+            sheet=sheet,
+        )
+
+
+def _guard_ooxml(
+    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits
+) -> tuple[Format, bool, dict[str, list[str]]]:
+    budget = _Budget(limits)
+    by_name = {info.filename: info for info in infos}
+    if "[Content_Types].xml" not in by_name:
+        raise _refuse(
+            "not-a-workbook",
+            "This file is a zip archive, not an Excel workbook. " + SEND_AGAIN,
+        )
+    kept: dict[str, bytes | None] = {}
+    # The parts that say what the package is, read (and checked) first.
+    for name in ("[Content_Types].xml", "_rels/.rels"):
+        if name in by_name:
+            kept[name] = _scan_member(archive, by_name[name], budget, None)
+    types = _parse(kept.get("[Content_Types].xml"), "[Content_Types].xml")
+    if types is None:
+        raise _refuse(
+            "truncated-file", "The file is damaged: it has no content list. " + SEND_AGAIN
+        )
+    root_rels = _relationships(_parse(kept.get("_rels/.rels"), "_rels/.rels"), "")
+    main = next((p for t, p in root_rels.values() if t.endswith(_OFFICE_DOCUMENT)), None)
+    overrides = {
+        (o.get("PartName") or "").lstrip("/"): o.get("ContentType", "")
+        for o in types.iter(f"{_CT_NS}Override")
+    }
+    main_type = overrides.get(main or "", "")
+    if main is None or main_type not in _SPREADSHEET_TYPES:
+        what = next((w for key, w in _OTHER_OFFICE_TYPES.items() if key in main_type), None)
+        if what and "xlsb" in what:
+            raise _refuse("unsupported-file", f"This file is {what}. " + SEND_AGAIN)
+        if what:
+            raise _refuse(
+                "not-a-workbook", f"This file is {what}, not an Excel workbook. " + SEND_AGAIN
+            )
+        raise _refuse("not-a-workbook", "This file is not an Excel workbook. " + SEND_AGAIN)
+    fmt, macro_enabled = _SPREADSHEET_TYPES[main_type]
+    defaults = {d.get("ContentType", "") for d in types.iter(f"{_CT_NS}Default")}
+    if _VBA_CONTENT_TYPE in set(overrides.values()) | defaults or any(
+        info.filename.lower().endswith("vbaproject.bin") for info in infos
+    ):
+        macro_enabled = True
+    for name in (main, _rels_name(main)):
+        if name in by_name and name not in kept:
+            kept[name] = _scan_member(archive, by_name[name], budget, None)
+    workbook = _parse(kept.get(main), main)
+    if workbook is None:
+        raise _refuse(
+            "truncated-file", "The file is damaged: its workbook part is missing. " + SEND_AGAIN
+        )
+    rels = _relationships(_parse(kept.get(_rels_name(main)), _rels_name(main)), main)
+    sheet_parts: dict[str, str] = {}
+    for sheet in workbook.iter(f"{_MAIN_NS}sheet"):
+        target = rels.get(sheet.get(_R_ID, ""))
+        if target is not None:
+            sheet_parts[target[1]] = sheet.get("name", target[1])
+    formulas: dict[str, list[str]] = {}
+    for info in infos:
+        if info.filename in kept:
+            continue
+        sheet_name = sheet_parts.get(info.filename)
+        extent = _SheetExtent() if sheet_name is not None else None
+        _scan_member(archive, info, budget, extent)
+        if extent is not None and sheet_name is not None:
+            _too_big(sheet_name, extent.rows, extent.columns, limits)
+            if extent.formulas:
+                formulas[sheet_name] = extent.formulas
+    return fmt, macro_enabled, formulas
+
+
+def _guard_ods(
+    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits
+) -> tuple[Format, bool, dict[str, list[str]]]:
+    budget = _Budget(limits)
+    ods = _OdsExtent()
+    manifest = b""
+    for info in infos:
+        is_content = info.filename == "content.xml"
+        kept = _scan_member(archive, info, budget, None, ods if is_content else None)
+        if info.filename == "META-INF/manifest.xml" and kept:
+            manifest = kept
+    if b"encryption-data" in manifest:
+        raise _refuse(
+            "encrypted-workbook",
+            "The spreadsheet is protected with a password, so it cannot be read. Please save it "
+            "without a password and send it again.",
+        )
+    if "content.xml" not in {info.filename for info in infos}:
+        raise _refuse("truncated-file", "The file is damaged: it has no sheets. " + SEND_AGAIN)
+    for name, (rows, columns) in ods.tables.items():
+        _too_big(name, rows, columns, limits)
+    macros = any(info.filename.startswith(("Basic/", "Scripts/")) for info in infos)
+    return "ods", macros, ods.formulas
+
+
+def _guard_zip(data: bytes, limits: Limits) -> tuple[Format, bool, dict[str, list[str]]]:
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+    except zipfile.BadZipFile:
+        raise _refuse(
+            "truncated-file",
+            "The file is incomplete or damaged: it ends before the workbook does. It may not have "
+            "finished copying, downloading or saving. Please save it again and resend it.",
+        ) from None
+    except (zipfile.LargeZipFile, NotImplementedError, ValueError, OSError) as exc:
+        raise _refuse(
+            "truncated-file", f"The file is damaged and cannot be opened ({exc}). " + SEND_AGAIN
+        ) from None
+    with archive:
+        infos = _check_directory(archive, limits)
+        mimetype = next((i for i in infos if i.filename == "mimetype"), None)
+        if mimetype is not None and mimetype.file_size < 200:
+            declared = b"".join(_stream(archive, mimetype, _Budget(limits))).strip()
+            if declared.decode("ascii", "replace") in _ODS_MIMETYPES:
+                return _guard_ods(archive, infos, limits)
+            raise _refuse(
+                "not-a-workbook",
+                "This file is an OpenDocument file but not a spreadsheet. " + SEND_AGAIN,
+            )
+        return _guard_ooxml(archive, infos, limits)
+
+
+def _ole2_refusal(data: bytes) -> _Refused:
+    """An OLE2 container is an encrypted modern workbook, an old binary file, or something else;
+    none of them is read."""
+    try:
+        with olefile.OleFileIO(data) as ole:
+            streams = {"/".join(p).lower() for p in ole.listdir(streams=True, storages=False)}
+    except (OSError, ValueError, IndexError, EOFError):
+        return _refuse(
+            "truncated-file",
+            "The file is an old-style Office file, and it is damaged or incomplete. " + SEND_AGAIN,
+        )
+    if {"encryptioninfo", "encryptedpackage"} <= streams:
+        return _refuse(
+            "encrypted-workbook",
+            "The workbook is protected with a password, so it cannot be read. Please open it, "
+            "remove the password (File > Info > Protect Workbook > Encrypt with Password, then "
+            "clear the password box), save it and send it again.",
+        )
+    if "workbook" in streams or "book" in streams:
+        return _refuse(
+            "legacy-xls",
+            "The workbook is in the old Excel 97-2003 format (.xls). Please open it and use "
+            "File > Save As > Excel Workbook (.xlsx), then send the .xlsx file.",
+        )
+    if "worddocument" in streams:
+        return _refuse("not-a-workbook", "This file is a Word document. " + SEND_AGAIN)
+    return _refuse("not-a-workbook", "This file is not an Excel workbook. " + SEND_AGAIN)
+
+
+def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
+    """Check a file's bytes; see ``guard_file``."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    base = {"sha256": sha256, "size": len(data)}
+    try:
+        if not data:
+            raise _refuse(
+                "empty-file",
+                "The file is empty (0 bytes). It may not have finished saving or copying. "
+                "Please save the workbook again and resend it.",
+            )
+        if len(data) > limits.max_file_bytes:
+            raise _too_large(len(data), limits)
+        head = data[:512]
+        if head.startswith(OLE2_MAGIC):
+            raise _ole2_refusal(data)
+        if not head.startswith(ZIP_MAGICS):
+            if head.startswith(OLE2_MAGIC[:4]) or (len(data) < 4 and b"PK".startswith(data[:2])):
+                raise _refuse("truncated-file", "The file is incomplete or damaged. " + SEND_AGAIN)
+            raise _refuse(
+                "not-a-workbook",
+                f"This file is {_describe_unknown(head)}, not an Excel workbook, even though its "
+                "name says it is one. " + SEND_AGAIN,
+            )
+        fmt, macro_enabled, formulas = _guard_zip(data, limits)
+    except _Refused as refused:
+        return Guarded(issues=[refused.issue], **base)
+    issues = []
+    if macro_enabled:
+        issues.append(
+            Issue.of(
+                "macro-enabled",
+                "The workbook contains macros. sheet-tools read its answers and ignored the "
+                "macros (they were never run). Next time, please save it as an ordinary Excel "
+                "Workbook (.xlsx).",
+            )
+        )
+    return Guarded(
+        issues=issues,
+        format=fmt,
+        macro_enabled=macro_enabled,
+        formulas=formulas,
+        data=data,
+        **base,
+    )
+
+
+def _too_large(size: int, limits: Limits) -> _Refused:
+    return _refuse(
+        "too-large",
+        f"The file is {size / (1024 * 1024):,.1f} MB; returns are limited to "
+        f"{limits.max_file_bytes // (1024 * 1024)} MB (a filled-in form is usually well under "
+        "1 MB). Large pictures pasted into the workbook are the usual cause: please remove them "
+        "and send it again.",
+    )
+
+
+def guard_file(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> Guarded:
+    """Check a file before any reader touches it, reading its bytes exactly once.
+
+    Returns the issues found (errors mean: do not read it), whether it is macro-enabled, its
+    SHA-256, the cells holding formulas, and the checked bytes for the reader."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(0)
+            if size > limits.max_file_bytes:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+                return Guarded(issues=[_too_large(size, limits).issue], sha256=digest, size=size)
+            data = handle.read(limits.max_file_bytes + 1)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return Guarded(
+            issues=[
+                Issue.of(
+                    "unreadable-file",
+                    f"The file could not be opened ({reason}). Check that it exists and is not "
+                    "open in another program, then try again.",
+                )
+            ]
+        )
+    return guard_bytes(data, limits)

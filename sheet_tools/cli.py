@@ -189,5 +189,28 @@ def _echo_json(report: FileReport) -> None:
     click.echo(json.dumps(report.to_json()))
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "json_output", is_flag=True, help="One JSON object per file.")
+@TEMPLATES_OPTION
+def validate(files: tuple[Path, ...], json_output: bool, templates_dir: Path | None) -> None:
+    """Check returned workbooks and print what is wrong with them; changes nothing.
+    Exit 0 when every file is valid, 1 when any is not."""
+    from .report import render_text
+    from .validate import check_file
+
+    try:
+        registry = load_registry(templates_dir)
+    except FrameworkError as exc:
+        raise click.ClickException(str(exc)) from None
+    rejected = False
+    for path in files:
+        report, _ = check_file(path, registry)
+        rejected = rejected or report.status != "accepted"
+        click.echo(json.dumps(report.to_json()) if json_output else render_text(report))
+    if rejected:
+        raise SystemExit(1)
+
+
 if __name__ == "__main__":
     main()

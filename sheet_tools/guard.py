@@ -180,7 +180,9 @@ _CARRY_LIMIT = 64 * 1024
 class _SheetExtent:
     """Rows and columns a sheet part would make a reader lay out, counted without parsing."""
 
-    def __init__(self) -> None:
+    def __init__(self, sheet: str, limits: Limits) -> None:
+        self.sheet = sheet
+        self.limits = limits
         self.row_tags = 0
         self.max_row = 0
         self.cells_without_ref = 0
@@ -208,6 +210,8 @@ class _SheetExtent:
             self.cells_without_ref += cells
         if (b"<f" in text or b":f" in text) and _FORMULA_CELL.search(text):
             self.formulas.extend(ref.decode("ascii").upper() for ref in _FORMULA_CELL.findall(text))
+        # Refuse as soon as a sheet is too big, rather than streaming the rest of it.
+        _too_big(self.sheet, self.rows, self.columns, self.limits)
 
     @property
     def rows(self) -> int:
@@ -578,12 +582,10 @@ def _guard_ooxml(
         if info.filename in kept:
             continue
         sheet_name = sheet_parts.get(info.filename)
-        extent = _SheetExtent() if sheet_name is not None else None
+        extent = _SheetExtent(sheet_name, limits) if sheet_name is not None else None
         _scan_member(archive, info, budget, extent)
-        if extent is not None and sheet_name is not None:
-            _too_big(sheet_name, extent.rows, extent.columns, limits)
-            if extent.formulas:
-                formulas[sheet_name] = extent.formulas
+        if extent is not None and extent.formulas:
+            formulas[extent.sheet] = extent.formulas
     return fmt, macro_enabled, formulas
 
 

@@ -1,0 +1,265 @@
+"""The guard, on every broken and hostile file of the corpus: each gets its own code and a plain
+message, never a traceback or a hang, memory stays flat, and no original is ever changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import openpyxl.xml
+import pytest
+from defusedxml import DefusedXmlException
+
+from sheet_tools.frameworks import Framework, Registry
+from sheet_tools.guard import Limits, guard_bytes, guard_file
+from sheet_tools.report import CODES, Severity
+from sheet_tools.validate import check_file
+
+from . import corpus
+from .conftest import REPO
+
+AREA = "2 Environment"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def base(spr: Framework, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One valid return; every damaged file is a copy of it."""
+    return corpus.valid_return(spr, tmp_path_factory.mktemp("base"))
+
+
+def test_a_valid_return_passes_and_is_hashed(base: Path) -> None:
+    guarded = guard_file(base)
+    assert guarded.issues == []
+    assert guarded.format == "xlsx"
+    assert not guarded.macro_enabled
+    assert guarded.sha256 == sha256(base)
+    assert guarded.data == base.read_bytes()
+    assert guarded.formulas == {}
+
+
+# Each factory makes one file in the folder; the guard must give exactly this code.
+Factory = Callable[[Path, Path], Path]
+HOSTILE: dict[str, tuple[Factory, str, str]] = {
+    "empty": (lambda src, d: corpus.empty_file(d), "empty-file", "empty"),
+    "truncated": (lambda src, d: corpus.truncated_copy(src, d), "truncated-file", "incomplete"),
+    "csv named .xlsx": (lambda src, d: corpus.csv_named_xlsx(d), "not-a-workbook", "CSV"),
+    "html named .xls": (lambda src, d: corpus.html_named_xls(d), "not-a-workbook", "web page"),
+    "pdf named .xlsx": (lambda src, d: corpus.pdf_named_xlsx(d), "not-a-workbook", "PDF"),
+    "docx named .xlsx": (lambda src, d: corpus.docx_named_xlsx(d), "not-a-workbook", "Word"),
+    "encrypted": (lambda src, d: corpus.encrypted_copy(src, d), "encrypted-workbook", "password"),
+    "billion laughs": (
+        lambda src, d: corpus.billion_laughs_copy(src, d, AREA),
+        "xml-attack",
+        "DOCTYPE",
+    ),
+    "external entity": (
+        lambda src, d: corpus.external_entity_copy(src, d, AREA),
+        "xml-attack",
+        "DOCTYPE",
+    ),
+    "zip bomb (3 GB)": (lambda src, d: corpus.zip_bomb(d), "zip-bomb", "3,072 MB"),
+    "zip bomb with lying sizes": (
+        lambda src, d: corpus.lying_zip_bomb(d),
+        "zip-bomb",
+        "more data than the file says",
+    ),
+    "thousands of parts": (lambda src, d: corpus.many_members_zip(d), "zip-bomb", "5,001 parts"),
+    "a cell at XFD1048576": (
+        lambda src, d: corpus.far_cell_copy(src, d, AREA),
+        "too-many-rows",
+        f"Sheet '{AREA}' reaches row 1,048,576",
+    ),
+    "a cell at column ZZ": (
+        lambda src, d: corpus.far_cell_copy(src, d, AREA, "ZZ5"),
+        "too-many-columns",
+        f"Sheet '{AREA}' reaches column 702",
+    ),
+    "a million rows": (
+        lambda src, d: corpus.million_row_copy(src, d, AREA),
+        "too-many-rows",
+        f"Sheet '{AREA}' reaches row",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_each_hostile_file_gets_its_own_code_and_is_left_alone(
+    case: str, base: Path, registry: Registry, tmp_path: Path
+) -> None:
+    factory, code, words = HOSTILE[case]
+    path = factory(base, tmp_path)
+    before = sha256(path)
+    report, valid = check_file(path, registry)
+    assert valid is None
+    assert report.status == "rejected"
+    assert [issue.code for issue in report.errors] == [code]
+    issue = report.errors[0]
+    assert issue.severity is Severity.ERROR and CODES[code][0] is Severity.ERROR
+    assert words in issue.message
+    assert "Traceback" not in issue.message
+    assert report.sha256 == before  # the report identifies the exact bytes refused
+    assert sha256(path) == before  # the original is unchanged
+
+
+def test_macro_enabled_workbook_is_read_with_a_warning(
+    base: Path, registry: Registry, tmp_path: Path
+) -> None:
+    path = corpus.macro_enabled_copy(base, tmp_path)
+    guarded = guard_file(path)
+    assert guarded.macro_enabled
+    assert [i.code for i in guarded.issues] == ["macro-enabled"]
+    assert "never run" in guarded.issues[0].message
+    report, valid = check_file(path, registry)
+    assert report.status == "accepted"
+    assert valid is not None and any(w.code == "macro-enabled" for w in valid.warnings)
+
+
+@pytest.mark.realapp
+def test_legacy_xls_saved_by_libreoffice_is_recognised(
+    base: Path, registry: Registry, tmp_path: Path
+) -> None:
+    path = corpus.legacy_xls_copy(base, tmp_path)
+    assert path.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a real OLE2 file
+    before = sha256(path)
+    report, _ = check_file(path, registry)
+    assert [i.code for i in report.errors] == ["legacy-xls"]
+    assert "Save As" in report.errors[0].message and ".xlsx" in report.errors[0].message
+    assert sha256(path) == before
+
+
+def test_encrypted_workbook_is_an_ole2_container_told_apart_from_xls(
+    base: Path, tmp_path: Path
+) -> None:
+    path = corpus.encrypted_copy(base, tmp_path)
+    assert path.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"
+    assert [i.code for i in guard_file(path).issues] == ["encrypted-workbook"]
+
+
+def test_size_limit_is_checked_before_the_file_is_read(base: Path) -> None:
+    limits = Limits(max_file_bytes=base.stat().st_size - 1)
+    guarded = guard_file(base, limits)
+    assert [i.code for i in guarded.issues] == ["too-large"]
+    assert guarded.data is None  # never loaded
+    assert guarded.sha256 == sha256(base)
+
+
+def test_zip_limits_come_from_the_directory_and_the_stream(base: Path) -> None:
+    data = base.read_bytes()
+    with zipfile.ZipFile(base) as archive:
+        total = sum(info.file_size for info in archive.infolist())
+    assert guard_bytes(data, Limits(max_total_uncompressed=total)).issues == []
+    too_small = guard_bytes(data, Limits(max_total_uncompressed=total - 1))
+    assert [i.code for i in too_small.issues] == ["zip-bomb"]
+    assert [i.code for i in guard_bytes(data, Limits(max_members=3)).issues] == ["zip-bomb"]
+
+
+def test_duplicate_part_names_are_damage(base: Path, tmp_path: Path) -> None:
+    target = tmp_path / "twice.xlsx"
+    with zipfile.ZipFile(base) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            new.writestr(info.filename, old.read(info))
+        with pytest.warns(UserWarning):
+            new.writestr("xl/workbook.xml", old.read("xl/workbook.xml"))
+    assert [i.code for i in guard_file(target).issues] == ["truncated-file"]
+
+
+def test_utf16_sheet_part_is_refused(base: Path, tmp_path: Path) -> None:
+    part = corpus.sheet_part(base, AREA)
+    path = corpus.rewrite_zip(
+        base,
+        tmp_path / "utf16.xlsx",
+        replace={part: lambda xml: xml.decode("utf-8").encode("utf-16")},
+    )
+    assert [i.code for i in guard_file(path).issues] == ["xml-attack"]
+
+
+def test_formula_cells_are_found_without_evaluating_them(base: Path, tmp_path: Path) -> None:
+    path = corpus.formula_cached_copy(base, tmp_path, AREA, "C5", '"Sec"&"ure"', "Secure")
+    guarded = guard_file(path)
+    assert guarded.issues == []
+    assert guarded.formulas == {AREA: ["C5"]}
+
+
+def test_missing_and_unreadable_files_are_issues(tmp_path: Path) -> None:
+    assert [i.code for i in guard_file(tmp_path / "nope.xlsx").issues] == ["unreadable-file"]
+    assert [i.code for i in guard_file(tmp_path).issues] == ["unreadable-file"]
+
+
+# --- defusedxml and memory ---------------------------------------------------------------------
+def test_defusedxml_is_in_force_for_openpyxl(base: Path, tmp_path: Path) -> None:
+    """openpyxl parses through defusedxml, so even a program that skipped the guard and opened
+    an entity bomb with openpyxl would get an exception, not an expansion."""
+    assert openpyxl.xml.DEFUSEDXML is True
+    for path in (
+        corpus.billion_laughs_copy(base, tmp_path, AREA),
+        corpus.external_entity_copy(base, tmp_path, AREA),
+    ):
+        with pytest.raises(ValueError) as raised:
+            openpyxl.load_workbook(path)
+        chain = []
+        error: BaseException | None = raised.value
+        while error is not None:
+            chain.append(error)
+            error = error.__cause__ or error.__context__
+        assert any(isinstance(e, DefusedXmlException) for e in chain), chain
+
+
+_MEASURE = """
+import json, resource, sys
+sys.path.insert(0, {repo!r})
+from sheet_tools.frameworks import load_registry
+from sheet_tools.validate import check_file
+registry = load_registry()
+report, _ = check_file({path!r}, registry)
+print(json.dumps({{"codes": [i.code for i in report.errors],
+                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def _check_in_subprocess(path: Path, address_space_mb: int | None = None) -> dict[str, object]:
+    """check_file in a fresh interpreter: its peak memory, and whether it survived at all."""
+    code = _MEASURE.format(repo=str(REPO), path=str(path))
+    if address_space_mb is not None:
+        limit = address_space_mb * 1024 * 1024
+        code = (
+            f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n" + code
+        )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_zip_bombs_are_refused_before_memory_grows(base: Path, tmp_path: Path) -> None:
+    baseline = _check_in_subprocess(base)
+    assert baseline["codes"] == []
+    for bomb in (corpus.zip_bomb(tmp_path), corpus.lying_zip_bomb(tmp_path)):
+        measured = _check_in_subprocess(bomb)
+        assert measured["codes"] == ["zip-bomb"]
+        # 3 GB (or 512 MB) of text inflated would show; the guard stays within noise.
+        assert measured["maxrss_mb"] - baseline["maxrss_mb"] < 30, (measured, baseline)
+
+
+@pytest.mark.slow
+def test_hostile_files_never_kill_the_process_under_a_memory_cap(
+    base: Path, tmp_path: Path
+) -> None:
+    """Under a 2 GB address-space cap, a reader that inflated the bomb or laid out the far cell
+    as a dense grid would abort the interpreter; the process must instead finish and report."""
+    for path, code in (
+        (corpus.zip_bomb(tmp_path), "zip-bomb"),
+        (corpus.far_cell_copy(base, tmp_path, AREA), "too-many-rows"),
+    ):
+        assert _check_in_subprocess(path, address_space_mb=2048)["codes"] == [code]

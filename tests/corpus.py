@@ -9,6 +9,7 @@ as raw deflate blocks repeated, so a 3 GB sheet costs a few MB of disk and about
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import struct
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable
 from io import BytesIO
 from pathlib import Path
 from xml.etree import ElementTree
+from xml.sax.saxutils import escape
 
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook, load_workbook
@@ -282,8 +284,9 @@ def formula_cached_copy(
         start = xml.index(b'<c r="%s"' % ref.encode())
         end_tag = xml.index(b">", start)
         end = end_tag + 1 if xml[end_tag - 1 : end_tag] == b"/" else xml.index(b"</c>", start) + 4
-        value = b"" if cached is None else b"<v>%s</v>" % cached.encode()
-        cell = b'<c r="%s" t="str"><f>%s</f>%s</c>' % (ref.encode(), formula.encode(), value)
+        value = b"" if cached is None else b"<v>%s</v>" % escape(cached).encode()
+        text = escape(formula).encode()
+        cell = b'<c r="%s" t="str"><f>%s</f>%s</c>' % (ref.encode(), text, value)
         return xml[:start] + cell + xml[end:]
 
     return rewrite_zip(source, folder / "formula.xlsx", replace={part: edit})
@@ -555,6 +558,11 @@ def ods_copy(source: Path, folder: Path) -> Path:
     """The return saved by LibreOffice as OpenDocument (.ods)."""
     require_libreoffice()
     return _convert(source.resolve(), folder / "return.ods", "ods", 180)
+
+
+def sha256_of(path: Path) -> str:
+    """A file's fingerprint, to prove an original was not changed."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def copy_to(source: Path, folder: Path, name: str) -> Path:

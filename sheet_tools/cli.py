@@ -212,5 +212,66 @@ def validate(files: tuple[Path, ...], json_output: bool, templates_dir: Path | N
         raise SystemExit(1)
 
 
+@main.command()
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Folder holding the database and outbox/ (default: current directory).",
+)
+@click.option(
+    "--outbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write the summaries to (default: the workspace's outbox/).",
+)
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="CSV or XLSX with columns school, urn, trust, for the returns log "
+    "(default: the workspace's roster.csv, if any).",
+)
+@TEMPLATES_OPTION
+def summarise(
+    workspace: Path, outbox: Path | None, roster: Path | None, templates_dir: Path | None
+) -> None:
+    """Rebuild every school and trust summary workbook from the stored returns."""
+    from .summarise import SummariseError, summarise_workspace
+
+    try:
+        registry = load_registry(templates_dir)
+        written = summarise_workspace(workspace, registry, outbox=outbox, roster=roster)
+    except (FrameworkError, SummariseError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    workbooks = [path for path in written if path.suffix == ".xlsx"]
+    charts = len(written) - len(workbooks)
+    target = outbox if outbox is not None else workspace / "outbox"
+    click.echo(f"Wrote {len(workbooks)} summary workbooks and {charts} charts to {target}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "json_output", is_flag=True, help="One JSON object per file.")
+@TEMPLATES_OPTION
+def validate(files: tuple[Path, ...], json_output: bool, templates_dir: Path | None) -> None:
+    """Check returned workbooks and print what is wrong with them; changes nothing.
+    Exit 0 when every file is valid, 1 when any is not."""
+    from .report import render_text
+    from .validate import check_file
+
+    try:
+        registry = load_registry(templates_dir)
+    except FrameworkError as exc:
+        raise click.ClickException(str(exc)) from None
+    rejected = False
+    for path in files:
+        report, _ = check_file(path, registry)
+        rejected = rejected or report.status != "accepted"
+        click.echo(json.dumps(report.to_json()) if json_output else render_text(report))
+    if rejected:
+        raise SystemExit(1)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,134 @@
+"""Radar charts: the matplotlib picture and the native Excel chart, on real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from PIL import Image
+
+from sheet_tools import charts
+from sheet_tools.frameworks import DEFAULT_SCALE
+
+LABELS = ["Leadership", "Environment", "Knowledge of pupils", "Curriculum", "Partnerships"]
+SCHOOL_BLUE = tuple(int(charts.SERIES_COLOURS[0][i : i + 2], 16) for i in (0, 2, 4))
+
+
+def _image(png: bytes) -> Image.Image:
+    return Image.open(BytesIO(png)).convert("RGB")
+
+
+def _blue_near_centre(png: bytes, radius: int) -> int:
+    """Pixels of the first series' colour within ``radius`` of the chart's centre."""
+    base = charts._radar_base(tuple(LABELS), DEFAULT_SCALE)
+    box = base.axes.get_position()
+    image = _image(png)
+    cx = round((box.x0 + box.x1) / 2 * image.width)
+    cy = round((1 - (box.y0 + box.y1) / 2) * image.height)
+    count = 0
+    for x in range(cx - radius, cx + radius + 1):
+        for y in range(cy - radius, cy + radius + 1):
+            pixel = image.getpixel((x, y))
+            if all(abs(a - b) < 40 for a, b in zip(pixel, SCHOOL_BLUE, strict=True)):
+                count += 1
+    return count
+
+
+def test_radar_png_is_a_picture_of_the_expected_size() -> None:
+    png = charts.radar_png(LABELS, [("School", [1, 2, 3, 4, 2.5])], DEFAULT_SCALE, title="T")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = _image(png).size
+    assert (width, height) == (
+        round(charts.PNG_SIZE[0] * charts.PNG_DPI),
+        round(charts.PNG_SIZE[1] * charts.PNG_DPI),
+    )
+    assert len(_image(png).getcolors(maxcolors=1 << 20)) > 3  # something is drawn
+
+
+def test_an_area_without_a_score_is_a_gap_not_zero() -> None:
+    gap = charts.radar_png(LABELS, [("School", [4, 4, 4, 4, None])], DEFAULT_SCALE)
+    zero = charts.radar_png(LABELS, [("School", [4, 4, 4, 4, 0])], DEFAULT_SCALE)
+    assert _blue_near_centre(zero, 6) > 0  # a real zero reaches the centre...
+    assert _blue_near_centre(gap, 6) == 0  # ...a missing score does not
+
+
+def test_each_chart_starts_from_a_clean_drawing() -> None:
+    first = charts.radar_png(LABELS, [("A", [1, 1, 1, 1, 1])], DEFAULT_SCALE, title="A")
+    charts.radar_png(
+        LABELS, [("B", [4, 3, 2, 4, 3]), ("Trust", [2, 2, 2, 2, 2])], DEFAULT_SCALE, title="B"
+    )
+    assert charts.radar_png(LABELS, [("A", [1, 1, 1, 1, 1])], DEFAULT_SCALE, title="A") == first
+
+
+def test_charts_need_no_display(tmp_path: Path) -> None:
+    """Drawn on the Agg canvas without pyplot: works with no display and a GUI backend set."""
+    script = (
+        "import sys\n"
+        "from sheet_tools.charts import radar_png\n"
+        "from sheet_tools.frameworks import DEFAULT_SCALE\n"
+        "png = radar_png(['a', 'b', 'c'], [('s', [1, 2, 3])], DEFAULT_SCALE)\n"
+        "assert png.startswith(b'\\x89PNG')\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["MPLBACKEND"] = "TkAgg"
+    env["MPLCONFIGDIR"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_native_radar_points_at_the_cells(tmp_path: Path) -> None:
+    book = Workbook()
+    ws = book.active
+    ws.title = "Scores"
+    ws.append(["Area", "School", "Trust average"])
+    for label, own, trust in zip(LABELS, [1, 2, None, 4, 3], [2, 2, 3, 3, 2], strict=True):
+        ws.append([label, own, trust])
+    charts.native_radar(
+        ws,
+        categories=(1, 2, 6),
+        series_columns=[2, 3],
+        header_row=1,
+        scale=DEFAULT_SCALE,
+        anchor="E2",
+        title="Radar",
+    )
+    path = tmp_path / "chart.xlsx"
+    book.save(path)
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("xl/charts/chart1.xml").decode()
+    assert "<radarChart>" in xml
+    assert "'Scores'!$B$2:$B$6" in xml and "'Scores'!$C$2:$C$6" in xml
+    assert "'Scores'!$A$2:$A$6" in xml  # categories
+    assert "'Scores'!$B$1" in xml and "'Scores'!$C$1" in xml  # series named by the headers
+    assert '<dispBlanksAs val="gap"' in xml
+    assert '<max val="4"' in xml
+
+
+def test_pictures_are_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    target = tmp_path / "radar.png"
+    target.write_bytes(b"old")
+    inode = target.stat().st_ino
+    charts.write_bytes_atomically(b"new picture", target)
+    assert target.read_bytes() == b"new picture"
+    assert target.stat().st_ino != inode  # renamed into place, not rewritten
+    blocked = tmp_path / "a folder"
+    blocked.mkdir()
+    with pytest.raises(OSError):
+        charts.write_bytes_atomically(b"x", blocked)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a folder", "radar.png"]

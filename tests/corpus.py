@@ -274,22 +274,38 @@ def macro_enabled_copy(source: Path, folder: Path) -> Path:
     )
 
 
+def _replace_cell(xml: bytes, ref: str, cell: bytes) -> bytes:
+    start = xml.index(b'<c r="%s"' % ref.encode())
+    end_tag = xml.index(b">", start)
+    end = end_tag + 1 if xml[end_tag - 1 : end_tag] == b"/" else xml.index(b"</c>", start) + 4
+    return xml[:start] + cell + xml[end:]
+
+
 def formula_cached_copy(
     source: Path, folder: Path, sheet_name: str, ref: str, formula: str, cached: str | None
 ) -> Path:
     """One cell replaced by a formula cell, with a saved (cached) text result or none."""
     part = sheet_part(source, sheet_name)
+    value = b"" if cached is None else b"<v>%s</v>" % escape(cached).encode()
+    cell = b'<c r="%s" t="str"><f>%s</f>%s</c>' % (ref.encode(), escape(formula).encode(), value)
+    return rewrite_zip(
+        source, folder / "formula.xlsx", replace={part: lambda xml: _replace_cell(xml, ref, cell)}
+    )
 
-    def edit(xml: bytes) -> bytes:
-        start = xml.index(b'<c r="%s"' % ref.encode())
-        end_tag = xml.index(b">", start)
-        end = end_tag + 1 if xml[end_tag - 1 : end_tag] == b"/" else xml.index(b"</c>", start) + 4
-        value = b"" if cached is None else b"<v>%s</v>" % escape(cached).encode()
-        text = escape(formula).encode()
-        cell = b'<c r="%s" t="str"><f>%s</f>%s</c>' % (ref.encode(), text, value)
-        return xml[:start] + cell + xml[end:]
 
-    return rewrite_zip(source, folder / "formula.xlsx", replace={part: edit})
+def inline_text_copy(source: Path, folder: Path, sheet_name: str, ref: str, text: str) -> Path:
+    """One cell set to ``text`` at the XML level, bypassing openpyxl (which cuts text at Excel's
+    32,767-character limit; other applications and scripts do not)."""
+    part = sheet_part(source, sheet_name)
+    cell = b'<c r="%s" t="inlineStr"><is><t>%s</t></is></c>' % (
+        ref.encode(),
+        escape(text).encode(),
+    )
+    return rewrite_zip(
+        source,
+        folder / "inline-text.xlsx",
+        replace={part: lambda xml: _replace_cell(xml, ref, cell)},
+    )
 
 
 def far_cell_copy(source: Path, folder: Path, sheet_name: str, ref: str = "XFD1048576") -> Path:

@@ -190,6 +190,43 @@ def _echo_json(report: FileReport) -> None:
 
 
 @main.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Folder holding the database, archive/ and rejected/ (default: current directory).",
+)
+@click.option("--json", "json_output", is_flag=True, help="One JSON object per file.")
+@TEMPLATES_OPTION
+def ingest(
+    files: tuple[Path, ...], workspace: Path, json_output: bool, templates_dir: Path | None
+) -> None:
+    """Validate and store returned workbooks, copying each original into the archive (or, when
+    rejected, into rejected/ with an errors report). Exit 1 when any file is rejected."""
+    from .ingest import Workspace, describe_report, ingest_file
+    from .store import Store, StoreError
+
+    space = Workspace.at(workspace)
+    try:
+        registry = load_registry(templates_dir)
+        space.root.mkdir(parents=True, exist_ok=True)
+        store = Store(space.database)
+    except (FrameworkError, StoreError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    rejected = False
+    with store:
+        for path in files:
+            report = ingest_file(path, space, registry, store)
+            rejected = rejected or report.status == "rejected" or report.error_count > 0
+            click.echo(json.dumps(report.to_json()) if json_output else describe_report(report))
+    if rejected:
+        raise SystemExit(1)
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "json_output", is_flag=True, help="One JSON object per file.")
 @TEMPLATES_OPTION

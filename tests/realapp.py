@@ -53,7 +53,7 @@ class CellReport(BaseModel):
     sheet_protected: bool
     locked: bool
     validation: str  # LibreOffice's ValidationType name: "LIST", "ANY", "DATE", ...
-    show_list: bool  # the in-cell drop-down arrow is offered
+    show_list: bool  # the in-cell drop-down arrow is offered (meaningful for "LIST")
     text: str  # the cell's displayed text after the edit
 
 

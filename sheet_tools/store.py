@@ -380,6 +380,14 @@ class Store:
             rows = self._db.execute(query + " ORDER BY id", args).fetchall()
         return [_event(row) for row in rows]
 
+    def events_for(self, sha256: str) -> list[Event]:
+        """Every event for these bytes, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE sha256 = ? ORDER BY id", (sha256,)
+            ).fetchall()
+        return [_event(row) for row in rows]
+
     def events(self, *, since_id: int = 0) -> list[Event]:
         """Every file handled, oldest first: the returns log."""
         with self._lock:

@@ -475,6 +475,7 @@ def save_atomically(wb: Workbook, target: Path, *, force: bool = False) -> None:
     os.close(handle)
     try:
         wb.save(temp_name)
+        os.chmod(temp_name, 0o644)  # mkstemp makes it private; others on the share must read it
         os.replace(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)

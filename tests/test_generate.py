@@ -209,6 +209,7 @@ def test_existing_files_are_not_clobbered_without_force(spr: Framework, tmp_path
     generate_workbook(spr, OAKFIELD, tmp_path, force=True)
     assert path.read_bytes()[:2] == b"PK"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp files left behind
+    assert path.stat().st_mode & 0o044 == 0o044  # readable by others on a shared drive
 
 
 def test_roster_from_csv_and_xlsx(spr: Framework, tmp_path: Path) -> None:

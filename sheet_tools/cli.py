@@ -181,7 +181,7 @@ def watch(
     with service_logging(workspace_for(settings).log_file):
         try:
             run_watch(settings, registry, on_report=on_report)
-        except StoreError as exc:
+        except (StoreError, GenerateError) as exc:
             raise click.ClickException(str(exc)) from None
 
 

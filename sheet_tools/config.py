@@ -52,6 +52,9 @@ class WatchSettings(BaseModel):
     summary_quiet_seconds: float = Field(default=1.0, ge=0)
     summary_max_delay_seconds: float = Field(default=10.0, ge=0)
     templates: Path | None = None
+    # The schools expected to return (CSV or XLSX: school, urn, trust), so summaries can list
+    # the schools still to return and place each school in its trust.
+    roster: Path | None = None
 
     @field_validator("poll", mode="before")
     @classmethod
@@ -81,7 +84,7 @@ def _from_file(workspace: Path) -> dict[str, Any]:
             f"{path}: the workspace is the folder this file is in; remove 'workspace'"
         )
     values = dict(table)
-    for key in ("inbox", "outbox", "templates"):
+    for key in ("inbox", "outbox", "templates", "roster"):
         if isinstance(values.get(key), str):
             values[key] = workspace / values[key]
     return values

@@ -34,7 +34,6 @@ import logging
 import os
 import queue
 import re
-import shutil
 import signal
 import socket
 import sys
@@ -42,7 +41,7 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -56,9 +55,11 @@ from watchdog.observers.polling import PollingObserver
 
 from .config import WatchSettings
 from .frameworks import Registry
-from .ingest import Workspace
-from .report import FileReport, Issue
-from .store import school_key
+from .generate import School, read_roster
+from .ingest import Workspace, ingest_file, settle_events
+from .report import FileReport
+from .store import Store, school_key
+from .summarise import summarise_affected
 
 logger = logging.getLogger("sheet_tools.watch")
 
@@ -233,7 +234,12 @@ class AbandonedSession:
             return datetime.fromtimestamp(0, UTC)  # torn marker: owe everything
 
     def release(self) -> None:
+        """Remove the (now empty) session and let go of its lock."""
         _remove_session(self.folder, self.lock_file)
+        os.close(self.lock_fd)
+
+    def close(self) -> None:
+        """Let go of the lock, keeping the folder: files are still in it for the next start."""
         os.close(self.lock_fd)
 
 
@@ -256,38 +262,48 @@ def abandoned_sessions(claims: Path, own: Session | None = None) -> Iterator[Aba
 Step = Callable[[Path], FileReport]
 
 
+def _nothing_to_settle() -> None:
+    return None
+
+
 @dataclass
 class Pipeline:
     """What the watcher does with a file; the real steps by default (``default_pipeline``).
 
-    ``process`` and ``recover`` must leave the file filed (out of the processing folder) and
-    never raise for a bad file. ``owed_since`` lists what needs summarising after a crash."""
+    ``process`` files a claimed file (out of the processing folder) and returns its report; it
+    never raises for a bad file, and given a file an interrupted run left behind it finishes
+    that run's work instead of counting the file again. ``settle`` tidies what such a run left
+    elsewhere (after recovery). ``owed_since`` names the summaries returns stored since a moment
+    change, for summaries a crash left owing."""
 
     process: Step
-    recover: Step
-    summarise: Callable[[set[Affected]], None]
+    summarise: Callable[[set[Affected]], object]
     owed_since: Callable[[datetime], set[Affected]]
+    settle: Callable[[], object] = _nothing_to_settle
 
 
-def default_pipeline(workspace: Workspace, registry: Registry, store: object) -> Pipeline:
+def default_pipeline(
+    workspace: Workspace, registry: Registry, store: Store, roster: list[School] | None = None
+) -> Pipeline:
     """ingest -> store -> archive/rejected, then summarise into the outbox."""
-    from .ingest import ingest_file
-    from .summarise import summarise_affected
 
     def process(path: Path) -> FileReport:
-        return ingest_file(path, workspace, registry, store, move=True)  # type: ignore[arg-type]
+        return ingest_file(path, workspace, registry, store, move=True)
 
     def summarise(affected: set[Affected]) -> None:
-        summarise_affected(store, registry, workspace.outbox, affected)
+        summarise_affected(store, registry, workspace.outbox, affected, roster=roster)
 
     def owed_since(since: datetime) -> set[Affected]:
         return {
             (r.template_id, r.school_key, r.trust)
-            for r in store.returns(include_superseded=True)  # type: ignore[attr-defined]
+            for r in store.returns(include_superseded=True)
             if _aware(r.arrived_at) >= since
         }
 
-    return Pipeline(process=process, recover=process, summarise=summarise, owed_since=owed_since)
+    def settle() -> None:
+        settle_events(workspace, registry, store)
+
+    return Pipeline(process=process, summarise=summarise, owed_since=owed_since, settle=settle)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -465,10 +481,15 @@ class Watcher:
         self.on_report = on_report
         self.stats = WatchStats()
         self._stop = threading.Event()
+        # Set once recovery is done, the folder watcher runs and the backlog is listed.
+        self.started = threading.Event()
         self._names: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._pending: dict[str, _Candidate] = {}
         self._owed = _Owed()
         self._session: Session | None = None
+        # claimed files the step could not file -> whether they were recovered ones
+        self._unfiled: dict[Path, bool] = {}
+        self._adopted: list[AbandonedSession] = []
         self._inbox_down = False
 
     # - control
@@ -488,10 +509,13 @@ class Watcher:
         self.workspace.ensure()
         claims = self._claims_folder()
         self._session = Session.open(claims)
+        once = self.settings.once
+        mode = f"polling every {self.settings.poll:g} s" if self.settings.poll else "native events"
         logger.info(
-            "watching %s (%s), workspace %s",
+            "%s %s (%s), workspace %s",
+            "processing the backlog in" if once else "watching",
             self.workspace.inbox,
-            f"polling every {self.settings.poll:g} s" if self.settings.poll else "native events",
+            "once" if once else mode,
             self.workspace.root,
         )
         guard: ObserverGuard | None = None
@@ -499,14 +523,16 @@ class Watcher:
             self._recover(claims)
             if self.workspace.processing != claims:
                 self._recover(self.workspace.processing)
-            self._scan()
-            once = self.settings.once
+            self.pipeline.settle()
             if not once:
+                # Watch before listing the backlog, so a file landing in between is not missed.
                 guard = ObserverGuard(
                     self.workspace.inbox, _Handler(self._names), self.settings.poll
                 )
                 if not guard.start():
                     guard.check()
+            self._scan()
+            self.started.set()
             next_rescan = time.monotonic() + self.settings.rescan_seconds
             while not self.stopping:
                 if once and not self._pending:
@@ -519,6 +545,7 @@ class Watcher:
                         next_rescan = now
                     if now >= next_rescan:
                         self._scan()
+                        self._retry_unfiled()
                         next_rescan = now + self.settings.rescan_seconds
                 self._check_pending()
                 self._maybe_summarise()
@@ -528,6 +555,11 @@ class Watcher:
             self._maybe_summarise(force=True)
             owed = bool(self._owed.affected) or bool(self._session.files())
             self._session.close(keep=owed)
+            for adopted in self._adopted:
+                if any(_claimed_files(adopted.folder)):
+                    adopted.close()
+                else:
+                    adopted.release()
             logger.info(
                 "stopped: %d accepted, %d rejected, %d duplicate, %d summary rebuild(s)",
                 self.stats.accepted,
@@ -636,19 +668,40 @@ class Watcher:
             logger.debug("%s was claimed by another watcher", path.name)
             return True
         self._owe_from_now()
-        self._run_step(self.pipeline.process, claimed)
+        self._run_step(claimed)
         return True
 
-    def _run_step(self, step: Step, claimed: Path, *, recovered: bool = False) -> None:
+    def _run_step(self, claimed: Path, *, recovered: bool = False) -> None:
+        """Process a claimed file. One the step could not file (disk full, a fault) stays
+        claimed, unreported, and is tried again at each rescan and by the next start."""
         try:
-            report = step(claimed)
+            report: FileReport | None = self.pipeline.process(claimed)
         except Exception as exc:
-            logger.exception("could not process %s", claimed.name)
-            report = _set_aside(claimed, self.workspace, exc)
+            if claimed in self._unfiled:  # the traceback was logged the first time
+                logger.error("still cannot process %s: %s", claimed.name, exc)
+            else:
+                logger.exception(
+                    "could not process %s; it stays in %s", claimed.name, claimed.parent
+                )
+            report = None
         if claimed.exists():
-            logger.error("%s was not filed by the processing step; setting it aside", claimed.name)
-            report = _set_aside(claimed, self.workspace, RuntimeError("left in processing"))
-        self._record(report, recovered=recovered)
+            if report is not None:
+                problems = "; ".join(i.message for i in report.errors if i.code == "internal-error")
+                logger.error("could not file %s (%s); will try again", claimed.name, problems)
+            self._unfiled[claimed] = recovered
+            return
+        self._unfiled.pop(claimed, None)
+        if report is not None:
+            self._record(report, recovered=recovered)
+
+    def _retry_unfiled(self) -> None:
+        for claimed, recovered in list(self._unfiled.items()):
+            if self.stopping:
+                return
+            if not claimed.exists():
+                del self._unfiled[claimed]
+                continue
+            self._run_step(claimed, recovered=recovered)
 
     def _record(self, report: FileReport, *, recovered: bool = False) -> None:
         if report.status == "accepted":
@@ -727,48 +780,23 @@ class Watcher:
             if since is not None:
                 self._owe_from_now(since)
                 owed = self.pipeline.owed_since(since - CLOCK_SLACK)
-                if owed:
+                if owed:  # rebuilt after the backlog's first files, like any other debt
                     self._owed.affected |= owed
                     self._owed.first = self._owed.first or time.monotonic()
+                    self._owed.last = time.monotonic()
             for path in files:
                 self._owe_from_now()
-                self._run_step(self.pipeline.recover, path, recovered=True)
-            abandoned.release()
+                self._run_step(path, recovered=True)
+            if any(path in self._unfiled for path in files):
+                self._adopted.append(abandoned)  # keep its lock while retrying its files
+            else:
+                abandoned.release()
 
 
 def _write_atomic(path: Path, text: str) -> None:
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
-
-
-def _set_aside(path: Path, workspace: Workspace, exc: BaseException) -> FileReport:
-    """File a file the processing step failed on into rejected/, with a plain report."""
-    issue = Issue.of(
-        "internal-error",
-        "sheet-tools could not process this file because of a fault in sheet-tools itself "
-        f"({type(exc).__name__}). The file is kept unchanged; please pass it to whoever "
-        "supports sheet-tools.",
-    )
-    report = FileReport(file=path.name, status="rejected", errors=[issue])
-    if path.exists():
-        workspace.rejected.mkdir(parents=True, exist_ok=True)
-        target = _free_name(workspace.rejected, path.name)
-        shutil.move(path, target)
-        (workspace.rejected / f"{target.name}.errors.txt").write_text(
-            f"{target.name}\n\n{issue.message}\n", encoding="utf-8"
-        )
-    return report
-
-
-def _free_name(folder: Path, name: str) -> Path:
-    target = folder / name
-    stem, suffix = os.path.splitext(name)
-    n = 1
-    while target.exists():
-        n += 1
-        target = folder / f"{stem} ({n}){suffix}"
-    return target
 
 
 # -- running it ---------------------------------------------------------------------------------
@@ -840,23 +868,17 @@ def run_watch(
 ) -> WatchStats:
     """Run the service with the real pipeline (unless given one) until stopped or, with
     ``settings.once``, until the backlog is done. ``ready`` receives the watcher (to stop it)."""
-    from .store import Store
-
     workspace = workspace_for(settings)
     workspace.ensure()
+    roster = read_roster(settings.roster) if settings.roster else None
     with Store(workspace.database) as store:
         watcher = Watcher(
             settings,
             workspace,
-            pipeline or default_pipeline(workspace, registry, store),
+            pipeline or default_pipeline(workspace, registry, store, roster),
             on_report=on_report,
         )
         if ready is not None:
             ready(watcher)
         with _signals_stop(watcher):
             return watcher.run()
-
-
-def affected_keys(reports: Collection[FileReport]) -> set[Affected]:
-    """The summaries a set of reports changes (for callers that batch themselves)."""
-    return {key for report in reports if (key := affected_by(report)) is not None}

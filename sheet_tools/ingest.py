@@ -39,6 +39,7 @@ import hashlib
 import os
 import re
 import shutil
+import threading
 import time
 import uuid
 import warnings
@@ -157,8 +158,8 @@ def ingest_file(
         if move:
             work = path
         else:
-            private = workspace.temp / uuid.uuid4().hex / name
-            private.parent.mkdir(parents=True)
+            private = _private_folder(workspace) / name
+            private.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, private)
             work = private
         digest = sha256_file(work)
@@ -431,12 +432,21 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _private_folder(workspace: Workspace) -> Path:
+    """This thread's folder for private copies: one file at a time, so names never clash."""
+    key = (workspace.temp, os.getpid(), threading.get_ident())
+    if key not in _PRIVATE:
+        _PRIVATE[key] = workspace.temp / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    return _PRIVATE[key]
+
+
+_PRIVATE: dict[tuple[Path, int, int], Path] = {}
+
+
 def _discard(private: Path | None) -> None:
-    if private is None:
-        return
-    with contextlib.suppress(OSError):
-        private.unlink(missing_ok=True)
-        private.parent.rmdir()
+    if private is not None:
+        with contextlib.suppress(OSError):
+            private.unlink(missing_ok=True)
 
 
 # --- reports for an administrator and a school --------------------------------------------------

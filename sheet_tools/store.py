@@ -417,6 +417,13 @@ class Store:
         outer: list[str] = []
         outer_args: list[object] = []
         if trust is not None:
+            # A school's returns may name different trusts (it moved, or a typo), so superseding
+            # is worked out over every return of the schools in this trust, then filtered.
+            inner.append(
+                "(template_id, school_key) IN "
+                "(SELECT template_id, school_key FROM returns WHERE trust = ?)"
+            )
+            inner_args.append(trust)
             outer.append("trust = ?")
             outer_args.append(trust)
         if not include_superseded:

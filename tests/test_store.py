@@ -390,3 +390,14 @@ def test_add_rejection_for_the_returns_log(store: Store) -> None:
         "The file is not an Excel workbook",
         T0,
     )
+
+
+def test_superseding_holds_across_a_change_of_trust(store: Store) -> None:
+    store.add_return(valid(trust="Old Trust"), sha256=sha("1"), file_name="1", arrived_at=T0)
+    store.add_return(
+        valid(trust="New Trust"), sha256=sha("2"), file_name="2", arrived_at=T0 + timedelta(1)
+    )
+    assert store.returns(trust="Old Trust") == []
+    [old] = store.returns(trust="Old Trust", include_superseded=True)
+    assert (old.file_name, old.superseded) == ("1", True)
+    assert [r.file_name for r in store.returns(trust="New Trust")] == ["2"]

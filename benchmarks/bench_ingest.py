@@ -1,0 +1,184 @@
+"""Benchmark: validate and store 1,000 returns with sheet-tools, beside a plain pandas loop.
+
+Makes 1,000 distinct filled returns (seeded answers, 1,000 schools in 200 trusts) once and caches
+them under the system temp folder (making them takes a minute or two), then in one run times:
+
+- sheet-tools ``check_file`` + ``Store.add_return`` (validate and store) on one core;
+- sheet-tools ``ingest_file`` (the same, plus the byte-for-byte copy into the archive);
+- ``pandas.read_excel(path, sheet_name=None)`` over the same files (reading only);
+
+and prints returns per second and the ratios. Target: >= 200 returns/s, >= 5x the pandas loop.
+It then grows the database to 10,000 returns across 200 trusts and times ``Store.returns``, the
+query the summaries make.
+
+    python3 benchmarks/bench_ingest.py [--count 1000] [--cache DIR] [--skip-pandas]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sheet_tools.demo import make_return
+from sheet_tools.frameworks import load_registry
+from sheet_tools.generate import School, workbook_filename
+from sheet_tools.ingest import Workspace, ingest_file, sha256_file
+from sheet_tools.store import Store, utc_now
+from sheet_tools.validate import check_file
+
+TEMPLATE = "specialist-provision-review"
+TRUSTS = 200
+
+
+def school(number: int) -> School:
+    return School(
+        name=f"Bench School {number:05d}",
+        urn=str(500000 + number),
+        trust=f"Bench Trust {number % TRUSTS:03d}",
+    )
+
+
+def _make(args: tuple[int, str]) -> str:
+    number, folder = args
+    framework = load_registry().latest(TEMPLATE)
+    return str(make_return(framework, Path(folder), school(number), seed=number))
+
+
+def corpus(count: int, cache: Path) -> list[Path]:
+    """The cached returns, making any that are missing (on every core)."""
+    framework = load_registry().latest(TEMPLATE)
+    folder = cache / f"{TEMPLATE}-{framework.version}-seeded-v1"
+    folder.mkdir(parents=True, exist_ok=True)
+    done = folder / f".complete-{count}"
+    if not done.exists():
+        have = {p.name for p in folder.glob("*.xlsx")}
+        todo = [n for n in range(count) if workbook_filename(framework, school(n)) not in have]
+        if todo:
+            print(f"making {len(todo)} returns in {folder} (cached for next time)...", flush=True)
+            started = time.perf_counter()
+            with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                for made, _ in enumerate(
+                    pool.map(_make, [(n, str(folder)) for n in todo], chunksize=8)
+                ):
+                    if made and made % 200 == 0:
+                        print(f"  {made} made", flush=True)
+            print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
+        done.touch()
+    paths = sorted(folder.glob("*.xlsx"))[:count]
+    if len(paths) < count:
+        raise SystemExit(f"only {len(paths)} returns in {folder}; delete it and run again")
+    return paths
+
+
+def rate(count: int, seconds: float) -> str:
+    each = seconds * 1000 / count
+    return f"{count / seconds:8.1f} returns/s  ({each:6.2f} ms each, {seconds:6.2f} s)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "sheet-tools-bench"
+    )
+    parser.add_argument("--skip-pandas", action="store_true")
+    options = parser.parse_args()
+
+    paths = corpus(options.count, options.cache)
+    registry = load_registry()
+    count = len(paths)
+    print(
+        f"\n{count} returns of {TEMPLATE}, "
+        f"{sum(p.stat().st_size for p in paths) / count / 1024:.0f} KB each\n"
+    )
+
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+
+        # 1. validate + store, one core
+        valid_returns = []
+        with Store(root / "check.db") as store:
+            started = time.perf_counter()
+            for path in paths:
+                report, valid = check_file(path, registry)
+                if valid is None:
+                    raise SystemExit(f"{path.name} was rejected: {report.errors[:2]}")
+                store.add_return(
+                    valid,
+                    sha256=report.sha256 or sha256_file(path),
+                    file_name=path.name,
+                    arrived_at=utc_now(),
+                )
+                valid_returns.append(valid)
+            check_store = time.perf_counter() - started
+
+        # 2. the whole ingest: validate, store, copy into the archive
+        workspace = Workspace.at(root / "workspace")
+        workspace.root.mkdir()
+        with Store(workspace.database) as store:
+            started = time.perf_counter()
+            statuses = [ingest_file(path, workspace, registry, store).status for path in paths]
+            ingest = time.perf_counter() - started
+            assert statuses.count("accepted") == count, statuses
+            assert len(list(workspace.archive.iterdir())) == count
+
+        # 3. pandas, reading only
+        pandas_s = None
+        if not options.skip_pandas:
+            import pandas
+
+            started = time.perf_counter()
+            for path in paths:
+                pandas.read_excel(path, sheet_name=None, engine="openpyxl")
+            pandas_s = time.perf_counter() - started
+
+        print(f"sheet-tools check_file + add_return : {rate(count, check_store)}")
+        print(f"sheet-tools ingest_file (+ archive) : {rate(count, ingest)}")
+        if pandas_s is not None:
+            print(f"pandas.read_excel(sheet_name=None)  : {rate(count, pandas_s)}")
+            print(
+                f"\nratio: validate+store is {pandas_s / check_store:.1f}x the pandas loop, "
+                f"full ingest {pandas_s / ingest:.1f}x (target >= 5x)"
+            )
+        print(
+            f"target >= 200 returns/s: validate+store {count / check_store:.0f}/s, "
+            f"ingest {count / ingest:.0f}/s"
+        )
+
+        # 4. the summaries' query over 10,000 returns in 200 trusts
+        big = 10_000
+        with Store(root / "big.db") as store:
+            started = time.perf_counter()
+            for number in range(big):
+                template = valid_returns[number % count]
+                other = school(number)
+                valid = template.model_copy(
+                    update={"school": other.name, "urn": other.urn, "trust": other.trust}
+                )
+                store.add_return(
+                    valid, sha256=f"{number:064x}", file_name=f"{number}.xlsx", arrived_at=utc_now()
+                )
+            filled = time.perf_counter() - started
+            started = time.perf_counter()
+            everything = store.returns(TEMPLATE)
+            read_all = time.perf_counter() - started
+            started = time.perf_counter()
+            per_trust = sum(
+                len(store.returns(TEMPLATE, trust=f"Bench Trust {t:03d}")) for t in range(TRUSTS)
+            )
+            read_trusts = time.perf_counter() - started
+            assert len(everything) == per_trust == big
+        print(f"\nstore {big} returns (add_return)     : {rate(big, filled)}")
+        print(f"Store.returns(): all {big}          : {read_all * 1000:8.0f} ms")
+        print(f"Store.returns(trust=...) x {TRUSTS}      : {read_trusts * 1000:8.0f} ms in all")
+
+
+if __name__ == "__main__":
+    main()

@@ -132,7 +132,7 @@ def radar_png(
         for artist in drawn:
             artist.remove()
     buffer = BytesIO()
-    pixels.convert("RGB").save(buffer, format="png")
+    pixels.convert("RGB").save(buffer, format="png", compress_level=3)
     return buffer.getvalue()
 
 

@@ -262,10 +262,7 @@ class SchoolHistory:
 
     @property
     def urn(self) -> str | None:
-        return next(
-            (r.urn for r in sorted(self.all_returns(), key=lambda r: r.arrived_at) if r.urn),
-            None,
-        )
+        return self.newest.urn
 
     def all_returns(self) -> list[StoredReturn]:
         return [r for round_ in self.rounds.values() for r in round_.values()]
@@ -1514,15 +1511,22 @@ def _rejection_trust(rejection: Rejection, roster: dict[str, School]) -> str:
 
 
 # --- rebuilding --------------------------------------------------------------------------------
-# Below this many school summaries a rebuild runs in-process; above it, on every core, since each
-# summary is independent and a full rebuild of a large workspace is thousands of workbooks.
-PARALLEL_MIN_SCHOOLS = 24
+# Below this many workbooks a rebuild runs in-process; above it, on every core, since each
+# workbook is independent and a full rebuild of a large workspace is thousands of them.
+PARALLEL_MIN_JOBS = 24
 
-SchoolJob = tuple[Path, Framework, SchoolHistory, str | None]
+# ("school", (outbox, framework, history, trust)) or ("trust", (outbox, trust data))
+Job = tuple[str, tuple]
 
 
-def _write_school_jobs(jobs: Sequence[SchoolJob]) -> list[Path]:
-    return [path for job in jobs for path in write_school_summary(*job)]
+def _write_jobs(jobs: Sequence[Job]) -> list[Path]:
+    written: list[Path] = []
+    for kind, args in jobs:
+        if kind == "school":
+            written.extend(write_school_summary(*args))
+        else:
+            written.append(write_trust_summary(*args))
+    return written
 
 
 def _cpus() -> int:
@@ -1532,18 +1536,18 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _run_school_jobs(jobs: Sequence[SchoolJob], workers: int | None) -> list[Path]:
-    """Write the school summaries, in worker processes when there are many. Workers are
-    spawned, not forked: the watcher that calls this runs threads."""
+def _run_jobs(jobs: Sequence[Job], workers: int | None) -> list[Path]:
+    """Write the workbooks, in worker processes when there are many. Workers are spawned, not
+    forked: the watcher that calls this runs threads."""
     count = min(workers if workers is not None else _cpus(), 8)
-    if count <= 1 or len(jobs) < PARALLEL_MIN_SCHOOLS:
-        return _write_school_jobs(jobs)
+    if count <= 1 or len(jobs) < PARALLEL_MIN_JOBS:
+        return _write_jobs(jobs)
     size = max(1, len(jobs) // (count * 8))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     context = multiprocessing.get_context("spawn")
     written: list[Path] = []
     with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        for paths in pool.map(_write_school_jobs, chunks):
+        for paths in pool.map(_write_jobs, chunks):
             written.extend(paths)
     return written
 
@@ -1561,47 +1565,49 @@ def summarise_returns(
 ) -> list[Path]:
     """Write summaries from plain data. ``schools`` ((template id, school key)) and ``trusts``
     ((template id, trust key)) limit what is written; None writes everything. ``returns`` must
-    hold every return of each school and trust written. ``workers``: processes for the school
-    summaries (default: one per core, used only for large rebuilds)."""
+    hold every return of each school and trust written. ``workers``: processes to write with
+    (default: one per core, used only for large rebuilds). Returns the paths written: trust
+    workbooks first, then each school's workbook and picture."""
     outbox = Path(outbox)
     roster_list = list(roster or ())
     on_roster = Roster.of(roster_list).by_key()
-    grouped = histories(returns)
-    jobs: list[SchoolJob] = []
-    members: dict[tuple[str, str], list[SchoolHistory]] = defaultdict(list)
-    trust_names: dict[tuple[str, str], str | None] = {}
-    for (template_id, key), history in sorted(grouped.items()):
+    school_jobs: list[Job] = []
+    members: dict[tuple[str, str], list[tuple[SchoolHistory, str | None]]] = defaultdict(list)
+    for (template_id, key), history in sorted(histories(returns).items()):
         framework = _framework_for(registry, history.current)
         if framework is None:
             continue
         trust = effective_trust(history, on_roster)
-        tkey = (template_id, trust_key(trust))
-        members[tkey].append(history)
-        trust_names.setdefault(tkey, trust)
+        members[(template_id, trust_key(trust))].append((history, trust))
         if schools is None or (template_id, key) in schools:
-            jobs.append((outbox, framework, history, trust))
-    written = _run_school_jobs(jobs, workers)
+            school_jobs.append(("school", (outbox, framework, history, trust)))
     roster_trusts = {trust_key(s.trust): s.trust for s in roster_list if s.trust}
+    trust_jobs: list[Job] = []
     for tkey in sorted(members):
-        if trusts is not None and tkey not in trusts:
-            continue
         template_id, key = tkey
         framework = registry.get(template_id)
-        if framework is None:
+        if framework is None or (trusts is not None and tkey not in trusts):
             continue
-        name = roster_trusts.get(key, trust_names[tkey])
-        in_trust = [s for s in roster_list if trust_key(s.trust) == key]
-        member_keys = {h.school_key for h in members[tkey]}
+        in_trust = [history for history, _ in members[tkey]]
+        # the roster's spelling of the trust, else the one the latest return used
+        name = (
+            roster_trusts.get(key)
+            or max(members[tkey], key=lambda item: (item[0].newest.arrived_at, item[0].newest.id))[
+                1
+            ]
+        )
+        member_keys = {h.school_key for h in in_trust}
         trust_rejections = [
             r
             for r in rejections
             if _rejection_trust(r, on_roster) == key
             or (r.school and school_key(r.school, r.urn) in member_keys)
         ]
-        log = returns_log(framework, members[tkey], in_trust, trust_rejections)
-        data = TrustData(framework=framework, name=name, members=members[tkey], log=log)
-        written.append(write_trust_summary(outbox, data))
-    return written
+        on_list = [s for s in roster_list if trust_key(s.trust) == key]
+        log = returns_log(framework, in_trust, on_list, trust_rejections)
+        data = TrustData(framework=framework, name=name, members=in_trust, log=log)
+        trust_jobs.append(("trust", (outbox, data)))
+    return _run_jobs([*trust_jobs, *school_jobs], workers)
 
 
 def summarise_all(
@@ -1657,6 +1663,9 @@ def summarise_affected(
         gather(store.returns(template_id, school_key=key))
     for template_id, name in trust_queries:
         gather(store.returns(template_id, trust=name))
+    for template_id, tkey in trusts:
+        if not tkey:  # returns naming no trust cannot be asked for by name
+            gather(s for s in store.returns(template_id) if not trust_key(s.trust))
     for template_id, tkey in trusts:
         for school in roster_list:
             if trust_key(school.trust) == tkey:

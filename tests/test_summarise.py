@@ -658,6 +658,25 @@ def test_one_new_return_redraws_only_its_school_and_trust(ws: Workspace, registr
     )
 
 
+def test_redrawing_a_school_keeps_its_trust_whole(ws: Workspace, registry, spr) -> None:
+    """The trust workbook redrawn for one school still lists every school of the trust, however
+    they spelt the trust and when none was named."""
+    ws.add(make_valid(spr, "Oakfield", "140101", TRUST, seed=1))
+    ws.add(make_valid(spr, "Riverside", "140102", TRUST.upper(), seed=2))  # on the roster
+    ws.add(make_valid(spr, "Lone School", "140103", None, seed=3))
+    ws.add(make_valid(spr, "Other Lone School", "140104", None, seed=4))
+    roster = [School(name="Riverside", urn="140102", trust=TRUST)]
+    summarise_all(ws.store, registry, ws.outbox, roster)
+    ws.add(make_valid(spr, "Oakfield", "140101", TRUST, seed=5, judge="peer-review"))
+    ws.add(make_valid(spr, "Lone School", "140103", None, seed=6, judge="peer-review"))
+    affected = {(SPR, "140101", TRUST), (SPR, "140103", None)}
+    summarise_affected(ws.store, registry, ws.outbox, affected, roster)
+    trust = trust_book(ws.outbox, TRUST)["Area scores"]
+    assert column_values(trust, 1, 2)[:3] == ["Oakfield", "Riverside", "Trust average"]
+    lone = trust_book(ws.outbox, None)["Area scores"]
+    assert column_values(lone, 1, 2)[:3] == ["Lone School", "Other Lone School", "Trust average"]
+
+
 def test_cli_summarise_rebuilds_the_outbox(ws: Workspace, spr) -> None:
     ws.add(make_valid(spr, "Oakfield", "140101", TRUST, seed=1))
     (ws.root / "roster.csv").write_text(
@@ -685,7 +704,7 @@ def test_parallel_rebuild_writes_the_same_summaries(
 ) -> None:
     for index in range(5):
         ws.add(make_valid(spr, f"School {index}", f"14040{index}", TRUST, seed=index))
-    monkeypatch.setattr(summarise, "PARALLEL_MIN_SCHOOLS", 2)
+    monkeypatch.setattr(summarise, "PARALLEL_MIN_JOBS", 2)
     parallel = summarise_all(ws.store, registry, ws.outbox, workers=2)
     serial = summarise_all(ws.store, registry, ws.root / "serial", workers=1)
     assert [p.relative_to(ws.outbox) for p in parallel] == [

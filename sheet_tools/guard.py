@@ -74,10 +74,6 @@ class Guarded(BaseModel):
     formulas: dict[str, list[str]] = Field(default_factory=dict)
     data: bytes | None = Field(default=None, repr=False, exclude=True)
 
-    @property
-    def ok(self) -> bool:
-        return not any(issue.severity == "error" for issue in self.issues)
-
 
 class _Refused(Exception):
     """Stops guarding at the first fatal problem, carrying the issue to report."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from openpyxl.utils.cell import get_column_letter
 from pydantic import BaseModel, ConfigDict, Field
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from . import layout
 from .frameworks import Framework, Registry, Sheet
@@ -74,7 +74,10 @@ class _Book:
 
     def __init__(self, workbook: CalamineWorkbook) -> None:
         self.workbook = workbook
-        self.names: list[str] = list(workbook.sheet_names)
+        # Worksheets only: a chart sheet a school added has no cells to read.
+        self.names: list[str] = [
+            meta.name for meta in workbook.sheets_metadata if meta.typ == SheetTypeEnum.WorkSheet
+        ]
         self._rows: dict[str, Rows] = {}
 
     def rows(self, name: str) -> Rows:
@@ -318,7 +321,7 @@ def read_guarded(guarded: Guarded, registry: Registry) -> tuple[RawReturn | None
     try:
         book = _Book(CalamineWorkbook.from_filelike(BytesIO(guarded.data)))
         return _read_book(book, guarded, registry)
-    except (CalamineError, ValueError, OSError) as exc:
+    except CalamineError as exc:
         return None, [
             Issue.of(
                 "truncated-file",

@@ -263,3 +263,26 @@ def test_hostile_files_never_kill_the_process_under_a_memory_cap(
         (corpus.far_cell_copy(base, tmp_path, AREA), "too-many-rows"),
     ):
         assert _check_in_subprocess(path, address_space_mb=2048)["codes"] == [code]
+
+
+@pytest.mark.realapp
+def test_ods_rows_are_counted_where_they_hold_something(base: Path, tmp_path: Path) -> None:
+    """LibreOffice ends every table with about a million empty repeated rows, which must not
+    count; a million repeated rows that hold a value must."""
+    ods = corpus.ods_copy(base, tmp_path)
+    assert guard_file(ods).issues == [] and guard_file(ods).format == "ods"
+    filled_rows = (
+        b'<table:table-row table:number-rows-repeated="1000000"><table:table-cell '
+        b'office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
+    )
+    hostile = corpus.rewrite_zip(
+        ods,
+        tmp_path / "repeated.ods",
+        replace={
+            "content.xml": lambda xml: xml.replace(
+                b"</table:table>", filled_rows + b"</table:table>", 1
+            )
+        },
+    )
+    issues = guard_file(hostile).issues
+    assert [i.code for i in issues] == ["too-many-rows"] and issues[0].sheet == "Cover"

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from openpyxl.chart import BarChart, Reference
 
 from sheet_tools import layout
 from sheet_tools.frameworks import DEFAULT_TEMPLATES_DIR, Framework, Registry, load_registry
@@ -38,7 +39,10 @@ def written(spr: Framework) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def base(spr: Framework, written: dict[str, str], tmp_path_factory) -> Path:
-    texts = {"EN.next_steps": "Plan the sensory room.", "LM01.evidence": "Minutes of governors, May."}
+    texts = {
+        "EN.next_steps": "Plan the sensory room.",
+        "LM01.evidence": "Minutes of governors, May.",
+    }
     return corpus.valid_return(
         spr, tmp_path_factory.mktemp("read"), judgements=written, texts=texts
     )
@@ -194,6 +198,34 @@ def test_formulas_give_their_cached_value_never_a_recalculation(
     uncached = corpus.formula_cached_copy(base, tmp_path / "none", ENV, "C5", '"Sec"', None)
     raw, _ = read_return(uncached, registry)
     assert raw is not None and raw.judgements["EN02"].value is None
+
+
+def test_sheet_xml_the_reader_cannot_parse_is_damage(
+    registry: Registry, base: Path, tmp_path: Path
+) -> None:
+    part = corpus.sheet_part(base, ENV)
+    broken = corpus.rewrite_zip(
+        base, tmp_path / "broken.xlsx", replace={part: b"<worksheet><sheetData><row>"}
+    )
+    assert guard_file(broken).issues == []  # nothing unsafe about it
+    raw, issues = read_return(broken, registry)
+    assert raw is None and codes(issues) == ["truncated-file"]
+    assert "damaged" in issues[0].message
+
+
+def test_an_added_chart_sheet_is_ignored(
+    registry: Registry, base: Path, written: dict[str, str], tmp_path: Path
+) -> None:
+    def add_chart(book) -> None:
+        chart = BarChart()
+        chart.add_data(Reference(book[ENV], min_col=1, min_row=1, max_row=3))
+        book.create_chartsheet("Chart", 0).add_chart(chart)
+        book[layout.ABOUT_SHEET].title = "Info"  # so the reader searches every sheet
+
+    path = corpus.edited_copy(base, tmp_path / "chart.xlsx", add_chart)
+    raw, issues = read_return(path, registry)
+    assert issues == [] and raw is not None
+    assert judgement_values(raw) == written
 
 
 def test_read_never_opens_a_file_the_guard_refused(registry: Registry, tmp_path: Path) -> None:

@@ -176,8 +176,13 @@ _PERSONAL = (
 )
 
 
+_MAYBE_PERSONAL = re.compile(r"[\d@]")
+
+
 def personal_data(text: str) -> list[str]:
     """Descriptions of what in ``text`` looks like personal data (never the data itself)."""
+    if not _MAYBE_PERSONAL.search(text):  # every pattern needs a digit or an @
+        return []
     return [what for pattern, what in _PERSONAL if pattern.search(text)]
 
 
@@ -368,7 +373,6 @@ def _check_cover_field(checked: _Checked, spec: CoverField, cell: RawCell | None
                 f"{where} is empty. It is required: please fill it in"
                 + (", e.g. 03/10/2026." if spec.kind == "date" else "."),
                 cell,
-                statement=spec.id,
             )
         return
     if spec.kind == "date":

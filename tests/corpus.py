@@ -13,6 +13,7 @@ import hashlib
 import re
 import shutil
 import struct
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
@@ -65,8 +66,8 @@ def valid_return(
 ) -> Path:
     """A completely filled return (``sheet_tools.demo.make_return``) in its own sub-folder;
     ``overrides`` are its judgements=, texts=, cover=."""
-    target = folder / f"valid-{seed}-{abs(hash(school.name)) % 10_000}"
-    target.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(prefix=f"return-{seed}-", dir=folder))
     return make_return(framework, target, school, seed=seed, **overrides)
 
 

@@ -457,6 +457,8 @@ class Store:
             ORDER BY arrived_at, id"""
         with self._lock:
             rows = self._db.execute(query, [*inner_args, *outer_args]).fetchall()
+            if not rows:
+                return []
             ids = json.dumps([row[0] for row in rows])
             judgements: dict[int, dict[str, str | None]] = {row[0]: {} for row in rows}
             texts: dict[int, dict[str, str]] = {row[0]: {} for row in rows}

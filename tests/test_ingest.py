@@ -410,6 +410,26 @@ def test_a_database_failure_part_way_becomes_an_internal_error_and_the_file_is_k
     assert len(store.rejections()) == 1
 
 
+def test_with_the_database_unusable_the_file_still_lands_in_rejected_with_its_report(
+    spr: Framework, registry: Registry, ws: Workspace, store: Store, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    with sqlite3.connect(ws.database) as other:
+        other.execute(
+            "CREATE TRIGGER fail_events BEFORE INSERT ON events "
+            "BEGIN SELECT RAISE(ABORT, 'database disk image is malformed'); END"
+        )
+    path = a_return(spr, tmp_path / "in")
+    report = ingest_file(path, ws, registry, store)
+    assert report.status == "rejected"
+    assert [i.code for i in report.errors] == ["internal-error"]
+    [filed] = originals(ws.rejected)
+    assert digest(filed) == digest(path) and digest(path) == report.sha256
+    assert (ws.rejected / f"{path.name}.errors.txt").exists()
+    assert store.returns(include_superseded=True) == [] and store.rejections() == []
+
+
 def test_a_file_recorded_before_a_crash_is_finished_not_counted_again(
     spr: Framework, registry: Registry, ws: Workspace, store: Store, tmp_path: Path
 ) -> None:

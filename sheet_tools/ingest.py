@@ -51,7 +51,7 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
-from openpyxl.styles import PatternFill
+from openpyxl.styles import Border, PatternFill, Side
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from . import layout
@@ -632,8 +632,11 @@ def _annotatable(report: FileReport, path: Path) -> bool:
     return any(issue.sheet and issue.cell for issue in report.errors)
 
 
-_ERROR_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
-_WARNING_FILL = PatternFill("solid", start_color="FFEB9C", end_color="FFEB9C")
+# Far from every level colour of the scale (light oranges and blues), so a flagged cell stands out.
+ERROR_FILL = "FF4D4D"
+WARNING_FILL = "FFFF00"
+_FLAG_SIDE = Side(style="medium", color="C00000")
+_FLAG_BORDER = Border(left=_FLAG_SIDE, right=_FLAG_SIDE, top=_FLAG_SIDE, bottom=_FLAG_SIDE)
 
 
 def annotate_workbook(source: Path, report: FileReport, framework: Framework, target: Path) -> None:
@@ -654,7 +657,9 @@ def annotate_workbook(source: Path, report: FileReport, framework: Framework, ta
         if not isinstance(cell, Cell):  # a range, or inside a merged block
             continue
         is_error = any(i.severity is Severity.ERROR for i in issues)
-        cell.fill = _ERROR_FILL if is_error else _WARNING_FILL
+        colour = ERROR_FILL if is_error else WARNING_FILL
+        cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
+        cell.border = _FLAG_BORDER
         text = "\n\n".join(
             f"{'Must fix' if i.severity is Severity.ERROR else 'Please check'}: {i.message}"
             + (f"\n{ADVICE[i.code]}" if i.code in ADVICE and i.severity is Severity.ERROR else "")

@@ -28,6 +28,7 @@ from sheet_tools.frameworks import Framework, Registry
 from sheet_tools.generate import School
 from sheet_tools.ingest import (
     ADVICE,
+    ERROR_FILL,
     Workspace,
     ingest_file,
     record_file,
@@ -268,11 +269,12 @@ def test_rejected_return_gets_errors_txt_and_an_annotated_copy(
     cell = annotated[first_sheet.sheet_name][bad_cell]
     assert cell.value == "Embeded"
     assert cell.comment is not None and "Embeded" in cell.comment.text
-    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+    assert cell.fill.fgColor.rgb.endswith(ERROR_FILL)
     good = annotated[first_sheet.sheet_name][
         f"C{find_row(annotated[first_sheet.sheet_name], 'LM01')}"
     ]
     assert good.comment is None
+    assert not str(good.fill.fgColor.rgb).endswith(ERROR_FILL)
     for sheet in spr.sheets:
         if not sheet.judged:
             continue

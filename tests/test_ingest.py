@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from collections import Counter
@@ -345,6 +346,27 @@ def test_move_renames_a_claimed_file_into_the_archive(
     archived = ws.archive / "claimed.xlsx"
     assert digest(archived) == before
     assert archived.stat().st_ino == inode  # renamed, not copied
+
+
+def test_move_from_another_disk_copies_then_removes_the_claim(
+    spr: Framework, registry: Registry, ws: Workspace, store: Store, tmp_path: Path
+) -> None:
+    # the watcher keeps claims beside the inbox when the inbox is on another file system
+    other_disk = Path("/dev/shm")
+    if not other_disk.is_dir() or other_disk.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs a second file system (/dev/shm) to move across")
+    claims = Path(tempfile.mkdtemp(dir=other_disk))
+    try:
+        claimed = claims / "remote.xlsx"
+        shutil.copyfile(a_return(spr, tmp_path / "in"), claimed)
+        before = digest(claimed)
+        assert ingest_file(claimed, ws, registry, store, move=True).status == "accepted"
+        assert not claimed.exists()
+        assert digest(ws.archive / "remote.xlsx") == before
+        assert [p.name for p in ws.archive.iterdir()] == ["remote.xlsx"]  # no temporaries left
+        assert store.pending_events() == []
+    finally:
+        shutil.rmtree(claims)
 
 
 def test_a_name_already_in_the_archive_is_never_overwritten(

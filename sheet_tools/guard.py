@@ -131,8 +131,8 @@ def _describe_unknown(head: bytes) -> str:
 # --- OOXML / ODS content types ------------------------------------------------------------------
 _CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_SHEET_RELATIONSHIPS = ("/worksheet", "/chartsheet", "/dialogsheet", "/macrosheet", "/xlMacrosheet")
+_SHEET_FOLDER = re.compile(r"(^|/)(worksheets|macrosheets|dialogsheets)/")
 _OFFICE_DOCUMENT = "/officeDocument"
 
 _SPREADSHEET_TYPES: dict[str, tuple[Format, bool]] = {
@@ -451,6 +451,29 @@ def _rels_name(part: str) -> str:
     return posixpath.join(folder, "_rels", name + ".rels")
 
 
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _sheet_parts(
+    workbook: SafeET.Element, rels: dict[str, tuple[str, str]], infos: list[zipfile.ZipInfo]
+) -> dict[str, str]:
+    """Zip member -> sheet name, for every part a reader could lay out as a sheet.
+
+    Matched by local names, so that Strict Open XML (other namespaces) is covered too; every
+    sheet-type relationship and every member in a sheets folder counts, named or not."""
+    parts = {part: part for kind, part in rels.values() if kind.endswith(_SHEET_RELATIONSHIPS)}
+    parts |= {i.filename: i.filename for i in infos if _SHEET_FOLDER.search(i.filename)}
+    for element in workbook.iter():
+        if _local(element.tag) != "sheet":
+            continue
+        rid = next((v for k, v in element.attrib.items() if _local(k) == "id" and k != "id"), "")
+        target = rels.get(rid)
+        if target is not None:
+            parts[target[1]] = element.get("name") or target[1]
+    return parts
+
+
 def _check_directory(archive: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
     infos = archive.infolist()
     if len(infos) > limits.max_members:
@@ -568,11 +591,7 @@ def _guard_ooxml(
             "truncated-file", "The file is damaged: its workbook part is missing. " + SEND_AGAIN
         )
     rels = _relationships(_parse(kept.get(_rels_name(main)), _rels_name(main)), main)
-    sheet_parts: dict[str, str] = {}
-    for sheet in workbook.iter(f"{_MAIN_NS}sheet"):
-        target = rels.get(sheet.get(_R_ID, ""))
-        if target is not None:
-            sheet_parts[target[1]] = sheet.get("name", target[1])
+    sheet_parts = _sheet_parts(workbook, rels, infos)
     formulas: dict[str, list[str]] = {}
     for info in infos:
         if info.filename in kept:

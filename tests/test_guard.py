@@ -286,3 +286,21 @@ def test_ods_rows_are_counted_where_they_hold_something(base: Path, tmp_path: Pa
     )
     issues = guard_file(hostile).issues
     assert [i.code for i in issues] == ["too-many-rows"] and issues[0].sheet == "Cover"
+
+
+def test_sheets_are_measured_in_strict_open_xml_too(base: Path, tmp_path: Path) -> None:
+    """Strict Open XML uses other namespaces; the guard must still find and measure the sheets."""
+    far = corpus.far_cell_copy(base, tmp_path, AREA)
+
+    def strict(xml: bytes) -> bytes:
+        return xml.replace(
+            b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+            b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        ).replace(
+            b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+            b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+        )
+
+    path = corpus.rewrite_zip(far, tmp_path / "strict.xlsx", replace={"xl/workbook.xml": strict})
+    issues = guard_file(path).issues
+    assert [i.code for i in issues] == ["too-many-rows"] and issues[0].sheet == AREA

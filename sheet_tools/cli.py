@@ -227,29 +227,6 @@ def ingest(
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--json", "json_output", is_flag=True, help="One JSON object per file.")
-@TEMPLATES_OPTION
-def validate(files: tuple[Path, ...], json_output: bool, templates_dir: Path | None) -> None:
-    """Check returned workbooks and print what is wrong with them; changes nothing.
-    Exit 0 when every file is valid, 1 when any is not."""
-    from .report import render_text
-    from .validate import check_file
-
-    try:
-        registry = load_registry(templates_dir)
-    except FrameworkError as exc:
-        raise click.ClickException(str(exc)) from None
-    rejected = False
-    for path in files:
-        report, _ = check_file(path, registry)
-        rejected = rejected or report.status != "accepted"
-        click.echo(json.dumps(report.to_json()) if json_output else render_text(report))
-    if rejected:
-        raise SystemExit(1)
-
-
-@main.command()
 @click.option(
     "--workspace",
     type=click.Path(file_okay=False, path_type=Path),
@@ -308,6 +285,32 @@ def validate(files: tuple[Path, ...], json_output: bool, templates_dir: Path | N
         click.echo(json.dumps(report.to_json()) if json_output else render_text(report))
     if rejected:
         raise SystemExit(1)
+
+
+@main.command()
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Folder to run the demonstration in (default: current directory).",
+)
+@TEMPLATES_OPTION
+def demo(workspace: Path, templates_dir: Path | None) -> None:
+    """Run the round trip for a sample trust: generate, fill, ingest, summarise."""
+    from .demo import run_demo
+
+    try:
+        result = run_demo(workspace, load_registry(templates_dir))
+    except (FrameworkError, GenerateError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Dropped {len(result.dropped)} filled returns into {workspace / 'inbox'}:")
+    for report in result.reports:
+        click.echo(f"  {report.status:9} {report.file}")
+    click.echo(f"Wrote {len(result.summaries)} summary files to {workspace / 'outbox'}:")
+    for path in result.summaries:
+        click.echo(f"  {path.relative_to(workspace)}")
+    if any(report.status == "rejected" for report in result.reports):
+        click.echo(f"Rejected returns and their reports are in {workspace / 'rejected'}.")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ id), so it is also what the tests and benchmarks use to make realistic returns.
 
 from __future__ import annotations
 
+import csv
 import random
 from dataclasses import dataclass
 from datetime import date
@@ -15,8 +16,13 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import layout
-from .frameworks import Framework
+from .config import WatchSettings
+from .frameworks import Framework, Registry
 from .generate import School, generate_workbook
+from .report import FileReport
+from .watch import run_watch, workspace_for
+
+DEMO_TEMPLATE = "specialist-provision-review"
 
 SAMPLE_TRUST = "Northern Lights Learning Trust"
 SAMPLE_SCHOOLS: tuple[School, ...] = (
@@ -209,3 +215,34 @@ def write_demo_returns(framework: Framework, generated: Path, inbox: Path) -> li
         )
         dropped.append(filled.replace(inbox / filled.name))
     return dropped
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    dropped: list[Path]
+    reports: list[FileReport]
+    summaries: list[Path]
+
+
+def write_roster(path: Path, schools: tuple[School, ...] = SAMPLE_SCHOOLS) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["school", "urn", "trust"])
+        writer.writerows([school.name, school.urn, school.trust] for school in schools)
+    return path
+
+
+def run_demo(workspace_root: Path, registry: Registry) -> DemoResult:
+    """The whole round trip for the sample trust: generate, fill, drop into the inbox, process
+    the inbox once as the watcher does, and write the summaries to the outbox."""
+    framework = registry.latest(DEMO_TEMPLATE)
+    generated = workspace_root / "generated"
+    roster = write_roster(generated / "roster.csv")
+    settings = WatchSettings(workspace=workspace_root, once=True, stable_seconds=0.2, roster=roster)
+    dropped = write_demo_returns(framework, generated, workspace_for(settings).inbox)
+    reports: list[FileReport] = []
+    run_watch(settings, registry, on_report=reports.append)
+    outbox = workspace_for(settings).outbox
+    summaries = sorted(p for p in outbox.rglob("*") if p.suffix in (".xlsx", ".png"))
+    return DemoResult(dropped=dropped, reports=reports, summaries=summaries)

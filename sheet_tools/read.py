@@ -230,11 +230,10 @@ class _Reader:
         values = rows[row] if row < len(rows) else []
         value = values[column - 1] if column - 1 < len(values) else None
         ref = f"{get_column_letter(column)}{row + 1}"
-        # calamine only yields CellValue types, so the model needs no validation (a hot path)
-        return RawCell.model_construct(
+        return RawCell(
             sheet=sheet,
             cell=ref,
-            value=None if value == "" else value,
+            value=None if value == "" else value,  # type: ignore[arg-type]
             formula=ref in self.formulas.get(sheet, ()),
         )
 

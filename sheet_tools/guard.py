@@ -163,14 +163,15 @@ _PREFIX = rb"(?:[A-Za-z_][\w.-]*+:)?+"  # possessive: no backtracking per tag
 # Row and cell start tags (with any namespace prefix), and their r="..." references.
 _TAG = re.compile(rb"<" + _PREFIX + rb"(row|c)[\s/>]")
 _REF = re.compile(rb"<" + _PREFIX + rb"(?:row|c)\s[^<]*?\br\s*=\s*[\"']([A-Za-z]*)(\d+)")
-_FORMULA_CELL = re.compile(
-    rb"<"
-    + _PREFIX
-    + rb"c\s[^<]*?\br\s*=\s*[\"']([A-Za-z]+\d+)[\"'][^<]*>\s*<"
-    + _PREFIX
-    + rb"f[\s/>]"
+# A cell's start tag with its reference, or a formula's start tag: in document order, a formula
+# belongs to the cell opened last (possibly in an earlier chunk).
+_CELL_OR_FORMULA = re.compile(
+    rb"<" + _PREFIX + rb"(?:c\s[^<]*?\br\s*=\s*[\"']([A-Za-z]+\d+)|f[\s/>])"
 )
 _CARRY_LIMIT = 64 * 1024
+_SHORT_TAIL = 4096
+# A whole start or end tag: '>' inside quoted attribute values does not end it.
+_COMPLETE_TAG = re.compile(rb"<(?:[^>\"']|\"[^\"]*+\"|'[^']*+')*+>")
 
 
 class _SheetExtent:
@@ -184,6 +185,7 @@ class _SheetExtent:
         self.cells_without_ref = 0
         self.max_column = 0
         self.formulas: list[str] = []
+        self.open_cell: bytes | None = None  # the last cell started, whose formula may follow
 
     def scan(self, text: bytes) -> None:
         tags = _TAG.findall(text)
@@ -204,8 +206,17 @@ class _SheetExtent:
                 self.max_column = max(self.max_column, column)
         else:
             self.cells_without_ref += cells
-        if (b"<f" in text or b":f" in text) and _FORMULA_CELL.search(text):
-            self.formulas.extend(ref.decode("ascii").upper() for ref in _FORMULA_CELL.findall(text))
+        if b"<f" in text or b":f" in text:
+            cell = self.open_cell
+            for match in _CELL_OR_FORMULA.finditer(text):
+                if match.group(1) is not None:
+                    cell = match.group(1)
+                elif cell is not None:
+                    self.formulas.append(cell.decode("ascii").upper())
+                    cell = None
+            self.open_cell = cell
+        elif refs and refs[-1][0]:
+            self.open_cell = refs[-1][0] + refs[-1][1]
         # Refuse as soon as a sheet is too big, rather than streaming the rest of it.
         _too_big(self.sheet, self.rows, self.columns, self.limits)
 
@@ -380,11 +391,7 @@ def _scan_member(
             kept.append(chunk)
         if not is_xml:
             continue
-        text = carry + chunk
-        cut = text.rfind(b"<")
-        if cut <= 0 or len(text) - cut > _CARRY_LIMIT:
-            cut = len(text)
-        body, carry = text[:cut], text[cut:]
+        body, carry = _split_at_open_tag(carry + chunk, name, extent is not None)
         _scan_text(body, name, extent)
         if parser is not None:
             try:
@@ -405,6 +412,28 @@ def _scan_member(
                 f"The file is damaged: its sheet data cannot be read ({exc}). " + SEND_AGAIN,
             ) from None
     return b"".join(kept) if keep else None
+
+
+def _split_at_open_tag(text: bytes, name: str, is_sheet: bool) -> tuple[bytes, bytes]:
+    """(what can be scanned now, what must wait for the next chunk): the markup from the last
+    '<' waits, so no tag is ever seen in two halves. A tag still open after 64 KB is refused in a
+    sheet (no application writes one; it could hide a far-away cell reference across chunks)."""
+    cut = text.rfind(b"<")
+    if cut < 0:
+        return text, b""
+    tail = text[cut:]
+    if len(tail) <= _SHORT_TAIL:
+        return text[:cut], tail
+    if _COMPLETE_TAG.match(tail):  # a finished tag followed by long text content
+        return text, b""
+    if is_sheet and len(tail) > _CARRY_LIMIT:
+        raise _refuse(
+            "xml-attack",
+            f"A part of the file ({name}) holds a single XML tag longer than 64 KB, which "
+            "spreadsheet applications never write. It was not opened, to keep the system safe. "
+            + SEND_AGAIN,
+        )
+    return (text, b"") if len(tail) > _CARRY_LIMIT else (text[:cut], tail)
 
 
 def _scan_text(text: bytes, name: str, extent: _SheetExtent | None) -> None:

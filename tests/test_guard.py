@@ -304,3 +304,30 @@ def test_sheets_are_measured_in_strict_open_xml_too(base: Path, tmp_path: Path) 
     path = corpus.rewrite_zip(far, tmp_path / "strict.xlsx", replace={"xl/workbook.xml": strict})
     issues = guard_file(path).issues
     assert [i.code for i in issues] == ["too-many-rows"] and issues[0].sheet == AREA
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1000, 4096])
+def test_tags_split_across_chunks_are_still_seen(chunk: int, base: Path, tmp_path: Path) -> None:
+    """The guard streams; a cell reference cut in two by a chunk boundary must not slip by."""
+    limits = Limits(chunk_bytes=chunk)
+    assert guard_bytes(base.read_bytes(), limits).issues == []
+    far = corpus.far_cell_copy(base, tmp_path, AREA).read_bytes()
+    assert [i.code for i in guard_bytes(far, limits).issues] == ["too-many-rows"]
+    formula = corpus.formula_cached_copy(base, tmp_path, AREA, "C5", '"Sec"', "Sec")
+    assert guard_bytes(formula.read_bytes(), limits).formulas == {AREA: ["C5"]}
+
+
+def test_a_cell_reference_hidden_behind_a_huge_attribute_is_refused(
+    base: Path, tmp_path: Path
+) -> None:
+    part = corpus.sheet_part(base, AREA)
+    padding = b"x" * 100_000
+    cell = b'<row r="1"><c pad="%s" r="XFD1048576"><v>1</v></c></row>' % padding
+
+    def hide(xml: bytes) -> bytes:
+        return xml.replace(b"</sheetData>", cell + b"</sheetData>", 1)
+
+    path = corpus.rewrite_zip(base, tmp_path / "hidden.xlsx", replace={part: hide})
+    data = path.read_bytes()
+    assert [i.code for i in guard_bytes(data, Limits(chunk_bytes=4096)).issues] == ["xml-attack"]
+    assert [i.code for i in guard_bytes(data).issues] in (["xml-attack"], ["too-many-rows"])

@@ -4,8 +4,9 @@ plain pandas.read_excel loop and a calamine-only floor, over the same generated 
     python3 benchmarks/bench_read.py [--returns 200] [--repeat 3]
 
 The pandas loop only loads every sheet (sheet_name=None, its default openpyxl engine); it checks
-nothing. The calamine floor opens each file and converts every sheet to Python lists: the least
-any reader of these files can do. Figures are printed, never asserted.
+nothing. The calamine floor opens each file and reads only the judgement cells (each area sheet to
+Python lists, column C of every row with an id), checking nothing: the least any reader of these
+files can do. Figures are printed, never asserted. ``compare`` is what ``benchmarks/run.py`` calls.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from python_calamine import CalamineWorkbook
 
+from sheet_tools import layout
 from sheet_tools.demo import make_return
-from sheet_tools.frameworks import load_registry
+from sheet_tools.frameworks import Registry, load_registry
 from sheet_tools.generate import School
 from sheet_tools.validate import check_file
 
@@ -39,7 +41,9 @@ def make_returns(count: int, folder: Path) -> list[Path]:
     return paths
 
 
-def rate(label: str, paths: list[Path], work: Callable[[Path], object], repeat: int) -> float:
+def rate(
+    label: str, paths: list[Path], work: Callable[[Path], object], repeat: int, show: bool = True
+) -> float:
     """Best of ``repeat`` passes, in CPU time of this process (what one core does, even when other
     programs share the machine), with wall time beside it."""
     best_cpu = best_wall = float("inf")
@@ -50,6 +54,8 @@ def rate(label: str, paths: list[Path], work: Callable[[Path], object], repeat: 
         best_cpu = min(best_cpu, time.process_time() - cpu)
         best_wall = min(best_wall, time.perf_counter() - wall)
     per_second = len(paths) / best_cpu
+    if not show:
+        return per_second
     print(
         f"{label:<44} {per_second:>7,.0f} returns/s (CPU)  {best_cpu / len(paths) * 1000:6.2f} ms"
         f" each   [wall: {len(paths) / best_wall:,.0f}/s]"
@@ -57,13 +63,51 @@ def rate(label: str, paths: list[Path], work: Callable[[Path], object], repeat: 
     return per_second
 
 
+_NOT_AREAS = {layout.COVER_SHEET, layout.ABOUT_SHEET}
+
+
+def calamine_floor(path: Path) -> list[object]:
+    """Open the file and pick out the judgement cells, checking nothing."""
+    book = CalamineWorkbook.from_path(str(path))
+    found = []
+    for name in book.sheet_names:
+        if name in _NOT_AREAS:
+            continue
+        for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False):
+            if row and row[0] and len(row) >= layout.JUDGEMENT_COL:
+                found.append(row[layout.JUDGEMENT_COL - 1])
+    return found
+
+
+def pandas_loop(path: Path) -> None:
+    import pandas
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl warns about data validation
+        pandas.read_excel(path, sheet_name=None, header=None)
+
+
+SHEET_TOOLS = "sheet-tools check_file (guard+read+validate)"
+FLOOR = "calamine only (judgement cells, no checks)"
+PANDAS = "pandas.read_excel(sheet_name=None)"
+
+
+def compare(
+    paths: list[Path], registry: Registry, repeat: int = 3, show: bool = True
+) -> dict[str, float]:
+    """Returns per second of CPU time (best of ``repeat`` passes, one process), per reader."""
+    return {
+        SHEET_TOOLS: rate(SHEET_TOOLS, paths, lambda p: check_file(p, registry), repeat, show),
+        FLOOR: rate(FLOOR, paths, calamine_floor, repeat, show),
+        PANDAS: rate(PANDAS, paths, pandas_loop, repeat, show),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--returns", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3, help="best of this many passes")
     args = parser.parse_args()
-    import pandas
-
     registry = load_registry()
     with tempfile.TemporaryDirectory(prefix="bench-read-") as folder:
         print(f"generating {args.returns} filled returns ...", flush=True)
@@ -71,30 +115,11 @@ def main() -> None:
         accepted = sum(check_file(p, registry)[0].status == "accepted" for p in paths)
         assert accepted == len(paths), "every generated return should be accepted"
 
-        def calamine_floor(path: Path) -> None:
-            book = CalamineWorkbook.from_path(str(path))
-            for name in book.sheet_names:
-                book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-
-        def pandas_loop(path: Path) -> None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # openpyxl warns about data validation
-                pandas.read_excel(path, sheet_name=None, header=None)
-
         print(f"{len(paths)} returns, best of {args.repeat} passes, one process:")
-        ours = rate(
-            "sheet-tools check_file (guard+read+validate)",
-            paths,
-            lambda p: check_file(p, registry),
-            args.repeat,
-        )
-        floor = rate(
-            "calamine only (open + every sheet to lists)", paths, calamine_floor, args.repeat
-        )
-        pandas_rate = rate("pandas.read_excel(sheet_name=None)", paths, pandas_loop, args.repeat)
+        rates = compare(paths, registry, args.repeat)
         print(
-            f"check_file is {ours / pandas_rate:.1f}x the pandas loop; "
-            f"the calamine floor is {floor / ours:.1f}x check_file"
+            f"check_file is {rates[SHEET_TOOLS] / rates[PANDAS]:.1f}x the pandas loop; "
+            f"the calamine floor is {rates[FLOOR] / rates[SHEET_TOOLS]:.1f}x check_file"
         )
 
 

@@ -187,6 +187,16 @@ def personal_data(text: str) -> list[str]:
 
 
 # --- checking -----------------------------------------------------------------------------------
+def closest(typed: str, options: list[str]) -> str | None:
+    """The option a near miss most likely meant: a close spelling ("embeded"), or the one option
+    that starts with what was typed ("peer" for "peer reviewer"). Options are lower case."""
+    close = difflib.get_close_matches(typed, options, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    starting = {o for o in options if len(typed) >= 3 and o.startswith(typed)}
+    return starting.pop() if len(starting) == 1 else None
+
+
 def _at(cell: RawCell, what: str) -> str:
     return f"Sheet '{cell.sheet}', cell {cell.cell} ({what})"
 
@@ -229,12 +239,8 @@ class _Scale:
     def suggest(self, value: object) -> Level | None:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return next((lv for lv in self.levels if lv.score == value), None)
-        text = _squash(_as_text(value))
-        close = difflib.get_close_matches(text, list(self.by_word), n=1, cutoff=0.6)
-        if close:
-            return self.by_word[close[0]]
-        prefix = [lv for lv in self.levels if len(text) >= 3 and _squash(lv.label).startswith(text)]
-        return prefix[0] if len(prefix) == 1 else None
+        word = closest(_squash(_as_text(value)), list(self.by_word))
+        return self.by_word[word] if word else None
 
 
 def _formula_warning(checked: _Checked, cell: RawCell, what: str) -> None:
@@ -415,8 +421,8 @@ def _check_cover_field(checked: _Checked, spec: CoverField, cell: RawCell | None
         by_word = {_squash(choice): choice for choice in spec.choices}
         choice = by_word.get(_squash(text))
         if choice is None:
-            close = difflib.get_close_matches(_squash(text), list(by_word), n=1, cutoff=0.6)
-            hint = f" Did you mean {by_word[close[0]]}?" if close else ""
+            word = closest(_squash(text), list(by_word))
+            hint = f" Did you mean {by_word[word]}?" if word else ""
             checked.add(
                 "invalid-choice",
                 f"{where}: '{text}' is not one of the choices. Choose "

@@ -17,7 +17,7 @@ from sheet_tools import layout
 from sheet_tools.cli import main
 from sheet_tools.frameworks import Framework, Registry
 from sheet_tools.report import FileReport, Severity, render_errors_file, render_text
-from sheet_tools.validate import MAX_TEXT, check_file, parse_date, personal_data
+from sheet_tools.validate import MAX_TEXT, check_file, closest, parse_date, personal_data
 
 from . import corpus
 
@@ -352,3 +352,13 @@ def test_validate_command_on_a_missing_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["validate", "--json", str(tmp_path / "gone.xlsx")])
     assert result.exit_code == 1
     assert json.loads(result.output)["errors"][0]["code"] == "unreadable-file"
+
+
+def test_suggestions_for_near_misses() -> None:
+    options = ["beginning", "beg", "developing", "dev", "secure", "sec", "embedded", "emb"]
+    assert closest("embeded", options) == "embedded"
+    assert closest("secur", options) == "secure"
+    assert closest("maybe", options) is None
+    assert closest("peer", ["self-evaluation", "external reviewer", "peer reviewer"]) == (
+        "peer reviewer"
+    )

@@ -21,6 +21,13 @@ Outbox layout (every name passes through ``generate.safe_filename``)::
         <school> (<urn>) - <template id> - radar.png    its radar chart, for e-mails and slides
         <trust> - <template id> - trust summary.xlsx    the trust's consolidated workbook
 
+A school's workbook has an Overview (cover fields, area scores with counts per level, a native
+radar chart and the same chart as a picture), Next steps, Strengths, Progress (when there is an
+earlier round), Self-evaluation vs review (when both exist for a round), Responses (every text
+answer), Data (one plain row per statement, for pivot tables) and Provenance. A trust's workbook
+has Area scores, a Statement heat map, Priorities, Radar charts, Next steps, a Returns log and
+Provenance. A form with no judgements gets its text (Responses, Next steps) and the log.
+
 A school's trust is the one the roster gives it (``roster.csv`` in the workspace), else the one its
 latest return names; trust names are matched ignoring case and spacing. Every file is written to a
 temporary file in the same folder and renamed into place, so nobody opening the outbox sees half
@@ -67,26 +74,6 @@ SELF: Judge = "self-evaluation"
 REVIEWERS: tuple[Judge, ...] = ("external-review", "peer-review")
 
 NO_TRUST = "No trust recorded"
-SCHOOL_SHEETS = (
-    "Overview",
-    "Next steps",
-    "Strengths",
-    "Progress",
-    "Self-evaluation vs review",
-    "Responses",
-    "Data",
-    "Provenance",
-)
-TRUST_SHEETS = (
-    "Area scores",
-    "Statement heat map",
-    "Priorities",
-    "Radar charts",
-    "Next steps",
-    "Responses",
-    "Returns log",
-    "Provenance",
-)
 DATA_HEADERS = (
     "school",
     "urn",
@@ -264,9 +251,6 @@ class SchoolHistory:
     def urn(self) -> str | None:
         return self.newest.urn
 
-    def all_returns(self) -> list[StoredReturn]:
-        return [r for round_ in self.rounds.values() for r in round_.values()]
-
     def dates(self) -> list[date]:
         return sorted(self.rounds)
 
@@ -327,18 +311,9 @@ def trust_key(name: str | None) -> str:
     return " ".join(name.casefold().split()) if name else ""
 
 
-@dataclass(frozen=True)
-class Roster:
-    """The schools an administrator expects returns from (``roster.csv``)."""
-
-    schools: tuple[School, ...] = ()
-
-    @classmethod
-    def of(cls, schools: Iterable[School] | None) -> Roster:
-        return cls(tuple(schools or ()))
-
-    def by_key(self) -> dict[str, School]:
-        return {school_key(s.name, s.urn): s for s in self.schools}
+def roster_by_key(roster: Iterable[School]) -> dict[str, School]:
+    """The roster's schools (``roster.csv``) by the store's school key (URN, else name)."""
+    return {school_key(s.name, s.urn): s for s in roster}
 
 
 def effective_trust(history: SchoolHistory, roster: dict[str, School]) -> str | None:
@@ -395,6 +370,7 @@ _ROTATED = Alignment(text_rotation=90, horizontal="center")
 _SCORE_FORMAT = "0.00"
 _SHARE_FORMAT = "0%"
 _CHANGE_FORMAT = "+0.00;-0.00;0.00"
+_STEPS_FORMAT = "+0;-0;0"
 _DATE_FORMAT = "dd/mm/yyyy"
 _DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 _POINTS_PER_LINE = 15
@@ -507,7 +483,9 @@ def _fit_row(ws: Worksheet, row: int, texts: Sequence[tuple[str, float]]) -> Non
     """Tall enough for the longest wrapped text (Excel does not re-fit rows when opening)."""
     lines = 1
     for text, width in texts:
-        per_line = max(int(width) - 2, 8)
+        per_line = max(
+            int(width * 1.15) - 2, 8
+        )  # a column width unit is one "0"; text runs narrower
         count = sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
         lines = max(lines, count)
     if lines > 1:
@@ -528,6 +506,15 @@ def _landscape(ws: Worksheet, title_rows: str | None = None) -> None:
 @functools.cache
 def _level_fill(level: Level) -> PatternFill:
     return PatternFill("solid", start_color=level.colour, end_color=level.colour)
+
+
+def _level_cell(ws: Worksheet, row: int, column: int, level: Level | None) -> Cell:
+    """A judgement in words, coloured by its level; "Not judged" when blank."""
+    if level is None:
+        return put(ws, row, column, "Not judged", border=True, alignment=_CENTRE)
+    return put(
+        ws, row, column, level.label, border=True, alignment=_CENTRE, fill=_level_fill(level)
+    )
 
 
 def _fmt_date(value: date) -> str:
@@ -661,7 +648,7 @@ def _overview(
         header_row=header_row,
         scale=framework.scale,
         anchor=f"A{row}",
-        title="Area scores (editable chart)",
+        title="Area scores",
     )
     if png is not None:
         charts.embed_png(ws, png, f"E{row}")
@@ -798,7 +785,7 @@ def _progress(ws: Worksheet, framework: Framework, history: SchoolHistory) -> No
     )
     row += 24
     row = _section(ws, row, "Statements whose judgement changed, declines first")
-    row = _header(ws, row, ["Area", "Statement", "Earlier", "Latest", "Change (levels)", "ID"])
+    row = _header(ws, row, ["Area", "Earlier", "Latest", "Change (levels)", "ID", "Statement"])
     changes = []
     for order, (sheet, statement) in enumerate(framework.judged_statements()):
         old_value = earlier.judgements.get(statement.id)
@@ -807,39 +794,20 @@ def _progress(ws: Worksheet, framework: Framework, history: SchoolHistory) -> No
         if old_level == new_level:
             continue
         steps = level_steps(framework, old_value, new_value)
-        changes.append(
-            (steps if steps is not None else 0, order, sheet, statement, old_level, new_level)
-        )
+        changes.append((steps or 0, order, sheet, statement, old_level, new_level, steps))
     changes.sort(key=lambda item: (item[0], item[1]))
     if not changes:
         put(ws, row, 1, "No statement's judgement changed.", font=_SUBTITLE)
-    for steps, _, sheet, statement, old_level, new_level in changes:
+    for *_, sheet, statement, old_level, new_level, steps in changes:
         put(ws, row, 1, sheet.title, border=True, alignment=_WRAP)
-        put(ws, row, 2, statement.text, border=True, alignment=_WRAP)
-        for column, level in ((3, old_level), (4, new_level)):
-            put(
-                ws,
-                row,
-                column,
-                level.label if level else "Not judged",
-                border=True,
-                alignment=_CENTRE,
-                fill=_level_fill(level) if level else None,
-            )
-        known = old_level is not None and new_level is not None
-        put(
-            ws,
-            row,
-            5,
-            steps if known else None,
-            border=True,
-            alignment=_CENTRE,
-            number_format="+0;-0;0",
-        )
-        put(ws, row, 6, statement.id, border=True, alignment=_CENTRE)
-        _fit_row(ws, row, [(statement.text, 70), (sheet.title, 28)])
+        for column, level in ((2, old_level), (3, new_level)):
+            _level_cell(ws, row, column, level)
+        put(ws, row, 4, steps, border=True, alignment=_CENTRE, number_format=_STEPS_FORMAT)
+        put(ws, row, 5, statement.id, border=True, alignment=_CENTRE)
+        put(ws, row, 6, statement.text, border=True, alignment=_WRAP)
+        _fit_row(ws, row, [(statement.text, 80), (sheet.title, _AREA_WIDTH)])
         row += 1
-    _widths(ws, [36, 70, 16, 16, 14, 9])
+    _widths(ws, [_AREA_WIDTH, 16, 16, 14, 9, 80])
     _landscape(ws)
 
 
@@ -889,44 +857,31 @@ def _comparison(
     row = _header(
         ws,
         row,
-        ["Area", "Statement", "Self-evaluation", reviewer, "Difference (levels)", "Flag", "ID"],
+        ["Area", "Self-evaluation", reviewer, "Difference (levels)", "Flag", "ID", "Statement"],
     )
     for sheet, statement, steps in rows:
-        mine = level_of(framework, own.judgements.get(statement.id))
-        theirs = level_of(framework, review.judgements.get(statement.id))
         flag = steps is not None and abs(steps) >= 1
         fill = _FLAG_FILL if flag else None
         put(ws, row, 1, sheet.title, border=True, alignment=_WRAP, fill=fill)
-        put(ws, row, 2, statement.text, border=True, alignment=_WRAP, fill=fill)
-        for column, level in ((3, mine), (4, theirs)):
-            put(
-                ws,
-                row,
-                column,
-                level.label if level else "Not judged",
-                border=True,
-                alignment=_CENTRE,
-                fill=_level_fill(level) if level else None,
-            )
-        put(ws, row, 5, steps, border=True, alignment=_CENTRE, number_format="+0;-0;0", fill=fill)
-        label = ""
-        if flag:
-            label = f"Differs by {abs(steps)} level{'s' if abs(steps) > 1 else ''}"
+        _level_cell(ws, row, 2, level_of(framework, own.judgements.get(statement.id)))
+        _level_cell(ws, row, 3, level_of(framework, review.judgements.get(statement.id)))
         put(
             ws,
             row,
-            6,
-            label,
+            4,
+            steps,
             border=True,
             alignment=_CENTRE,
+            number_format=_STEPS_FORMAT,
             fill=fill,
-            font=_BOLD if flag else None,
         )
-        put(ws, row, 7, statement.id, border=True, alignment=_CENTRE, fill=fill)
-        _fit_row(ws, row, [(statement.text, 70), (sheet.title, 28)])
+        label = f"Differs by {abs(steps)} level{'s' if abs(steps) > 1 else ''}" if flag else ""
+        put(ws, row, 5, label, border=True, alignment=_CENTRE, fill=fill, font=_BOLD)
+        put(ws, row, 6, statement.id, border=True, alignment=_CENTRE, fill=fill)
+        put(ws, row, 7, statement.text, border=True, alignment=_WRAP, fill=fill)
+        _fit_row(ws, row, [(statement.text, 80), (sheet.title, _AREA_WIDTH)])
         row += 1
-    ws.freeze_panes = None
-    _widths(ws, [28, 70, 16, 18, 13, 18, 9])
+    _widths(ws, [_AREA_WIDTH, 16, 18, 13, 18, 9, 80])
     _landscape(ws)
 
 
@@ -1034,7 +989,7 @@ def _provenance(ws: Worksheet, items: Sequence[tuple[StoredReturn, str]]) -> Non
         for column, value in enumerate(values, start=1):
             fmt = {4: _DATE_FORMAT, 8: _DATETIME_FORMAT}.get(column)
             put(ws, row, column, value, number_format=fmt)
-    _widths(ws, [30, 36, 18, 12, 40, 66, 10, 17])
+    _widths(ws, [30, 50, 18, 12, 40, 66, 10, 17])
     ws.freeze_panes = "A2"
     _landscape(ws, "1:1")
 
@@ -1242,17 +1197,15 @@ def _area_scores_sheet(ws: Worksheet, data: TrustData) -> None:
             end_color=scale[-1].colour,
         ),
     )
-    put(
-        ws,
-        row + 2,
-        1,
-        "Each school's area score is the mean level of its judged statements (blanks left out); "
-        "the trust average is the mean of the schools' scores, each school weighing the same. "
-        "Where a reviewer judged the latest round, the reviewer's judgements are used.",
-        font=_SUBTITLE,
+    notes = (
+        "A school's area score is the mean level of its judged statements (blanks left out).",
+        "The trust average is the mean of the schools' scores: each school weighs the same.",
+        "Where a reviewer judged a school's latest round, the reviewer's judgements are used.",
     )
+    for offset, note in enumerate(notes, start=2):
+        put(ws, row + offset, 1, note, font=_SUBTITLE)
     _widths(ws, [34, *([16] * len(areas)), 12, 18, 9])
-    ws.row_dimensions[1].height = 48
+    _fit_row(ws, 1, [(title, 16) for title in areas])
     ws.freeze_panes = "B2"
     _landscape(ws, "1:1")
 
@@ -1570,7 +1523,7 @@ def summarise_returns(
     workbooks first, then each school's workbook and picture."""
     outbox = Path(outbox)
     roster_list = list(roster or ())
-    on_roster = Roster.of(roster_list).by_key()
+    on_roster = roster_by_key(roster_list)
     school_jobs: list[Job] = []
     members: dict[tuple[str, str], list[tuple[SchoolHistory, str | None]]] = defaultdict(list)
     for (template_id, key), history in sorted(histories(returns).items()):
@@ -1639,7 +1592,7 @@ def summarise_affected(
     """Rebuild only what new returns change: each (template id, school key, trust) names a
     school whose summary is redrawn, and its trust whose consolidated workbook is redrawn."""
     roster_list = list(roster or ())
-    on_roster = Roster.of(roster_list).by_key()
+    on_roster = roster_by_key(roster_list)
     schools: set[tuple[str, str]] = set()
     trusts: set[tuple[str, str]] = set()
     trust_queries: set[tuple[str, str]] = set()

@@ -342,9 +342,9 @@ def test_progress_against_the_earlier_round(ws: Workspace, registry, spr) -> Non
         assert_close(progress.cell(row=row, column=2).value, old, f"{sheet.title} earlier")
         assert_close(progress.cell(row=row, column=3).value, new, f"{sheet.title} latest")
         assert_close(progress.cell(row=row, column=4).value, new - old, f"{sheet.title} change")
-    changed_header = find_row(progress, 6, "ID")
+    changed_header = find_row(progress, 5, "ID")
     listed = {
-        progress.cell(row=r, column=6).value: progress.cell(row=r, column=5).value
+        progress.cell(row=r, column=5).value: progress.cell(row=r, column=4).value
         for r in range(changed_header + 1, progress.max_row + 1)
     }
     expected = {
@@ -373,13 +373,15 @@ def test_self_evaluation_beside_the_review_flags_differences(ws: Workspace, regi
     summarise_all(ws.store, registry, ws.outbox)
     book = school_book(ws.outbox, "Riverside", "140102", TRUST)
     side = book["Self-evaluation vs review"]
-    header = find_row(side, 7, "ID")
+    header = find_row(side, 6, "ID")
     flagged, differences = set(), {}
     for row in range(header + 1, side.max_row + 1):
-        sid = side.cell(row=row, column=7).value
-        differences[sid] = side.cell(row=row, column=5).value
-        if side.cell(row=row, column=6).value:
+        sid = side.cell(row=row, column=6).value
+        differences[sid] = side.cell(row=row, column=4).value
+        if side.cell(row=row, column=5).value:
             flagged.add(sid)
+        statement = next(st for _, st in spr.judged_statements() if st.id == sid)
+        assert side.cell(row=row, column=7).value == statement.text
     expected = {
         sid: (SCORE[review[sid]] - SCORE[own[sid]] if own[sid] and review[sid] else None)
         for sid in own

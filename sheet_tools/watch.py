@@ -23,8 +23,9 @@ How a file travels, and why each step is there:
    made good by whoever recovers the session.
 
 On start, sessions whose lock can be taken (their process is gone, e.g. after ``kill -9``) are
-recovered before anything else: their files are finished or processed (``recover`` step), and
-their owed summaries are rebuilt.
+recovered before anything else: their files go through ``process`` again, which finishes an
+interrupted run's work rather than counting a file twice; ``settle`` then tidies what such a run
+left elsewhere, and their owed summaries are rebuilt.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from watchdog.observers.polling import PollingObserver
 from .config import WatchSettings
 from .frameworks import Registry
 from .generate import School, read_roster
+from .guard import DEFAULT_LIMITS
 from .ingest import Workspace, ingest_file, settle_events
 from .report import FileReport
 from .store import Store, school_key
@@ -72,6 +74,8 @@ MARKER = ".summaries-owed"
 INBOX_CLAIMS = ".sheet-tools-processing"
 # Allowance for clocks when summaries owed since a marker's time are worked out again.
 CLOCK_SLACK = timedelta(seconds=5)
+# A lock file without its session folder older than this is debris from a killed process.
+STRAY_LOCK_SECONDS = 600.0
 
 
 # -- which files --------------------------------------------------------------------------------
@@ -97,18 +101,23 @@ def _hidden_on_windows(path: Path) -> bool:
 class Completeness(Enum):
     COMPLETE = "complete"  # a zip whose central directory reads: the copy has ended
     NOT_ZIP = "not-zip"  # never going to be a zip: process it (it will be rejected)
+    TOO_LARGE = "too-large"  # past the guard's size limit: rejected whatever its end holds
     INCOMPLETE = "incomplete"  # empty, or a zip without its end yet
 
 
 def completeness(path: Path) -> Completeness:
-    """Whether a file looks finished. Reads the zip directory only, never inflates anything."""
+    """Whether a file looks finished. Reads the zip directory only, never inflates anything,
+    and not even that for a file the guard will refuse for its size."""
     try:
         with path.open("rb") as handle:
             head = handle.read(4)
+            size = os.fstat(handle.fileno()).st_size
         if not head:
             return Completeness.INCOMPLETE
         if not head.startswith(b"PK"):
             return Completeness.NOT_ZIP
+        if size > DEFAULT_LIMITS.max_file_bytes:
+            return Completeness.TOO_LARGE
         with zipfile.ZipFile(path):
             return Completeness.COMPLETE
     except (OSError, zipfile.BadZipFile, ValueError, EOFError):
@@ -186,33 +195,44 @@ class Session:
         return sorted(_claimed_files(self.folder))
 
     def close(self, *, keep: bool) -> None:
-        """Remove the session folder (unless ``keep``: summaries still owed) and the lock."""
+        """Remove the session folder (unless ``keep``: files or summaries still owed), then
+        let go of the lock."""
         if not keep:
-            _remove_session(self.folder, self.lock_file)
+            _remove_folder(self.folder)
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+        if not self.folder.exists():
+            _remove_lock_file(self.lock_file)
 
 
 def _claimed_files(folder: Path) -> Iterator[Path]:
+    """Claimed returns in a session (never hidden: hidden files are not claimed)."""
     for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
         if entry.is_dir():
             yield from _claimed_files(entry)
-        elif entry.name != MARKER:
+        elif not entry.name.startswith("."):
             yield entry
 
 
-def _remove_session(folder: Path, lock_file: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        (folder / MARKER).unlink()
-    for sub in sorted(folder.glob("*"), reverse=True) if folder.is_dir() else []:
+def _remove_folder(folder: Path) -> None:
+    """Remove an emptied session folder: its marker, empty slots, itself."""
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.name.startswith("."):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+    for sub in sorted(folder.glob("*"), reverse=True):
         with contextlib.suppress(OSError):
             sub.rmdir()
     with contextlib.suppress(OSError):
         folder.rmdir()
-    if not folder.exists():
-        with contextlib.suppress(OSError):
-            lock_file.unlink()
+
+
+def _remove_lock_file(lock_file: Path) -> None:
+    with contextlib.suppress(OSError):  # on Windows another process may have it open: leave it
+        lock_file.unlink()
 
 
 @dataclass
@@ -235,12 +255,37 @@ class AbandonedSession:
 
     def release(self) -> None:
         """Remove the (now empty) session and let go of its lock."""
-        _remove_session(self.folder, self.lock_file)
+        _remove_folder(self.folder)
         os.close(self.lock_fd)
+        if not self.folder.exists():
+            _remove_lock_file(self.lock_file)
 
     def close(self) -> None:
         """Let go of the lock, keeping the folder: files are still in it for the next start."""
         os.close(self.lock_fd)
+
+
+def sweep_stray_locks(claims: Path, older_than: float = STRAY_LOCK_SECONDS) -> int:
+    """Remove old lock files without a session folder, left by a process killed while it
+    opened or removed its session. Young ones are left: a starting watcher makes its lock
+    a moment before its folder."""
+    removed = 0
+    cutoff = time.time() - older_than
+    for lock_file in claims.glob("*.lock") if claims.is_dir() else []:
+        if (claims / lock_file.stem).exists():
+            continue
+        with contextlib.suppress(OSError):
+            if lock_file.stat().st_mtime > cutoff:
+                continue
+            fd = _try_lock(lock_file)
+            if fd is None:
+                continue
+            try:
+                lock_file.unlink()
+                removed += 1
+            finally:
+                os.close(fd)
+    return removed
 
 
 def abandoned_sessions(claims: Path, own: Session | None = None) -> Iterator[AbandonedSession]:
@@ -481,6 +526,11 @@ class Watcher:
         self.on_report = on_report
         self.stats = WatchStats()
         self._stop = threading.Event()
+        self._stop_reason = ""
+        # Set when a second signal cut the shutdown short: owed summaries are left to the next
+        # start (the session folder keeps their marker).
+        self.abandoned = False
+        self._folders_noted: set[str] = set()
         # Set once recovery is done, the folder watcher runs and the backlog is listed.
         self.started = threading.Event()
         self._names: queue.SimpleQueue[str | None] = queue.SimpleQueue()
@@ -494,8 +544,9 @@ class Watcher:
 
     # - control
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "asked to stop") -> None:
         """Ask the loop to finish the current file and exit (safe from a signal handler)."""
+        self._stop_reason = reason
         self._stop.set()
         self._names.put(None)
 
@@ -549,10 +600,13 @@ class Watcher:
                         next_rescan = now + self.settings.rescan_seconds
                 self._check_pending()
                 self._maybe_summarise()
+            if self.stopping:
+                logger.info("%s: stopping (a second signal stops at once)", self._stop_reason)
         finally:
             if guard is not None:
                 guard.stop()
-            self._maybe_summarise(force=True)
+            if not self.abandoned:
+                self._maybe_summarise(force=True)
             owed = bool(self._owed.affected) or bool(self._session.files())
             self._session.close(keep=owed)
             for adopted in self._adopted:
@@ -621,6 +675,11 @@ class Watcher:
     def _observe(self, name: str) -> None:
         path = self.workspace.inbox / name
         try:
+            if path.is_dir():
+                if name not in self._folders_noted:
+                    self._folders_noted.add(name)
+                    logger.info("the folder %s in the inbox is not looked into", name)
+                return
             if not path.is_file() or _hidden_on_windows(path):
                 return
             st = path.stat()
@@ -768,6 +827,7 @@ class Watcher:
     # - recovery
 
     def _recover(self, claims: Path) -> None:
+        sweep_stray_locks(claims)
         for abandoned in abandoned_sessions(claims, self._session):
             since = abandoned.owed_since()
             files = list(_claimed_files(abandoned.folder))
@@ -844,10 +904,11 @@ def _signals_stop(watcher: Watcher) -> Iterator[None]:
     previous = {sig: signal.getsignal(sig) for sig in wanted}
 
     def handle(signum: int, _frame: object) -> None:
-        logger.info(
-            "received %s: finishing the current file and stopping", signal.Signals(signum).name
-        )
-        watcher.stop()
+        name = signal.Signals(signum).name
+        if watcher.stopping:  # asked twice: stop at once; the next start recovers the rest
+            watcher.abandoned = True
+            raise KeyboardInterrupt(name)
+        watcher.stop(f"received {name}")
 
     for sig in wanted:
         signal.signal(sig, handle)

@@ -44,6 +44,7 @@ from sheet_tools.watch import (
     default_pipeline,
     is_ignored,
     run_watch,
+    sweep_stray_locks,
     workspace_for,
 )
 
@@ -280,6 +281,8 @@ def test_once_processes_the_backlog_and_exits(corpus: Corpus, tmp_path: Path) ->
     ignored = ["~$Watch School 000.xlsx", ".~lock.Watch School 001.xlsx#", "scratch.tmp"]
     for name in ignored:
         (ws.inbox / name).write_bytes(b"owner file")
+    (ws.inbox / "last year").mkdir()  # a folder is not looked into
+    ignored.append("last year")
 
     result = CliRunner().invoke(
         main,
@@ -550,6 +553,20 @@ def test_files_left_by_a_dead_watcher_are_recovered_and_live_ones_left(
     assert summary_of(ws, 0).is_file()
 
 
+def test_old_stray_lock_files_are_swept_and_young_ones_left(tmp_path: Path) -> None:
+    claims = tmp_path / "processing"
+    claims.mkdir()
+    old, young, kept = (claims / f"{n}.lock" for n in ("old", "young", "kept"))
+    for path in (old, young, kept):
+        path.write_bytes(b"")
+    (claims / "kept").mkdir()  # a session folder: its lock is never swept
+    long_ago = time.time() - 3600
+    os.utime(old, (long_ago, long_ago))
+    os.utime(kept, (long_ago, long_ago))
+    assert sweep_stray_locks(claims) == 1
+    assert sorted(p.name for p in claims.iterdir()) == ["kept", "kept.lock", "young.lock"]
+
+
 def test_a_file_the_step_could_not_file_stays_claimed_and_is_retried(
     corpus: Corpus, registry: Registry, tmp_path: Path
 ) -> None:
@@ -680,6 +697,34 @@ def test_a_signal_stops_the_service_cleanly(
     assert result.exit_code == 0, result.output
     assert {d: len(p) for d, p in filed(ws).items()} == dict.fromkeys(expected.values(), 1)
     assert sorted(d for d, _ in db_rows(ws, "returns")) == sorted(expected.values())
+
+
+def test_a_second_signal_stops_at_once_and_the_next_start_finishes(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    ws = Workspace.at(tmp_path)
+    ws.ensure()
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    files = [corpus.variant(i % 5, i // 5 + 10, staging) for i in range(20)]
+    expected = {p.name: sha256(p) for p in files}
+    watcher = start_watcher(tmp_path)
+    try:
+        wait_for(lambda: watching(ws, watcher.pid), "the watcher to start")
+        for path in files:
+            os.rename(path, ws.inbox / path.name)
+        wait_for(lambda: any(" accepted " in line for line in log_lines(ws)), "a first file")
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        watcher.send_signal(signal.SIGINT)
+        watcher.communicate(timeout=DEADLINE)
+    result = CliRunner().invoke(main, ["watch", "--workspace", str(tmp_path), "--once"], env={})
+    assert result.exit_code == 0, result.output
+    assert {d: len(p) for d, p in filed(ws).items()} == dict.fromkeys(expected.values(), 1)
+    assert sorted(d for d, _ in db_rows(ws, "returns")) == sorted(expected.values())
+    assert files_under(ws.processing) == []
+    for i in range(5):
+        assert summary_of(ws, i).is_file()
 
 
 def test_workspace_for_defaults_inbox_and_outbox_inside_it(tmp_path: Path) -> None:

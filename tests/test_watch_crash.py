@@ -138,7 +138,9 @@ def test_kill_9_at_random_moments_loses_nothing_and_counts_nothing_twice(
     # every file in exactly one place, under its own name, byte for byte
     assert [p.name for p in ws.inbox.iterdir()] == []
     assert files_under(ws.processing) == []
-    assert list(ws.processing.iterdir()) == []  # every dead session was recovered and removed
+    # every dead session was recovered and removed; only a lock file a kill caught between
+    # making it and making its folder may remain, until it is old enough to be swept
+    assert [p.name for p in ws.processing.iterdir() if p.suffix != ".lock"] == []
     by_hash = filed(ws)
     assert Counter({d: len(p) for d, p in by_hash.items()}) == Counter(
         d for d, _ in expected.values()

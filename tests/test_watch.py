@@ -553,6 +553,45 @@ def test_files_left_by_a_dead_watcher_are_recovered_and_live_ones_left(
     assert summary_of(ws, 0).is_file()
 
 
+def test_a_leftover_link_to_a_filed_return_is_not_counted_again(
+    corpus: Corpus, registry: Registry, tmp_path: Path
+) -> None:
+    """A kill between filing a return (a hard link into archive/) and unlinking it from
+    processing/, with another watcher's start-up marking the filing done meanwhile: the
+    recovering watcher drops the leftover link and reports the recorded outcome."""
+    from sheet_tools.store import utc_now
+    from sheet_tools.validate import check_file
+
+    ws = Workspace.at(tmp_path)
+    ws.ensure()
+    dead = ws.processing / "otherhost-789-dead"
+    dead.mkdir()
+    work = drop(corpus.school_return(3), dead)
+    digest = sha256(work)
+    report, valid = check_file(work, registry)
+    report = report.model_copy(update={"file": work.name, "sha256": digest})
+    os.link(work, ws.archive / work.name)
+    with Store(ws.database) as store:
+        event = store.record(
+            report,
+            sha256=digest,
+            file_name=work.name,
+            arrived_at=utc_now(),
+            destination=f"archive/{work.name}",
+            valid=valid,
+        )
+        store.finish_event(event.id)
+    reports: list[FileReport] = []
+    stats = run_watch(fast_settings(tmp_path, once=True), registry, on_report=reports.append)
+    assert [(r.file, r.status) for r in reports] == [(work.name, "accepted")]
+    assert stats.recovered == 1
+    assert [p.parent for p in filed(ws)[digest]] == [ws.archive]  # one file, not two
+    assert (ws.archive / work.name).stat().st_nlink == 1
+    with sqlite3.connect(ws.database) as db:
+        assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+    assert summary_of(ws, 3).is_file()
+
+
 def test_old_stray_lock_files_are_swept_and_young_ones_left(tmp_path: Path) -> None:
     claims = tmp_path / "processing"
     claims.mkdir()

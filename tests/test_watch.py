@@ -453,7 +453,8 @@ def test_a_burst_causes_a_handful_of_summary_rebuilds(
     staging = tmp_path / "staging"
     staging.mkdir()
     burst = [corpus.variant(i % 6, i // 6, staging) for i in range(36)]
-    with running(fast_settings(tmp_path, summary_max_delay_seconds=30), registry) as svc:
+    settings = fast_settings(tmp_path, summary_quiet_seconds=1.0, summary_max_delay_seconds=30)
+    with running(settings, registry) as svc:
         for path in burst:
             os.rename(path, ws.inbox / path.name)  # all land at once
         svc.wait_reports(len(burst))

@@ -146,21 +146,17 @@ def embed_png(ws: Worksheet, png: bytes, anchor: str) -> Image:
 def native_radar(
     ws: Worksheet,
     *,
-    categories: tuple[int, int, int],
-    series_columns: Sequence[int],
-    header_row: int,
+    categories: Reference,
+    series: Sequence[tuple[Reference, Reference]],
     scale: Sequence[Level],
     anchor: str,
     title: str | None = None,
     width_cm: float = 15.0,
     height_cm: float = 11.5,
 ) -> RadarChart:
-    """An editable Excel radar chart over cells already on ``ws``.
-
-    ``categories`` is (column, first row, last row) of the labels; each of ``series_columns``
-    holds one series in the same rows, titled by its cell in ``header_row``. Blank cells are gaps.
-    """
-    column, first_row, last_row = categories
+    """An editable Excel radar chart over cells already on ``ws``: one axis per cell of
+    ``categories``, one outline per (name cell, values) in ``series``, the values a row or a
+    column as long as the categories. Blank cells are gaps, never zeros."""
     ordered = sorted(level.score for level in scale)
     chart = RadarChart()
     chart.type = "marker"
@@ -176,24 +172,30 @@ def native_radar(
     chart.y_axis.delete = False
     chart.x_axis.delete = False
     chart.legend.position = "b"
-    for index, data_column in enumerate(series_columns):
-        values = Reference(ws, min_col=data_column, min_row=header_row + 1, max_row=last_row)
-        series = Series(values)
-        header = Reference(ws, min_col=data_column, min_row=header_row)
-        series.tx = SeriesLabel(strRef=StrRef(str(header)))
+    for index, (name, values) in enumerate(series):
+        outline = Series(values)
+        outline.tx = SeriesLabel(strRef=StrRef(str(name)))
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
-        series.graphicalProperties.line.solidFill = colour
-        series.graphicalProperties.line.width = 28575  # 2.25 pt in EMU
-        series.graphicalProperties.line.dashStyle = SERIES_DASHES[index % len(SERIES_DASHES)]
-        series.marker.symbol = "circle"
-        series.marker.size = 5
-        series.marker.graphicalProperties.solidFill = colour
-        series.marker.graphicalProperties.line.solidFill = colour
-        series.smooth = False
-        chart.series.append(series)
-    chart.set_categories(Reference(ws, min_col=column, min_row=first_row, max_row=last_row))
+        outline.graphicalProperties.line.solidFill = colour
+        outline.graphicalProperties.line.width = 28575  # 2.25 pt in EMU
+        outline.graphicalProperties.line.dashStyle = SERIES_DASHES[index % len(SERIES_DASHES)]
+        outline.marker.symbol = "circle"
+        outline.marker.size = 5
+        outline.marker.graphicalProperties.solidFill = colour
+        outline.marker.graphicalProperties.line.solidFill = colour
+        outline.smooth = False
+        chart.series.append(outline)
+    chart.set_categories(categories)
     ws.add_chart(chart, anchor)
     return chart
+
+
+def column_series(ws: Worksheet, column: int, header_row: int, last_row: int):
+    """(name cell, values) of a series held in a column under its header."""
+    return (
+        Reference(ws, min_col=column, min_row=header_row),
+        Reference(ws, min_col=column, min_row=header_row + 1, max_row=last_row),
+    )
 
 
 def write_bytes_atomically(data: bytes, target: Path) -> Path:

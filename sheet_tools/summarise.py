@@ -50,11 +50,13 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.chart import Reference
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import charts
@@ -365,6 +367,8 @@ _SECTION = Font(bold=True, size=12, color="1F4E79")
 _HEADER = Font(bold=True, color="FFFFFF")
 _BOLD = Font(bold=True)
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_TOP = Alignment(vertical="top")
+_LEFT = Alignment(horizontal="left")
 _CENTRE = Alignment(horizontal="center", vertical="top", wrap_text=True)
 _ROTATED = Alignment(text_rotation=90, horizontal="center")
 _SCORE_FORMAT = "0.00"
@@ -618,11 +622,13 @@ def _overview(
     row = _title(ws, f"{stored.school}: {framework.short_title}", subtitle)
     row = _section(ws, row, "About this return")
     for cover_field in framework.cover:
-        value = stored.cover.get(cover_field.id, "")
+        value: object = stored.cover.get(cover_field.id, "")
         if cover_field.role == "trust" and not value and trust:
             value = trust
+        if cover_field.role == "review_date":
+            value = stored.review_date
         put(ws, row, 1, cover_field.label, font=_BOLD, border=True, alignment=_WRAP)
-        put(ws, row, 2, value)
+        put(ws, row, 2, value, number_format=_DATE_FORMAT, alignment=_LEFT)
         row += 1
     row += 1
     if not framework.judged:
@@ -643,9 +649,8 @@ def _overview(
     row += 2
     charts.native_radar(
         ws,
-        categories=(1, first, last),
-        series_columns=[2],
-        header_row=header_row,
+        categories=Reference(ws, min_col=1, min_row=first, max_row=last),
+        series=[charts.column_series(ws, 2, header_row, last)],
         scale=framework.scale,
         anchor=f"A{row}",
         title="Area scores",
@@ -776,9 +781,8 @@ def _progress(ws: Worksheet, framework: Framework, history: SchoolHistory) -> No
     row += 1
     charts.native_radar(
         ws,
-        categories=(1, first, last),
-        series_columns=[2, 3],
-        header_row=header_row,
+        categories=Reference(ws, min_col=1, min_row=first, max_row=last),
+        series=[charts.column_series(ws, c, header_row, last) for c in (2, 3)],
         scale=framework.scale,
         anchor=f"A{row}",
         title="Area scores, both rounds",
@@ -1205,7 +1209,7 @@ def _area_scores_sheet(ws: Worksheet, data: TrustData) -> None:
     for offset, note in enumerate(notes, start=2):
         put(ws, row + offset, 1, note, font=_SUBTITLE)
     _widths(ws, [34, *([16] * len(areas)), 12, 18, 9])
-    _fit_row(ws, 1, [(title, 16) for title in areas])
+    _fit_row(ws, 1, [(title, 12) for title in areas])  # bold header text runs wider
     ws.freeze_panes = "B2"
     _landscape(ws, "1:1")
 
@@ -1334,36 +1338,53 @@ def _priorities_sheet(ws: Worksheet, data: TrustData) -> None:
 
 _CHARTS_PER_ROW = 2
 _CHART_ROWS = 22
+_CHART_COLUMNS = ("A", "D")
 
 
 def _radar_sheet(ws: Worksheet, data: TrustData) -> None:
+    """The trust average beside each school: a table (schools as rows, like Area scores), then
+    one chart per school, two to a printed page."""
     framework = data.framework
     ws.title = "Radar charts"
     areas = _area_labels(framework)
-    _header(ws, 1, ["Area", "Trust average", *(h.school for h in data.members)])
-    for offset, title in enumerate(areas):
-        row = 2 + offset
-        put(ws, row, 1, title, border=True)
-        _score_cell(ws, row, 2, data.averages[offset])
-        for index, scores in enumerate(data.scores):
-            _score_cell(ws, row, 3 + index, scores[offset].score)
-    last = 1 + len(areas)
-    top = last + 3
-    anchor_columns = ("A", "E")
+    _header(ws, 1, ["School", *areas])
+    put(ws, 2, 1, "Trust average", font=_BOLD, border=True, fill=_BAND_FILL)
+    for offset, value in enumerate(data.averages):
+        _score_cell(ws, 2, 2 + offset, value, font=_BOLD)
+    for index, (history, scores) in enumerate(zip(data.members, data.scores, strict=True)):
+        row = 3 + index
+        put(ws, row, 1, history.school, border=True)
+        for offset, item in enumerate(scores):
+            _score_cell(ws, row, 2 + offset, item.score)
+    last_column = 1 + len(areas)
+    categories = Reference(ws, min_col=2, max_col=last_column, min_row=1)
+    top = 4 + len(data.members)
     for index, history in enumerate(data.members):
         row = top + (index // _CHARTS_PER_ROW) * _CHART_ROWS
+        if index % _CHARTS_PER_ROW == 0:
+            ws.row_breaks.append(Break(id=row - 1))
+        school_row = 3 + index
         charts.native_radar(
             ws,
-            categories=(1, 2, last),
-            series_columns=[3 + index, 2],
-            header_row=1,
+            categories=categories,
+            series=[
+                (
+                    Reference(ws, min_col=1, min_row=school_row),
+                    Reference(ws, min_col=2, max_col=last_column, min_row=school_row),
+                ),
+                (
+                    Reference(ws, min_col=1, min_row=2),
+                    Reference(ws, min_col=2, max_col=last_column, min_row=2),
+                ),
+            ],
             scale=framework.scale,
-            anchor=f"{anchor_columns[index % _CHARTS_PER_ROW]}{row}",
+            anchor=f"{_CHART_COLUMNS[index % _CHARTS_PER_ROW]}{row}",
             title=history.school,
             width_cm=13.5,
             height_cm=10.5,
         )
-    _widths(ws, [34, 14, *([14] * len(data.members))])
+    _widths(ws, [34, *([16] * len(areas))])
+    _fit_row(ws, 1, [(title, 12) for title in areas])  # bold header text runs wider
     _landscape(ws)
 
 
@@ -1396,10 +1417,19 @@ def _returns_log_sheet(ws: Worksheet, data: TrustData) -> None:
     fills = _STATUS_FILLS
     for row, entry in enumerate(data.log, start=2):
         put(ws, row, 1, entry.school, border=True, alignment=_WRAP)
-        put(ws, row, 2, entry.urn, border=True)
-        put(ws, row, 3, entry.status, border=True, fill=fills[entry.status], font=_BOLD)
-        put(ws, row, 4, entry.when, number_format=_DATE_FORMAT, border=True)
-        put(ws, row, 5, entry.review_date, number_format=_DATE_FORMAT, border=True)
+        put(ws, row, 2, entry.urn, border=True, alignment=_TOP)
+        put(
+            ws,
+            row,
+            3,
+            entry.status,
+            border=True,
+            fill=fills[entry.status],
+            font=_BOLD,
+            alignment=_TOP,
+        )
+        put(ws, row, 4, entry.when, number_format=_DATE_FORMAT, border=True, alignment=_TOP)
+        put(ws, row, 5, entry.review_date, number_format=_DATE_FORMAT, border=True, alignment=_TOP)
         put(ws, row, 6, entry.judges, border=True, alignment=_WRAP)
         put(ws, row, 7, entry.detail, border=True, alignment=_WRAP)
         _fit_row(ws, row, [(entry.detail, 70)])

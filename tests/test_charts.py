@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from openpyxl.chart import Reference
 from PIL import Image
 
 from sheet_tools import charts
@@ -101,9 +102,8 @@ def test_native_radar_points_at_the_cells(tmp_path: Path) -> None:
         ws.append([label, own, trust])
     charts.native_radar(
         ws,
-        categories=(1, 2, 6),
-        series_columns=[2, 3],
-        header_row=1,
+        categories=Reference(ws, min_col=1, min_row=2, max_row=6),
+        series=[charts.column_series(ws, column, 1, 6) for column in (2, 3)],
         scale=DEFAULT_SCALE,
         anchor="E2",
         title="Radar",

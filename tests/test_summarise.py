@@ -237,6 +237,8 @@ def test_overview_shows_every_area_score_and_count(ws: Workspace, registry: Regi
         assert_close(overview.cell(row=row, column=8).value, secure, f"{title} secure share")
     # the cover fields, as the school wrote them
     assert overview.cell(row=find_row(overview, 1, "URN"), column=2).value == "140101"
+    review_date = overview.cell(row=find_row(overview, 1, "Review date"), column=2).value
+    assert review_date.date() == valid.review_date
     assert overview.cell(row=find_row(overview, 1, "Personnel involved"), column=2).value == (
         "SENCO; deputy head"
     )
@@ -442,6 +444,22 @@ def test_trust_area_scores_every_number(ws: Workspace, registry, spr) -> None:
             f"trust average {area.id}",
         )
     assert sheet.conditional_formatting  # the colour scale
+    # Radar charts: the trust average, then each school, and a chart for each school
+    radar = trust_book(ws.outbox, TRUST)["Radar charts"]
+    assert radar.cell(row=2, column=1).value == "Trust average"
+    for column in range(2, 2 + len(areas)):
+        assert (
+            radar.cell(row=2, column=column).value
+            == sheet.cell(row=average_row, column=column).value
+        )
+        for row, _ in enumerate(names, start=2):
+            assert (
+                radar.cell(row=row + 1, column=column).value
+                == sheet.cell(row=row, column=column).value
+            )
+    xml = _chart_xml(trust_summary_path(ws.outbox, TRUST, SPR))
+    assert xml.count(b"<radarChart>") == len(names)
+    assert xml.count(b"'Radar charts'!$B$2:$F$2") == len(names)  # every chart shows the average
 
 
 def test_heat_map_and_priorities(ws: Workspace, registry, spr) -> None:

@@ -1070,6 +1070,13 @@ class LogEntry:
 
 
 _STATUS_ORDER = {"Rejected": 0, "Outstanding": 1, "Returned": 2}
+
+
+def _utc(moment: datetime) -> datetime:
+    """Comparable times: the store's are UTC; one without a zone is taken as UTC too."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 _STATUS_FILLS = {
     "Returned": PatternFill("solid", start_color="D9EAD3", end_color="D9EAD3"),
     "Outstanding": PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC"),
@@ -1097,19 +1104,21 @@ def returns_log(
     for history in members:
         names.setdefault(history.school_key, (history.school, history.urn))
     for rejection_key, items in by_key_rejections.items():
-        newest = max(items, key=lambda r: r.arrived_at)
+        newest = max(items, key=lambda r: _utc(r.arrived_at))
         names.setdefault(rejection_key, (newest.school or "", newest.urn))
     by_history = {h.school_key: h for h in members}
     for key, (name, urn) in names.items():
         history = by_history.get(key)
         rejected = by_key_rejections.get(key, [])
-        last_rejection = max(rejected, key=lambda r: r.arrived_at) if rejected else None
+        last_rejection = max(rejected, key=lambda r: _utc(r.arrived_at)) if rejected else None
         if history is not None:
             newest = history.newest
             current = history.current
             round_ = history.rounds[current.review_date]
             detail = ""
-            if last_rejection is not None and last_rejection.arrived_at > newest.arrived_at:
+            if last_rejection is not None and _utc(last_rejection.arrived_at) > _utc(
+                newest.arrived_at
+            ):
                 detail = (
                     f"A later file ({last_rejection.file_name}) was rejected on "
                     f"{last_rejection.arrived_at:%d/%m/%Y}: {last_rejection.reason}"

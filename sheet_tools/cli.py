@@ -160,6 +160,7 @@ def watch(
     SHEET_TOOLS_* environment variables. Stops cleanly on Ctrl+C or SIGTERM."""
     from .config import ConfigError, load_watch_settings
     from .store import StoreError
+    from .summarise import SummariseError
     from .watch import run_watch, service_logging, workspace_for
 
     given = {
@@ -181,7 +182,7 @@ def watch(
     with service_logging(workspace_for(settings).log_file):
         try:
             run_watch(settings, registry, on_report=on_report)
-        except (StoreError, GenerateError) as exc:
+        except (StoreError, GenerateError, SummariseError) as exc:
             raise click.ClickException(str(exc)) from None
 
 

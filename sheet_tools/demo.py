@@ -20,6 +20,7 @@ from .config import WatchSettings
 from .frameworks import Framework, Registry
 from .generate import School, generate_workbook
 from .report import FileReport
+from .summarise import ROSTER_NAMES
 from .watch import run_watch, workspace_for
 
 DEMO_TEMPLATE = "specialist-provision-review"
@@ -238,8 +239,8 @@ def run_demo(workspace_root: Path, registry: Registry) -> DemoResult:
     the inbox once as the watcher does, and write the summaries to the outbox."""
     framework = registry.latest(DEMO_TEMPLATE)
     generated = workspace_root / "generated"
-    roster = write_roster(generated / "roster.csv")
-    settings = WatchSettings(workspace=workspace_root, once=True, stable_seconds=0.2, roster=roster)
+    write_roster(workspace_root / ROSTER_NAMES[0])
+    settings = WatchSettings(workspace=workspace_root, once=True, stable_seconds=0.2)
     dropped = write_demo_returns(framework, generated, workspace_for(settings).inbox)
     reports: list[FileReport] = []
     run_watch(settings, registry, on_report=reports.append)

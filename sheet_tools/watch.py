@@ -61,7 +61,7 @@ from .guard import DEFAULT_LIMITS
 from .ingest import Workspace, ingest_file, settle_events
 from .report import FileReport
 from .store import Store, school_key
-from .summarise import summarise_affected
+from .summarise import summarise_affected, workspace_roster
 
 logger = logging.getLogger("sheet_tools.watch")
 
@@ -931,7 +931,7 @@ def run_watch(
     ``settings.once``, until the backlog is done. ``ready`` receives the watcher (to stop it)."""
     workspace = workspace_for(settings)
     workspace.ensure()
-    roster = read_roster(settings.roster) if settings.roster else None
+    roster = read_roster(settings.roster) if settings.roster else workspace_roster(workspace.root)
     with Store(workspace.database) as store:
         watcher = Watcher(
             settings,

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter, range_boundaries
 
 from sheet_tools import layout
 from sheet_tools.cli import main
@@ -21,18 +20,9 @@ from sheet_tools.generate import (
     safe_filename,
 )
 
+from .conftest import cells_of
+
 OAKFIELD = School(name="Oakfield Primary", urn="123456", trust="North Star Trust")
-
-
-def cells_of(sqref: object) -> set[str]:
-    """Every cell coordinate a data validation or formatting range covers."""
-    found: set[str] = set()
-    for part in str(sqref).split():
-        min_col, min_row, max_col, max_row = range_boundaries(part)
-        for row in range(min_row, max_row + 1):
-            for col in range(min_col, max_col + 1):
-                found.add(f"{get_column_letter(col)}{row}")
-    return found
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter, range_boundaries
 
 from sheet_tools import layout
 from sheet_tools.cli import main
@@ -40,6 +39,8 @@ from sheet_tools.report import CODES
 from sheet_tools.store import Store, utc_now
 from tests.conftest import REPO
 from tests.filling import make_return, random_answers
+
+from .conftest import cells_of
 
 OAKFIELD = School(name="Oakfield Primary", urn="123456", trust="North Star Trust")
 
@@ -217,16 +218,6 @@ def to_x14(path: Path, out: Path) -> Path:
                     data = text.encode("utf-8")
             dest.writestr(item, data)
     return out
-
-
-def cells_of(sqref: object) -> set[str]:
-    found: set[str] = set()
-    for part in str(sqref).split():
-        min_col, min_row, max_col, max_row = range_boundaries(part)
-        for row in range(min_row, max_row + 1):
-            for col in range(min_col, max_col + 1):
-                found.add(f"{get_column_letter(col)}{row}")
-    return found
 
 
 def list_cells(ws) -> set[str]:

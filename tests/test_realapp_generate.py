@@ -35,13 +35,14 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import MergedCell
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_tools import layout
 from sheet_tools.frameworks import Framework, Registry
 from sheet_tools.generate import School, generate_workbook
 
+from .conftest import cells_of
 from .filling import fill_workbook
 from .realapp import (
     RealAppError,
@@ -84,16 +85,6 @@ def id_rows(ws: Worksheet) -> dict[str, int]:
 def expected_column_a(framework: Framework, sheet_id: str) -> list[str]:
     sheet = next(s for s in framework.sheets if s.id == sheet_id)
     return [sheet.id, *(s.id for s in sheet.statements), *(b.id for b in sheet.boxes)]
-
-
-def cells_of(sqref: object) -> set[str]:
-    found: set[str] = set()
-    for part in str(sqref).split():
-        min_col, min_row, max_col, max_row = range_boundaries(part)
-        for row in range(min_row, max_row + 1):
-            for col in range(min_col, max_col + 1):
-                found.add(f"{get_column_letter(col)}{row}")
-    return found
 
 
 def judgement_cells(framework: Framework, book: Workbook) -> dict[str, set[str]]:

@@ -299,10 +299,12 @@ def validate(files: tuple[Path, ...], json_output: bool, templates_dir: Path | N
 def demo(workspace: Path, templates_dir: Path | None) -> None:
     """Run the round trip for a sample trust: generate, fill, ingest, summarise."""
     from .demo import run_demo
+    from .store import StoreError
+    from .summarise import SummariseError
 
     try:
         result = run_demo(workspace, load_registry(templates_dir))
-    except (FrameworkError, GenerateError, OSError) as exc:
+    except (FrameworkError, GenerateError, StoreError, SummariseError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Dropped {len(result.dropped)} filled returns into {workspace / 'inbox'}:")
     for report in result.reports:

@@ -609,12 +609,15 @@ def test_ingest_command_prints_a_line_per_file_and_exits_1_on_a_rejection(
     assert set(payload["errors"][0]) >= {"code", "severity", "sheet", "cell", "message"}
 
 
-def test_ingest_command_defaults_to_the_current_directory(spr: Framework, tmp_path: Path) -> None:
+def test_ingest_command_defaults_to_the_current_directory(
+    spr: Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     good = a_return(spr, tmp_path / "in")
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
-        result = runner.invoke(main, ["ingest", str(good), "--json"])
-        assert result.exit_code == 0, result.output
-        assert json.loads(result.output)["status"] == "accepted"
-        assert (Path(here) / "sheet-tools.db").exists()
-        assert (Path(here) / "archive" / good.name).exists()
+    here = tmp_path / "workspace"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = CliRunner().invoke(main, ["ingest", str(good), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["status"] == "accepted"
+    assert (here / "sheet-tools.db").exists()
+    assert (here / "archive" / good.name).exists()

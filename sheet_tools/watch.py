@@ -85,11 +85,12 @@ _IGNORED = (
     re.compile(r"^\.~lock\..*#$"),  # LibreOffice lock file
     re.compile(r"\.tmp$", re.IGNORECASE),  # Office's save-in-progress and other temp files
     re.compile(r"^\."),  # hidden files (.DS_Store, ._name from macOS, our own claim folder)
+    re.compile(r"^README\.md$", re.IGNORECASE),  # the inbox's own note on what the folder is for
 )
 
 
 def is_ignored(name: str) -> bool:
-    """Lock, temp and hidden files: left alone, never reported."""
+    """Lock, temp and hidden files, and the inbox's README: left alone, never reported."""
     return any(pattern.search(name) for pattern in _IGNORED)
 
 

@@ -13,6 +13,9 @@ from sheet_tools.store import Store
 
 
 def test_demo_generates_ingests_and_summarises(tmp_path: Path) -> None:
+    # The workspace is laid out like the repository: an inbox holding only its README.
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "README.md").write_text("Drop returned workbooks here.\n")
     result = CliRunner().invoke(main, ["demo", "--workspace", str(tmp_path)])
     assert result.exit_code == 0, result.output
 
@@ -24,7 +27,7 @@ def test_demo_generates_ingests_and_summarises(tmp_path: Path) -> None:
     assert len(accepted) == len(DEMO_RETURNS) - len(typos)
     assert len(rejected) == len(typos)
     assert (tmp_path / "rejected" / f"{rejected[0]}.errors.txt").read_text().count("Embeded") == 1
-    assert list((tmp_path / "inbox").iterdir()) == []
+    assert [p.name for p in (tmp_path / "inbox").iterdir()] == ["README.md"]
 
     trust_dir = tmp_path / "outbox" / SAMPLE_TRUST
     returned = {item.school.name for item in DEMO_RETURNS if not item.typo}

@@ -248,9 +248,16 @@ def drop(source: Path, inbox: Path, name: str | None = None) -> Path:
 
 
 def test_lock_temp_and_hidden_names_are_ignored() -> None:
-    for name in ("~$Oak.xlsx", ".~lock.Oak.xlsx#", "Oak.tmp", "~WRL0001.TMP", ".DS_Store"):
+    for name in (
+        "~$Oak.xlsx",
+        ".~lock.Oak.xlsx#",
+        "Oak.tmp",
+        "~WRL0001.TMP",
+        ".DS_Store",
+        "README.md",
+    ):
         assert is_ignored(name), name
-    for name in ("Oak.xlsx", "Oak.ods", "notes.txt", "lock~.xlsx", "Oak$.xlsx"):
+    for name in ("Oak.xlsx", "Oak.ods", "notes.txt", "lock~.xlsx", "Oak$.xlsx", "README.md.xlsx"):
         assert not is_ignored(name), name
 
 

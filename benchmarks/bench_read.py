@@ -1,12 +1,14 @@
 """Returns checked per second: sheet-tools' check_file (guard + read + validate + SHA-256) beside a
 plain pandas.read_excel loop and a calamine-only floor, over the same generated returns, one core.
 
-    python3 benchmarks/bench_read.py [--returns 200] [--repeat 3]
+    python3 benchmarks/bench_read.py [--returns 200] [--repeat 3] [--parts]
 
 The pandas loop only loads every sheet (sheet_name=None, its default openpyxl engine); it checks
 nothing. The calamine floor opens each file and reads only the judgement cells (each area sheet to
 Python lists, column C of every row with an id), checking nothing: the least any reader of these
-files can do. Figures are printed, never asserted. ``compare`` is what ``benchmarks/run.py`` calls.
+files can do. ``--parts`` also times check_file's three stages alone (guard_file, read_guarded on
+the guarded bytes, validate_return on the read values), to show where its time goes. Figures are
+printed, never asserted. ``compare`` is what ``benchmarks/run.py`` calls.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from sheet_tools import layout
 from sheet_tools.demo import make_return
 from sheet_tools.frameworks import Registry, load_registry
 from sheet_tools.generate import School
-from sheet_tools.validate import check_file
+from sheet_tools.guard import guard_file
+from sheet_tools.read import read_guarded
+from sheet_tools.validate import check_file, validate_return
 
 
 def make_returns(count: int, folder: Path) -> list[Path]:
@@ -103,10 +107,35 @@ def compare(
     }
 
 
+def parts(paths: list[Path], registry: Registry, repeat: int = 3) -> None:
+    """CPU milliseconds per return of each stage of check_file, each timed alone."""
+    guarded = {path: guard_file(path) for path in paths}
+    raws = {path: read_guarded(guarded[path], registry)[0] for path in paths}
+    frameworks = {
+        path: registry.get(raw.template_id, raw.template_version)
+        for path, raw in raws.items()
+        if raw is not None
+    }
+
+    def validate(path: Path) -> None:
+        validate_return(raws[path], frameworks[path])  # type: ignore[arg-type]
+
+    print("check_file by stage (each alone):")
+    rate("  guard_file (SHA-256, zip and XML checks)", paths, guard_file, repeat)
+    rate(
+        "  read_guarded (calamine, cells by id)",
+        paths,
+        lambda p: read_guarded(guarded[p], registry),
+        repeat,
+    )
+    rate("  validate_return", paths, validate, repeat)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--returns", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3, help="best of this many passes")
+    parser.add_argument("--parts", action="store_true", help="also time each stage alone")
     args = parser.parse_args()
     registry = load_registry()
     with tempfile.TemporaryDirectory(prefix="bench-read-") as folder:
@@ -121,6 +150,8 @@ def main() -> None:
             f"check_file is {rates[SHEET_TOOLS] / rates[PANDAS]:.1f}x the pandas loop; "
             f"the calamine floor is {rates[FLOOR] / rates[SHEET_TOOLS]:.1f}x check_file"
         )
+        if args.parts:
+            parts(paths, registry, args.repeat)
 
 
 if __name__ == "__main__":

@@ -12,14 +12,15 @@ and measures each sheet's extent. The reader then works on the very bytes that w
 from __future__ import annotations
 
 import codecs
-import copy
 import hashlib
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
 from io import BytesIO
+from itertools import compress
 from pathlib import Path
 from typing import Literal
 from xml.sax import SAXException
@@ -160,18 +161,18 @@ _VBA_CONTENT_TYPE = "application/vnd.ms-office.vbaProject"
 # --- streaming scans ----------------------------------------------------------------------------
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _PREFIX = rb"(?:[A-Za-z_][\w.-]*+:)?+"  # possessive: no backtracking per tag
-# Row and cell start tags (with any namespace prefix), and their r="..." references.
-_TAG = re.compile(rb"<" + _PREFIX + rb"(row|c)[\s/>]")
-_REF = re.compile(rb"<" + _PREFIX + rb"(?:row|c)\s[^<]*?\br\s*=\s*[\"']([A-Za-z]*)(\d+)")
-# A cell's start tag with its reference, or a formula's start tag: in document order, a formula
-# belongs to the cell opened last (possibly in an earlier chunk).
-_CELL_OR_FORMULA = re.compile(
-    rb"<" + _PREFIX + rb"(?:c\s[^<]*?\br\s*=\s*[\"']([A-Za-z]+\d+)|f[\s/>])"
+# In one pass, in document order: row, cell and formula start tags (with any namespace prefix),
+# each with its r="..." reference when it has one. A formula belongs to the cell opened last
+# (possibly in an earlier chunk).
+_MARK = re.compile(
+    rb"<" + _PREFIX + rb"(row|c|f)(?=[\s/>])(?:\s[^<]*?\br\s*=\s*[\"']([A-Za-z]*+)(\d++))?+"
 )
 _CARRY_LIMIT = 64 * 1024
 _SHORT_TAIL = 4096
 # A whole start or end tag: '>' inside quoted attribute values does not end it.
 _COMPLETE_TAG = re.compile(rb"<(?:[^>\"']|\"[^\"]*+\"|'[^']*+')*+>")
+# Row numbers with more digits are far beyond any limit: they are not converted with int().
+_MAX_DIGITS = 9
 
 
 class _SheetExtent:
@@ -188,35 +189,45 @@ class _SheetExtent:
         self.open_cell: bytes | None = None  # the last cell started, whose formula may follow
 
     def scan(self, text: bytes) -> None:
-        tags = _TAG.findall(text)
-        cells = tags.count(b"c")
-        self.row_tags += len(tags) - cells
-        refs = _REF.findall(text)
+        found = _MARK.findall(text)
+        if not found:
+            return
+        names, letters, numbers = zip(*found, strict=True)
+        self.row_tags += names.count(b"row")
+        refs = [n for n in numbers if n]
         if refs:
-            self.max_row = max(self.max_row, max(int(n) for n in {n for _, n in refs}))
-            letters = {col for col, _ in refs if col}
-            self.cells_without_ref += cells - sum(1 for col, _ in refs if col)
-            if letters:
-                widest = max(letters, key=lambda col: (len(col), col.upper()))
-                column = (
-                    column_index_from_string(widest.decode("ascii").upper())
-                    if len(widest) <= 3
-                    else 10**6
+            if max(map(len, refs)) <= _MAX_DIGITS:
+                top = max(map(int, refs))
+            else:  # rare: leading zeros, or a number beyond any sheet (and int()'s own limit)
+                top = max(
+                    int(n) if len(n.lstrip(b"0")) <= _MAX_DIGITS else 10**_MAX_DIGITS for n in refs
                 )
-                self.max_column = max(self.max_column, column)
-        else:
-            self.cells_without_ref += cells
-        if b"<f" in text or b":f" in text:
-            cell = self.open_cell
-            for match in _CELL_OR_FORMULA.finditer(text):
-                if match.group(1) is not None:
-                    cell = match.group(1)
-                elif cell is not None:
-                    self.formulas.append(cell.decode("ascii").upper())
-                    cell = None
-            self.open_cell = cell
-        elif refs and refs[-1][0]:
-            self.open_cell = refs[-1][0] + refs[-1][1]
+            self.max_row = max(self.max_row, top)
+        columns = set(letters)
+        columns.discard(b"")
+        if columns:
+            widest = max(columns, key=lambda col: (len(col), col.upper()))
+            column = (
+                column_index_from_string(widest.decode("ascii").upper())
+                if len(widest) <= 3
+                else 10**6
+            )
+            self.max_column = max(self.max_column, column)
+        # A cell without letters in a reference of its own takes a column of its own.
+        referenced = list(compress(names, letters)).count(b"c")
+        self.cells_without_ref += names.count(b"c") - referenced
+        cell = self.open_cell
+        if b"f" in names:
+            for name, col, row in found:
+                if name == b"f":
+                    if cell is not None:
+                        self.formulas.append(cell.decode("ascii").upper())
+                        cell = None
+                elif col and name == b"c":
+                    cell = col + row
+        elif referenced:
+            cell = next(col + row for name, col, row in reversed(found) if col and name == b"c")
+        self.open_cell = cell
         # Refuse as soon as a sheet is too big, rather than streaming the rest of it.
         _too_big(self.sheet, self.rows, self.columns, self.limits)
 
@@ -304,39 +315,88 @@ class _Budget:
             )
 
 
-def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> Iterator[bytes]:
-    """A member's real contents in chunks, refusing as soon as more comes out than the directory
-    declared (a lying header) or than the budget allows. The CRC is checked at the end."""
-    limits = budget.limits
-    unbounded = copy.copy(info)
-    # Let the inflater run past the declared size so that a lie shows up instead of being cut off.
-    unbounded.file_size = info.file_size + limits.chunk_bytes + 1
-    produced = 0
-    try:
-        with archive.open(unbounded) as member:
-            while chunk := member.read(limits.chunk_bytes):
-                produced += len(chunk)
-                if produced > info.file_size:
-                    raise _refuse(
-                        "zip-bomb",
-                        f"A part of the file ({info.filename}) holds more data than the file "
-                        "says it does, which is how 'zip bombs' hide. It was not opened. "
-                        + SEND_AGAIN,
-                    )
-                budget.take(len(chunk))
-                yield chunk
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+_LOCAL_HEADER = struct.Struct(zipfile.structFileHeader)
+_UTF8_NAME = 0x800
+_UNSUPPORTED_FLAGS = 0x20 | 0x40  # patched data, strong encryption: zipfile refuses them too
+
+
+def _damaged(name: str, why: str) -> _Refused:
+    return _refuse(
+        "truncated-file",
+        f"The file is damaged: a part of it ({name}) cannot be read ({why}). "
+        "It may not have finished copying or downloading. " + SEND_AGAIN,
+    )
+
+
+def _member_data(data: bytes, info: zipfile.ZipInfo) -> memoryview:
+    """A member's compressed bytes, found through its local header after the same checks as
+    ``ZipFile.open`` (signature, name agreeing with the directory, no unsupported flags)."""
+    start = info.header_offset
+    header = data[start : start + _LOCAL_HEADER.size]
+    if len(header) != _LOCAL_HEADER.size:
+        raise _damaged(info.filename, "truncated file header")
+    magic, _, _, flags, _, _, _, _, _, _, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    if magic != zipfile.stringFileHeader:
+        raise _damaged(info.filename, "bad magic number for file header")
+    if info.flag_bits & _UNSUPPORTED_FLAGS:
         raise _refuse(
-            "truncated-file",
-            f"The file is damaged: a part of it ({info.filename}) cannot be read ({exc}). "
-            "It may not have finished copying or downloading. " + SEND_AGAIN,
-        ) from None
+            "unsupported-file",
+            f"The file was saved in a way spreadsheet applications do not use ({info.filename}). "
+            + SEND_AGAIN,
+        )
+    name_start = start + _LOCAL_HEADER.size
+    raw_name = data[name_start : name_start + name_length]
+    if raw_name.decode("utf-8" if flags & _UTF8_NAME else "cp437", "replace") != (
+        info.orig_filename
+    ):
+        raise _damaged(info.filename, "file name in directory and header differ")
+    begin = name_start + name_length + extra_length
+    compressed = memoryview(data)[begin : begin + info.compress_size]
+    if len(compressed) != info.compress_size:
+        raise _damaged(info.filename, "the file ends inside it")
+    return compressed
+
+
+def _stream(data: bytes, info: zipfile.ZipInfo, budget: _Budget) -> Iterator[bytes]:
+    """A member's real contents in chunks, inflated straight from the bytes in memory, refusing as
+    soon as more comes out than the directory declared (a lying header) or than the budget
+    allows. The CRC is checked at the end."""
+    limits = budget.limits
+    size = limits.chunk_bytes
+    pending = _member_data(data, info)
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS) if info.compress_type else None
+    produced = 0
+    crc = 0
+    while True:
+        if inflater is None:
+            chunk, pending = bytes(pending[:size]), pending[size:]
+        else:
+            try:
+                # Never more than one chunk out at a time, however much the input would make.
+                chunk = inflater.decompress(pending, size)
+            except zlib.error as exc:
+                raise _damaged(info.filename, str(exc)) from None
+            pending = inflater.unconsumed_tail
+        if not chunk:
+            break
+        produced += len(chunk)
+        if produced > info.file_size:
+            raise _refuse(
+                "zip-bomb",
+                f"A part of the file ({info.filename}) holds more data than the file "
+                "says it does, which is how 'zip bombs' hide. It was not opened. " + SEND_AGAIN,
+            )
+        budget.take(len(chunk))
+        crc = zlib.crc32(chunk, crc)
+        yield chunk
     if produced != info.file_size:
         raise _refuse(
             "truncated-file",
             f"The file is damaged: a part of it ({info.filename}) is shorter than the file says. "
             + SEND_AGAIN,
         )
+    if crc != info.CRC:
+        raise _damaged(info.filename, "its checksum does not match")
 
 
 def _utf8(first: bytes) -> bool:
@@ -353,7 +413,7 @@ def _is_media(name: str) -> bool:
 
 
 def _scan_member(
-    archive: zipfile.ZipFile,
+    data: bytes,
     info: zipfile.ZipInfo,
     budget: _Budget,
     extent: _SheetExtent | None,
@@ -375,7 +435,7 @@ def _scan_member(
         parser = make_parser()
         parser.setFeature(feature_namespaces, True)
         parser.setContentHandler(ods)
-    for chunk in _stream(archive, info, budget):
+    for chunk in _stream(data, info, budget):
         if first:
             first = False
             if must_be_xml and not _utf8(chunk):
@@ -392,7 +452,9 @@ def _scan_member(
         if not is_xml:
             continue
         body, carry = _split_at_open_tag(carry + chunk, name, extent is not None)
-        _scan_text(body, name, extent)
+        _refuse_dtd(body, name)
+        if extent is not None:
+            extent.scan(body)
         if parser is not None:
             try:
                 parser.feed(chunk)
@@ -402,7 +464,9 @@ def _scan_member(
                     f"The file is damaged: its sheet data cannot be read ({exc}). " + SEND_AGAIN,
                 ) from None
     if carry:
-        _scan_text(carry, name, extent)
+        _refuse_dtd(carry, name)
+        if extent is not None:
+            extent.scan(carry)
     if parser is not None:
         try:
             parser.close()
@@ -436,16 +500,16 @@ def _split_at_open_tag(text: bytes, name: str, is_sheet: bool) -> tuple[bytes, b
     return (text, b"") if len(tail) > _CARRY_LIMIT else (text[:cut], tail)
 
 
-def _scan_text(text: bytes, name: str, extent: _SheetExtent | None) -> None:
-    if b"<!" in text and _DTD.search(text):
+def _refuse_dtd(text: bytes, name: str) -> None:
+    """Refuse a DOCTYPE or ENTITY declaration anywhere in ``text``. '!' is rare in a part (unlike
+    '<'), so looking for it first makes the check nearly free."""
+    if b"!" in text and _DTD.search(text):
         raise _refuse(
             "xml-attack",
             f"A part of the file ({name}) declares XML entities (a DOCTYPE), which spreadsheet "
             "applications never write and which can be used to attack the computer opening it "
             "('billion laughs', external entities). It was not opened. " + SEND_AGAIN,
         )
-    if extent is not None:
-        extent.scan(text)
 
 
 def _parse(xml: bytes | None, part: str) -> SafeET.Element | None:
@@ -570,7 +634,7 @@ def _too_big(sheet: str, rows: int, columns: int, limits: Limits) -> None:
 
 
 def _guard_ooxml(
-    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits
+    data: bytes, infos: list[zipfile.ZipInfo], limits: Limits
 ) -> tuple[Format, bool, dict[str, list[str]]]:
     budget = _Budget(limits)
     by_name = {info.filename: info for info in infos}
@@ -583,7 +647,7 @@ def _guard_ooxml(
     # The parts that say what the package is, read (and checked) first.
     for name in ("[Content_Types].xml", "_rels/.rels"):
         if name in by_name:
-            kept[name] = _scan_member(archive, by_name[name], budget, None)
+            kept[name] = _scan_member(data, by_name[name], budget, None)
     types = _parse(kept.get("[Content_Types].xml"), "[Content_Types].xml")
     if types is None:
         raise _refuse(
@@ -613,7 +677,7 @@ def _guard_ooxml(
         macro_enabled = True
     for name in (main, _rels_name(main)):
         if name in by_name and name not in kept:
-            kept[name] = _scan_member(archive, by_name[name], budget, None)
+            kept[name] = _scan_member(data, by_name[name], budget, None)
     workbook = _parse(kept.get(main), main)
     if workbook is None:
         raise _refuse(
@@ -627,21 +691,21 @@ def _guard_ooxml(
             continue
         sheet_name = sheet_parts.get(info.filename)
         extent = _SheetExtent(sheet_name, limits) if sheet_name is not None else None
-        _scan_member(archive, info, budget, extent)
+        _scan_member(data, info, budget, extent)
         if extent is not None and extent.formulas:
             formulas[extent.sheet] = extent.formulas
     return fmt, macro_enabled, formulas
 
 
 def _guard_ods(
-    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits
+    data: bytes, infos: list[zipfile.ZipInfo], limits: Limits
 ) -> tuple[Format, bool, dict[str, list[str]]]:
     budget = _Budget(limits)
     ods = _OdsExtent()
     manifest = b""
     for info in infos:
         is_content = info.filename == "content.xml"
-        kept = _scan_member(archive, info, budget, None, ods if is_content else None)
+        kept = _scan_member(data, info, budget, None, ods if is_content else None)
         if info.filename == "META-INF/manifest.xml" and kept:
             manifest = kept
     if b"encryption-data" in manifest:
@@ -673,16 +737,18 @@ def _guard_zip(data: bytes, limits: Limits) -> tuple[Format, bool, dict[str, lis
         ) from None
     with archive:
         infos = _check_directory(archive, limits)
-        mimetype = next((i for i in infos if i.filename == "mimetype"), None)
-        if mimetype is not None and mimetype.file_size < 200:
-            declared = b"".join(_stream(archive, mimetype, _Budget(limits))).strip()
-            if declared.decode("ascii", "replace") in _ODS_MIMETYPES:
-                return _guard_ods(archive, infos, limits)
-            raise _refuse(
-                "not-a-workbook",
-                "This file is an OpenDocument file but not a spreadsheet. " + SEND_AGAIN,
-            )
-        return _guard_ooxml(archive, infos, limits)
+    # From here on members are inflated straight from ``data``: the directory is all zipfile
+    # was needed for.
+    mimetype = next((i for i in infos if i.filename == "mimetype"), None)
+    if mimetype is not None and mimetype.file_size < 200:
+        declared = b"".join(_stream(data, mimetype, _Budget(limits))).strip()
+        if declared.decode("ascii", "replace") in _ODS_MIMETYPES:
+            return _guard_ods(data, infos, limits)
+        raise _refuse(
+            "not-a-workbook",
+            "This file is an OpenDocument file but not a spreadsheet. " + SEND_AGAIN,
+        )
+    return _guard_ooxml(data, infos, limits)
 
 
 def _ole2_refusal(data: bytes) -> _Refused:

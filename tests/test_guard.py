@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
+from io import BytesIO
 from pathlib import Path
 
 import openpyxl
@@ -331,3 +333,121 @@ def test_a_cell_reference_hidden_behind_a_huge_attribute_is_refused(
     data = path.read_bytes()
     assert [i.code for i in guard_bytes(data, Limits(chunk_bytes=4096)).issues] == ["xml-attack"]
     assert [i.code for i in guard_bytes(data).issues] in (["xml-attack"], ["too-many-rows"])
+
+
+# --- DTDs are found wherever they stand -------------------------------------------------------
+def _prolog_copy(base: Path, folder: Path, prolog: bytes) -> bytes:
+    part = corpus.sheet_part(base, AREA)
+
+    def prefix(xml: bytes) -> bytes:
+        end_decl = xml.index(b"?>") + 2 if xml.startswith(b"<?xml") else 0
+        return xml[:end_decl] + prolog + xml[end_decl:]
+
+    return corpus.rewrite_zip(base, folder / "prolog.xlsx", replace={part: prefix}).read_bytes()
+
+
+LONG_COMMENT = b"<!-- " + b"a long comment <worksheet> " * 12_000 + b"-->"  # about 320 KB
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        LONG_COMMENT + corpus.BILLION_LAUGHS,
+        b"<!-- <worksheet> -->" + corpus.BILLION_LAUGHS,
+        b'<?pi <worksheet> ?>\n<!-- x -->\n<!DOCTYPE worksheet SYSTEM "file:///etc/passwd">',
+        b"\n  <!doctype worksheet>",
+    ],
+    ids=["after a 320 KB comment", "after a comment", "after a processing instruction", "lower"],
+)
+@pytest.mark.parametrize("chunk", [7, 4096, 256 * 1024])
+def test_a_doctype_anywhere_in_the_prolog_is_refused(
+    prolog: bytes, chunk: int, base: Path, tmp_path: Path
+) -> None:
+    """Comments and processing instructions before the root element may hold anything, even
+    what looks like a start tag; a DOCTYPE after them is still found, whatever the chunk size."""
+    data = _prolog_copy(base, tmp_path, prolog)
+    assert [i.code for i in guard_bytes(data, Limits(chunk_bytes=chunk)).issues] == ["xml-attack"]
+
+
+def test_a_long_harmless_prolog_passes(base: Path, tmp_path: Path) -> None:
+    data = _prolog_copy(base, tmp_path, b'<?xml-stylesheet href="x"?>' + LONG_COMMENT)
+    assert guard_bytes(data).issues == []
+    assert guard_bytes(data, Limits(chunk_bytes=4096)).issues == []
+
+
+def test_entity_like_text_in_an_answer_is_just_text(
+    base: Path, registry: Registry, tmp_path: Path
+) -> None:
+    """A school may type anything, even an XML declaration; in the file it is escaped text
+    (&lt;!ENTITY ...), not markup, so the return is read and the text kept exactly."""
+    text = '<!DOCTYPE x [<!ENTITY lol "lol">]> &lol; <!ENTITY y SYSTEM "file:///etc/passwd">'
+    path = corpus.inline_text_copy(base, tmp_path, AREA, "D5", text)
+    assert guard_file(path).issues == []
+    report, valid = check_file(path, registry)
+    assert report.status == "accepted" and valid is not None
+    assert text in valid.texts.values()
+
+
+def test_a_doctype_after_the_root_element_is_still_refused(base: Path, tmp_path: Path) -> None:
+    """XML allows a DOCTYPE only in the prolog, so no conforming parser would act on one inside
+    the root element; the guard still refuses it there rather than rely on every reader."""
+    part = corpus.sheet_part(base, AREA)
+
+    def add(xml: bytes) -> bytes:
+        return xml.replace(b"</sheetData>", corpus.BILLION_LAUGHS + b"</sheetData>", 1)
+
+    data = corpus.rewrite_zip(base, tmp_path / "late.xlsx", replace={part: add}).read_bytes()
+    for chunk in (7, 4096, 256 * 1024):
+        assert [i.code for i in guard_bytes(data, Limits(chunk_bytes=chunk)).issues] == [
+            "xml-attack"
+        ]
+
+
+# --- members are inflated from memory with zipfile's own checks ---------------------------------
+def _member(data: bytes, name: str) -> tuple[int, int, int]:
+    """(local header offset, compressed data offset, compressed size) of one member."""
+    info = zipfile.ZipFile(BytesIO(data)).getinfo(name)
+    start = info.header_offset
+    name_length, extra_length = struct.unpack("<2H", data[start + 26 : start + 30])
+    return start, start + 30 + name_length + extra_length, info.compress_size
+
+
+@pytest.mark.parametrize("where", [0.0, 0.3, 0.6, 0.95])
+def test_damaged_member_data_is_a_damaged_file(where: float, base: Path) -> None:
+    """Flipped bytes inside a sheet's compressed data: a zlib error, a checksum or a size that
+    does not match; each is reported as a damaged file, never a traceback."""
+    data = bytearray(base.read_bytes())
+    _, begin, size = _member(bytes(data), corpus.sheet_part(base, AREA))
+    at = begin + int(size * where)
+    data[at : at + 4] = bytes(b ^ 0x5A for b in data[at : at + 4])
+    assert [i.code for i in guard_bytes(bytes(data)).issues] == ["truncated-file"]
+
+
+def test_a_local_header_naming_another_part_is_damage(base: Path) -> None:
+    data = bytearray(base.read_bytes())
+    start, _, _ = _member(bytes(data), "xl/styles.xml")
+    name_at = start + 30
+    assert data[name_at : name_at + 13] == b"xl/styles.xml"
+    data[name_at : name_at + 13] = b"xl/stylez.xml"
+    issues = guard_bytes(bytes(data)).issues
+    assert [i.code for i in issues] == ["truncated-file"] and "xl/styles.xml" in issues[0].message
+
+
+@pytest.mark.parametrize(
+    ("ref", "code"),
+    [("A" + "9" * 5000, "too-many-rows"), ("A0000000000012", None), ("C0009", None)],
+    ids=["5,000 digits", "leading zeros", "short leading zeros"],
+)
+def test_row_numbers_of_any_length_are_measured(
+    ref: str, code: str | None, base: Path, tmp_path: Path
+) -> None:
+    """A row number longer than Python converts by default is a far-away row, not a crash; a
+    small number written with leading zeros is still small."""
+    part = corpus.sheet_part(base, AREA)
+    cell = b'<row r="60"><c r="%s"><v>1</v></c></row>' % ref.encode()
+
+    def add(xml: bytes) -> bytes:
+        return xml.replace(b"</sheetData>", cell + b"</sheetData>", 1)
+
+    data = corpus.rewrite_zip(base, tmp_path / "rows.xlsx", replace={part: add}).read_bytes()
+    assert [i.code for i in guard_bytes(data).issues] == ([code] if code else [])

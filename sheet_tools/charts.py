@@ -16,7 +16,7 @@ import os
 import tempfile
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
@@ -24,6 +24,8 @@ from matplotlib import font_manager
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Polygon
 from matplotlib.projections.polar import PolarAxes
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
@@ -54,6 +56,8 @@ class _RadarBase:
     figure: Figure
     axes: PolarAxes
     background: object  # the rendered rings, spokes and labels, restored before each chart
+    # the n-th series' (fill, outline), made on first use and given new data for each chart
+    outlines: dict[int, tuple[Polygon, Line2D]] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=4)
@@ -81,6 +85,29 @@ def _radar_base(labels: tuple[str, ...], scale: tuple[Level, ...]) -> _RadarBase
     return _RadarBase(figure, axes, canvas.copy_from_bbox(figure.bbox))
 
 
+def _outline(base: _RadarBase, index: int, count: int) -> tuple[Polygon, Line2D]:
+    """The fill and outline artists of series ``index``: made once per chart background, since
+    making artists costs more than drawing them. They stay on the axes but are only ever drawn
+    one by one onto the restored background, never by a full redraw."""
+    held = base.outlines.get(index)
+    if held is None:
+        colour = "#" + SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        zeros = [0.0] * count
+        angles = _angles(count)
+        (fill,) = base.axes.fill(angles, zeros, color=colour, alpha=0.12)
+        (line,) = base.axes.plot(
+            [*angles, angles[0]],
+            [*zeros, 0.0],
+            _MPL_DASHES[index % len(_MPL_DASHES)],
+            color=colour,
+            linewidth=2,
+            marker="o",
+            markersize=4,
+        )
+        held = base.outlines[index] = (fill, line)
+    return held
+
+
 def _angles(count: int) -> list[float]:
     return [2 * math.pi * i / count for i in range(count)]
 
@@ -97,29 +124,26 @@ def radar_png(
     Rings mark the levels of ``scale`` and are labelled with them; ``None`` values leave a gap.
     """
     base = _radar_base(tuple(labels), tuple(scale))
-    figure, axes = base.figure, base.axes
+    figure = base.figure
     canvas = figure.canvas
     angles = _angles(len(labels))
     drawn: list[Artist] = []
-    for index, (name, values) in enumerate(series):
+    lines: list[Line2D] = []
+    for index, (_, values) in enumerate(series):
         points = [math.nan if value is None else float(value) for value in values]
-        colour = "#" + SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        fill, line = _outline(base, index, len(labels))
         if all(math.isfinite(p) for p in points):
-            drawn.extend(axes.fill(angles, points, color=colour, alpha=0.12))
-        drawn.extend(
-            axes.plot(
-                [*angles, angles[0]],
-                [*points, points[0]],
-                _MPL_DASHES[index % len(_MPL_DASHES)],
-                color=colour,
-                linewidth=2,
-                marker="o",
-                markersize=4,
-                label=name,
-            )
-        )
+            fill.set_xy(list(zip(angles, points, strict=True)))
+            drawn.append(fill)
+        line.set_data([*angles, angles[0]], [*points, points[0]])
+        drawn.append(line)
+        lines.append(line)
+    legend = None
     if len(series) > 1:
-        drawn.append(figure.legend(loc="lower left", fontsize=8, frameon=False))
+        legend = figure.legend(
+            lines, [name for name, _ in series], loc="lower left", fontsize=8, frameon=False
+        )
+        drawn.append(legend)
     try:
         canvas.restore_region(base.background)
         renderer = canvas.get_renderer()
@@ -128,8 +152,8 @@ def radar_png(
         width, height = canvas.get_width_height()
         pixels = PILImage.frombuffer("RGBA", (width, height), bytes(canvas.buffer_rgba()))
     finally:
-        for artist in drawn:
-            artist.remove()
+        if legend is not None:
+            legend.remove()
     picture = pixels.convert("RGB")
     if title:
         _draw_title(picture, title)

@@ -420,21 +420,24 @@ def clean_text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_TEXT_LIMIT]
 
 
+_UNMADE = object()
+
+
 class SummaryBook:
     """An XlsxWriter workbook written to memory, with its formats made once each."""
 
     def __init__(self) -> None:
         self.buffer = BytesIO()
         self.book = XlsxWorkbook(self.buffer, _WORKBOOK_OPTIONS)
-        self._formats: dict[tuple, Format | None] = {}
+        self.formats: dict[tuple, Format | None] = {}
 
     def sheet(self, title: str) -> SummarySheet:
         return SummarySheet(self, self.book.add_worksheet(title), title)
 
     def format(self, key: tuple) -> Format | None:
         """The Format for (font, fill, alignment, number format, border, quote prefix)."""
-        if key in self._formats:
-            return self._formats[key]
+        if key in self.formats:
+            return self.formats[key]
         font, fill, alignment, number_format, border, quoted = key
         properties: dict[str, object] = {}
         for style in (font, fill, alignment, _BOX if border else None, _QUOTED if quoted else None):
@@ -443,7 +446,7 @@ class SummaryBook:
         if number_format is not None:
             properties["num_format"] = number_format
         made = self.book.add_format(properties) if properties else None
-        self._formats[key] = made
+        self.formats[key] = made
         return made
 
     def to_bytes(self, title: str) -> bytes:
@@ -478,8 +481,10 @@ def put(
     sheet, r, c = ws.ws, row - 1, column - 1
     if isinstance(value, str):
         value = clean_text(value)
-        quoted = value.startswith(_FORMULA_STARTS)
-        fmt = ws.owner.format((font, fill, alignment, number_format, border, quoted))
+        key = (font, fill, alignment, number_format, border, value.startswith(_FORMULA_STARTS))
+        fmt = ws.owner.formats.get(key, _UNMADE)
+        if fmt is _UNMADE:
+            fmt = ws.owner.format(key)
         if value:
             sheet.write_string(r, c, value, fmt)
         elif fmt is not None:
@@ -1601,7 +1606,8 @@ def _run_jobs(jobs: Sequence[Job], workers: int | None) -> list[Path]:
     count = min(workers if workers is not None else _cpus(), 8)
     if count <= 1 or len(jobs) < PARALLEL_MIN_JOBS:
         return _write_jobs(jobs)
-    size = max(1, len(jobs) // (count * 8))
+    # small chunks, so no core idles at the end while another finishes a long one
+    size = max(1, len(jobs) // (count * 32))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     context = multiprocessing.get_context("spawn")
     written: list[Path] = []
@@ -1641,6 +1647,11 @@ def summarise_returns(
         if schools is None or (template_id, key) in schools:
             school_jobs.append(("school", (outbox, framework, history, trust)))
     roster_trusts = {trust_key(s.trust): s.trust for s in roster_list if s.trust}
+    # each trust's roster, grouped once: a roster lists thousands of schools in hundreds of trusts
+    roster_of: dict[str, list[School]] = defaultdict(list)
+    for listed in roster_list:
+        roster_of[trust_key(listed.trust)].append(listed)
+    rejection_trusts = [(r, _rejection_trust(r, on_roster)) for r in rejections]
     trust_jobs: list[Job] = []
     for tkey in sorted(members):
         template_id, key = tkey
@@ -1658,11 +1669,10 @@ def summarise_returns(
         member_keys = {h.school_key for h in in_trust}
         trust_rejections = [
             r
-            for r in rejections
-            if _rejection_trust(r, on_roster) == key
-            or (r.school and school_key(r.school, r.urn) in member_keys)
+            for r, its_trust in rejection_trusts
+            if its_trust == key or (r.school and school_key(r.school, r.urn) in member_keys)
         ]
-        on_list = [s for s in roster_list if trust_key(s.trust) == key]
+        on_list = roster_of.get(key, [])
         log = returns_log(framework, in_trust, on_list, trust_rejections)
         data = TrustData(framework=framework, name=name, members=in_trust, log=log)
         trust_jobs.append(("trust", (outbox, data)))

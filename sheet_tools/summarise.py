@@ -39,29 +39,22 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
-import weakref
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from copy import copy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from io import BytesIO
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.chart import Reference
-from openpyxl.comments import Comment
-from openpyxl.formatting.rule import ColorScaleRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.pagebreak import Break
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook as XlsxWorkbook
+from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
 
 from . import charts
 from .frameworks import Framework, Level, Registry, Sheet, Statement
-from .generate import GenerateError, School, read_roster, safe_filename, save_atomically
+from .generate import GenerateError, School, read_roster, safe_filename
 from .ingest import Workspace
 from .store import Rejection, Store, StoredReturn, StoreError, school_key
 from .validate import Judge
@@ -96,15 +89,31 @@ _FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 # --- scores ------------------------------------------------------------------------------------
+# (framework, {stored judgement: its level}) by id(framework); the framework is held so that its
+# id cannot be reused while the entry lives. A rebuild looks up hundreds of thousands of these.
+_LEVEL_CACHE: dict[int, tuple[Framework, dict[str, Level | None]]] = {}
+
+
 def level_of(framework: Framework, value: str | None) -> Level | None:
     """The level a stored judgement names (its code or label, any case); None when blank."""
-    if value is None or not str(value).strip():
+    if value is None:
         return None
+    held = _LEVEL_CACHE.get(id(framework))
+    if held is None or held[0] is not framework:
+        held = _LEVEL_CACHE[id(framework)] = (framework, {})
+    known = held[1]
+    if value in known:
+        return known[value]
+    found = None
     wanted = " ".join(str(value).split()).casefold()
-    for level in framework.scale:
-        if wanted in (level.code.casefold(), level.label.casefold()):
-            return level
-    return None
+    if wanted:
+        for level in framework.scale:
+            if wanted in (level.code.casefold(), level.label.casefold()):
+                found = level
+                break
+    if len(known) < 1000:  # judgements are a handful of codes; never grow without bound
+        known[value] = found
+    return found
 
 
 def ordered_scale(framework: Framework) -> list[Level]:
@@ -356,29 +365,54 @@ def trust_summary_path(outbox: Path, trust: str | None, template_id: str) -> Pat
 
 
 # --- writing cells -----------------------------------------------------------------------------
-_THIN = Side(style="thin", color="BFBFBF")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEADER_FILL = PatternFill("solid", start_color="1F4E79", end_color="1F4E79")
-_BAND_FILL = PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2")
-_FLAG_FILL = PatternFill("solid", start_color="FFE699", end_color="FFE699")
-_TITLE = Font(bold=True, size=14, color="1F4E79")
-_SUBTITLE = Font(italic=True, size=10, color="404040")
-_SECTION = Font(bold=True, size=12, color="1F4E79")
-_HEADER = Font(bold=True, color="FFFFFF")
-_BOLD = Font(bold=True)
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_TOP = Alignment(vertical="top")
-_LEFT = Alignment(horizontal="left")
-_CENTRE = Alignment(horizontal="center", vertical="top", wrap_text=True)
-_ROTATED = Alignment(text_rotation=90, horizontal="center")
+# Summaries are write-only, so they are written with XlsxWriter, several times faster than
+# openpyxl at writing new workbooks. A style is a tuple of XlsxWriter format properties; a cell's
+# font, fill, alignment, number format and border are merged into one Format, made once per
+# workbook for each combination used.
+Style = tuple[tuple[str, object], ...]
+
+
+def _style(**properties: object) -> Style:
+    return tuple(sorted(properties.items()))
+
+
+def _fill(colour: str) -> Style:
+    return _style(pattern=1, bg_color=f"#{colour}")
+
+
+_BOX: Style = _style(border=1, border_color="#BFBFBF")
+_HEADER_FILL = _fill("1F4E79")
+_BAND_FILL = _fill("F2F2F2")
+_FLAG_FILL = _fill("FFE699")
+_TITLE = _style(bold=True, font_size=14, font_color="#1F4E79")
+_SUBTITLE = _style(italic=True, font_size=10, font_color="#404040")
+_SECTION = _style(bold=True, font_size=12, font_color="#1F4E79")
+_HEADER = _style(bold=True, font_color="#FFFFFF")
+_BOLD = _style(bold=True)
+_WRAP = _style(text_wrap=True, valign="top")
+_TOP = _style(valign="top")
+_LEFT = _style(align="left")
+_CENTRE = _style(align="center", valign="top", text_wrap=True)
+_ROTATED = _style(rotation=90, align="center")
+_QUOTED = _style(quote_prefix=True)
 _SCORE_FORMAT = "0.00"
 _SHARE_FORMAT = "0%"
 _CHANGE_FORMAT = "+0.00;-0.00;0.00"
 _STEPS_FORMAT = "+0;-0;0"
 _DATE_FORMAT = "dd/mm/yyyy"
 _DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+# What a date or time shows without a format of its own (openpyxl's defaults).
+_PLAIN_DATE_FORMAT = "yyyy-mm-dd"
+_PLAIN_DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"
 _POINTS_PER_LINE = 15
 _AREA_WIDTH = 50
+_WORKBOOK_OPTIONS = {
+    "in_memory": True,
+    # School text is data: never turned into a formula, number or link, whatever it looks like.
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
 
 
 def clean_text(value: str) -> str:
@@ -386,71 +420,109 @@ def clean_text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_TEXT_LIMIT]
 
 
-# Styles are cached per workbook as openpyxl style arrays: assigning a font, fill or border
-# object hashes it again for every cell, which dominated the time to write a summary.
-_STYLE_CACHE: weakref.WeakKeyDictionary[Workbook, dict[tuple, tuple[StyleArray, tuple]]] = (
-    weakref.WeakKeyDictionary()
-)
+_UNMADE = object()
 
 
-def _apply_style(
-    cell: Cell,
-    font: Font | None,
-    fill: PatternFill | None,
-    alignment: Alignment | None,
-    number_format: str | None,
-    border: bool,
-) -> None:
-    if font is None and fill is None and alignment is None and number_format is None and not border:
-        return
-    cache = _STYLE_CACHE.setdefault(cell.parent.parent, {})
-    # The cache holds the style objects too, so their ids cannot be reused while it lives.
-    key = (id(font), id(fill), id(alignment), number_format, border)
-    held = cache.get(key)
-    if held is not None:
-        cell._style = copy(held[0])
-        return
-    if font is not None:
-        cell.font = font
-    if fill is not None:
-        cell.fill = fill
-    if alignment is not None:
-        cell.alignment = alignment
-    if number_format is not None:
-        cell.number_format = number_format
-    if border:
-        cell.border = _BOX
-    cache[key] = (copy(cell._style), (font, fill, alignment))
+class SummaryBook:
+    """An XlsxWriter workbook written to memory, with its formats made once each."""
+
+    def __init__(self) -> None:
+        self.buffer = BytesIO()
+        self.book = XlsxWorkbook(self.buffer, _WORKBOOK_OPTIONS)
+        self.formats: dict[tuple, Format | None] = {}
+
+    def sheet(self, title: str) -> SummarySheet:
+        return SummarySheet(self, self.book.add_worksheet(title), title)
+
+    def format(self, key: tuple) -> Format | None:
+        """The Format for (font, fill, alignment, number format, border, quote prefix)."""
+        if key in self.formats:
+            return self.formats[key]
+        font, fill, alignment, number_format, border, quoted = key
+        properties: dict[str, object] = {}
+        for style in (font, fill, alignment, _BOX if border else None, _QUOTED if quoted else None):
+            if style:
+                properties.update(style)
+        if number_format is not None:
+            properties["num_format"] = number_format
+        made = self.book.add_format(properties) if properties else None
+        self.formats[key] = made
+        return made
+
+    def to_bytes(self, title: str) -> bytes:
+        self.book.set_properties({"title": clean_text(title), "author": "sheet-tools"})
+        self.book.close()
+        return self.buffer.getvalue()
+
+
+@dataclass
+class SummarySheet:
+    """One worksheet of a summary; rows and columns are numbered from 1, as in Excel."""
+
+    owner: SummaryBook
+    ws: XlsxWorksheet
+    title: str
 
 
 def put(
-    ws: Worksheet,
+    ws: SummarySheet,
     row: int,
     column: int,
     value: object,
     *,
-    font: Font | None = None,
-    fill: PatternFill | None = None,
-    alignment: Alignment | None = None,
+    font: Style | None = None,
+    fill: Style | None = None,
+    alignment: Style | None = None,
     number_format: str | None = None,
     border: bool = False,
-) -> Cell:
+) -> None:
     """Write one cell. Any str is stored as a string cell, never a formula or an error value,
     whatever it starts with: school text is data, not instructions."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+    sheet, r, c = ws.ws, row - 1, column - 1
     if isinstance(value, str):
         value = clean_text(value)
-    cell = ws.cell(row=row, column=column, value=value)
-    _apply_style(cell, font, fill, alignment, number_format, border)
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if value.startswith(_FORMULA_STARTS):
-            cell.quotePrefix = True
-    return cell
+        key = (font, fill, alignment, number_format, border, value.startswith(_FORMULA_STARTS))
+        fmt = ws.owner.formats.get(key, _UNMADE)
+        if fmt is _UNMADE:
+            fmt = ws.owner.format(key)
+        if value:
+            sheet.write_string(r, c, value, fmt)
+        elif fmt is not None:
+            sheet.write_blank(r, c, None, fmt)
+        return
+    if isinstance(value, (datetime, date)):
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            number_format = number_format or _PLAIN_DATETIME_FORMAT
+        else:
+            number_format = number_format or _PLAIN_DATE_FORMAT
+        fmt = ws.owner.format((font, fill, alignment, number_format, border, False))
+        sheet.write_datetime(r, c, value, fmt)
+        return
+    fmt = ws.owner.format((font, fill, alignment, number_format, border, False))
+    if value is None:
+        if fmt is not None:
+            sheet.write_blank(r, c, None, fmt)
+    elif isinstance(value, bool):
+        sheet.write_boolean(r, c, value, fmt)
+    elif isinstance(value, (int, float)):
+        sheet.write_number(r, c, value, fmt)
+    else:
+        put(
+            ws,
+            row,
+            column,
+            str(value),
+            font=font,
+            fill=fill,
+            alignment=alignment,
+            number_format=number_format,
+            border=border,
+        )
 
 
-def _title(ws: Worksheet, title: str, subtitle: str = "") -> int:
+def _title(ws: SummarySheet, title: str, subtitle: str = "") -> int:
     """Title and subtitle in rows 1-2; returns the first free row (4)."""
     put(ws, 1, 1, title, font=_TITLE)
     if subtitle:
@@ -458,12 +530,12 @@ def _title(ws: Worksheet, title: str, subtitle: str = "") -> int:
     return 4
 
 
-def _section(ws: Worksheet, row: int, text: str) -> int:
+def _section(ws: SummarySheet, row: int, text: str) -> int:
     put(ws, row, 1, text, font=_SECTION)
     return row + 1
 
 
-def _header(ws: Worksheet, row: int, labels: Sequence[str], first_column: int = 1) -> int:
+def _header(ws: SummarySheet, row: int, labels: Sequence[str], first_column: int = 1) -> int:
     for offset, label in enumerate(labels):
         put(
             ws,
@@ -478,12 +550,12 @@ def _header(ws: Worksheet, row: int, labels: Sequence[str], first_column: int = 
     return row + 1
 
 
-def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
+def _widths(ws: SummarySheet, widths: Sequence[float]) -> None:
+    for index, width in enumerate(widths):
+        ws.ws.set_column(index, index, width)
 
 
-def _fit_row(ws: Worksheet, row: int, texts: Sequence[tuple[str, float]]) -> None:
+def _fit_row(ws: SummarySheet, row: int, texts: Sequence[tuple[str, float]]) -> None:
     """Tall enough for the longest wrapped text (Excel does not re-fit rows when opening)."""
     lines = 1
     for text, width in texts:
@@ -493,32 +565,36 @@ def _fit_row(ws: Worksheet, row: int, texts: Sequence[tuple[str, float]]) -> Non
         count = sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
         lines = max(lines, count)
     if lines > 1:
-        ws.row_dimensions[row].height = min(lines * _POINTS_PER_LINE + 2, 409)
+        ws.ws.set_row(row - 1, min(lines * _POINTS_PER_LINE + 2, 409))
 
 
-def _landscape(ws: Worksheet, title_rows: str | None = None) -> None:
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
+def _landscape(ws: SummarySheet, title_rows: bool = False, *, one_page: bool = False) -> None:
+    """Landscape A4, one page wide (and one page tall with ``one_page``); ``title_rows``
+    repeats row 1 on every printed page."""
+    ws.ws.set_landscape()
+    ws.ws.set_paper(9)  # A4
+    ws.ws.fit_to_pages(1, 1 if one_page else 0)
+    ws.ws.set_margins(left=0.4, right=0.4)
     if title_rows:
-        ws.print_title_rows = title_rows
+        ws.ws.repeat_rows(0)
+
+
+def _freeze(ws: SummarySheet, row: int, column: int) -> None:
+    """Freeze the rows above ``row`` and the columns left of ``column``."""
+    ws.ws.freeze_panes(row - 1, column - 1)
 
 
 @functools.cache
-def _level_fill(level: Level) -> PatternFill:
-    return PatternFill("solid", start_color=level.colour, end_color=level.colour)
+def _level_fill(level: Level) -> Style:
+    return _fill(level.colour)
 
 
-def _level_cell(ws: Worksheet, row: int, column: int, level: Level | None) -> Cell:
+def _level_cell(ws: SummarySheet, row: int, column: int, level: Level | None) -> None:
     """A judgement in words, coloured by its level; "Not judged" when blank."""
     if level is None:
-        return put(ws, row, column, "Not judged", border=True, alignment=_CENTRE)
-    return put(
-        ws, row, column, level.label, border=True, alignment=_CENTRE, fill=_level_fill(level)
-    )
+        put(ws, row, column, "Not judged", border=True, alignment=_CENTRE)
+        return
+    put(ws, row, column, level.label, border=True, alignment=_CENTRE, fill=_level_fill(level))
 
 
 def _fmt_date(value: date) -> str:
@@ -530,9 +606,9 @@ def _judge_label(judge: str) -> str:
 
 
 def _score_cell(
-    ws: Worksheet, row: int, column: int, value: float | None, font: Font | None = None
-) -> Cell:
-    return put(
+    ws: SummarySheet, row: int, column: int, value: float | None, font: Style | None = None
+) -> None:
+    put(
         ws,
         row,
         column,
@@ -576,7 +652,7 @@ def _framework_for(registry: Registry, stored: StoredReturn) -> Framework | None
 
 # --- the school summary ------------------------------------------------------------------------
 def _area_table(
-    ws: Worksheet, row: int, framework: Framework, stored: StoredReturn
+    ws: SummarySheet, row: int, framework: Framework, stored: StoredReturn
 ) -> tuple[int, int, int]:
     """The area scores table; returns (header row, first area row, last area row)."""
     scale = list(framework.scale)
@@ -607,14 +683,14 @@ def _area_table(
 
 
 def _overview(
-    ws: Worksheet,
+    book: SummaryBook,
     framework: Framework,
     history: SchoolHistory,
     trust: str | None,
     png: bytes | None,
 ) -> None:
     stored = history.current
-    ws.title = "Overview"
+    ws = book.sheet("Overview")
     subtitle = (
         f"{framework.title}. Review of {_fmt_date(stored.review_date)}; "
         f"judgements by: {_judge_label(stored.judge)}."
@@ -634,7 +710,7 @@ def _overview(
     if not framework.judged:
         put(ws, row, 1, "This form has no judgements: the school's answers are on Responses.")
         _widths(ws, [_AREA_WIDTH, 16, 16, 16, 16])
-        _landscape(ws)
+        _landscape(ws, one_page=True)
         return
     row = _section(ws, row, "Area scores")
     header_row, first, last = _area_table(ws, row, framework, stored)
@@ -648,22 +724,22 @@ def _overview(
     put(ws, row, 1, note, font=_SUBTITLE)
     row += 2
     charts.native_radar(
-        ws,
-        categories=Reference(ws, min_col=1, min_row=first, max_row=last),
-        series=[charts.column_series(ws, 2, header_row, last)],
+        book.book,
+        ws.ws,
+        categories=charts.cells(ws.title, first, 1, last, 1),
+        series=[charts.column_series(ws.title, 2, header_row, last)],
         scale=framework.scale,
-        anchor=f"A{row}",
+        anchor=(row, 1),
         title="Area scores",
     )
     if png is not None:
-        charts.embed_png(ws, png, f"E{row}")
+        charts.embed_png(ws.ws, png, row, 5)
     _widths(ws, [_AREA_WIDTH, 11, *([12] * len(framework.scale)), 12, 15])
-    _landscape(ws)
-    ws.page_setup.fitToHeight = 1
+    _landscape(ws, one_page=True)
 
 
 def _priorities_table(
-    ws: Worksheet,
+    ws: SummarySheet,
     row: int,
     framework: Framework,
     stored: StoredReturn,
@@ -694,7 +770,7 @@ def _priorities_table(
 
 
 def _box_section(
-    ws: Worksheet,
+    ws: SummarySheet,
     row: int,
     framework: Framework,
     stored: StoredReturn,
@@ -711,8 +787,8 @@ def _box_section(
     return row
 
 
-def _next_steps(ws: Worksheet, framework: Framework, stored: StoredReturn) -> None:
-    ws.title = "Next steps"
+def _next_steps(book: SummaryBook, framework: Framework, stored: StoredReturn) -> None:
+    ws = book.sheet("Next steps")
     row = _title(
         ws,
         f"{stored.school}: next steps",
@@ -731,8 +807,8 @@ def _next_steps(ws: Worksheet, framework: Framework, stored: StoredReturn) -> No
     _landscape(ws)
 
 
-def _strengths(ws: Worksheet, framework: Framework, stored: StoredReturn) -> None:
-    ws.title = "Strengths"
+def _strengths(book: SummaryBook, framework: Framework, stored: StoredReturn) -> None:
+    ws = book.sheet("Strengths")
     row = _title(
         ws,
         f"{stored.school}: strengths",
@@ -749,10 +825,10 @@ def _strengths(ws: Worksheet, framework: Framework, stored: StoredReturn) -> Non
     _landscape(ws)
 
 
-def _progress(ws: Worksheet, framework: Framework, history: SchoolHistory) -> None:
+def _progress(book: SummaryBook, framework: Framework, history: SchoolHistory) -> None:
     current, earlier = history.current, history.previous
     assert earlier is not None
-    ws.title = "Progress"
+    ws = book.sheet("Progress")
     row = _title(
         ws,
         f"{current.school}: progress since {_fmt_date(earlier.review_date)}",
@@ -780,11 +856,12 @@ def _progress(ws: Worksheet, framework: Framework, history: SchoolHistory) -> No
     last = row - 2
     row += 1
     charts.native_radar(
-        ws,
-        categories=Reference(ws, min_col=1, min_row=first, max_row=last),
-        series=[charts.column_series(ws, c, header_row, last) for c in (2, 3)],
+        book.book,
+        ws.ws,
+        categories=charts.cells(ws.title, first, 1, last, 1),
+        series=[charts.column_series(ws.title, c, header_row, last) for c in (2, 3)],
         scale=framework.scale,
-        anchor=f"A{row}",
+        anchor=(row, 1),
         title="Area scores, both rounds",
     )
     row += 24
@@ -816,9 +893,9 @@ def _progress(ws: Worksheet, framework: Framework, history: SchoolHistory) -> No
 
 
 def _comparison(
-    ws: Worksheet, framework: Framework, own: StoredReturn, review: StoredReturn
+    book: SummaryBook, framework: Framework, own: StoredReturn, review: StoredReturn
 ) -> None:
-    ws.title = "Self-evaluation vs review"
+    ws = book.sheet("Self-evaluation vs review")
     reviewer = _judge_label(review.judge)
     rows = []
     for sheet, statement in framework.judged_statements():
@@ -890,10 +967,10 @@ def _comparison(
 
 
 def _responses(
-    ws: Worksheet, framework: Framework, returns: Sequence[StoredReturn], with_school: bool
+    book: SummaryBook, framework: Framework, returns: Sequence[StoredReturn], with_school: bool
 ) -> int:
     """Every text answer, one per row: tidy, so it filters and pivots. Returns rows written."""
-    ws.title = "Responses"
+    ws = book.sheet("Responses")
     labels = ["area", "item_id", "item", "question", "answer"]
     if with_school:
         labels = ["school", "urn", *labels]
@@ -921,8 +998,8 @@ def _responses(
                 row += 1
     widths = [24, 10, 50, 30, 80]
     _widths(ws, [30, 10, *widths] if with_school else widths)
-    ws.freeze_panes = "A2"
-    _landscape(ws, "1:1")
+    _freeze(ws, 2, 1)
+    _landscape(ws, title_rows=True)
     return row - 2
 
 
@@ -949,17 +1026,18 @@ def data_rows(framework: Framework, stored: StoredReturn, trust: str | None) -> 
     return rows
 
 
-def _data(ws: Worksheet, framework: Framework, stored: StoredReturn, trust: str | None) -> None:
+def _data(book: SummaryBook, framework: Framework, stored: StoredReturn, trust: str | None) -> None:
     """Plain on purpose: trusts build pivot tables and Power Query reports on this sheet."""
-    ws.title = "Data"
+    ws = book.sheet("Data")
     for column, label in enumerate(DATA_HEADERS, start=1):
         put(ws, 1, column, label, font=_BOLD)
-    for row, values in enumerate(data_rows(framework, stored, trust), start=2):
+    rows = data_rows(framework, stored, trust)
+    for row, values in enumerate(rows, start=2):
         for column, value in enumerate(values, start=1):
             put(ws, row, column, value, number_format=_DATE_FORMAT if column == 6 else None)
     _widths(ws, [30, 9, 30, 26, 10, 12, 30, 12, 60, 12, 7])
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(DATA_HEADERS))}{ws.max_row}"
+    _freeze(ws, 2, 1)
+    ws.ws.autofilter(0, 0, len(rows), len(DATA_HEADERS) - 1)
 
 
 PROVENANCE_HEADERS = (
@@ -974,9 +1052,9 @@ PROVENANCE_HEADERS = (
 )
 
 
-def _provenance(ws: Worksheet, items: Sequence[tuple[StoredReturn, str]]) -> None:
+def _provenance(book: SummaryBook, items: Sequence[tuple[StoredReturn, str]]) -> None:
     """Which return every number came from: a trust can trace any figure to a file."""
-    ws.title = "Provenance"
+    ws = book.sheet("Provenance")
     for column, label in enumerate(PROVENANCE_HEADERS, start=1):
         put(ws, 1, column, label, font=_BOLD)
     for row, (stored, purpose) in enumerate(items, start=2):
@@ -994,8 +1072,8 @@ def _provenance(ws: Worksheet, items: Sequence[tuple[StoredReturn, str]]) -> Non
             fmt = {4: _DATE_FORMAT, 8: _DATETIME_FORMAT}.get(column)
             put(ws, row, column, value, number_format=fmt)
     _widths(ws, [30, 50, 18, 12, 40, 66, 10, 17])
-    ws.freeze_panes = "A2"
-    _landscape(ws, "1:1")
+    _freeze(ws, 2, 1)
+    _landscape(ws, title_rows=True)
 
 
 def _area_labels(framework: Framework) -> list[str]:
@@ -1014,28 +1092,27 @@ def school_radar_png(framework: Framework, stored: StoredReturn) -> bytes:
 
 def build_school_workbook(
     framework: Framework, history: SchoolHistory, trust: str | None
-) -> tuple[Workbook, bytes | None]:
-    """One school's summary of one framework, and its radar PNG (None for a text-only form)."""
+) -> tuple[bytes, bytes | None]:
+    """One school's summary of one framework as .xlsx bytes, and its radar PNG (None for a
+    text-only form)."""
     current = history.current
     png = school_radar_png(framework, current) if framework.judged else None
-    book = Workbook()
-    _overview(book.active, framework, history, trust, png)
+    book = SummaryBook()
+    _overview(book, framework, history, trust, png)
     if framework.judged or _boxes(framework, "next_steps"):
-        _next_steps(book.create_sheet(), framework, current)
+        _next_steps(book, framework, current)
     if framework.judged or _boxes(framework, "strengths"):
-        _strengths(book.create_sheet(), framework, current)
+        _strengths(book, framework, current)
     if framework.judged and history.previous is not None:
-        _progress(book.create_sheet(), framework, history)
+        _progress(book, framework, history)
     pair = history.comparison
     if framework.judged and pair is not None:
-        _comparison(book.create_sheet(), framework, *pair)
-    _responses(book.create_sheet(), framework, [current], with_school=False)
+        _comparison(book, framework, *pair)
+    _responses(book, framework, [current], with_school=False)
     if framework.judged:
-        _data(book.create_sheet(), framework, current, trust)
-    _provenance(book.create_sheet(), history.used())
-    book.properties.title = f"{current.school}: {framework.short_title}"
-    book.properties.creator = "sheet-tools"
-    return book, png
+        _data(book, framework, current, trust)
+    _provenance(book, history.used())
+    return book.to_bytes(f"{current.school}: {framework.short_title}"), png
 
 
 def write_school_summary(
@@ -1050,8 +1127,7 @@ def write_school_summary(
     if png is not None:
         chart = school_chart_path(outbox, trust, current.school, history.urn, framework.id)
         written.append(charts.write_bytes_atomically(png, chart))
-    save_atomically(book, target, force=True)
-    written.insert(0, target)
+    written.insert(0, charts.write_bytes_atomically(book, target))
     return written
 
 
@@ -1078,9 +1154,9 @@ def _utc(moment: datetime) -> datetime:
 
 
 _STATUS_FILLS = {
-    "Returned": PatternFill("solid", start_color="D9EAD3", end_color="D9EAD3"),
-    "Outstanding": PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC"),
-    "Rejected": PatternFill("solid", start_color="F4CCCC", end_color="F4CCCC"),
+    "Returned": _fill("D9EAD3"),
+    "Outstanding": _fill("FFF2CC"),
+    "Rejected": _fill("F4CCCC"),
 }
 
 
@@ -1175,9 +1251,9 @@ class TrustData:
             self.averages = trust_area_means(self.framework, self.scores)
 
 
-def _area_scores_sheet(ws: Worksheet, data: TrustData) -> None:
+def _area_scores_sheet(book: SummaryBook, data: TrustData) -> None:
     framework = data.framework
-    ws.title = "Area scores"
+    ws = book.sheet("Area scores")
     areas = _area_labels(framework)
     labels = ["School", *areas, "Review date", "Judgements by", "URN"]
     _header(ws, 1, labels)
@@ -1195,20 +1271,23 @@ def _area_scores_sheet(ws: Worksheet, data: TrustData) -> None:
     for offset, value in enumerate(data.averages):
         _score_cell(ws, row, 2 + offset, value, font=_BOLD)
     scale = ordered_scale(framework)
-    cells = f"B2:{get_column_letter(1 + len(areas))}{row}"
-    ws.conditional_formatting.add(
-        cells,
-        ColorScaleRule(
-            start_type="num",
-            start_value=scale[0].score,
-            start_color=scale[0].colour,
-            mid_type="num",
-            mid_value=(scale[0].score + scale[-1].score) / 2,
-            mid_color="FFFFFF",
-            end_type="num",
-            end_value=scale[-1].score,
-            end_color=scale[-1].colour,
-        ),
+    ws.ws.conditional_format(
+        1,
+        1,
+        row - 1,
+        len(areas),
+        {
+            "type": "3_color_scale",
+            "min_type": "num",
+            "min_value": scale[0].score,
+            "min_color": f"#{scale[0].colour}",
+            "mid_type": "num",
+            "mid_value": (scale[0].score + scale[-1].score) / 2,
+            "mid_color": "#FFFFFF",
+            "max_type": "num",
+            "max_value": scale[-1].score,
+            "max_color": f"#{scale[-1].colour}",
+        },
     )
     notes = (
         "A school's area score is the mean level of its judged statements (blanks left out).",
@@ -1219,20 +1298,23 @@ def _area_scores_sheet(ws: Worksheet, data: TrustData) -> None:
         put(ws, row + offset, 1, note, font=_SUBTITLE)
     _widths(ws, [34, *([16] * len(areas)), 12, 18, 9])
     _fit_row(ws, 1, [(title, 12) for title in areas])  # bold header text runs wider
-    ws.freeze_panes = "B2"
-    _landscape(ws, "1:1")
+    _freeze(ws, 2, 2)
+    _landscape(ws, title_rows=True)
 
 
-def _heat_map(ws: Worksheet, data: TrustData) -> None:
+def _heat_map(book: SummaryBook, data: TrustData) -> None:
     framework = data.framework
-    ws.title = "Statement heat map"
+    ws = book.sheet("Statement heat map")
     statements = list(framework.judged_statements())
     put(ws, 1, 1, "School", font=_HEADER, fill=_HEADER_FILL, border=True)
     for offset, (sheet, statement) in enumerate(statements):
-        cell = put(
-            ws, 1, 2 + offset, statement.id, font=_HEADER, fill=_HEADER_FILL, alignment=_ROTATED
+        put(ws, 1, 2 + offset, statement.id, font=_HEADER, fill=_HEADER_FILL, alignment=_ROTATED)
+        ws.ws.write_comment(
+            0,
+            1 + offset,
+            clean_text(f"{sheet.title}\n{statement.text}"),
+            {"author": "sheet-tools", "width": 320, "height": 160},
         )
-        cell.comment = Comment(f"{sheet.title}\n{statement.text}", "sheet-tools", 160, 320)
     fills = {level.code: _level_fill(level) for level in framework.scale}
     row = 2
     for history in data.members:
@@ -1258,12 +1340,10 @@ def _heat_map(ws: Worksheet, data: TrustData) -> None:
     for level in ordered_scale(framework):
         row += 1
         put(ws, row, 1, f"{level.code}: {level.label} ({level.score})", fill=fills[level.code])
-    ws.column_dimensions["A"].width = 34
-    for offset in range(len(statements)):
-        ws.column_dimensions[get_column_letter(2 + offset)].width = 5
-    ws.row_dimensions[1].height = 42
-    ws.freeze_panes = "B2"
-    _landscape(ws, "1:1")
+    _widths(ws, [34, *([5] * len(statements))])
+    ws.ws.set_row(0, 42)
+    _freeze(ws, 2, 2)
+    _landscape(ws, title_rows=True)
 
 
 def statement_priorities(data: TrustData) -> list[dict[str, object]]:
@@ -1304,9 +1384,9 @@ def statement_priorities(data: TrustData) -> list[dict[str, object]]:
     return result
 
 
-def _priorities_sheet(ws: Worksheet, data: TrustData) -> None:
+def _priorities_sheet(book: SummaryBook, data: TrustData) -> None:
     framework = data.framework
-    ws.title = "Priorities"
+    ws = book.sheet("Priorities")
     scale = list(framework.scale)
     labels = [
         "Rank",
@@ -1341,20 +1421,20 @@ def _priorities_sheet(ws: Worksheet, data: TrustData) -> None:
         )
         _fit_row(ws, row, [(str(item["statement"]), 70), (str(item["area"]), 26)])
     _widths(ws, [6, 26, 70, 8, 10, 10, *([11] * len(scale)), 11])
-    ws.freeze_panes = "A2"
-    _landscape(ws, "1:1")
+    _freeze(ws, 2, 1)
+    _landscape(ws, title_rows=True)
 
 
 _CHARTS_PER_ROW = 2
 _CHART_ROWS = 22
-_CHART_COLUMNS = ("A", "D")
+_CHART_COLUMNS = (1, 4)  # A and D
 
 
-def _radar_sheet(ws: Worksheet, data: TrustData) -> None:
+def _radar_sheet(book: SummaryBook, data: TrustData) -> None:
     """The trust average beside each school: a table (schools as rows, like Area scores), then
     one chart per school, two to a printed page."""
     framework = data.framework
-    ws.title = "Radar charts"
+    ws = book.sheet("Radar charts")
     areas = _area_labels(framework)
     _header(ws, 1, ["School", *areas])
     put(ws, 2, 1, "Trust average", font=_BOLD, border=True, fill=_BAND_FILL)
@@ -1366,40 +1446,43 @@ def _radar_sheet(ws: Worksheet, data: TrustData) -> None:
         for offset, item in enumerate(scores):
             _score_cell(ws, row, 2 + offset, item.score)
     last_column = 1 + len(areas)
-    categories = Reference(ws, min_col=2, max_col=last_column, min_row=1)
+    categories = charts.cells(ws.title, 1, 2, 1, last_column)
     top = 4 + len(data.members)
+    breaks = []
     for index, history in enumerate(data.members):
         row = top + (index // _CHARTS_PER_ROW) * _CHART_ROWS
         if index % _CHARTS_PER_ROW == 0:
-            ws.row_breaks.append(Break(id=row - 1))
+            breaks.append(row - 1)
         school_row = 3 + index
         charts.native_radar(
-            ws,
+            book.book,
+            ws.ws,
             categories=categories,
             series=[
                 (
-                    Reference(ws, min_col=1, min_row=school_row),
-                    Reference(ws, min_col=2, max_col=last_column, min_row=school_row),
+                    charts.cells(ws.title, school_row, 1),
+                    charts.cells(ws.title, school_row, 2, school_row, last_column),
                 ),
                 (
-                    Reference(ws, min_col=1, min_row=2),
-                    Reference(ws, min_col=2, max_col=last_column, min_row=2),
+                    charts.cells(ws.title, 2, 1),
+                    charts.cells(ws.title, 2, 2, 2, last_column),
                 ),
             ],
             scale=framework.scale,
-            anchor=f"{_CHART_COLUMNS[index % _CHARTS_PER_ROW]}{row}",
+            anchor=(row, _CHART_COLUMNS[index % _CHARTS_PER_ROW]),
             title=history.school,
             width_cm=13.5,
             height_cm=10.5,
         )
+    ws.ws.set_h_pagebreaks(breaks)
     _widths(ws, [34, *([16] * len(areas))])
     _fit_row(ws, 1, [(title, 12) for title in areas])  # bold header text runs wider
     _landscape(ws)
 
 
-def _collated_next_steps(ws: Worksheet, data: TrustData) -> None:
+def _collated_next_steps(book: SummaryBook, data: TrustData) -> None:
     framework = data.framework
-    ws.title = "Next steps"
+    ws = book.sheet("Next steps")
     _header(ws, 1, ["Area", "School", "Next steps"])
     row = 2
     for sheet, boxes in _boxes(framework, "next_steps"):
@@ -1415,12 +1498,12 @@ def _collated_next_steps(ws: Worksheet, data: TrustData) -> None:
     if row == 2:
         put(ws, row, 1, "No school has written next steps yet.", font=_SUBTITLE)
     _widths(ws, [28, 30, 90])
-    ws.freeze_panes = "A2"
-    _landscape(ws, "1:1")
+    _freeze(ws, 2, 1)
+    _landscape(ws, title_rows=True)
 
 
-def _returns_log_sheet(ws: Worksheet, data: TrustData) -> None:
-    ws.title = "Returns log"
+def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
+    ws = book.sheet("Returns log")
     labels = ["School", "URN", "Status", "Date", "Review date", "Judgements by", "Detail"]
     _header(ws, 1, labels)
     fills = _STATUS_FILLS
@@ -1453,44 +1536,33 @@ def _returns_log_sheet(ws: Worksheet, data: TrustData) -> None:
         font=_BOLD,
     )
     _widths(ws, [34, 9, 13, 12, 12, 30, 70])
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:G{len(data.log) + 1}"
-    _landscape(ws, "1:1")
+    _freeze(ws, 2, 1)
+    ws.ws.autofilter(0, 0, len(data.log), 6)
+    _landscape(ws, title_rows=True)
 
 
-def build_trust_workbook(data: TrustData) -> Workbook:
+def build_trust_workbook(data: TrustData) -> bytes:
+    """A trust's consolidated workbook of one framework, as .xlsx bytes."""
     framework = data.framework
-    book = Workbook()
-    first = book.active
+    book = SummaryBook()
     if framework.judged and data.members:
-        _area_scores_sheet(first, data)
-        _heat_map(book.create_sheet(), data)
-        _priorities_sheet(book.create_sheet(), data)
-        _radar_sheet(book.create_sheet(), data)
-        next_sheet = book.create_sheet()
-    else:
-        next_sheet = first
+        _area_scores_sheet(book, data)
+        _heat_map(book, data)
+        _priorities_sheet(book, data)
+        _radar_sheet(book, data)
     if _boxes(framework, "next_steps"):
-        _collated_next_steps(next_sheet, data)
-        next_sheet = book.create_sheet()
+        _collated_next_steps(book, data)
     if not framework.judged:
-        _responses(next_sheet, framework, [h.current for h in data.members], with_school=True)
-        next_sheet = book.create_sheet()
-    _returns_log_sheet(next_sheet, data)
-    _provenance(
-        book.create_sheet(),
-        [(h.current, "Trust roll-up (latest round)") for h in data.members],
-    )
-    book.properties.title = f"{data.name or NO_TRUST}: {framework.short_title}"
-    book.properties.creator = "sheet-tools"
-    return book
+        _responses(book, framework, [h.current for h in data.members], with_school=True)
+    _returns_log_sheet(book, data)
+    _provenance(book, [(h.current, "Trust roll-up (latest round)") for h in data.members])
+    return book.to_bytes(f"{data.name or NO_TRUST}: {framework.short_title}")
 
 
 def write_trust_summary(outbox: Path, data: TrustData) -> Path:
     target = trust_summary_path(outbox, data.name, data.framework.id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_atomically(build_trust_workbook(data), target, force=True)
-    return target
+    return charts.write_bytes_atomically(build_trust_workbook(data), target)
 
 
 def _rejection_trust(rejection: Rejection, roster: dict[str, School]) -> str:
@@ -1534,7 +1606,8 @@ def _run_jobs(jobs: Sequence[Job], workers: int | None) -> list[Path]:
     count = min(workers if workers is not None else _cpus(), 8)
     if count <= 1 or len(jobs) < PARALLEL_MIN_JOBS:
         return _write_jobs(jobs)
-    size = max(1, len(jobs) // (count * 8))
+    # small chunks, so no core idles at the end while another finishes a long one
+    size = max(1, len(jobs) // (count * 32))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     context = multiprocessing.get_context("spawn")
     written: list[Path] = []
@@ -1574,6 +1647,11 @@ def summarise_returns(
         if schools is None or (template_id, key) in schools:
             school_jobs.append(("school", (outbox, framework, history, trust)))
     roster_trusts = {trust_key(s.trust): s.trust for s in roster_list if s.trust}
+    # each trust's roster, grouped once: a roster lists thousands of schools in hundreds of trusts
+    roster_of: dict[str, list[School]] = defaultdict(list)
+    for listed in roster_list:
+        roster_of[trust_key(listed.trust)].append(listed)
+    rejection_trusts = [(r, _rejection_trust(r, on_roster)) for r in rejections]
     trust_jobs: list[Job] = []
     for tkey in sorted(members):
         template_id, key = tkey
@@ -1591,11 +1669,10 @@ def summarise_returns(
         member_keys = {h.school_key for h in in_trust}
         trust_rejections = [
             r
-            for r in rejections
-            if _rejection_trust(r, on_roster) == key
-            or (r.school and school_key(r.school, r.urn) in member_keys)
+            for r, its_trust in rejection_trusts
+            if its_trust == key or (r.school and school_key(r.school, r.urn) in member_keys)
         ]
-        on_list = [s for s in roster_list if trust_key(s.trust) == key]
+        on_list = roster_of.get(key, [])
         log = returns_log(framework, in_trust, on_list, trust_rejections)
         data = TrustData(framework=framework, name=name, members=in_trust, log=log)
         trust_jobs.append(("trust", (outbox, data)))

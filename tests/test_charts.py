@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -10,8 +11,8 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
-from openpyxl.chart import Reference
+import xlsxwriter
+from openpyxl import load_workbook
 from PIL import Image
 
 from sheet_tools import charts
@@ -94,30 +95,39 @@ def test_charts_need_no_display(tmp_path: Path) -> None:
 
 
 def test_native_radar_points_at_the_cells(tmp_path: Path) -> None:
-    book = Workbook()
-    ws = book.active
-    ws.title = "Scores"
-    ws.append(["Area", "School", "Trust average"])
-    for label, own, trust in zip(LABELS, [1, 2, None, 4, 3], [2, 2, 3, 3, 2], strict=True):
-        ws.append([label, own, trust])
+    path = tmp_path / "chart.xlsx"
+    book = xlsxwriter.Workbook(path)
+    ws = book.add_worksheet("Area scores")  # a space: references must quote the sheet name
+    ws.write_row(0, 0, ["Area", "School", "Trust average"])
+    for row, values in enumerate(
+        zip(LABELS, [1, 2, None, 4, 3], [2, 2, 3, 3, 2], strict=True), start=1
+    ):
+        ws.write_row(row, 0, values)
     charts.native_radar(
+        book,
         ws,
-        categories=Reference(ws, min_col=1, min_row=2, max_row=6),
-        series=[charts.column_series(ws, column, 1, 6) for column in (2, 3)],
+        categories=charts.cells("Area scores", 2, 1, 6, 1),
+        series=[charts.column_series("Area scores", column, 1, 6) for column in (2, 3)],
         scale=DEFAULT_SCALE,
-        anchor="E2",
+        anchor=(2, 5),
         title="Radar",
     )
-    path = tmp_path / "chart.xlsx"
-    book.save(path)
+    book.close()
     with zipfile.ZipFile(path) as archive:
         xml = archive.read("xl/charts/chart1.xml").decode()
-    assert "<radarChart>" in xml
-    assert "'Scores'!$B$2:$B$6" in xml and "'Scores'!$C$2:$C$6" in xml
-    assert "'Scores'!$A$2:$A$6" in xml  # categories
-    assert "'Scores'!$B$1" in xml and "'Scores'!$C$1" in xml  # series named by the headers
-    assert '<dispBlanksAs val="gap"' in xml
-    assert '<max val="4"' in xml
+    assert re.search(r"<(c:)?radarChart>", xml)
+    assert "'Area scores'!$B$2:$B$6" in xml and "'Area scores'!$C$2:$C$6" in xml
+    assert "'Area scores'!$A$2:$A$6" in xml  # categories
+    assert "'Area scores'!$B$1" in xml and "'Area scores'!$C$1" in xml  # named by the headers
+    # Blank cells are gaps: XlsxWriter leaves out <c:dispBlanksAs> for "gap", which is what Excel
+    # assumes, and LibreOffice for a file whose app.xml says Excel 2007 (XlsxWriter's does).
+    assert not re.search(r'dispBlanksAs val="(zero|span)"', xml)
+    with zipfile.ZipFile(path) as archive:
+        assert b"<AppVersion>12.0000</AppVersion>" in archive.read("docProps/app.xml")
+    assert re.search(r'<(c:)?max val="4"', xml)
+    # and openpyxl, as a trust's own tooling would, finds the chart anchored at E2
+    anchored = load_workbook(path)["Area scores"]
+    assert anchored.cell(row=3, column=2).value == 2
 
 
 def test_pictures_are_written_whole_or_not_at_all(tmp_path: Path) -> None:

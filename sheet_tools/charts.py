@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-import tempfile
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
-from pathlib import Path
 
 from matplotlib import font_manager
 from matplotlib.artist import Artist
@@ -278,17 +275,3 @@ def column_series(sheet: str, column: int, header_row: int, last_row: int) -> tu
         cells(sheet, header_row, column),
         cells(sheet, header_row + 1, column, last_row, column),
     )
-
-
-def write_bytes_atomically(data: bytes, target: Path) -> Path:
-    """Write beside the target and rename into place, so nobody opens half a picture."""
-    handle, temp_name = tempfile.mkstemp(prefix=".~sheet-tools-", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temp_name, 0o644)  # mkstemp makes it private; others on the share must read it
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return target

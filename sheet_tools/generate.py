@@ -9,6 +9,7 @@ back whatever application re-saved it.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
@@ -467,19 +468,27 @@ def workbook_filename(framework: Framework, school: School) -> str:
     return safe_filename(f"{stem} - {framework.id}")
 
 
-def save_atomically(wb: Workbook, target: Path, *, force: bool = False) -> None:
+def write_bytes_atomically(data: bytes, target: Path) -> Path:
     """Write beside the target and rename into place, so nobody ever opens half a file."""
-    if target.exists() and not force:
-        raise GenerateError(f"{target} already exists; use --force to replace it")
     handle, temp_name = tempfile.mkstemp(prefix=".~sheet-tools-", suffix=".tmp", dir=target.parent)
-    os.close(handle)
     try:
-        wb.save(temp_name)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
         os.chmod(temp_name, 0o644)  # mkstemp makes it private; others on the share must read it
         os.replace(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+    return target
+
+
+def save_atomically(wb: Workbook, target: Path, *, force: bool = False) -> None:
+    """Save a workbook with ``write_bytes_atomically``; refuse to replace a file unless forced."""
+    if target.exists() and not force:
+        raise GenerateError(f"{target} already exists; use --force to replace it")
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    write_bytes_atomically(buffer.getvalue(), target)
 
 
 def generate_workbook(

@@ -54,7 +54,7 @@ from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
 
 from . import charts
 from .frameworks import Framework, Level, Registry, Sheet, Statement
-from .generate import GenerateError, School, read_roster, safe_filename
+from .generate import GenerateError, School, read_roster, safe_filename, write_bytes_atomically
 from .ingest import Workspace
 from .store import Rejection, Store, StoredReturn, StoreError, school_key
 from .validate import Judge
@@ -1126,8 +1126,8 @@ def write_school_summary(
     written = []
     if png is not None:
         chart = school_chart_path(outbox, trust, current.school, history.urn, framework.id)
-        written.append(charts.write_bytes_atomically(png, chart))
-    written.insert(0, charts.write_bytes_atomically(book, target))
+        written.append(write_bytes_atomically(png, chart))
+    written.insert(0, write_bytes_atomically(book, target))
     return written
 
 
@@ -1562,7 +1562,7 @@ def build_trust_workbook(data: TrustData) -> bytes:
 def write_trust_summary(outbox: Path, data: TrustData) -> Path:
     target = trust_summary_path(outbox, data.name, data.framework.id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    return charts.write_bytes_atomically(build_trust_workbook(data), target)
+    return write_bytes_atomically(build_trust_workbook(data), target)
 
 
 def _rejection_trust(rejection: Rejection, roster: dict[str, School]) -> str:

@@ -10,7 +10,6 @@ import zipfile
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 import xlsxwriter
 from openpyxl import load_workbook
 from PIL import Image
@@ -128,17 +127,3 @@ def test_native_radar_points_at_the_cells(tmp_path: Path) -> None:
     # and openpyxl, as a trust's own tooling would, finds the chart anchored at E2
     anchored = load_workbook(path)["Area scores"]
     assert anchored.cell(row=3, column=2).value == 2
-
-
-def test_pictures_are_written_whole_or_not_at_all(tmp_path: Path) -> None:
-    target = tmp_path / "radar.png"
-    target.write_bytes(b"old")
-    inode = target.stat().st_ino
-    charts.write_bytes_atomically(b"new picture", target)
-    assert target.read_bytes() == b"new picture"
-    assert target.stat().st_ino != inode  # renamed into place, not rewritten
-    blocked = tmp_path / "a folder"
-    blocked.mkdir()
-    with pytest.raises(OSError):
-        charts.write_bytes_atomically(b"x", blocked)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a folder", "radar.png"]

@@ -18,6 +18,7 @@ from sheet_tools.generate import (
     generate_workbook,
     read_roster,
     safe_filename,
+    write_bytes_atomically,
 )
 
 from .conftest import cells_of
@@ -319,3 +320,18 @@ def test_cli_generate_one_and_a_roster(tmp_path: Path) -> None:
         ],
     )
     assert bad_urn.exit_code == 1 and "URN" in bad_urn.output and "Traceback" not in bad_urn.output
+
+
+def test_files_are_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    target = tmp_path / "radar.png"
+    target.write_bytes(b"old")
+    inode = target.stat().st_ino
+    write_bytes_atomically(b"new picture", target)
+    assert target.read_bytes() == b"new picture"
+    assert target.stat().st_ino != inode  # renamed into place, not rewritten
+    assert target.stat().st_mode & 0o044 == 0o044  # readable by others on a shared drive
+    blocked = tmp_path / "a folder"
+    blocked.mkdir()
+    with pytest.raises(OSError):
+        write_bytes_atomically(b"x", blocked)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a folder", "radar.png"]

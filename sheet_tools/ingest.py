@@ -56,7 +56,12 @@ from openpyxl.utils import get_column_letter, range_boundaries
 
 from . import layout
 from .frameworks import Framework, Registry
-from .generate import judgement_validation, safe_filename, save_atomically
+from .generate import (
+    judgement_validation,
+    safe_filename,
+    save_atomically,
+    write_bytes_atomically,
+)
 from .report import FileReport, Issue, Severity
 from .store import Event, Store, duplicate_issue, utc_now
 from .validate import ValidReturn, check_file
@@ -617,11 +622,8 @@ def _write_side_files(
             annotated = annotated_path.name
         except Exception:
             annotated = None  # a convenience copy: errors.txt still says everything
-    temporary = errors_path.with_name(f".~sheet-tools-{uuid.uuid4().hex}.tmp")
-    temporary.write_text(
-        errors_text(report, framework, annotated, event.arrived_at), encoding="utf-8"
-    )
-    os.replace(temporary, errors_path)
+    text = errors_text(report, framework, annotated, event.arrived_at)
+    write_bytes_atomically(text.encode("utf-8"), errors_path)
 
 
 def _annotatable(report: FileReport, path: Path) -> bool:

@@ -56,7 +56,7 @@ from watchdog.observers.polling import PollingObserver
 
 from .config import WatchSettings
 from .frameworks import Registry
-from .generate import School, read_roster
+from .generate import School, read_roster, write_bytes_atomically
 from .guard import DEFAULT_LIMITS
 from .ingest import Workspace, ingest_file, settle_events
 from .report import FileReport
@@ -792,7 +792,7 @@ class Watcher:
         if self._owed.since is not None and self._owed.since <= moment:
             return
         self._owed.since = moment
-        _write_atomic(self._session.marker, moment.isoformat())
+        write_bytes_atomically(moment.isoformat().encode("utf-8"), self._session.marker)
 
     def _settle(self) -> None:
         assert self._session is not None
@@ -852,12 +852,6 @@ class Watcher:
                 self._adopted.append(abandoned)  # keep its lock while retrying its files
             else:
                 abandoned.release()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 # -- running it ---------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sheet_tools import layout
 from sheet_tools.frameworks import Framework, load_registry
-from sheet_tools.generate import School, generate_batch, workbook_filename
+from sheet_tools.generate import generate_batch, workbook_filename
+from sheet_tools.roster import School
 
 ENGLAND_SCHOOLS_WITH_SEN_UNIT_OR_RP = 1560
 

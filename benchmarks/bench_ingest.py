@@ -27,11 +27,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sheet_tools.demo import make_return
+from sheet_tools.files import utc_now
 from sheet_tools.frameworks import Registry, load_registry
-from sheet_tools.generate import School, workbook_filename
-from sheet_tools.ingest import Workspace, ingest_file, sha256_file
-from sheet_tools.store import Store, utc_now
+from sheet_tools.generate import workbook_filename
+from sheet_tools.ingest import ingest_file, sha256_file
+from sheet_tools.roster import School
+from sheet_tools.store import Store
 from sheet_tools.validate import check_file
+from sheet_tools.workspace import Workspace
 
 TEMPLATE = "specialist-provision-review"
 TRUSTS = 200

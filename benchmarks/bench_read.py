@@ -28,9 +28,9 @@ from python_calamine import CalamineWorkbook
 from sheet_tools import layout
 from sheet_tools.demo import make_return
 from sheet_tools.frameworks import Registry, load_registry
-from sheet_tools.generate import School
 from sheet_tools.guard import guard_file
 from sheet_tools.read import read_guarded
+from sheet_tools.roster import School
 from sheet_tools.validate import check_file, validate_return
 
 

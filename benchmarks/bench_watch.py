@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sheet_tools.config import WatchSettings
 from sheet_tools.demo import make_return
 from sheet_tools.frameworks import load_registry
-from sheet_tools.generate import School
-from sheet_tools.ingest import Workspace
 from sheet_tools.report import FileReport
+from sheet_tools.roster import School
 from sheet_tools.store import Store
 from sheet_tools.watch import Affected, Pipeline, Watcher, default_pipeline
+from sheet_tools.workspace import Workspace
 
 TEMPLATE = "specialist-provision-review"
 

@@ -42,8 +42,8 @@ import synthetic
 from sheet_tools.config import WatchSettings
 from sheet_tools.frameworks import load_registry
 from sheet_tools.generate import generate_batch, workbook_filename
-from sheet_tools.ingest import Workspace
 from sheet_tools.store import Store
+from sheet_tools.workspace import Workspace
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 NOTES_HEADING = "## Notes"

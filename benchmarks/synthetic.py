@@ -31,9 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sheet_tools import layout
 from sheet_tools.demo import fill_workbook, sample_answers
 from sheet_tools.frameworks import Framework, Registry, load_registry
-from sheet_tools.generate import School, generate_workbook, workbook_filename
+from sheet_tools.generate import generate_workbook, workbook_filename
 from sheet_tools.guard import guard_file
 from sheet_tools.read import read_guarded
+from sheet_tools.roster import School
 from sheet_tools.validate import check_file
 
 TEMPLATE = "specialist-provision-review"

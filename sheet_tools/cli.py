@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .frameworks import FrameworkError, load_framework, load_registry
-from .generate import GenerateError, generate_batch, generate_workbook, make_school, read_roster
+from .exceptions import FrameworkError, SheetToolsError
+from .frameworks import load_framework, load_registry
+from .generate import generate_batch, generate_workbook
 from .report import FileReport
+from .roster import make_school, read_roster
 
 TEMPLATES_OPTION = click.option(
     "--templates",
@@ -122,7 +124,7 @@ def generate(
                 framework, make_school(school, urn, trust), out_dir, force=force
             )
             click.echo(f"Wrote {path}")
-    except (FrameworkError, GenerateError) as exc:
+    except SheetToolsError as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -158,9 +160,7 @@ def watch(
 
     Options may also be set in the workspace's sheet-tools.toml ([watch] table) or as
     SHEET_TOOLS_* environment variables. Stops cleanly on Ctrl+C or SIGTERM."""
-    from .config import ConfigError, load_watch_settings
-    from .store import StoreError
-    from .summarise import SummariseError
+    from .config import load_watch_settings
     from .watch import run_watch, service_logging, workspace_for
 
     given = {
@@ -176,13 +176,13 @@ def watch(
         settings = load_watch_settings(given)
         registry = load_registry(settings.templates)
         workspace_for(settings).ensure()
-    except (ConfigError, FrameworkError, OSError) as exc:
+    except (SheetToolsError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     on_report = _echo_json if settings.json_output else None
     with service_logging(workspace_for(settings).log_file):
         try:
             run_watch(settings, registry, on_report=on_report)
-        except (StoreError, GenerateError, SummariseError) as exc:
+        except SheetToolsError as exc:
             raise click.ClickException(str(exc)) from None
 
 
@@ -207,22 +207,24 @@ def ingest(
 ) -> None:
     """Validate and store returned workbooks, copying each original into the archive (or, when
     rejected, into rejected/ with an errors report). Exit 1 when any file is rejected."""
-    from .ingest import Workspace, describe_report, ingest_file
-    from .store import Store, StoreError
+    from .ingest import ingest_file
+    from .report import render_line
+    from .store import Store
+    from .workspace import Workspace
 
     space = Workspace.at(workspace)
     try:
         registry = load_registry(templates_dir)
         space.root.mkdir(parents=True, exist_ok=True)
         store = Store(space.database)
-    except (FrameworkError, StoreError, OSError) as exc:
+    except (SheetToolsError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     rejected = False
     with store:
         for path in files:
             report = ingest_file(path, space, registry, store)
             rejected = rejected or report.status == "rejected" or report.error_count > 0
-            click.echo(json.dumps(report.to_json()) if json_output else describe_report(report))
+            click.echo(json.dumps(report.to_json()) if json_output else render_line(report))
     if rejected:
         raise SystemExit(1)
 
@@ -252,12 +254,12 @@ def summarise(
     workspace: Path, outbox: Path | None, roster: Path | None, templates_dir: Path | None
 ) -> None:
     """Rebuild every school and trust summary workbook from the stored returns."""
-    from .summarise import SummariseError, summarise_workspace
+    from .summarise import summarise_workspace
 
     try:
         registry = load_registry(templates_dir)
         written = summarise_workspace(workspace, registry, outbox=outbox, roster=roster)
-    except (FrameworkError, SummariseError, OSError) as exc:
+    except (SheetToolsError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     workbooks = [path for path in written if path.suffix == ".xlsx"]
     charts = len(written) - len(workbooks)
@@ -299,12 +301,10 @@ def validate(files: tuple[Path, ...], json_output: bool, templates_dir: Path | N
 def demo(workspace: Path, templates_dir: Path | None) -> None:
     """Run the round trip for a sample trust: generate, fill, ingest, summarise."""
     from .demo import run_demo
-    from .store import StoreError
-    from .summarise import SummariseError
 
     try:
         result = run_demo(workspace, load_registry(templates_dir))
-    except (FrameworkError, GenerateError, StoreError, SummariseError, OSError) as exc:
+    except (SheetToolsError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Dropped {len(result.dropped)} filled returns into {workspace / 'inbox'}:")
     for report in result.reports:

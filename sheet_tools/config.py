@@ -20,12 +20,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .exceptions import ConfigError
+
 CONFIG_FILE = "sheet-tools.toml"
 ENV_PREFIX = "SHEET_TOOLS_"
-
-
-class ConfigError(Exception):
-    """A settings file or variable that cannot be used; the message says which and why."""
 
 
 class WatchSettings(BaseModel):

@@ -6,7 +6,6 @@ id), so it is also what the tests and benchmarks use to make realistic returns.
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass
 from datetime import date
@@ -18,9 +17,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from . import layout
 from .config import WatchSettings
 from .frameworks import Framework, Registry
-from .generate import School, generate_workbook
+from .generate import generate_workbook
 from .report import FileReport
-from .summarise import ROSTER_NAMES
+from .roster import ROSTER_NAMES, School, write_roster
 from .watch import run_watch, workspace_for
 
 DEMO_TEMPLATE = "specialist-provision-review"
@@ -225,21 +224,12 @@ class DemoResult:
     summaries: list[Path]
 
 
-def write_roster(path: Path, schools: tuple[School, ...] = SAMPLE_SCHOOLS) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["school", "urn", "trust"])
-        writer.writerows([school.name, school.urn, school.trust] for school in schools)
-    return path
-
-
 def run_demo(workspace_root: Path, registry: Registry) -> DemoResult:
     """The whole round trip for the sample trust: generate, fill, drop into the inbox, process
     the inbox once as the watcher does, and write the summaries to the outbox."""
     framework = registry.latest(DEMO_TEMPLATE)
     generated = workspace_root / "generated"
-    write_roster(workspace_root / ROSTER_NAMES[0])
+    write_roster(workspace_root / ROSTER_NAMES[0], SAMPLE_SCHOOLS)
     settings = WatchSettings(workspace=workspace_root, once=True, stable_seconds=0.2)
     dropped = write_demo_returns(framework, generated, workspace_for(settings).inbox)
     reports: list[FileReport] = []

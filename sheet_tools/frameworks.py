@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .exceptions import FrameworkError
 
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "workbook_templates"
 
@@ -24,6 +27,11 @@ SHEET_NAME_MAX = 31
 
 CoverRole = Literal["school", "urn", "trust", "review_date", "judge", "personnel", "other"]
 FieldKind = Literal["text", "date", "choice", "urn"]
+
+
+def squash(text: str) -> str:
+    """Whitespace collapsed (including non-breaking spaces) and case folded, for matching."""
+    return " ".join(text.split()).casefold()
 
 
 class Strict(BaseModel):
@@ -180,9 +188,62 @@ class Framework(Strict):
     def judged_statements(self) -> Iterator[tuple[Sheet, Statement]]:
         return ((sh, st) for sh, st in self.statements() if sh.judged)
 
+    # --- the scale's meaning: every stage asks the framework, none works it out itself ---------
+    @cached_property
+    def levels(self) -> tuple[Level, ...]:
+        """The scale's levels, lowest score first."""
+        return tuple(sorted(self.scale, key=lambda level: level.score))
 
-class FrameworkError(Exception):
-    """A definition file that cannot be used; the message names the file and the field."""
+    @cached_property
+    def _level_words(self) -> dict[str, Level]:
+        words: dict[str, Level] = {}
+        for level in self.levels:
+            words[squash(level.code)] = level
+            words[squash(level.label)] = level
+        return words
+
+    @cached_property
+    def _levels_seen(self) -> dict[str, Level | None]:
+        return {}
+
+    def level(self, value: object) -> Level | None:
+        """The level a typed or stored judgement names: its code or label, ignoring case and
+        spacing. None for a blank, a number or anything else."""
+        if not isinstance(value, str):
+            return None
+        seen = self._levels_seen
+        if value in seen:  # a rebuild asks this hundreds of thousands of times
+            return seen[value]
+        found = self._level_words.get(squash(value))
+        if len(seen) < 1000:  # judgements are a handful of codes; never grow without bound
+            seen[value] = found
+        return found
+
+    def level_words(self) -> list[str]:
+        """Every code and label, squashed: what a near miss is compared with."""
+        return list(self._level_words)
+
+    def level_for_word(self, word: str) -> Level:
+        return self._level_words[word]
+
+    @cached_property
+    def secure_score(self) -> int:
+        """The lowest score counted as "Secure or better": the level called Secure, or on a
+        scale without one, the upper half of the levels."""
+        for level in self.levels:
+            if level.label.casefold() == "secure" or level.code.casefold() == "sec":
+                return level.score
+        return self.levels[len(self.levels) // 2].score
+
+    @cached_property
+    def priority_levels(self) -> tuple[Level, ...]:
+        """The levels below Secure (Beginning, Developing): a school's priorities, which call
+        for next steps."""
+        return tuple(level for level in self.levels if level.score < self.secure_score)
+
+    @property
+    def top_level(self) -> Level:
+        return self.levels[-1]
 
 
 def _describe(error: ValidationError, path: Path) -> str:

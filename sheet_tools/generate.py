@@ -8,13 +8,7 @@ back whatever application re-saved it.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import os
-import re
-import tempfile
-import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,10 +21,12 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from . import __version__, layout
+from .exceptions import GenerateError
+from .files import safe_filename, save_workbook
 from .frameworks import CoverField, Framework, Sheet
+from .roster import School
 
 # --- styles, built once ------------------------------------------------------------------------
 _INPUT_FILL = PatternFill("solid", start_color="FFFFFF", end_color="FFFFFF")
@@ -52,50 +48,6 @@ _ID_WIDTH = 9
 _STATEMENT_WIDTH = 70
 _JUDGEMENT_WIDTH = 16
 _POINTS_PER_LINE = 15
-
-
-class School(BaseModel):
-    """A school a workbook is generated for."""
-
-    name: str = Field(min_length=1, max_length=200)
-    urn: str | None = None
-    trust: str | None = None
-
-    @field_validator("name", "trust")
-    @classmethod
-    def _strip(cls, value: str | None) -> str | None:
-        return " ".join(value.split()) if value else value
-
-    @field_validator("urn", mode="before")
-    @classmethod
-    def _urn_text(cls, value: object) -> str | None:
-        if value is None or str(value).strip() == "":
-            return None
-        text = str(value).strip()
-        if text.endswith(".0"):  # a URN read from a spreadsheet as a float
-            text = text[:-2]
-        if not text.isdigit() or not 5 <= len(text) <= 7:
-            raise ValueError(f"URN must be a 6-digit number, not {value!r}")
-        return text
-
-
-class GenerateError(Exception):
-    """A workbook that could not be written; the message is for the person running the command."""
-
-
-def make_school(name: object, urn: object = None, trust: object = None) -> School:
-    """A School from untrusted input, or a GenerateError saying plainly what is wrong."""
-    try:
-        return School(
-            name=str(name or "").strip(),
-            urn=urn,
-            trust=str(trust).strip() if trust not in (None, "") else None,
-        )
-    except ValidationError as exc:
-        problems = "; ".join(
-            str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()
-        )
-        raise GenerateError(problems) from None
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -442,53 +394,9 @@ def build_workbook(framework: Framework, school: School | None = None) -> Workbo
 
 
 # --- files -------------------------------------------------------------------------------------
-_UNSAFE = re.compile(r"[^\w\s().,&'-]+")
-_WINDOWS_RESERVED = {
-    "CON",
-    "PRN",
-    "AUX",
-    "NUL",
-    *(f"COM{i}" for i in range(1, 10)),
-    *(f"LPT{i}" for i in range(1, 10)),
-}
-
-
-def safe_filename(stem: str, suffix: str = ".xlsx", max_length: int = 120) -> str:
-    """A file name from untrusted text: no separators, no traversal, no reserved names."""
-    text = unicodedata.normalize("NFKC", stem)
-    text = _UNSAFE.sub(" ", text.replace("/", " ").replace("\\", " "))
-    text = " ".join(text.split()).strip(" .")
-    if not text or text.upper().split(".")[0] in _WINDOWS_RESERVED:
-        text = f"workbook {text}".strip()
-    return text[: max_length - len(suffix)].rstrip(" .") + suffix
-
-
 def workbook_filename(framework: Framework, school: School) -> str:
     stem = school.name + (f" ({school.urn})" if school.urn else "")
     return safe_filename(f"{stem} - {framework.id}")
-
-
-def write_bytes_atomically(data: bytes, target: Path) -> Path:
-    """Write beside the target and rename into place, so nobody ever opens half a file."""
-    handle, temp_name = tempfile.mkstemp(prefix=".~sheet-tools-", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temp_name, 0o644)  # mkstemp makes it private; others on the share must read it
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def save_atomically(wb: Workbook, target: Path, *, force: bool = False) -> None:
-    """Save a workbook with ``write_bytes_atomically``; refuse to replace a file unless forced."""
-    if target.exists() and not force:
-        raise GenerateError(f"{target} already exists; use --force to replace it")
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    write_bytes_atomically(buffer.getvalue(), target)
 
 
 def generate_workbook(
@@ -498,38 +406,9 @@ def generate_workbook(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     target = out / workbook_filename(framework, school)
-    save_atomically(build_workbook(framework, school), target, force=force)
-    return target
-
-
-def read_roster(path: Path | str) -> list[School]:
-    """Schools from a CSV or XLSX roster with columns school, urn, trust (any order, any case)."""
-    path = Path(path)
-    rows: list[list[object]]
-    if path.suffix.lower() in {".xlsx", ".xlsm", ".ods"}:
-        from python_calamine import CalamineWorkbook
-
-        workbook = CalamineWorkbook.from_path(str(path))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    else:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = [list(row) for row in csv.reader(handle)]
-    if not rows:
-        raise GenerateError(f"{path.name}: the roster is empty")
-    header = [str(cell).strip().casefold() for cell in rows[0]]
-    if "school" not in header:
-        raise GenerateError(f"{path.name}: the first row must name the columns school, urn, trust")
-    index = {name: header.index(name) for name in ("school", "urn", "trust") if name in header}
-    schools: list[School] = []
-    for number, row in enumerate(rows[1:], start=2):
-        values = {k: (row[i] if i < len(row) else None) for k, i in index.items()}
-        if not str(values.get("school") or "").strip():
-            continue
-        try:
-            schools.append(make_school(values["school"], values.get("urn"), values.get("trust")))
-        except GenerateError as exc:
-            raise GenerateError(f"{path.name}, row {number}: {exc}") from None
-    return schools
+    if target.exists() and not force:
+        raise GenerateError(f"{target} already exists; use --force to replace it")
+    return save_workbook(build_workbook(framework, school), target)
 
 
 def generate_batch(

@@ -42,104 +42,20 @@ import shutil
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell
-from openpyxl.comments import Comment
-from openpyxl.styles import Border, PatternFill, Side
-from openpyxl.utils import get_column_letter, range_boundaries
-
-from . import layout
-from .frameworks import Framework, Registry
-from .generate import (
-    judgement_validation,
-    safe_filename,
-    save_atomically,
-    write_bytes_atomically,
-)
-from .report import FileReport, Issue, Severity
-from .store import Event, Store, duplicate_issue, utc_now
+from .annotate import annotate_workbook
+from .files import safe_filename, utc_now, write_bytes_atomically
+from .frameworks import Registry
+from .report import FileReport, Issue, about_the_file, render_errors_file
+from .store import Event, Store, duplicate_issue
 from .validate import ValidReturn, check_file
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """The folder the service works in (defaults to the current directory)."""
-
-    root: Path
-    inbox: Path
-    outbox: Path
-
-    @classmethod
-    def at(
-        cls,
-        root: Path | str = ".",
-        inbox: Path | str | None = None,
-        outbox: Path | str | None = None,
-    ) -> Workspace:
-        base = Path(root)
-        return cls(
-            base,
-            Path(inbox) if inbox else base / "inbox",
-            Path(outbox) if outbox else base / "outbox",
-        )
-
-    @property
-    def archive(self) -> Path:
-        return self.root / "archive"
-
-    @property
-    def rejected(self) -> Path:
-        return self.root / "rejected"
-
-    @property
-    def processing(self) -> Path:
-        return self.root / "processing"
-
-    @property
-    def temp(self) -> Path:
-        """Private copies being ingested (``move=False``); on the same disk as the archive."""
-        return self.root / ".sheet-tools-tmp"
-
-    @property
-    def database(self) -> Path:
-        return self.root / "sheet-tools.db"
-
-    @property
-    def log_file(self) -> Path:
-        return self.root / "sheet-tools.log"
-
-    def ensure(self) -> None:
-        for folder in (self.inbox, self.outbox, self.archive, self.rejected, self.processing):
-            folder.mkdir(parents=True, exist_ok=True)
-
+from .workspace import Workspace
 
 ERRORS_SUFFIX = ".errors.txt"
 ANNOTATED_SUFFIX = ".annotated.xlsx"
-# Checks made on the file itself: a file failing one is not opened to annotate it.
-_FILE_CODES = frozenset(
-    {
-        "empty-file",
-        "not-a-workbook",
-        "truncated-file",
-        "legacy-xls",
-        "encrypted-workbook",
-        "too-large",
-        "zip-bomb",
-        "xml-attack",
-        "too-many-rows",
-        "too-many-columns",
-        "unreadable-file",
-        "unsafe-name",
-        "unsupported-file",
-        "internal-error",
-    }
-)
 _ANNOTATABLE = {".xlsx", ".xlsm"}
 _STALE_TEMP_S = 3600.0
 
@@ -480,130 +396,6 @@ def _describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-# What the school (or the administrator) should do about each error.
-ADVICE: dict[str, str] = {
-    "empty-file": "The file that arrived is empty. Ask the school to send the workbook again.",
-    "not-a-workbook": "Ask the school to send the workbook they filled in, saved as an Excel "
-    "workbook (.xlsx), not as CSV, PDF or another kind of file.",
-    "truncated-file": "The file was cut short or damaged on its way. Ask the school to send it "
-    "again.",
-    "legacy-xls": "Ask the school to open the file and use File > Save As > Excel Workbook "
-    "(.xlsx), then send that file.",
-    "encrypted-workbook": "Ask the school to remove the password (in Excel: File > Info > "
-    "Protect Workbook > Encrypt with Password, and clear it), save, and send it again.",
-    "too-large": "The file is far larger than a filled-in form can be. Ask the school to send "
-    "the workbook they were given, without added pictures or sheets.",
-    "zip-bomb": "The file expands to an unsafe size, so it was not opened. Ask the school to "
-    "send the original workbook again.",
-    "xml-attack": "The file holds XML that sheet-tools refuses to read, for safety. Ask the "
-    "school to send the original workbook again.",
-    "too-many-rows": "A sheet has far more rows than the form. Ask the school to delete the "
-    "extra rows, or to copy their answers into the workbook they were sent.",
-    "too-many-columns": "A sheet has far more columns than the form. Ask the school to delete "
-    "the extra columns, or to copy their answers into the workbook they were sent.",
-    "unreadable-file": "The file could not be opened as a workbook. Ask the school to open it "
-    "in Excel, save it again as an Excel workbook (.xlsx) and send it again.",
-    "unsafe-name": "Rename the file to a plain name and send it again.",
-    "unknown-template": "This is not a workbook sheet-tools sent out. Ask the school to fill "
-    "in the workbook they were sent, leaving its About sheet as it is.",
-    "unknown-version": "This version of the form is no longer used. Send the school a new "
-    "workbook and ask them to copy their answers into it.",
-    "missing-sheet": "A sheet has been deleted or renamed. Ask the school to put it back, or to "
-    "copy their answers into the workbook they were sent.",
-    "missing-statement": "A statement row has been deleted or its ID changed. Ask the school to "
-    "restore it (the ID column must stay as it was).",
-    "duplicate-statement": "A statement appears twice. Ask the school to delete the extra row "
-    "so each statement ID appears once.",
-    "invalid-judgement": "Choose a judgement from the drop-down list in the cell (typing or "
-    "pasting over the cell gets past the list).",
-    "no-judgements": "No statement has been judged. Ask the school to judge the statements "
-    "before sending the workbook back.",
-    "missing-field": "Fill in this field on the Cover sheet.",
-    "invalid-date": "Type the review date as day/month/year, for example 03/10/2026.",
-    "invalid-urn": "Type the school's six-digit URN, as shown on Get Information About Schools.",
-    "invalid-choice": "Choose one of the options from the drop-down list in the cell.",
-    "text-too-long": "Shorten the text in this cell.",
-    "unsupported-file": "Ask the school to send the Excel workbook (.xlsx) they were given.",
-    "internal-error": "This is a fault in sheet-tools, not in the school's file as far as we "
-    "know: pass the file and this report to whoever supports sheet-tools.",
-}
-
-
-def split_location(issue: Issue) -> tuple[str, str]:
-    """(where, what): the issue's place, and its message without the place it may start with, so
-    each is printed once ("Sheet 'Cover', cell C8 (Review date)", "'31/02/2026' is not a date")."""
-    where = issue.where
-    if where:
-        head, colon, rest = issue.message.partition(": ")
-        if colon and head.casefold().startswith(where.casefold()):
-            return head[:1].upper() + head[1:], rest.strip()
-    if issue.statement:
-        where = (
-            f"{where} (statement {issue.statement})" if where else f"statement {issue.statement}"
-        )
-    return (where[:1].upper() + where[1:] if where else "The whole file"), issue.message
-
-
-def errors_text(
-    report: FileReport,
-    framework: Framework | None,
-    annotated: str | None,
-    received: datetime | None = None,
-) -> str:
-    """The plain-English ``<file>.errors.txt``: what is wrong, where, and what to do."""
-    errors = [i for i in report.errors if i.severity is Severity.ERROR]
-    warnings_ = [i for i in report.errors if i.severity is Severity.WARNING]
-    form = (
-        f"{framework.title}, version {framework.version}"
-        if framework
-        else " ".join(p for p in (report.template, report.template_version) if p) or "unknown"
-    )
-    school = report.school or "not known"
-    if report.urn:
-        school += f" (URN {report.urn})"
-    lines = [
-        "sheet-tools could not accept this return.",
-        "",
-        f"File:         {report.file}",
-        f"School:       {school}",
-        f"Form:         {form}",
-        f"Review date:  {report.review_date or 'not known'}",
-        f"Received:     {(received or utc_now()).astimezone(UTC).strftime('%d/%m/%Y %H:%M UTC')}",
-        f"SHA-256:      {report.sha256 or 'not known'}",
-        "",
-        f"{len(errors)} problem{'s' if len(errors) != 1 else ''} must be fixed before the "
-        "return can be accepted:",
-    ]
-    for number, issue in enumerate(errors, start=1):
-        where, what = split_location(issue)
-        lines += ["", f"{number}. {where}", f"   {what}"]
-        advice = ADVICE.get(issue.code, "Please correct this and send the workbook again.")
-        lines.append(f"   What to do: {advice}")
-    if warnings_:
-        lines += ["", "Also worth checking (these alone would not stop the return):"]
-        for issue in warnings_:
-            lines.append("- {}: {}".format(*split_location(issue)))
-    lines += ["", "What to do next", ""]
-    if errors and all(issue.code == "internal-error" for issue in errors):
-        lines.append(
-            "The fault is in sheet-tools, not (as far as we know) in the school's file: pass "
-            "the file and this report to whoever supports sheet-tools. Nothing from this file "
-            "has been stored."
-        )
-    elif annotated:
-        lines.append(
-            f'The cells with problems are highlighted, each with a note, in "{annotated}" '
-            "beside this file. Send that copy to the school: once they have corrected the "
-            "highlighted cells and sent it back, it will be checked again."
-        )
-    else:
-        lines.append(
-            "Send this report to the school and ask them to send a corrected workbook. "
-            "Nothing from this file has been stored."
-        )
-    return "\n".join(lines) + "\n"
-
-
 def _write_side_files(
     event: Event, destination: Path, workspace: Workspace, registry: Registry
 ) -> None:
@@ -622,105 +414,14 @@ def _write_side_files(
             annotated = annotated_path.name
         except Exception:
             annotated = None  # a convenience copy: errors.txt still says everything
-    text = errors_text(report, framework, annotated, event.arrived_at)
+    title = f"{framework.title}, version {framework.version}" if framework else None
+    text = render_errors_file(report, title, annotated, event.arrived_at)
     write_bytes_atomically(text.encode("utf-8"), errors_path)
 
 
 def _annotatable(report: FileReport, path: Path) -> bool:
     if path.suffix.lower() not in _ANNOTATABLE:
         return False
-    if any(issue.code in _FILE_CODES for issue in report.errors):
+    if about_the_file(report):
         return False
     return any(issue.sheet and issue.cell for issue in report.errors)
-
-
-# Far from every level colour of the scale (light oranges and blues), so a flagged cell stands out.
-ERROR_FILL = "FF4D4D"
-WARNING_FILL = "FFFF00"
-_FLAG_SIDE = Side(style="medium", color="C00000")
-_FLAG_BORDER = Border(left=_FLAG_SIDE, right=_FLAG_SIDE, top=_FLAG_SIDE, bottom=_FLAG_SIDE)
-
-
-def annotate_workbook(source: Path, report: FileReport, framework: Framework, target: Path) -> None:
-    """A copy of ``source`` with every located issue's cell filled and commented, and the
-    judgement drop-downs rebuilt from the framework (openpyxl drops Excel's x14 validations)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "Data Validation extension ... removed"
-        book = load_workbook(source)
-    notes: dict[tuple[str, str], list[Issue]] = {}
-    for issue in report.errors:
-        if issue.sheet and issue.cell and issue.sheet in book.sheetnames:
-            notes.setdefault((issue.sheet, issue.cell), []).append(issue)
-    for (sheet, cell_ref), issues in notes.items():
-        try:
-            cell = book[sheet][cell_ref]
-        except (ValueError, KeyError, IndexError):
-            continue
-        if not isinstance(cell, Cell):  # a range, or inside a merged block
-            continue
-        is_error = any(i.severity is Severity.ERROR for i in issues)
-        colour = ERROR_FILL if is_error else WARNING_FILL
-        cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
-        cell.border = _FLAG_BORDER
-        text = "\n\n".join(
-            f"{'Must fix' if i.severity is Severity.ERROR else 'Please check'}: {i.message}"
-            + (f"\n{ADVICE[i.code]}" if i.code in ADVICE and i.severity is Severity.ERROR else "")
-            for i in issues
-        )
-        cell.comment = Comment(text, "sheet-tools", width=320, height=160)
-    _rebuild_judgement_lists(book, framework)
-    save_atomically(book, target, force=True)
-    shutil.copymode(source, target)  # readable by whoever may read the original
-
-
-def _rebuild_judgement_lists(book: Workbook, framework: Framework) -> None:
-    lists = book[layout.LISTS_SHEET] if layout.LISTS_SHEET in book.sheetnames else None
-    column = get_column_letter(layout.JUDGEMENT_COL)
-    for sheet in framework.sheets:
-        if not sheet.judged or sheet.sheet_name not in book.sheetnames:
-            continue
-        ws = book[sheet.sheet_name]
-        ids = {statement.id for statement in sheet.statements}
-        cells = [
-            f"{column}{row}"
-            for row in range(1, ws.max_row + 1)
-            if ws.cell(row=row, column=layout.ID_COL).value in ids
-        ]
-        if not cells:
-            continue
-        wanted = set(cells)
-        ws.data_validations.dataValidation = [
-            dv for dv in ws.data_validations.dataValidation if not _covers(dv.sqref, wanted)
-        ]
-        validation = judgement_validation(framework, lists)
-        ws.add_data_validation(validation)
-        for cell in cells:
-            validation.add(cell)
-
-
-def _covers(sqref: object, cells: set[str]) -> bool:
-    for part in str(sqref).split():
-        min_col, min_row, max_col, max_row = range_boundaries(part)
-        for row in range(min_row or 1, (max_row or min_row or 1) + 1):
-            for col in range(min_col or 1, (max_col or min_col or 1) + 1):
-                if f"{get_column_letter(col)}{row}" in cells:
-                    return True
-    return False
-
-
-def describe_report(report: FileReport) -> str:
-    """One line for a person: status, file, school and the first problem."""
-    parts = [f"{report.status:<9}", report.file]
-    if report.school:
-        parts.append(f"- {report.school}" + (f" ({report.urn})" if report.urn else ""))
-    if report.review_date:
-        parts.append(f"review {report.review_date}")
-    errors = [i for i in report.errors if i.severity is Severity.ERROR]
-    if errors:
-        first = errors[0]
-        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        where, what = split_location(first)
-        parts.append(f"- {where}: {what}{more}")
-    elif report.warning_count and report.status != "duplicate":
-        parts.append(f"- {report.warning_count} warning(s)")
-    return " ".join(parts)

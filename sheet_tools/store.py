@@ -23,12 +23,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from .exceptions import StoreError
+from .files import as_utc, utc_now
 from .report import FileReport, Issue, Status
 from .validate import Judge, ValidReturn
 
@@ -107,10 +109,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class StoreError(Exception):
-    """The database cannot be used; the message says why in plain words."""
-
-
 class StoredReturn(BaseModel):
     """A return as summaries see it."""
 
@@ -169,19 +167,13 @@ def school_key(school: str, urn: str | None) -> str:
     return urn if urn else " ".join(school.casefold().split())
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _stamp(moment: datetime) -> str:
     """Fixed-width UTC text, so string order in SQL is time order."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return as_utc(moment).isoformat(timespec="microseconds")
 
 
 def duplicate_issue(file_name: str, arrived_at: datetime) -> Issue:
-    when = arrived_at.astimezone(UTC).strftime("%d/%m/%Y %H:%M UTC")
+    when = as_utc(arrived_at).strftime("%d/%m/%Y %H:%M UTC")
     return Issue.of(
         "duplicate",
         f"This file is identical, byte for byte, to '{file_name}', received {when}. "

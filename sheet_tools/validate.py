@@ -22,7 +22,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .frameworks import CoverField, Framework, Level, Registry, Sheet, Statement
+from .frameworks import CoverField, Framework, Level, Registry, Sheet, Statement, squash
 from .guard import guard_file
 from .read import RawCell, RawReturn, read_guarded
 from .report import FileReport, Issue, Severity, has_errors
@@ -56,11 +56,6 @@ class ValidReturn(BaseModel):
 
 
 # --- values -------------------------------------------------------------------------------------
-def _squash(text: str) -> str:
-    """Whitespace collapsed (including non-breaking spaces) and case folded, for matching."""
-    return " ".join(text.split()).casefold()
-
-
 def _as_text(value: object) -> str:
     """A cell value as the text a person typed."""
     if value is None:
@@ -221,26 +216,17 @@ class _Checked:
         self.issues.append(Issue.of(code, message, **more))
 
 
-class _Scale:
-    """A framework's judgement levels, matched by code or label ignoring case and spaces."""
+def _suggest_level(framework: Framework, value: object) -> Level | None:
+    """The level a judgement that is not one most likely meant: a score typed as a number, or
+    a near miss of a code or label ("Embeded")."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return next((lv for lv in framework.levels if lv.score == value), None)
+    word = closest(squash(_as_text(value)), framework.level_words())
+    return framework.level_for_word(word) if word else None
 
-    def __init__(self, framework: Framework) -> None:
-        self.levels = sorted(framework.scale, key=lambda level: level.score)
-        self.by_word: dict[str, Level] = {}
-        for level in self.levels:
-            self.by_word[_squash(level.code)] = level
-            self.by_word[_squash(level.label)] = level
-        self.allowed = _either([level.label for level in self.levels])
-        self.low = self.levels[: len(self.levels) // 2]
 
-    def match(self, value: object) -> Level | None:
-        return self.by_word.get(_squash(value)) if isinstance(value, str) else None
-
-    def suggest(self, value: object) -> Level | None:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return next((lv for lv in self.levels if lv.score == value), None)
-        word = closest(_squash(_as_text(value)), list(self.by_word))
-        return self.by_word[word] if word else None
+def _allowed(framework: Framework) -> str:
+    return _either([level.label for level in framework.levels])
 
 
 def _formula_warning(checked: _Checked, cell: RawCell, what: str) -> None:
@@ -259,7 +245,7 @@ def _formula_warning(checked: _Checked, cell: RawCell, what: str) -> None:
 
 
 def _check_judgements(checked: _Checked, raw: RawReturn, framework: Framework) -> None:
-    scale = _Scale(framework)
+    allowed = _allowed(framework)
     blanks: list[tuple[Sheet, Statement, RawCell]] = []
     judged = 0
     for sheet, statement in framework.judged_statements():
@@ -274,16 +260,16 @@ def _check_judgements(checked: _Checked, raw: RawReturn, framework: Framework) -
             blanks.append((sheet, statement, cell))
             continue
         judged += 1
-        level = scale.match(cell.value)
+        level = framework.level(cell.value)
         if level is not None:
             checked.judgements[statement.id] = level.code
             continue
         checked.judgements[statement.id] = None
         found = _as_text(cell.value)
-        hint = scale.suggest(cell.value)
+        hint = _suggest_level(framework, cell.value)
         checked.add(
             "invalid-judgement",
-            f"{_at(cell, what)}: '{found}' is not a judgement. Choose {scale.allowed} from the "
+            f"{_at(cell, what)}: '{found}' is not a judgement. Choose {allowed} from the "
             "drop-down." + (f" Did you mean {hint.label}?" if hint else ""),
             cell,
             statement=statement.id,
@@ -293,7 +279,7 @@ def _check_judgements(checked: _Checked, raw: RawReturn, framework: Framework) -
         checked.add(
             "no-judgements",
             "No statement has been judged: every judgement cell is blank. Please choose "
-            f"{scale.allowed} for each statement you have discussed, then send the workbook "
+            f"{allowed} for each statement you have discussed, then send the workbook "
             "again.",
         )
         return
@@ -309,9 +295,8 @@ def _check_judgements(checked: _Checked, raw: RawReturn, framework: Framework) -
 
 
 def _check_next_steps(checked: _Checked, raw: RawReturn, framework: Framework) -> None:
-    scale = _Scale(framework)
-    low_codes = {level.code for level in scale.low}
-    low_words = _either([level.label for level in scale.low])
+    low_codes = {level.code for level in framework.priority_levels}
+    low_words = _either([level.label for level in framework.priority_levels])
     for sheet in framework.sheets:
         if not sheet.judged:
             continue
@@ -418,10 +403,10 @@ def _check_cover_field(checked: _Checked, spec: CoverField, cell: RawCell | None
         return
     text = " ".join(_printable(_as_text(value)).split())
     if spec.kind == "choice":
-        by_word = {_squash(choice): choice for choice in spec.choices}
-        choice = by_word.get(_squash(text))
+        by_word = {squash(choice): choice for choice in spec.choices}
+        choice = by_word.get(squash(text))
         if choice is None:
-            word = closest(_squash(text), list(by_word))
+            word = closest(squash(text), list(by_word))
             hint = f" Did you mean {by_word[word]}?" if word else ""
             checked.add(
                 "invalid-choice",

@@ -55,13 +55,15 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from .config import WatchSettings
+from .files import as_utc, write_bytes_atomically
 from .frameworks import Registry
-from .generate import School, read_roster, write_bytes_atomically
 from .guard import DEFAULT_LIMITS
-from .ingest import Workspace, ingest_file, settle_events
-from .report import FileReport
+from .ingest import ingest_file, settle_events
+from .report import FileReport, render_log_line
+from .roster import School, read_roster, workspace_roster
 from .store import Store, school_key
-from .summarise import summarise_affected, workspace_roster
+from .summarise import summarise_affected
+from .workspace import Workspace
 
 logger = logging.getLogger("sheet_tools.watch")
 
@@ -343,17 +345,13 @@ def default_pipeline(
         return {
             (r.template_id, r.school_key, r.trust)
             for r in store.returns(include_superseded=True)
-            if _aware(r.arrived_at) >= since
+            if as_utc(r.arrived_at) >= as_utc(since)
         }
 
     def settle() -> None:
         settle_events(workspace, registry, store)
 
     return Pipeline(process=process, summarise=summarise, owed_since=owed_since, settle=settle)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.astimezone(UTC)
 
 
 def affected_by(report: FileReport) -> Affected | None:
@@ -492,22 +490,6 @@ class _Owed:
     first: float | None = None
     last: float = 0.0
     retry_at: float = 0.0
-
-
-def describe(report: FileReport) -> str:
-    """The one log line for a file."""
-    who = report.school or "unknown school"
-    if report.urn:
-        who += f" (URN {report.urn})"
-    form = f"{report.template} v{report.template_version}" if report.template else "unknown form"
-    if report.status == "rejected":
-        codes = sorted({i.code for i in report.errors if i.severity == "error"})
-        return (
-            f"rejected {report.file}: {who}, {form}: {report.error_count} error(s) "
-            f"[{', '.join(codes)}]; the reasons are beside it in rejected/"
-        )
-    warnings = f", {report.warning_count} warning(s)" if report.warning_count else ""
-    return f"{report.status} {report.file}: {who}, {form}, review {report.review_date}{warnings}"
 
 
 class Watcher:
@@ -772,7 +754,8 @@ class Watcher:
             self.stats.rejected += 1
         if recovered:
             self.stats.recovered += 1
-        logger.info("%s%s", describe(report), " (recovered after a stop)" if recovered else "")
+        after = " (recovered after a stop)" if recovered else ""
+        logger.info("%s%s", render_log_line(report), after)
         if self.on_report is not None:
             self.on_report(report)
         key = affected_by(report)

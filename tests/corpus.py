@@ -28,7 +28,7 @@ from openpyxl import Workbook, load_workbook
 from sheet_tools import layout
 from sheet_tools.demo import make_return
 from sheet_tools.frameworks import Framework
-from sheet_tools.generate import School
+from sheet_tools.roster import School
 
 from .realapp import _convert, require_libreoffice
 

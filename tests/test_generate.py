@@ -10,16 +10,11 @@ from openpyxl import load_workbook
 
 from sheet_tools import layout
 from sheet_tools.cli import main
+from sheet_tools.exceptions import GenerateError, RosterError
+from sheet_tools.files import safe_filename, write_bytes_atomically
 from sheet_tools.frameworks import Framework, Level, Registry
-from sheet_tools.generate import (
-    GenerateError,
-    School,
-    generate_batch,
-    generate_workbook,
-    read_roster,
-    safe_filename,
-    write_bytes_atomically,
-)
+from sheet_tools.generate import generate_batch, generate_workbook
+from sheet_tools.roster import School, read_roster
 
 from .conftest import cells_of
 
@@ -223,7 +218,7 @@ def test_roster_from_csv_and_xlsx(spr: Framework, tmp_path: Path) -> None:
     assert read_roster(tmp_path / "roster.xlsx")[0].urn == "123456"
     bad = tmp_path / "bad.csv"
     bad.write_text("school,urn\nOakfield,12ab\n", encoding="utf-8")
-    with pytest.raises(GenerateError, match=r"bad\.csv, row 2: .*URN"):
+    with pytest.raises(RosterError, match=r"bad\.csv, row 2: .*URN"):
         read_roster(bad)
 
 

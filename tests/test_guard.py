@@ -106,7 +106,7 @@ def test_each_hostile_file_gets_its_own_code_and_is_left_alone(
     assert report.status == "rejected"
     assert [issue.code for issue in report.errors] == [code]
     issue = report.errors[0]
-    assert issue.severity is Severity.ERROR and CODES[code][0] is Severity.ERROR
+    assert issue.severity is Severity.ERROR and CODES[code].severity is Severity.ERROR
     assert words in issue.message
     assert "Traceback" not in issue.message
     assert report.sha256 == before  # the report identifies the exact bytes refused

@@ -23,20 +23,15 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from sheet_tools import layout
+from sheet_tools.annotate import ERROR_FILL
 from sheet_tools.cli import main
+from sheet_tools.files import utc_now
 from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.generate import School
-from sheet_tools.ingest import (
-    ADVICE,
-    ERROR_FILL,
-    Workspace,
-    ingest_file,
-    record_file,
-    settle_events,
-    sha256_file,
-)
+from sheet_tools.ingest import ingest_file, record_file, settle_events, sha256_file
 from sheet_tools.report import CODES
-from sheet_tools.store import Store, utc_now
+from sheet_tools.roster import School
+from sheet_tools.store import Store
+from sheet_tools.workspace import Workspace
 from tests.conftest import REPO
 from tests.filling import make_return, random_answers
 
@@ -254,7 +249,7 @@ def test_rejected_return_gets_errors_txt_and_an_annotated_copy(
     text = (ws.rejected / f"{path.name}.errors.txt").read_text(encoding="utf-8")
     assert f"sheet '{first_sheet.sheet_name}', cell {bad_cell}".casefold() in text.casefold()
     assert "Embeded" in text
-    assert ADVICE["invalid-judgement"] in text
+    assert CODES["invalid-judgement"].advice in text
     assert "Oakfield return.annotated.xlsx" in text
 
     annotated = load_workbook(ws.rejected / "Oakfield return.annotated.xlsx")
@@ -313,13 +308,13 @@ def test_a_file_that_is_not_a_workbook_is_rejected_without_an_annotated_copy(
     assert [p.name for p in originals(ws.rejected)] == ["return.xlsx"]
     assert not (ws.rejected / "return.annotated.xlsx").exists()
     text = (ws.rejected / "return.xlsx.errors.txt").read_text(encoding="utf-8")
-    assert ADVICE["not-a-workbook"] in text
+    assert CODES["not-a-workbook"].advice in text
     assert path.read_text(encoding="utf-8") == "school,urn\nOakfield,123456\n"
 
 
 def test_every_error_code_has_advice_for_the_school() -> None:
-    assert set(ADVICE) <= set(CODES)
-    assert {code for code, (severity, _) in CODES.items() if severity == "error"} <= set(ADVICE)
+    errors = {code for code, problem in CODES.items() if problem.severity == "error"}
+    assert errors <= {code for code, problem in CODES.items() if problem.advice}
 
 
 # --- filing: move, names, never overwrite -----------------------------------------------------
@@ -492,7 +487,8 @@ CRASH_SCRIPT = """
 import sys
 from pathlib import Path
 from sheet_tools.frameworks import load_registry
-from sheet_tools.ingest import Workspace, ingest_file, settle_events
+from sheet_tools.ingest import ingest_file, settle_events
+from sheet_tools.workspace import Workspace
 from sheet_tools.store import Store
 
 workspace = Workspace.at(sys.argv[1])

@@ -40,7 +40,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sheet_tools import layout
 from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.generate import School, generate_workbook
+from sheet_tools.generate import generate_workbook
+from sheet_tools.roster import School
 
 from .conftest import cells_of
 from .filling import fill_workbook

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from sheet_tools import summarise
 from sheet_tools.cli import main
 from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.generate import School
+from sheet_tools.roster import School
 from sheet_tools.store import Rejection, Store, school_key
 from sheet_tools.summarise import (
     DATA_HEADERS,

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sheet_tools import layout
 from sheet_tools.cli import main
 from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.report import FileReport, Severity, render_errors_file, render_text
+from sheet_tools.report import CODES, FileReport, Severity, render_errors_file, render_text
 from sheet_tools.validate import MAX_TEXT, check_file, closest, parse_date, personal_data
 
 from . import corpus
@@ -316,8 +316,9 @@ def test_plain_text_report(registry: Registry, make) -> None:
     assert "REJECTED (1 error, 1 warning)" in text
     assert "Did you mean Embedded?" in text and "has no judgement" in text
     assert text.index("Errors") < text.index("Warnings")
-    errors_txt = render_errors_file(report)
-    assert errors_txt.startswith("The return '") and "send it again" in errors_txt
+    errors_txt = render_errors_file(report, None, None)
+    assert errors_txt.startswith("sheet-tools could not accept this return.")
+    assert "What to do: " + CODES["invalid-judgement"].advice in errors_txt
     assert report.sha256 is not None and report.sha256 in errors_txt
 
 

@@ -30,9 +30,8 @@ from sheet_tools.cli import main
 from sheet_tools.config import ConfigError, WatchSettings, load_watch_settings
 from sheet_tools.demo import make_return
 from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.generate import School
-from sheet_tools.ingest import Workspace
 from sheet_tools.report import FileReport
+from sheet_tools.roster import School
 from sheet_tools.store import Store
 from sheet_tools.summarise import school_summary_path
 from sheet_tools.watch import (
@@ -47,6 +46,7 @@ from sheet_tools.watch import (
     sweep_stray_locks,
     workspace_for,
 )
+from sheet_tools.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = "specialist-provision-review"
@@ -567,7 +567,7 @@ def test_a_leftover_link_to_a_filed_return_is_not_counted_again(
     """A kill between filing a return (a hard link into archive/) and unlinking it from
     processing/, with another watcher's start-up marking the filing done meanwhile: the
     recovering watcher drops the leftover link and reports the recorded outcome."""
-    from sheet_tools.store import utc_now
+    from sheet_tools.files import utc_now
     from sheet_tools.validate import check_file
 
     ws = Workspace.at(tmp_path)

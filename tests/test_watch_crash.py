@@ -23,7 +23,7 @@ import pytest
 
 from sheet_tools.demo import make_return
 from sheet_tools.frameworks import Framework
-from sheet_tools.ingest import Workspace
+from sheet_tools.workspace import Workspace
 from tests.test_watch import (
     DEADLINE,
     REPO,

@@ -1,0 +1,33 @@
+"""The library's exceptions, all under one base so a caller (the CLI) catches one class.
+
+Each carries a message written for the person running the command, never a traceback. Problems
+in a returned workbook are not exceptions: they are ``report.Issue`` values with a code.
+"""
+
+
+class SheetToolsError(Exception):
+    """Base class: something sheet-tools cannot do, said in plain words."""
+
+
+class FrameworkError(SheetToolsError):
+    """A definition file that cannot be used; the message names the file and the field."""
+
+
+class RosterError(SheetToolsError):
+    """A roster (or a school given on the command line) that cannot be used."""
+
+
+class GenerateError(SheetToolsError):
+    """A workbook that could not be written."""
+
+
+class ConfigError(SheetToolsError):
+    """A settings file or variable that cannot be used; the message says which and why."""
+
+
+class StoreError(SheetToolsError):
+    """The database cannot be used; the message says why in plain words."""
+
+
+class SummariseError(SheetToolsError):
+    """Summaries could not be built; the message says why in plain words."""

@@ -1,0 +1,328 @@
+"""The writing primitives every summary sheet uses: styles, formats and ``put``.
+
+Summaries are write-only, so they are written with XlsxWriter, several times faster than openpyxl
+at writing new workbooks. Text from schools is written as text cells, never as formulas.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from io import BytesIO
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook as XlsxWorkbook
+from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
+
+from ..frameworks import Level
+
+EXCEL_TEXT_LIMIT = 32767
+
+
+# Text starting with these is a formula to a spreadsheet user typing it in; stored as text, and
+# flagged with Excel's quote prefix so editing the cell keeps it text.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+# Summaries are write-only, so they are written with XlsxWriter, several times faster than
+# openpyxl at writing new workbooks. A style is a tuple of XlsxWriter format properties; a cell's
+# font, fill, alignment, number format and border are merged into one Format, made once per
+# workbook for each combination used.
+Style = tuple[tuple[str, object], ...]
+
+
+def _style(**properties: object) -> Style:
+    return tuple(sorted(properties.items()))
+
+
+def fill_style(colour: str) -> Style:
+    return _style(pattern=1, bg_color=f"#{colour}")
+
+
+_BOX: Style = _style(border=1, border_color="#BFBFBF")
+
+
+HEADER_FILL = fill_style("1F4E79")
+
+
+BAND_FILL = fill_style("F2F2F2")
+
+
+FLAG_FILL = fill_style("FFE699")
+
+
+_TITLE = _style(bold=True, font_size=14, font_color="#1F4E79")
+
+
+SUBTITLE = _style(italic=True, font_size=10, font_color="#404040")
+
+
+_SECTION = _style(bold=True, font_size=12, font_color="#1F4E79")
+
+
+HEADER_FONT = _style(bold=True, font_color="#FFFFFF")
+
+
+BOLD = _style(bold=True)
+
+
+WRAP = _style(text_wrap=True, valign="top")
+
+
+TOP = _style(valign="top")
+
+
+LEFT = _style(align="left")
+
+
+CENTRE = _style(align="center", valign="top", text_wrap=True)
+
+
+ROTATED = _style(rotation=90, align="center")
+
+
+_QUOTED = _style(quote_prefix=True)
+
+
+_SCORE_FORMAT = "0.00"
+
+
+SHARE_FORMAT = "0%"
+
+
+CHANGE_FORMAT = "+0.00;-0.00;0.00"
+
+
+STEPS_FORMAT = "+0;-0;0"
+
+
+DATE_FORMAT = "dd/mm/yyyy"
+
+
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+
+
+# What a date or time shows without a format of its own (openpyxl's defaults).
+_PLAIN_DATE_FORMAT = "yyyy-mm-dd"
+
+
+_PLAIN_DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"
+
+
+_POINTS_PER_LINE = 15
+
+
+AREA_WIDTH = 50
+
+
+_WORKBOOK_OPTIONS = {
+    "in_memory": True,
+    # School text is data: never turned into a formula, number or link, whatever it looks like.
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
+
+
+def clean_text(value: str) -> str:
+    """Text a cell can hold: no XML-illegal control characters, within Excel's length limit."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_TEXT_LIMIT]
+
+
+_UNMADE = object()
+
+
+class SummaryBook:
+    """An XlsxWriter workbook written to memory, with its formats made once each."""
+
+    def __init__(self) -> None:
+        self.buffer = BytesIO()
+        self.book = XlsxWorkbook(self.buffer, _WORKBOOK_OPTIONS)
+        self.formats: dict[tuple, Format | None] = {}
+
+    def sheet(self, title: str) -> SummarySheet:
+        return SummarySheet(self, self.book.add_worksheet(title), title)
+
+    def format(self, key: tuple) -> Format | None:
+        """The Format for (font, fill, alignment, number format, border, quote prefix)."""
+        if key in self.formats:
+            return self.formats[key]
+        font, fill, alignment, number_format, border, quoted = key
+        properties: dict[str, object] = {}
+        for style in (font, fill, alignment, _BOX if border else None, _QUOTED if quoted else None):
+            if style:
+                properties.update(style)
+        if number_format is not None:
+            properties["num_format"] = number_format
+        made = self.book.add_format(properties) if properties else None
+        self.formats[key] = made
+        return made
+
+    def to_bytes(self, title: str) -> bytes:
+        self.book.set_properties({"title": clean_text(title), "author": "sheet-tools"})
+        self.book.close()
+        return self.buffer.getvalue()
+
+
+@dataclass
+class SummarySheet:
+    """One worksheet of a summary; rows and columns are numbered from 1, as in Excel."""
+
+    owner: SummaryBook
+    ws: XlsxWorksheet
+    title: str
+
+
+def put(
+    ws: SummarySheet,
+    row: int,
+    column: int,
+    value: object,
+    *,
+    font: Style | None = None,
+    fill: Style | None = None,
+    alignment: Style | None = None,
+    number_format: str | None = None,
+    border: bool = False,
+) -> None:
+    """Write one cell. Any str is stored as a string cell, never a formula or an error value,
+    whatever it starts with: school text is data, not instructions."""
+    sheet, r, c = ws.ws, row - 1, column - 1
+    if isinstance(value, str):
+        value = clean_text(value)
+        key = (font, fill, alignment, number_format, border, value.startswith(_FORMULA_STARTS))
+        fmt = ws.owner.formats.get(key, _UNMADE)
+        if fmt is _UNMADE:
+            fmt = ws.owner.format(key)
+        if value:
+            sheet.write_string(r, c, value, fmt)
+        elif fmt is not None:
+            sheet.write_blank(r, c, None, fmt)
+        return
+    if isinstance(value, (datetime, date)):
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            number_format = number_format or _PLAIN_DATETIME_FORMAT
+        else:
+            number_format = number_format or _PLAIN_DATE_FORMAT
+        fmt = ws.owner.format((font, fill, alignment, number_format, border, False))
+        sheet.write_datetime(r, c, value, fmt)
+        return
+    fmt = ws.owner.format((font, fill, alignment, number_format, border, False))
+    if value is None:
+        if fmt is not None:
+            sheet.write_blank(r, c, None, fmt)
+    elif isinstance(value, bool):
+        sheet.write_boolean(r, c, value, fmt)
+    elif isinstance(value, (int, float)):
+        sheet.write_number(r, c, value, fmt)
+    else:
+        put(
+            ws,
+            row,
+            column,
+            str(value),
+            font=font,
+            fill=fill,
+            alignment=alignment,
+            number_format=number_format,
+            border=border,
+        )
+
+
+def write_title(ws: SummarySheet, title: str, subtitle: str = "") -> int:
+    """Title and subtitle in rows 1-2; returns the first free row (4)."""
+    put(ws, 1, 1, title, font=_TITLE)
+    if subtitle:
+        put(ws, 2, 1, subtitle, font=SUBTITLE)
+    return 4
+
+
+def write_section(ws: SummarySheet, row: int, text: str) -> int:
+    put(ws, row, 1, text, font=_SECTION)
+    return row + 1
+
+
+def write_header(ws: SummarySheet, row: int, labels: Sequence[str], first_column: int = 1) -> int:
+    for offset, label in enumerate(labels):
+        put(
+            ws,
+            row,
+            first_column + offset,
+            label,
+            font=HEADER_FONT,
+            fill=HEADER_FILL,
+            alignment=CENTRE if offset else WRAP,
+            border=True,
+        )
+    return row + 1
+
+
+def set_widths(ws: SummarySheet, widths: Sequence[float]) -> None:
+    for index, width in enumerate(widths):
+        ws.ws.set_column(index, index, width)
+
+
+def fit_row(ws: SummarySheet, row: int, texts: Sequence[tuple[str, float]]) -> None:
+    """Tall enough for the longest wrapped text (Excel does not re-fit rows when opening)."""
+    lines = 1
+    for text, width in texts:
+        per_line = max(
+            int(width * 1.15) - 2, 8
+        )  # a column width unit is one "0"; text runs narrower
+        count = sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+        lines = max(lines, count)
+    if lines > 1:
+        ws.ws.set_row(row - 1, min(lines * _POINTS_PER_LINE + 2, 409))
+
+
+def landscape(ws: SummarySheet, title_rows: bool = False, *, one_page: bool = False) -> None:
+    """Landscape A4, one page wide (and one page tall with ``one_page``); ``title_rows``
+    repeats row 1 on every printed page."""
+    ws.ws.set_landscape()
+    ws.ws.set_paper(9)  # A4
+    ws.ws.fit_to_pages(1, 1 if one_page else 0)
+    ws.ws.set_margins(left=0.4, right=0.4)
+    if title_rows:
+        ws.ws.repeat_rows(0)
+
+
+def freeze(ws: SummarySheet, row: int, column: int) -> None:
+    """Freeze the rows above ``row`` and the columns left of ``column``."""
+    ws.ws.freeze_panes(row - 1, column - 1)
+
+
+@functools.cache
+def level_fill(level: Level) -> Style:
+    return fill_style(level.colour)
+
+
+def level_cell(ws: SummarySheet, row: int, column: int, level: Level | None) -> None:
+    """A judgement in words, coloured by its level; "Not judged" when blank."""
+    if level is None:
+        put(ws, row, column, "Not judged", border=True, alignment=CENTRE)
+        return
+    put(ws, row, column, level.label, border=True, alignment=CENTRE, fill=level_fill(level))
+
+
+def long_date(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def score_cell(
+    ws: SummarySheet, row: int, column: int, value: float | None, font: Style | None = None
+) -> None:
+    put(
+        ws,
+        row,
+        column,
+        value,
+        number_format=_SCORE_FORMAT,
+        border=True,
+        font=font,
+        alignment=CENTRE,
+    )

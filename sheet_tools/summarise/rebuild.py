@@ -1,0 +1,324 @@
+"""Rebuilding the outbox: which trust a school is in, where each file goes, and the jobs that
+write them (in worker processes when there are many).
+
+Outbox layout (every name passes through ``files.safe_filename``)::
+
+    outbox/
+      <trust>/                                         one folder per trust or local authority;
+                                                       "No trust recorded" when a return names none
+        <school> (<urn>) - <template id>.xlsx           one school's summary of one framework
+        <school> (<urn>) - <template id> - radar.png    its radar chart, for e-mails and slides
+        <trust> - <template id> - trust summary.xlsx    the trust's consolidated workbook
+
+A school's trust is the one the roster gives it (``roster.csv`` in the workspace), else the one its
+latest return names; trust names are matched ignoring case and spacing. Every file is written to a
+temporary file in the same folder and renamed into place, so nobody opening the outbox sees half
+a file.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from ..exceptions import RosterError, StoreError, SummariseError
+from ..files import safe_filename, write_bytes_atomically
+from ..frameworks import Framework, Registry
+from ..roster import School, read_roster, workspace_roster
+from ..store import Rejection, Store, StoredReturn, school_key
+from ..workspace import Workspace
+from .school import build_school_workbook
+from .scores import NO_TRUST, SchoolHistory, histories, trust_key
+from .trust import TrustData, build_trust_workbook, returns_log
+
+
+def roster_by_key(roster: Iterable[School]) -> dict[str, School]:
+    """The roster's schools (``roster.csv``) by the store's school key (URN, else name)."""
+    return {school_key(s.name, s.urn): s for s in roster}
+
+
+def effective_trust(history: SchoolHistory, roster: dict[str, School]) -> str | None:
+    """The roster's trust for the school, else the one its latest return names."""
+    on_roster = roster.get(history.school_key)
+    if on_roster is not None and on_roster.trust:
+        return on_roster.trust
+    return history.newest.trust
+
+
+def trust_folder(outbox: Path, trust: str | None) -> Path:
+    return Path(outbox) / safe_filename(trust or NO_TRUST, suffix="", max_length=80)
+
+
+def _school_stem(school: str, urn: str | None, template_id: str) -> str:
+    # The school part is shortened on its own so a long name never loses the template id.
+    name = safe_filename(school + (f" ({urn})" if urn else ""), suffix="", max_length=90)
+    return f"{name} - {safe_filename(template_id, suffix='', max_length=60)}"
+
+
+def school_summary_path(
+    outbox: Path, trust: str | None, school: str, urn: str | None, template_id: str
+) -> Path:
+    return trust_folder(outbox, trust) / f"{_school_stem(school, urn, template_id)}.xlsx"
+
+
+def school_chart_path(
+    outbox: Path, trust: str | None, school: str, urn: str | None, template_id: str
+) -> Path:
+    return trust_folder(outbox, trust) / f"{_school_stem(school, urn, template_id)} - radar.png"
+
+
+def trust_summary_path(outbox: Path, trust: str | None, template_id: str) -> Path:
+    name = safe_filename(trust or NO_TRUST, suffix="", max_length=80)
+    template = safe_filename(template_id, suffix="", max_length=60)
+    return trust_folder(outbox, trust) / f"{name} - {template} - trust summary.xlsx"
+
+
+def framework_for(registry: Registry, stored: StoredReturn) -> Framework | None:
+    """The framework version the return was made against, else the newest version."""
+    return registry.get(stored.template_id, stored.template_version) or registry.get(
+        stored.template_id
+    )
+
+
+def write_school_summary(
+    outbox: Path, framework: Framework, history: SchoolHistory, trust: str | None
+) -> list[Path]:
+    """Write (atomically) one school's workbook and radar PNG; returns the paths written."""
+    current = history.current
+    target = school_summary_path(outbox, trust, current.school, history.urn, framework.id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    book, png = build_school_workbook(framework, history, trust)
+    written = []
+    if png is not None:
+        chart = school_chart_path(outbox, trust, current.school, history.urn, framework.id)
+        written.append(write_bytes_atomically(png, chart))
+    written.insert(0, write_bytes_atomically(book, target))
+    return written
+
+
+def write_trust_summary(outbox: Path, data: TrustData) -> Path:
+    target = trust_summary_path(outbox, data.name, data.framework.id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return write_bytes_atomically(build_trust_workbook(data), target)
+
+
+def rejection_trust(rejection: Rejection, roster: dict[str, School]) -> str:
+    """The trust a rejected file belongs to: the roster's for its school, else the one it names."""
+    if rejection.school:
+        listed = roster.get(school_key(rejection.school, rejection.urn))
+        if listed is not None and listed.trust:
+            return trust_key(listed.trust)
+    return trust_key(rejection.trust)
+
+
+# Below this many workbooks a rebuild runs in-process; above it, on every core, since each
+# workbook is independent and a full rebuild of a large workspace is thousands of them.
+PARALLEL_MIN_JOBS = 24
+
+
+# ("school", (outbox, framework, history, trust)) or ("trust", (outbox, trust data))
+Job = tuple[str, tuple]
+
+
+def _write_jobs(jobs: Sequence[Job]) -> list[Path]:
+    written: list[Path] = []
+    for kind, args in jobs:
+        if kind == "school":
+            written.extend(write_school_summary(*args))
+        else:
+            written.append(write_trust_summary(*args))
+    return written
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _run_jobs(jobs: Sequence[Job], workers: int | None) -> list[Path]:
+    """Write the workbooks, in worker processes when there are many. Workers are spawned, not
+    forked: the watcher that calls this runs threads."""
+    count = min(workers if workers is not None else _cpus(), 8)
+    if count <= 1 or len(jobs) < PARALLEL_MIN_JOBS:
+        return _write_jobs(jobs)
+    # small chunks, so no core idles at the end while another finishes a long one
+    size = max(1, len(jobs) // (count * 32))
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    context = multiprocessing.get_context("spawn")
+    written: list[Path] = []
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        for paths in pool.map(_write_jobs, chunks):
+            written.extend(paths)
+    return written
+
+
+def summarise_returns(
+    returns: Iterable[StoredReturn],
+    registry: Registry,
+    outbox: Path | str,
+    *,
+    roster: Iterable[School] | None = None,
+    rejections: Sequence[Rejection] = (),
+    schools: Collection[tuple[str, str]] | None = None,
+    trusts: Collection[tuple[str, str]] | None = None,
+    workers: int | None = None,
+) -> list[Path]:
+    """Write summaries from plain data. ``schools`` ((template id, school key)) and ``trusts``
+    ((template id, trust key)) limit what is written; None writes everything. ``returns`` must
+    hold every return of each school and trust written. ``workers``: processes to write with
+    (default: one per core, used only for large rebuilds). Returns the paths written: trust
+    workbooks first, then each school's workbook and picture."""
+    outbox = Path(outbox)
+    roster_list = list(roster or ())
+    on_roster = roster_by_key(roster_list)
+    school_jobs: list[Job] = []
+    members: dict[tuple[str, str], list[tuple[SchoolHistory, str | None]]] = defaultdict(list)
+    for (template_id, key), history in sorted(histories(returns).items()):
+        framework = framework_for(registry, history.current)
+        if framework is None:
+            continue
+        trust = effective_trust(history, on_roster)
+        members[(template_id, trust_key(trust))].append((history, trust))
+        if schools is None or (template_id, key) in schools:
+            school_jobs.append(("school", (outbox, framework, history, trust)))
+    roster_trusts = {trust_key(s.trust): s.trust for s in roster_list if s.trust}
+    # each trust's roster, grouped once: a roster lists thousands of schools in hundreds of trusts
+    roster_of: dict[str, list[School]] = defaultdict(list)
+    for listed in roster_list:
+        roster_of[trust_key(listed.trust)].append(listed)
+    rejection_trusts = [(r, rejection_trust(r, on_roster)) for r in rejections]
+    trust_jobs: list[Job] = []
+    for tkey in sorted(members):
+        template_id, key = tkey
+        framework = registry.get(template_id)
+        if framework is None or (trusts is not None and tkey not in trusts):
+            continue
+        in_trust = [history for history, _ in members[tkey]]
+        # the roster's spelling of the trust, else the one the latest return used
+        name = (
+            roster_trusts.get(key)
+            or max(members[tkey], key=lambda item: (item[0].newest.arrived_at, item[0].newest.id))[
+                1
+            ]
+        )
+        member_keys = {h.school_key for h in in_trust}
+        trust_rejections = [
+            r
+            for r, its_trust in rejection_trusts
+            if its_trust == key or (r.school and school_key(r.school, r.urn) in member_keys)
+        ]
+        on_list = roster_of.get(key, [])
+        log = returns_log(framework, in_trust, on_list, trust_rejections)
+        data = TrustData(framework=framework, name=name, members=in_trust, log=log)
+        trust_jobs.append(("trust", (outbox, data)))
+    return _run_jobs([*trust_jobs, *school_jobs], workers)
+
+
+def summarise_all(
+    store: Store,
+    registry: Registry,
+    outbox: Path | str,
+    roster: Iterable[School] | None = None,
+    *,
+    workers: int | None = None,
+) -> list[Path]:
+    """Rebuild every school and trust summary from the store (``sheet-tools summarise``)."""
+    return summarise_returns(
+        store.returns(),
+        registry,
+        outbox,
+        roster=roster,
+        rejections=store.rejections(),
+        workers=workers,
+    )
+
+
+def summarise_affected(
+    store: Store,
+    registry: Registry,
+    outbox: Path | str,
+    affected: Iterable[tuple[str, str, str | None]],
+    roster: Iterable[School] | None = None,
+) -> list[Path]:
+    """Rebuild only what new returns change: each (template id, school key, trust) names a
+    school whose summary is redrawn, and its trust whose consolidated workbook is redrawn."""
+    roster_list = list(roster or ())
+    on_roster = roster_by_key(roster_list)
+    schools: set[tuple[str, str]] = set()
+    trusts: set[tuple[str, str]] = set()
+    trust_queries: set[tuple[str, str]] = set()
+    for template_id, key, trust in affected:
+        schools.add((template_id, key))
+        listed = on_roster.get(key)
+        effective = listed.trust if listed is not None and listed.trust else trust
+        trusts.add((template_id, trust_key(effective)))
+        for name in {trust, effective}:
+            if name:
+                trust_queries.add((template_id, name))
+    if not schools:
+        return []
+    found: dict[int, StoredReturn] = {}
+
+    def gather(items: Iterable[StoredReturn]) -> None:
+        for stored in items:
+            found[stored.id] = stored
+
+    for template_id, key in schools:
+        gather(store.returns(template_id, school_key=key))
+    for template_id, name in trust_queries:
+        gather(store.returns(template_id, trust=name))
+    for template_id, tkey in trusts:
+        if not tkey:  # returns naming no trust cannot be asked for by name
+            gather(s for s in store.returns(template_id) if not trust_key(s.trust))
+    for template_id, tkey in trusts:
+        for school in roster_list:
+            if trust_key(school.trust) == tkey:
+                gather(store.returns(template_id, school_key=school_key(school.name, school.urn)))
+    # The trust query finds the returns naming the trust; each member's other returns (an
+    # earlier round that named the trust differently, say) complete its history.
+    seen_keys = {(s.template_id, s.school_key) for s in found.values()}
+    for template_id, key in seen_keys - schools:
+        gather(store.returns(template_id, school_key=key))
+    return summarise_returns(
+        found.values(),
+        registry,
+        outbox,
+        roster=roster_list,
+        rejections=store.rejections(),
+        schools=schools,
+        trusts=trusts,
+    )
+
+
+def summarise_workspace(
+    root: Path | str,
+    registry: Registry,
+    *,
+    outbox: Path | str | None = None,
+    roster: Path | str | None = None,
+    workers: int | None = None,
+) -> list[Path]:
+    """``sheet-tools summarise``: rebuild every summary from the workspace's database into its
+    outbox, listing outstanding schools from the roster (given, else the workspace's own)."""
+    space = Workspace.at(root, outbox=outbox)
+    if not space.database.is_file():
+        raise SummariseError(
+            f"no returns database at {space.database}: ingest some returns first "
+            "(sheet-tools ingest or sheet-tools watch)"
+        )
+    try:
+        schools = read_roster(roster) if roster is not None else workspace_roster(space.root)
+    except RosterError as exc:
+        raise SummariseError(str(exc)) from None
+    space.outbox.mkdir(parents=True, exist_ok=True)
+    try:
+        with Store(space.database) as store:
+            return summarise_all(store, registry, space.outbox, schools, workers=workers)
+    except StoreError as exc:
+        raise SummariseError(str(exc)) from None

@@ -1,0 +1,449 @@
+"""One school's summary workbook: Overview (cover fields, area scores, a native radar chart and
+the same chart as a picture), Next steps, Strengths, Progress (when there is an earlier round),
+Self-evaluation vs review (when both exist for a round), Responses, Data (one plain row per
+statement, for pivot tables) and Provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .. import charts
+from ..frameworks import Framework, Level
+from ..store import StoredReturn
+from .cells import (
+    AREA_WIDTH,
+    BOLD,
+    CENTRE,
+    CHANGE_FORMAT,
+    DATE_FORMAT,
+    FLAG_FILL,
+    LEFT,
+    SHARE_FORMAT,
+    STEPS_FORMAT,
+    SUBTITLE,
+    WRAP,
+    SummaryBook,
+    SummarySheet,
+    fit_row,
+    freeze,
+    landscape,
+    level_cell,
+    level_fill,
+    long_date,
+    put,
+    score_cell,
+    set_widths,
+    write_header,
+    write_section,
+    write_title,
+)
+from .scores import SchoolHistory, area_scores, judge_label, level_steps, overall_score
+from .sheets import (
+    area_labels,
+    box_text,
+    boxes_with_role,
+    provenance_sheet,
+    responses_sheet,
+    statement_notes,
+)
+
+DATA_HEADERS = (
+    "school",
+    "urn",
+    "trust",
+    "template",
+    "template_version",
+    "review_date",
+    "area",
+    "statement_id",
+    "statement",
+    "judgement",
+    "score",
+)
+
+
+def _area_table(
+    ws: SummarySheet, row: int, framework: Framework, stored: StoredReturn
+) -> tuple[int, int, int]:
+    """The area scores table; returns (header row, first area row, last area row)."""
+    scale = list(framework.scale)
+    labels = ["Area", "Score", *(level.label for level in scale), "Not judged", "Secure or better"]
+    header_row = row
+    row = write_header(ws, row, labels)
+    first = row
+    items = [(item, None) for item in area_scores(framework, stored.judgements)]
+    items.append((overall_score(framework, stored.judgements), BOLD))
+    for item, font in items:
+        put(ws, row, 1, item.title, font=font, border=True, alignment=WRAP)
+        fit_row(ws, row, [(item.title, AREA_WIDTH)])
+        score_cell(ws, row, 2, item.score, font=font)
+        for offset, level in enumerate(scale):
+            put(ws, row, 3 + offset, item.counts[level.code], border=True, alignment=CENTRE)
+        put(ws, row, 3 + len(scale), item.not_judged, border=True, alignment=CENTRE)
+        put(
+            ws,
+            row,
+            4 + len(scale),
+            item.secure_share,
+            number_format=SHARE_FORMAT,
+            border=True,
+            alignment=CENTRE,
+        )
+        row += 1
+    return header_row, first, row - 2
+
+
+def _overview(
+    book: SummaryBook,
+    framework: Framework,
+    history: SchoolHistory,
+    trust: str | None,
+    png: bytes | None,
+) -> None:
+    stored = history.current
+    ws = book.sheet("Overview")
+    subtitle = (
+        f"{framework.title}. Review of {long_date(stored.review_date)}; "
+        f"judgements by: {judge_label(stored.judge)}."
+    )
+    row = write_title(ws, f"{stored.school}: {framework.short_title}", subtitle)
+    row = write_section(ws, row, "About this return")
+    for cover_field in framework.cover:
+        value: object = stored.cover.get(cover_field.id, "")
+        if cover_field.role == "trust" and not value and trust:
+            value = trust
+        if cover_field.role == "review_date":
+            value = stored.review_date
+        put(ws, row, 1, cover_field.label, font=BOLD, border=True, alignment=WRAP)
+        put(ws, row, 2, value, number_format=DATE_FORMAT, alignment=LEFT)
+        row += 1
+    row += 1
+    if not framework.judged:
+        put(ws, row, 1, "This form has no judgements: the school's answers are on Responses.")
+        set_widths(ws, [AREA_WIDTH, 16, 16, 16, 16])
+        landscape(ws, one_page=True)
+        return
+    row = write_section(ws, row, "Area scores")
+    header_row, first, last = _area_table(ws, row, framework, stored)
+    row = last + 3
+    scale = framework.levels
+    note = (
+        "Score: the mean level of the judged statements ("
+        + ", ".join(f"{level.label} {level.score}" for level in scale)
+        + "). Statements not judged are left out, never counted as zero."
+    )
+    put(ws, row, 1, note, font=SUBTITLE)
+    row += 2
+    charts.native_radar(
+        book.book,
+        ws.ws,
+        categories=charts.cells(ws.title, first, 1, last, 1),
+        series=[charts.column_series(ws.title, 2, header_row, last)],
+        scale=framework.scale,
+        anchor=(row, 1),
+        title="Area scores",
+    )
+    if png is not None:
+        charts.embed_png(ws.ws, png, row, 5)
+    set_widths(ws, [AREA_WIDTH, 11, *([12] * len(framework.scale)), 12, 15])
+    landscape(ws, one_page=True)
+
+
+def _priorities_table(
+    ws: SummarySheet,
+    row: int,
+    framework: Framework,
+    stored: StoredReturn,
+    levels: Sequence[Level],
+    empty: str,
+) -> int:
+    wanted = {level.code for level in levels}
+    found = []
+    for order, (sheet, statement) in enumerate(framework.judged_statements()):
+        level = framework.level(stored.judgements.get(statement.id))
+        if level is not None and level.code in wanted:
+            found.append((level.score, order, sheet, statement, level))
+    found.sort(key=lambda item: (item[0], item[1]))
+    row = write_header(ws, row, ["Area", "Statement", "Level", "ID", "Evidence / notes"])
+    if not found:
+        put(ws, row, 1, empty, font=SUBTITLE)
+        return row + 1
+    for _, _, sheet, statement, level in found:
+        notes = statement_notes(sheet, statement, stored)
+        put(ws, row, 1, sheet.title, border=True, alignment=WRAP)
+        put(ws, row, 2, statement.text, border=True, alignment=WRAP)
+        put(ws, row, 3, level.label, border=True, alignment=CENTRE, fill=level_fill(level))
+        put(ws, row, 4, statement.id, border=True, alignment=CENTRE)
+        put(ws, row, 5, notes, border=True, alignment=WRAP)
+        fit_row(ws, row, [(statement.text, 70), (notes, 45), (sheet.title, 28)])
+        row += 1
+    return row
+
+
+def _box_section(
+    ws: SummarySheet,
+    row: int,
+    framework: Framework,
+    stored: StoredReturn,
+    role: str,
+    heading: str,
+) -> int:
+    row = write_header(ws, row, ["Area", heading])
+    for sheet, boxes in boxes_with_role(framework, role):
+        text = box_text(stored, boxes)
+        put(ws, row, 1, sheet.title, border=True, alignment=WRAP, font=BOLD)
+        put(ws, row, 2, text or "(none written)", border=True, alignment=WRAP)
+        fit_row(ws, row, [(text, 70), (sheet.title, 26)])
+        row += 1
+    return row
+
+
+def _next_steps(book: SummaryBook, framework: Framework, stored: StoredReturn) -> None:
+    ws = book.sheet("Next steps")
+    row = write_title(
+        ws,
+        f"{stored.school}: next steps",
+        f"From the {judge_label(stored.judge).lower()} of {long_date(stored.review_date)}.",
+    )
+    if boxes_with_role(framework, "next_steps"):
+        row = write_section(ws, row, "Next steps the school recorded for each area")
+        row = _box_section(ws, row, framework, stored, "next_steps", "Next steps") + 1
+    if framework.judged:
+        names = " or ".join(level.label for level in framework.priority_levels)
+        row = write_section(ws, row, f"Priorities: statements judged {names}, lowest first")
+        _priorities_table(
+            ws, row, framework, stored, framework.priority_levels, f"No statement judged {names}."
+        )
+    set_widths(ws, [28, 70, 14, 9, 45])
+    landscape(ws)
+
+
+def _strengths(book: SummaryBook, framework: Framework, stored: StoredReturn) -> None:
+    ws = book.sheet("Strengths")
+    row = write_title(
+        ws,
+        f"{stored.school}: strengths",
+        f"From the {judge_label(stored.judge).lower()} of {long_date(stored.review_date)}.",
+    )
+    if boxes_with_role(framework, "strengths"):
+        row = write_section(ws, row, "Strengths the school recorded for each area")
+        row = _box_section(ws, row, framework, stored, "strengths", "Strengths") + 1
+    if framework.judged:
+        top = framework.top_level
+        row = write_section(ws, row, f"Statements judged {top.label}")
+        _priorities_table(ws, row, framework, stored, [top], f"No statement judged {top.label}.")
+    set_widths(ws, [28, 70, 14, 9, 45])
+    landscape(ws)
+
+
+def _progress(book: SummaryBook, framework: Framework, history: SchoolHistory) -> None:
+    current, earlier = history.current, history.previous
+    assert earlier is not None
+    ws = book.sheet("Progress")
+    row = write_title(
+        ws,
+        f"{current.school}: progress since {long_date(earlier.review_date)}",
+        f"The {judge_label(earlier.judge).lower()} of {long_date(earlier.review_date)} beside "
+        f"the {judge_label(current.judge).lower()} of {long_date(current.review_date)}.",
+    )
+    row = write_section(ws, row, "Area scores")
+    before_label = f"Earlier ({earlier.review_date:%d/%m/%Y})"
+    after_label = f"Latest ({current.review_date:%d/%m/%Y})"
+    header_row = row
+    row = write_header(ws, row, ["Area", before_label, after_label, "Change"])
+    first = row
+    before = [*area_scores(framework, earlier.judgements)]
+    after = [*area_scores(framework, current.judgements)]
+    before.append(overall_score(framework, earlier.judgements))
+    after.append(overall_score(framework, current.judgements))
+    for old, new in zip(before, after, strict=True):
+        bold = BOLD if not old.sheet_id else None
+        put(ws, row, 1, new.title, border=True, alignment=WRAP, font=bold)
+        score_cell(ws, row, 2, old.score)
+        score_cell(ws, row, 3, new.score)
+        change = None if old.score is None or new.score is None else new.score - old.score
+        put(ws, row, 4, change, number_format=CHANGE_FORMAT, border=True, alignment=CENTRE)
+        row += 1
+    last = row - 2
+    row += 1
+    charts.native_radar(
+        book.book,
+        ws.ws,
+        categories=charts.cells(ws.title, first, 1, last, 1),
+        series=[charts.column_series(ws.title, c, header_row, last) for c in (2, 3)],
+        scale=framework.scale,
+        anchor=(row, 1),
+        title="Area scores, both rounds",
+    )
+    row += 24
+    row = write_section(ws, row, "Statements whose judgement changed, declines first")
+    row = write_header(ws, row, ["Area", "Earlier", "Latest", "Change (levels)", "ID", "Statement"])
+    changes = []
+    for order, (sheet, statement) in enumerate(framework.judged_statements()):
+        old_value = earlier.judgements.get(statement.id)
+        new_value = current.judgements.get(statement.id)
+        old_level, new_level = framework.level(old_value), framework.level(new_value)
+        if old_level == new_level:
+            continue
+        steps = level_steps(framework, old_value, new_value)
+        changes.append((steps or 0, order, sheet, statement, old_level, new_level, steps))
+    changes.sort(key=lambda item: (item[0], item[1]))
+    if not changes:
+        put(ws, row, 1, "No statement's judgement changed.", font=SUBTITLE)
+    for *_, sheet, statement, old_level, new_level, steps in changes:
+        put(ws, row, 1, sheet.title, border=True, alignment=WRAP)
+        for column, level in ((2, old_level), (3, new_level)):
+            level_cell(ws, row, column, level)
+        put(ws, row, 4, steps, border=True, alignment=CENTRE, number_format=STEPS_FORMAT)
+        put(ws, row, 5, statement.id, border=True, alignment=CENTRE)
+        put(ws, row, 6, statement.text, border=True, alignment=WRAP)
+        fit_row(ws, row, [(statement.text, 80), (sheet.title, AREA_WIDTH)])
+        row += 1
+    set_widths(ws, [AREA_WIDTH, 16, 16, 14, 9, 80])
+    landscape(ws)
+
+
+def _comparison(
+    book: SummaryBook, framework: Framework, own: StoredReturn, review: StoredReturn
+) -> None:
+    ws = book.sheet("Self-evaluation vs review")
+    reviewer = judge_label(review.judge)
+    rows = []
+    for sheet, statement in framework.judged_statements():
+        steps = level_steps(
+            framework, own.judgements.get(statement.id), review.judgements.get(statement.id)
+        )
+        rows.append((sheet, statement, steps))
+    flagged = sum(1 for *_, steps in rows if steps is not None and abs(steps) >= 1)
+    row = write_title(
+        ws,
+        f"{own.school}: self-evaluation beside the review",
+        f"Round of {long_date(own.review_date)}: the school's self-evaluation beside the "
+        f"{reviewer.lower()}'s judgements. {flagged} statement(s) differ by a level or more "
+        "(highlighted): the conversation the review visit is for.",
+    )
+    row = write_section(ws, row, "Area scores")
+    row = write_header(ws, row, ["Area", "Self-evaluation", reviewer, "Difference"])
+    own_scores = [*area_scores(framework, own.judgements), overall_score(framework, own.judgements)]
+    review_scores = [
+        *area_scores(framework, review.judgements),
+        overall_score(framework, review.judgements),
+    ]
+    for mine, theirs in zip(own_scores, review_scores, strict=True):
+        put(
+            ws,
+            row,
+            1,
+            mine.title,
+            border=True,
+            alignment=WRAP,
+            font=None if mine.sheet_id else BOLD,
+        )
+        score_cell(ws, row, 2, mine.score)
+        score_cell(ws, row, 3, theirs.score)
+        diff = None if mine.score is None or theirs.score is None else theirs.score - mine.score
+        put(ws, row, 4, diff, number_format=CHANGE_FORMAT, border=True, alignment=CENTRE)
+        row += 1
+    row += 1
+    row = write_section(ws, row, "Every statement")
+    row = write_header(
+        ws,
+        row,
+        ["Area", "Self-evaluation", reviewer, "Difference (levels)", "Flag", "ID", "Statement"],
+    )
+    for sheet, statement, steps in rows:
+        flag = steps is not None and abs(steps) >= 1
+        fill = FLAG_FILL if flag else None
+        put(ws, row, 1, sheet.title, border=True, alignment=WRAP, fill=fill)
+        level_cell(ws, row, 2, framework.level(own.judgements.get(statement.id)))
+        level_cell(ws, row, 3, framework.level(review.judgements.get(statement.id)))
+        put(
+            ws,
+            row,
+            4,
+            steps,
+            border=True,
+            alignment=CENTRE,
+            number_format=STEPS_FORMAT,
+            fill=fill,
+        )
+        label = f"Differs by {abs(steps)} level{'s' if abs(steps) > 1 else ''}" if flag else ""
+        put(ws, row, 5, label, border=True, alignment=CENTRE, fill=fill, font=BOLD)
+        put(ws, row, 6, statement.id, border=True, alignment=CENTRE, fill=fill)
+        put(ws, row, 7, statement.text, border=True, alignment=WRAP, fill=fill)
+        fit_row(ws, row, [(statement.text, 80), (sheet.title, AREA_WIDTH)])
+        row += 1
+    set_widths(ws, [AREA_WIDTH, 16, 18, 13, 18, 9, 80])
+    landscape(ws)
+
+
+def data_rows(framework: Framework, stored: StoredReturn, trust: str | None) -> list[list[object]]:
+    """The tidy Data rows for one return: one per judged statement, blank when not judged."""
+    rows: list[list[object]] = []
+    for sheet, statement in framework.judged_statements():
+        level = framework.level(stored.judgements.get(statement.id))
+        rows.append(
+            [
+                stored.school,
+                stored.urn,
+                trust,
+                stored.template_id,
+                stored.template_version,
+                stored.review_date,
+                sheet.title,
+                statement.id,
+                statement.text,
+                level.label if level else None,
+                level.score if level else None,
+            ]
+        )
+    return rows
+
+
+def _data(book: SummaryBook, framework: Framework, stored: StoredReturn, trust: str | None) -> None:
+    """Plain on purpose: trusts build pivot tables and Power Query reports on this sheet."""
+    ws = book.sheet("Data")
+    for column, label in enumerate(DATA_HEADERS, start=1):
+        put(ws, 1, column, label, font=BOLD)
+    rows = data_rows(framework, stored, trust)
+    for row, values in enumerate(rows, start=2):
+        for column, value in enumerate(values, start=1):
+            put(ws, row, column, value, number_format=DATE_FORMAT if column == 6 else None)
+    set_widths(ws, [30, 9, 30, 26, 10, 12, 30, 12, 60, 12, 7])
+    freeze(ws, 2, 1)
+    ws.ws.autofilter(0, 0, len(rows), len(DATA_HEADERS) - 1)
+
+
+def school_radar_png(framework: Framework, stored: StoredReturn) -> bytes:
+    scores = area_scores(framework, stored.judgements)
+    return charts.radar_png(
+        area_labels(framework),
+        [(judge_label(stored.judge), [item.score for item in scores])],
+        framework.scale,
+        title=f"{stored.school}: {framework.short_title}, {long_date(stored.review_date)}",
+    )
+
+
+def build_school_workbook(
+    framework: Framework, history: SchoolHistory, trust: str | None
+) -> tuple[bytes, bytes | None]:
+    """One school's summary of one framework as .xlsx bytes, and its radar PNG (None for a
+    text-only form)."""
+    current = history.current
+    png = school_radar_png(framework, current) if framework.judged else None
+    book = SummaryBook()
+    _overview(book, framework, history, trust, png)
+    if framework.judged or boxes_with_role(framework, "next_steps"):
+        _next_steps(book, framework, current)
+    if framework.judged or boxes_with_role(framework, "strengths"):
+        _strengths(book, framework, current)
+    if framework.judged and history.previous is not None:
+        _progress(book, framework, history)
+    pair = history.comparison
+    if framework.judged and pair is not None:
+        _comparison(book, framework, *pair)
+    responses_sheet(book, framework, [current], with_school=False)
+    if framework.judged:
+        _data(book, framework, current, trust)
+    provenance_sheet(book, history.used())
+    return book.to_bytes(f"{current.school}: {framework.short_title}"), png

@@ -1,0 +1,223 @@
+"""Scores and histories: what a school's judgements add up to, and which of its returns count.
+
+A statement scores its level on the framework's scale (Beginning 1 ... Embedded 4). An area's score
+is the mean over its judged statements; a blank judgement is left out, never counted as zero. A
+trust's area score is the mean of its schools' area scores, so each school weighs the same.
+
+For each school and framework the store keeps the latest return per review date and judge (the
+school's self-evaluation, an external or a peer reviewer). A review round is one review date. A
+school's summary, and the trust roll-up, use the school's latest round, taking the reviewer's
+judgement where there is one (an external review before a peer review) and the self-evaluation
+otherwise; the round before the latest is the baseline for progress.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..frameworks import Framework, Statement
+from ..store import StoredReturn
+from ..validate import Judge
+
+JUDGE_LABELS: dict[str, str] = {
+    "self-evaluation": "Self-evaluation",
+    "external-review": "External reviewer",
+    "peer-review": "Peer reviewer",
+}
+
+
+SELF: Judge = "self-evaluation"
+
+
+# A round's reviewer judgement, most independent first.
+REVIEWERS: tuple[Judge, ...] = ("external-review", "peer-review")
+
+
+NO_TRUST = "No trust recorded"
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    """Mean of the values that are present; None when there are none (not zero)."""
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+@dataclass(frozen=True)
+class AreaScore:
+    """One area of one return: its score, counts per level and share Secure or better."""
+
+    sheet_id: str
+    title: str
+    score: float | None
+    counts: dict[str, int]  # level code -> statements judged at that level
+    judged: int
+    statements: int
+    secure_share: float | None
+
+    @property
+    def not_judged(self) -> int:
+        return self.statements - self.judged
+
+
+def _score_statements(
+    framework: Framework, sheet_id: str, title: str, statements: Sequence[Statement], judgements
+) -> AreaScore:
+    threshold = framework.secure_score
+    counts = {level.code: 0 for level in framework.scale}
+    scores: list[int] = []
+    for statement in statements:
+        level = framework.level(judgements.get(statement.id))
+        if level is not None:
+            counts[level.code] += 1
+            scores.append(level.score)
+    secure = sum(1 for s in scores if s >= threshold)
+    return AreaScore(
+        sheet_id=sheet_id,
+        title=title,
+        score=mean(scores),
+        counts=counts,
+        judged=len(scores),
+        statements=len(statements),
+        secure_share=secure / len(scores) if scores else None,
+    )
+
+
+def area_scores(framework: Framework, judgements: dict[str, str | None]) -> list[AreaScore]:
+    """One AreaScore per judged sheet of the framework, in the framework's order."""
+    return [
+        _score_statements(framework, sheet.id, sheet.title, sheet.statements, judgements)
+        for sheet in framework.sheets
+        if sheet.judged
+    ]
+
+
+def overall_score(framework: Framework, judgements: dict[str, str | None]) -> AreaScore:
+    """Every judged statement of the return taken together."""
+    statements = [statement for _, statement in framework.judged_statements()]
+    return _score_statements(framework, "", "All statements", statements, judgements)
+
+
+def trust_area_means(
+    framework: Framework, schools: Sequence[Sequence[AreaScore]]
+) -> list[float | None]:
+    """Per judged area, the mean of the schools' area scores (a school with no judged statement
+    in an area is left out of that area's mean)."""
+    areas = [sheet.id for sheet in framework.sheets if sheet.judged]
+    by_area: dict[str, list[float | None]] = defaultdict(list)
+    for scores in schools:
+        for item in scores:
+            by_area[item.sheet_id].append(item.score)
+    return [mean(by_area[area]) for area in areas]
+
+
+def statement_score(
+    framework: Framework, judgements: dict[str, str | None], sid: str
+) -> int | None:
+    level = framework.level(judgements.get(sid))
+    return level.score if level else None
+
+
+def level_steps(framework: Framework, first: str | None, second: str | None) -> int | None:
+    """How many levels ``second`` is above ``first`` (negative below); None if either is blank."""
+    a, b = framework.level(first), framework.level(second)
+    if a is None or b is None:
+        return None
+    ordered = [level.code for level in framework.levels]
+    return ordered.index(b.code) - ordered.index(a.code)
+
+
+def _newest(returns: Iterable[StoredReturn]) -> StoredReturn:
+    return max(returns, key=lambda r: (r.arrived_at, r.id))
+
+
+@dataclass
+class SchoolHistory:
+    """One school's returns of one framework: the latest per review round and judge."""
+
+    template_id: str
+    school_key: str
+    rounds: dict[date, dict[str, StoredReturn]] = field(default_factory=dict)
+
+    def add(self, stored: StoredReturn) -> None:
+        round_ = self.rounds.setdefault(stored.review_date, {})
+        held = round_.get(stored.judge)
+        if held is None or (stored.arrived_at, stored.id) > (held.arrived_at, held.id):
+            round_[stored.judge] = stored
+
+    @property
+    def newest(self) -> StoredReturn:
+        """The most recently arrived return: where the school's name and trust come from."""
+        return _newest(r for round_ in self.rounds.values() for r in round_.values())
+
+    @property
+    def school(self) -> str:
+        return self.newest.school
+
+    @property
+    def urn(self) -> str | None:
+        return self.newest.urn
+
+    def dates(self) -> list[date]:
+        return sorted(self.rounds)
+
+    def primary(self, review_date: date) -> StoredReturn:
+        """The round's reviewer judgement where there is one, else its self-evaluation."""
+        round_ = self.rounds[review_date]
+        for judge in REVIEWERS:
+            if judge in round_:
+                return round_[judge]
+        if SELF in round_:
+            return round_[SELF]
+        return _newest(round_.values())
+
+    @property
+    def current(self) -> StoredReturn:
+        return self.primary(self.dates()[-1])
+
+    @property
+    def previous(self) -> StoredReturn | None:
+        dates = self.dates()
+        return self.primary(dates[-2]) if len(dates) > 1 else None
+
+    @property
+    def comparison(self) -> tuple[StoredReturn, StoredReturn] | None:
+        """(self-evaluation, review) of the latest round that has both."""
+        for review_date in reversed(self.dates()):
+            round_ = self.rounds[review_date]
+            reviewer = next((round_[j] for j in REVIEWERS if j in round_), None)
+            if reviewer is not None and SELF in round_:
+                return round_[SELF], reviewer
+        return None
+
+    def used(self) -> list[tuple[StoredReturn, str]]:
+        """Every return a school summary is built from, with what it is used for."""
+        items = [(self.current, "Latest round: overview, next steps, strengths, data")]
+        if self.previous is not None:
+            items.append((self.previous, "Earlier round: progress"))
+        pair = self.comparison
+        if pair is not None:
+            for stored in pair:
+                if all(stored.id != item.id for item, _ in items):
+                    items.append((stored, "Self-evaluation beside the review"))
+        return items
+
+
+def histories(returns: Iterable[StoredReturn]) -> dict[tuple[str, str], SchoolHistory]:
+    """Group returns by (template id, school key), keeping the latest per round and judge."""
+    grouped: dict[tuple[str, str], SchoolHistory] = {}
+    for stored in returns:
+        key = (stored.template_id, stored.school_key)
+        grouped.setdefault(key, SchoolHistory(*key)).add(stored)
+    return grouped
+
+
+def trust_key(name: str | None) -> str:
+    """Trust names typed by different people match ignoring case and spacing; "" is no trust."""
+    return " ".join(name.casefold().split()) if name else ""
+
+
+def judge_label(judge: str) -> str:
+    return JUDGE_LABELS.get(judge, judge)

@@ -1,0 +1,121 @@
+"""What both workbooks share: reading text answers from a return, the Responses sheet and the
+Provenance sheet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..frameworks import Framework, Sheet, Statement
+from ..store import StoredReturn
+from .cells import (
+    BOLD,
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    WRAP,
+    SummaryBook,
+    freeze,
+    landscape,
+    put,
+    set_widths,
+)
+from .scores import judge_label
+
+
+def boxes_with_role(framework: Framework, role: str) -> list[tuple[Sheet, list]]:
+    return [
+        (sheet, [box for box in sheet.boxes if box.role == role])
+        for sheet in framework.sheets
+        if any(box.role == role for box in sheet.boxes)
+    ]
+
+
+def box_text(stored: StoredReturn, boxes: Sequence) -> str:
+    parts = [stored.texts.get(box.id, "").strip() for box in boxes]
+    return "\n\n".join(p for p in parts if p)
+
+
+def statement_notes(sheet: Sheet, statement: Statement, stored: StoredReturn) -> str:
+    """The free-text columns written beside a statement (evidence, notes)."""
+    parts = []
+    for column in sheet.columns:
+        text = stored.texts.get(f"{statement.id}.{column.id}", "").strip()
+        if text:
+            parts.append(text if len(sheet.columns) == 1 else f"{column.label}: {text}")
+    return "\n".join(parts)
+
+
+def responses_sheet(
+    book: SummaryBook, framework: Framework, returns: Sequence[StoredReturn], with_school: bool
+) -> int:
+    """Every text answer, one per row: tidy, so it filters and pivots. Returns rows written."""
+    ws = book.sheet("Responses")
+    labels = ["area", "item_id", "item", "question", "answer"]
+    if with_school:
+        labels = ["school", "urn", *labels]
+    for column, label in enumerate(labels, start=1):
+        put(ws, 1, column, label, font=BOLD)
+    row = 2
+    for stored in returns:
+        for sheet in framework.sheets:
+            items: list[tuple[str, str, str, str]] = []
+            for statement in sheet.statements:
+                for column in sheet.columns:
+                    text = stored.texts.get(f"{statement.id}.{column.id}", "").strip()
+                    if text:
+                        items.append((statement.id, statement.text, column.label, text))
+            for box in sheet.boxes:
+                text = stored.texts.get(box.id, "").strip()
+                if text:
+                    items.append((box.id, box.label, box.label, text))
+            for item_id, item, question, text in items:
+                values: list[object] = [sheet.title, item_id, item, question, text]
+                if with_school:
+                    values = [stored.school, stored.urn, *values]
+                for column, value in enumerate(values, start=1):
+                    put(ws, row, column, value, alignment=WRAP)
+                row += 1
+    widths = [24, 10, 50, 30, 80]
+    set_widths(ws, [30, 10, *widths] if with_school else widths)
+    freeze(ws, 2, 1)
+    landscape(ws, title_rows=True)
+    return row - 2
+
+
+PROVENANCE_HEADERS = (
+    "School",
+    "Used for",
+    "Judgements by",
+    "Review date",
+    "File name",
+    "SHA-256",
+    "Framework version",
+    "Arrived at (UTC)",
+)
+
+
+def provenance_sheet(book: SummaryBook, items: Sequence[tuple[StoredReturn, str]]) -> None:
+    """Which return every number came from: a trust can trace any figure to a file."""
+    ws = book.sheet("Provenance")
+    for column, label in enumerate(PROVENANCE_HEADERS, start=1):
+        put(ws, 1, column, label, font=BOLD)
+    for row, (stored, purpose) in enumerate(items, start=2):
+        values: list[object] = [
+            stored.school,
+            purpose,
+            judge_label(stored.judge),
+            stored.review_date,
+            stored.file_name,
+            stored.sha256,
+            stored.template_version,
+            stored.arrived_at,
+        ]
+        for column, value in enumerate(values, start=1):
+            fmt = {4: DATE_FORMAT, 8: DATETIME_FORMAT}.get(column)
+            put(ws, row, column, value, number_format=fmt)
+    set_widths(ws, [30, 50, 18, 12, 40, 66, 10, 17])
+    freeze(ws, 2, 1)
+    landscape(ws, title_rows=True)
+
+
+def area_labels(framework: Framework) -> list[str]:
+    return [sheet.title for sheet in framework.sheets if sheet.judged]

@@ -1,0 +1,476 @@
+"""A trust's consolidated workbook: Area scores, a Statement heat map, Priorities, Radar charts,
+Next steps, a Returns log and Provenance. A form with no judgements gets its text and the log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .. import charts
+from ..files import as_utc
+from ..frameworks import Framework
+from ..roster import School
+from ..store import Rejection, school_key
+from .cells import (
+    BAND_FILL,
+    BOLD,
+    CENTRE,
+    DATE_FORMAT,
+    HEADER_FILL,
+    HEADER_FONT,
+    ROTATED,
+    SHARE_FORMAT,
+    SUBTITLE,
+    TOP,
+    WRAP,
+    SummaryBook,
+    clean_text,
+    fill_style,
+    fit_row,
+    freeze,
+    landscape,
+    level_fill,
+    put,
+    score_cell,
+    set_widths,
+    write_header,
+)
+from .scores import (
+    NO_TRUST,
+    AreaScore,
+    SchoolHistory,
+    area_scores,
+    judge_label,
+    mean,
+    statement_score,
+    trust_area_means,
+)
+from .sheets import area_labels, box_text, boxes_with_role, provenance_sheet, responses_sheet
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of the returns log an administrator chases."""
+
+    school: str
+    urn: str | None
+    status: str  # "Returned", "Outstanding" or "Rejected"
+    when: datetime | None
+    review_date: date | None
+    judges: str
+    detail: str
+
+
+_STATUS_ORDER = {"Rejected": 0, "Outstanding": 1, "Returned": 2}
+
+
+_STATUS_FILLS = {
+    "Returned": fill_style("D9EAD3"),
+    "Outstanding": fill_style("FFF2CC"),
+    "Rejected": fill_style("F4CCCC"),
+}
+
+
+def returns_log(
+    framework: Framework,
+    members: Sequence[SchoolHistory],
+    roster_schools: Sequence[School],
+    rejections: Sequence[Rejection],
+) -> list[LogEntry]:
+    """Every school on the trust's roster or seen in its returns or rejections, with its status:
+    returned (when), outstanding, or rejected (with the reason)."""
+    by_key_rejections: dict[str, list[Rejection]] = defaultdict(list)
+    for rejection in rejections:
+        if rejection.template_id not in (None, framework.id) or not rejection.school:
+            continue
+        by_key_rejections[school_key(rejection.school, rejection.urn)].append(rejection)
+    entries: dict[str, LogEntry] = {}
+    names: dict[str, tuple[str, str | None]] = {
+        school_key(s.name, s.urn): (s.name, s.urn) for s in roster_schools
+    }
+    for history in members:
+        names.setdefault(history.school_key, (history.school, history.urn))
+    for rejection_key, items in by_key_rejections.items():
+        newest = max(items, key=lambda r: as_utc(r.arrived_at))
+        names.setdefault(rejection_key, (newest.school or "", newest.urn))
+    by_history = {h.school_key: h for h in members}
+    for key, (name, urn) in names.items():
+        history = by_history.get(key)
+        rejected = by_key_rejections.get(key, [])
+        last_rejection = max(rejected, key=lambda r: as_utc(r.arrived_at)) if rejected else None
+        if history is not None:
+            newest = history.newest
+            current = history.current
+            round_ = history.rounds[current.review_date]
+            detail = ""
+            if last_rejection is not None and as_utc(last_rejection.arrived_at) > as_utc(
+                newest.arrived_at
+            ):
+                detail = (
+                    f"A later file ({last_rejection.file_name}) was rejected on "
+                    f"{last_rejection.arrived_at:%d/%m/%Y}: {last_rejection.reason}"
+                )
+            entries[key] = LogEntry(
+                school=history.school,
+                urn=history.urn,
+                status="Returned",
+                when=newest.arrived_at,
+                review_date=current.review_date,
+                judges=", ".join(judge_label(j) for j in sorted(round_)),
+                detail=detail,
+            )
+        elif last_rejection is not None:
+            entries[key] = LogEntry(
+                school=name,
+                urn=urn,
+                status="Rejected",
+                when=last_rejection.arrived_at,
+                review_date=None,
+                judges="",
+                detail=f"{last_rejection.file_name}: {last_rejection.reason}",
+            )
+        else:
+            entries[key] = LogEntry(
+                school=name,
+                urn=urn,
+                status="Outstanding",
+                when=None,
+                review_date=None,
+                judges="",
+                detail="",
+            )
+    return sorted(
+        entries.values(), key=lambda e: (_STATUS_ORDER[e.status], e.school.casefold(), e.urn or "")
+    )
+
+
+@dataclass
+class TrustData:
+    """Everything a trust workbook shows, computed once."""
+
+    framework: Framework
+    name: str | None
+    members: list[SchoolHistory]
+    log: list[LogEntry]
+    scores: list[list[AreaScore]] = field(default_factory=list)
+    averages: list[float | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.members = sorted(self.members, key=lambda h: (h.school.casefold(), h.school_key))
+        if self.framework.judged:
+            self.scores = [area_scores(self.framework, h.current.judgements) for h in self.members]
+            self.averages = trust_area_means(self.framework, self.scores)
+
+
+def _area_scores_sheet(book: SummaryBook, data: TrustData) -> None:
+    framework = data.framework
+    ws = book.sheet("Area scores")
+    areas = area_labels(framework)
+    labels = ["School", *areas, "Review date", "Judgements by", "URN"]
+    write_header(ws, 1, labels)
+    row = 2
+    for history, scores in zip(data.members, data.scores, strict=True):
+        current = history.current
+        put(ws, row, 1, history.school, border=True, alignment=WRAP)
+        for offset, item in enumerate(scores):
+            score_cell(ws, row, 2 + offset, item.score)
+        put(ws, row, 2 + len(areas), current.review_date, number_format=DATE_FORMAT, border=True)
+        put(ws, row, 3 + len(areas), judge_label(current.judge), border=True)
+        put(ws, row, 4 + len(areas), history.urn, border=True)
+        row += 1
+    put(ws, row, 1, "Trust average", font=BOLD, border=True, fill=BAND_FILL)
+    for offset, value in enumerate(data.averages):
+        score_cell(ws, row, 2 + offset, value, font=BOLD)
+    scale = framework.levels
+    ws.ws.conditional_format(
+        1,
+        1,
+        row - 1,
+        len(areas),
+        {
+            "type": "3_color_scale",
+            "min_type": "num",
+            "min_value": scale[0].score,
+            "min_color": f"#{scale[0].colour}",
+            "mid_type": "num",
+            "mid_value": (scale[0].score + scale[-1].score) / 2,
+            "mid_color": "#FFFFFF",
+            "max_type": "num",
+            "max_value": scale[-1].score,
+            "max_color": f"#{scale[-1].colour}",
+        },
+    )
+    notes = (
+        "A school's area score is the mean level of its judged statements (blanks left out).",
+        "The trust average is the mean of the schools' scores: each school weighs the same.",
+        "Where a reviewer judged a school's latest round, the reviewer's judgements are used.",
+    )
+    for offset, note in enumerate(notes, start=2):
+        put(ws, row + offset, 1, note, font=SUBTITLE)
+    set_widths(ws, [34, *([16] * len(areas)), 12, 18, 9])
+    fit_row(ws, 1, [(title, 12) for title in areas])  # bold header text runs wider
+    freeze(ws, 2, 2)
+    landscape(ws, title_rows=True)
+
+
+def _heat_map(book: SummaryBook, data: TrustData) -> None:
+    framework = data.framework
+    ws = book.sheet("Statement heat map")
+    statements = list(framework.judged_statements())
+    put(ws, 1, 1, "School", font=HEADER_FONT, fill=HEADER_FILL, border=True)
+    for offset, (sheet, statement) in enumerate(statements):
+        put(ws, 1, 2 + offset, statement.id, font=HEADER_FONT, fill=HEADER_FILL, alignment=ROTATED)
+        ws.ws.write_comment(
+            0,
+            1 + offset,
+            clean_text(f"{sheet.title}\n{statement.text}"),
+            {"author": "sheet-tools", "width": 320, "height": 160},
+        )
+    fills = {level.code: level_fill(level) for level in framework.scale}
+    row = 2
+    for history in data.members:
+        judgements = history.current.judgements
+        put(ws, row, 1, history.school, border=True)
+        for offset, (_, statement) in enumerate(statements):
+            level = framework.level(judgements.get(statement.id))
+            if level is None:
+                put(ws, row, 2 + offset, None, border=True)
+                continue
+            put(
+                ws,
+                row,
+                2 + offset,
+                level.code,
+                fill=fills[level.code],
+                border=True,
+                alignment=CENTRE,
+            )
+        row += 1
+    row += 1
+    put(ws, row, 1, "Key (hover over a statement id for its text)", font=BOLD)
+    for level in framework.levels:
+        row += 1
+        put(ws, row, 1, f"{level.code}: {level.label} ({level.score})", fill=fills[level.code])
+    set_widths(ws, [34, *([5] * len(statements))])
+    ws.ws.set_row(0, 42)
+    freeze(ws, 2, 2)
+    landscape(ws, title_rows=True)
+
+
+def statement_priorities(data: TrustData) -> list[dict[str, object]]:
+    """Statements across the trust, weakest first: lowest mean level, then the smallest share
+    Secure or better, then the framework's order."""
+    framework = data.framework
+    threshold = framework.secure_score
+    result = []
+    for order, (sheet, statement) in enumerate(framework.judged_statements()):
+        scores = [
+            statement_score(framework, h.current.judgements, statement.id) for h in data.members
+        ]
+        judged = [s for s in scores if s is not None]
+        counts = {
+            level.code: sum(1 for s in judged if s == level.score) for level in framework.scale
+        }
+        share = sum(1 for s in judged if s >= threshold) / len(judged) if judged else None
+        result.append(
+            {
+                "order": order,
+                "area": sheet.title,
+                "id": statement.id,
+                "statement": statement.text,
+                "mean": mean(judged),
+                "judged": len(judged),
+                "counts": counts,
+                "share": share,
+            }
+        )
+    result.sort(
+        key=lambda p: (
+            p["mean"] is None,
+            p["mean"] if p["mean"] is not None else 0,
+            p["share"] if p["share"] is not None else 0,
+            p["order"],
+        )
+    )
+    return result
+
+
+def _priorities_sheet(book: SummaryBook, data: TrustData) -> None:
+    framework = data.framework
+    ws = book.sheet("Priorities")
+    scale = list(framework.scale)
+    labels = [
+        "Rank",
+        "Area",
+        "Statement",
+        "ID",
+        "Trust mean",
+        "Schools judged",
+        *(level.label for level in scale),
+        "Secure or better",
+    ]
+    write_header(ws, 1, labels)
+    for row, item in enumerate(statement_priorities(data), start=2):
+        put(ws, row, 1, row - 1, border=True, alignment=CENTRE)
+        put(ws, row, 2, item["area"], border=True, alignment=WRAP)
+        put(ws, row, 3, item["statement"], border=True, alignment=WRAP)
+        put(ws, row, 4, item["id"], border=True, alignment=CENTRE)
+        score_cell(ws, row, 5, item["mean"])
+        put(ws, row, 6, item["judged"], border=True, alignment=CENTRE)
+        counts = item["counts"]
+        assert isinstance(counts, dict)
+        for offset, level in enumerate(scale):
+            put(ws, row, 7 + offset, counts[level.code], border=True, alignment=CENTRE)
+        put(
+            ws,
+            row,
+            7 + len(scale),
+            item["share"],
+            number_format=SHARE_FORMAT,
+            border=True,
+            alignment=CENTRE,
+        )
+        fit_row(ws, row, [(str(item["statement"]), 70), (str(item["area"]), 26)])
+    set_widths(ws, [6, 26, 70, 8, 10, 10, *([11] * len(scale)), 11])
+    freeze(ws, 2, 1)
+    landscape(ws, title_rows=True)
+
+
+_CHARTS_PER_ROW = 2
+
+
+_CHART_ROWS = 22
+
+
+_CHART_COLUMNS = (1, 4)  # A and D
+
+
+def _radar_sheet(book: SummaryBook, data: TrustData) -> None:
+    """The trust average beside each school: a table (schools as rows, like Area scores), then
+    one chart per school, two to a printed page."""
+    framework = data.framework
+    ws = book.sheet("Radar charts")
+    areas = area_labels(framework)
+    write_header(ws, 1, ["School", *areas])
+    put(ws, 2, 1, "Trust average", font=BOLD, border=True, fill=BAND_FILL)
+    for offset, value in enumerate(data.averages):
+        score_cell(ws, 2, 2 + offset, value, font=BOLD)
+    for index, (history, scores) in enumerate(zip(data.members, data.scores, strict=True)):
+        row = 3 + index
+        put(ws, row, 1, history.school, border=True)
+        for offset, item in enumerate(scores):
+            score_cell(ws, row, 2 + offset, item.score)
+    last_column = 1 + len(areas)
+    categories = charts.cells(ws.title, 1, 2, 1, last_column)
+    top = 4 + len(data.members)
+    breaks = []
+    for index, history in enumerate(data.members):
+        row = top + (index // _CHARTS_PER_ROW) * _CHART_ROWS
+        if index % _CHARTS_PER_ROW == 0:
+            breaks.append(row - 1)
+        school_row = 3 + index
+        charts.native_radar(
+            book.book,
+            ws.ws,
+            categories=categories,
+            series=[
+                (
+                    charts.cells(ws.title, school_row, 1),
+                    charts.cells(ws.title, school_row, 2, school_row, last_column),
+                ),
+                (
+                    charts.cells(ws.title, 2, 1),
+                    charts.cells(ws.title, 2, 2, 2, last_column),
+                ),
+            ],
+            scale=framework.scale,
+            anchor=(row, _CHART_COLUMNS[index % _CHARTS_PER_ROW]),
+            title=history.school,
+            width_cm=13.5,
+            height_cm=10.5,
+        )
+    ws.ws.set_h_pagebreaks(breaks)
+    set_widths(ws, [34, *([16] * len(areas))])
+    fit_row(ws, 1, [(title, 12) for title in areas])  # bold header text runs wider
+    landscape(ws)
+
+
+def _collated_next_steps(book: SummaryBook, data: TrustData) -> None:
+    framework = data.framework
+    ws = book.sheet("Next steps")
+    write_header(ws, 1, ["Area", "School", "Next steps"])
+    row = 2
+    for sheet, boxes in boxes_with_role(framework, "next_steps"):
+        for history in data.members:
+            text = box_text(history.current, boxes)
+            if not text:
+                continue
+            put(ws, row, 1, sheet.title, border=True, alignment=WRAP)
+            put(ws, row, 2, history.school, border=True, alignment=WRAP)
+            put(ws, row, 3, text, border=True, alignment=WRAP)
+            fit_row(ws, row, [(text, 90), (history.school, 28), (sheet.title, 28)])
+            row += 1
+    if row == 2:
+        put(ws, row, 1, "No school has written next steps yet.", font=SUBTITLE)
+    set_widths(ws, [28, 30, 90])
+    freeze(ws, 2, 1)
+    landscape(ws, title_rows=True)
+
+
+def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
+    ws = book.sheet("Returns log")
+    labels = ["School", "URN", "Status", "Date", "Review date", "Judgements by", "Detail"]
+    write_header(ws, 1, labels)
+    fills = _STATUS_FILLS
+    for row, entry in enumerate(data.log, start=2):
+        put(ws, row, 1, entry.school, border=True, alignment=WRAP)
+        put(ws, row, 2, entry.urn, border=True, alignment=TOP)
+        put(
+            ws,
+            row,
+            3,
+            entry.status,
+            border=True,
+            fill=fills[entry.status],
+            font=BOLD,
+            alignment=TOP,
+        )
+        put(ws, row, 4, entry.when, number_format=DATE_FORMAT, border=True, alignment=TOP)
+        put(ws, row, 5, entry.review_date, number_format=DATE_FORMAT, border=True, alignment=TOP)
+        put(ws, row, 6, entry.judges, border=True, alignment=WRAP)
+        put(ws, row, 7, entry.detail, border=True, alignment=WRAP)
+        fit_row(ws, row, [(entry.detail, 70)])
+    counts = {status: sum(1 for e in data.log if e.status == status) for status in _STATUS_ORDER}
+    row = len(data.log) + 3
+    put(
+        ws,
+        row,
+        1,
+        f"{counts['Returned']} returned, {counts['Outstanding']} outstanding, "
+        f"{counts['Rejected']} rejected.",
+        font=BOLD,
+    )
+    set_widths(ws, [34, 9, 13, 12, 12, 30, 70])
+    freeze(ws, 2, 1)
+    ws.ws.autofilter(0, 0, len(data.log), 6)
+    landscape(ws, title_rows=True)
+
+
+def build_trust_workbook(data: TrustData) -> bytes:
+    """A trust's consolidated workbook of one framework, as .xlsx bytes."""
+    framework = data.framework
+    book = SummaryBook()
+    if framework.judged and data.members:
+        _area_scores_sheet(book, data)
+        _heat_map(book, data)
+        _priorities_sheet(book, data)
+        _radar_sheet(book, data)
+    if boxes_with_role(framework, "next_steps"):
+        _collated_next_steps(book, data)
+    if not framework.judged:
+        responses_sheet(book, framework, [h.current for h in data.members], with_school=True)
+    _returns_log_sheet(book, data)
+    provenance_sheet(book, [(h.current, "Trust roll-up (latest round)") for h in data.members])
+    return book.to_bytes(f"{data.name or NO_TRUST}: {framework.short_title}")

@@ -7,8 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.cell_range import MultiCellRange
 
 from sheet_tools.frameworks import Framework, Registry, load_registry
 
@@ -32,12 +30,3 @@ def soffice_path() -> str | None:
 
 def ssconvert_path() -> str | None:
     return shutil.which("ssconvert")
-
-
-def cells_of(sqref: object) -> set[str]:
-    """Every cell coordinate a data-validation or formatting range (e.g. "C4:C15 E2") covers."""
-    return {
-        f"{get_column_letter(column)}{row}"
-        for cell_range in MultiCellRange(str(sqref)).ranges
-        for row, column in cell_range.cells
-    }

@@ -9,7 +9,6 @@ as raw deflate blocks repeated, so a 3 GB sheet costs a few MB of disk and about
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import struct
@@ -577,9 +576,6 @@ def ods_copy(source: Path, folder: Path) -> Path:
     return _convert(source.resolve(), folder / "return.ods", "ods", 180)
 
 
-def sha256_of(path: Path) -> str:
-    """A file's fingerprint, to prove an original was not changed."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def copy_to(source: Path, folder: Path, name: str) -> Path:

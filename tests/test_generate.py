@@ -16,7 +16,7 @@ from sheet_tools.frameworks import Framework, Level, Registry
 from sheet_tools.generate import generate_batch, generate_workbook
 from sheet_tools.roster import School, read_roster
 
-from .conftest import cells_of
+from .helpers import cells_of
 
 OAKFIELD = School(name="Oakfield Primary", urn="123456", trust="North Star Trust")
 

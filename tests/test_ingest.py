@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -35,7 +34,7 @@ from sheet_tools.workspace import Workspace
 from tests.conftest import REPO
 from tests.filling import make_return, random_answers
 
-from .conftest import cells_of
+from .helpers import cells_of, codes, sha256
 
 OAKFIELD = School(name="Oakfield Primary", urn="123456", trust="North Star Trust")
 
@@ -47,9 +46,6 @@ def find_row(ws, item_id: str) -> int:
             return row
     raise KeyError(item_id)
 
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def originals(folder: Path) -> list[Path]:
@@ -63,7 +59,7 @@ def originals(folder: Path) -> list[Path]:
     )
 
 
-def codes(spr: Framework, labels: dict[str, object]) -> dict[str, str]:
+def level_codes(spr: Framework, labels: dict[str, object]) -> dict[str, str]:
     by_label = {level.label: level.code for level in spr.scale}
     return {statement: by_label[str(label)] for statement, label in labels.items()}
 
@@ -90,7 +86,7 @@ def test_accepted_return_is_stored_and_archived_byte_for_byte(
     spr: Framework, registry: Registry, ws: Workspace, store: Store, tmp_path: Path
 ) -> None:
     path = a_return(spr, tmp_path / "in", seed=7)
-    before = digest(path)
+    before = sha256(path)
     report = ingest_file(path, ws, registry, store)
 
     assert report.status == "accepted", report.errors
@@ -102,10 +98,10 @@ def test_accepted_return_is_stored_and_archived_byte_for_byte(
     assert (report.template, report.template_version) == (spr.id, spr.version)
     assert report.sha256 == before
     # the original stays, unchanged; a byte-for-byte copy is in the archive
-    assert digest(path) == before
+    assert sha256(path) == before
     [archived] = originals(ws.archive)
     assert archived.name == path.name
-    assert digest(archived) == before
+    assert sha256(archived) == before
     assert originals(ws.rejected) == []
 
     answers = random_answers(spr, 7)
@@ -116,7 +112,7 @@ def test_accepted_return_is_stored_and_archived_byte_for_byte(
     assert stored.trust == "North Star Trust"
     assert stored.review_date == date(2026, 10, 3)
     assert stored.judge == "self-evaluation"
-    assert stored.judgements == codes(spr, answers["judgements"])
+    assert stored.judgements == level_codes(spr, answers["judgements"])
     assert len(stored.judgements) == sum(1 for _ in spr.judged_statements())
     for box_id, text in answers["texts"].items():
         assert stored.texts[box_id] == text
@@ -148,7 +144,7 @@ def test_same_bytes_again_are_a_duplicate_stored_once(
     # every copy that arrived is filed (none overwritten), all identical
     filed = originals(ws.archive)
     assert len(filed) == 3
-    assert {digest(p) for p in filed} == {digest(path)}
+    assert {sha256(p) for p in filed} == {sha256(path)}
     assert [e.status for e in store.events()] == ["accepted", "duplicate", "duplicate"]
 
 
@@ -163,15 +159,15 @@ def test_later_return_supersedes_and_a_new_review_date_is_a_new_round(
 
     current = store.returns(spr.id, school_key="123456")
     assert [(r.review_date, r.sha256) for r in current] == [
-        (date(2026, 10, 3), digest(corrected)),
-        (date(2027, 3, 1), digest(follow_up)),
+        (date(2026, 10, 3), sha256(corrected)),
+        (date(2027, 3, 1), sha256(follow_up)),
     ]
-    assert current[0].judgements == codes(spr, random_answers(spr, 2)["judgements"])
+    assert current[0].judgements == level_codes(spr, random_answers(spr, 2)["judgements"])
     history = store.returns(spr.id, include_superseded=True)
     assert [(r.sha256, r.superseded) for r in history] == [
-        (digest(first), True),
-        (digest(corrected), False),
-        (digest(follow_up), False),
+        (sha256(first), True),
+        (sha256(corrected), False),
+        (sha256(follow_up), False),
     ]
 
 
@@ -231,16 +227,16 @@ def test_rejected_return_gets_errors_txt_and_an_annotated_copy(
     bad_cell = f"C{find_row(load_workbook(path)[first_sheet.sheet_name], 'LM02')}"
     # precondition: openpyxl really does lose the drop-downs of this file
     assert list_cells(load_workbook(path)[first_sheet.sheet_name]) == set()
-    before = digest(path)
+    before = sha256(path)
 
     report = ingest_file(path, ws, registry, store)
 
     assert report.status == "rejected"
     [invalid] = [i for i in report.errors if i.code == "invalid-judgement"]
     assert (invalid.sheet, invalid.cell) == (first_sheet.sheet_name, bad_cell)
-    assert digest(path) == before
+    assert sha256(path) == before
     [filed] = originals(ws.rejected)
-    assert filed.name == path.name and digest(filed) == before
+    assert filed.name == path.name and sha256(filed) == before
     assert originals(ws.archive) == []
     assert store.returns(include_superseded=True) == []
     [rejection] = store.rejections("North Star Trust")
@@ -324,13 +320,13 @@ def test_move_renames_a_claimed_file_into_the_archive(
     ws.processing.mkdir(parents=True)
     claimed = ws.processing / "claimed.xlsx"
     shutil.copyfile(a_return(spr, tmp_path / "in"), claimed)
-    before = digest(claimed)
+    before = sha256(claimed)
     inode = claimed.stat().st_ino
     report = ingest_file(claimed, ws, registry, store, move=True)
     assert report.status == "accepted"
     assert not claimed.exists()
     archived = ws.archive / "claimed.xlsx"
-    assert digest(archived) == before
+    assert sha256(archived) == before
     assert archived.stat().st_ino == inode  # renamed, not copied
 
 
@@ -345,10 +341,10 @@ def test_move_from_another_disk_copies_then_removes_the_claim(
     try:
         claimed = claims / "remote.xlsx"
         shutil.copyfile(a_return(spr, tmp_path / "in"), claimed)
-        before = digest(claimed)
+        before = sha256(claimed)
         assert ingest_file(claimed, ws, registry, store, move=True).status == "accepted"
         assert not claimed.exists()
-        assert digest(ws.archive / "remote.xlsx") == before
+        assert sha256(ws.archive / "remote.xlsx") == before
         assert [p.name for p in ws.archive.iterdir()] == ["remote.xlsx"]  # no temporaries left
         assert store.pending_events() == []
     finally:
@@ -366,8 +362,8 @@ def test_a_name_already_in_the_archive_is_never_overwritten(
     assert report.status == "accepted"
     assert occupant.read_bytes() == b"an earlier, different file"
     filed = [p for p in originals(ws.archive) if p != occupant]
-    assert len(filed) == 1 and digest(filed[0]) == digest(path)
-    assert filed[0].name == f"{path.stem} ({digest(path)[:8]}).xlsx"
+    assert len(filed) == 1 and sha256(filed[0]) == sha256(path)
+    assert filed[0].name == f"{path.stem} ({sha256(path)[:8]}).xlsx"
     assert store.events()[0].destination == f"archive/{filed[0].name}"
 
 
@@ -407,14 +403,14 @@ def test_a_database_failure_part_way_becomes_an_internal_error_and_the_file_is_k
     path = a_return(spr, tmp_path / "in")
     report = ingest_file(path, ws, registry, store)
     assert report.status == "rejected"
-    assert [i.code for i in report.errors] == ["internal-error"]
+    assert codes(report.errors) == ["internal-error"]
     assert "disk I/O error" in report.errors[0].message
     # nothing half-written: no return, no judgements
     with sqlite3.connect(ws.database) as other:
         assert other.execute("SELECT count(*) FROM returns").fetchone()[0] == 0
         assert other.execute("SELECT count(*) FROM judgements").fetchone()[0] == 0
     [filed] = originals(ws.rejected)
-    assert digest(filed) == digest(path)
+    assert sha256(filed) == sha256(path)
     text = (ws.rejected / f"{path.name}.errors.txt").read_text(encoding="utf-8")
     assert "whoever supports sheet-tools" in text
     assert len(store.rejections()) == 1
@@ -433,9 +429,9 @@ def test_with_the_database_unusable_the_file_still_lands_in_rejected_with_its_re
     path = a_return(spr, tmp_path / "in")
     report = ingest_file(path, ws, registry, store)
     assert report.status == "rejected"
-    assert [i.code for i in report.errors] == ["internal-error"]
+    assert codes(report.errors) == ["internal-error"]
     [filed] = originals(ws.rejected)
-    assert digest(filed) == digest(path) and digest(path) == report.sha256
+    assert sha256(filed) == sha256(path) and sha256(path) == report.sha256
     assert (ws.rejected / f"{path.name}.errors.txt").exists()
     assert store.returns(include_superseded=True) == [] and store.rejections() == []
 
@@ -517,14 +513,14 @@ def test_killed_at_random_moments_nothing_is_lost_or_counted_twice(
         path = a_return(spr, tmp_path / f"src{number}", school, seed=number)
         name = f"{number:02d}.xlsx"
         shutil.copyfile(path, ws.processing / name)
-        accepted.add(digest(path))
+        accepted.add(sha256(path))
     for number in range(4):
         school = School(name=f"Bad {number}", urn=str(410000 + number))
         path = a_return(spr, tmp_path / f"bad{number}", school, judgements={"LM01": "??"})
         shutil.copyfile(path, ws.processing / f"bad{number}.xlsx")
     shutil.copyfile(ws.processing / "03.xlsx", ws.processing / "03 again.xlsx")
     (ws.processing / "notes.xlsx").write_text("not a workbook", encoding="utf-8")
-    sources = {p.name: digest(p) for p in ws.processing.iterdir()}
+    sources = {p.name: sha256(p) for p in ws.processing.iterdir()}
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     rng = random.Random(20261003)
@@ -558,7 +554,7 @@ def test_killed_at_random_moments_nothing_is_lost_or_counted_twice(
 
     assert list(ws.processing.iterdir()) == []
     filed = originals(ws.archive) + originals(ws.rejected)
-    assert Counter(digest(p) for p in filed) == Counter(sources.values())
+    assert Counter(sha256(p) for p in filed) == Counter(sources.values())
     with Store(ws.database) as store:
         assert store.pending_events() == []
         stored = store.returns(include_superseded=True)

@@ -19,12 +19,9 @@ from sheet_tools.read import RawReturn, read_guarded, read_return
 from sheet_tools.validate import check_file
 
 from . import corpus, realapp
+from .helpers import codes, sha256
 
 ENV = "2 Environment"
-
-
-def codes(issues: list) -> list[str]:
-    return [issue.code for issue in issues]
 
 
 def judgement_values(raw: RawReturn) -> dict[str, object]:
@@ -244,7 +241,7 @@ def test_returns_resaved_by_libreoffice_and_gnumeric_read_in_full(
 ) -> None:
     realapp.require_libreoffice()
     realapp.require_gnumeric()
-    before = corpus.sha256_of(base)
+    before = sha256(base)
     resaved = [
         realapp.libreoffice_resave(base, tmp_path / "libreoffice.xlsx"),
         realapp.gnumeric_resave(base, tmp_path / "gnumeric.xlsx"),
@@ -262,7 +259,7 @@ def test_returns_resaved_by_libreoffice_and_gnumeric_read_in_full(
             corpus.OAKFIELD.urn,
             "2026-10-03",
         )
-    assert corpus.sha256_of(base) == before
+    assert sha256(base) == before
 
 
 @pytest.mark.realapp

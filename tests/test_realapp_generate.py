@@ -43,8 +43,8 @@ from sheet_tools.frameworks import Framework, Registry
 from sheet_tools.generate import generate_workbook
 from sheet_tools.roster import School
 
-from .conftest import cells_of
 from .filling import fill_workbook
+from .helpers import cells_of
 from .realapp import (
     RealAppError,
     gnumeric_resave,

@@ -4,7 +4,6 @@ COLLECT-style warnings, dates in every form a school types them, check_file's re
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -16,16 +15,13 @@ from openpyxl import load_workbook
 from sheet_tools import layout
 from sheet_tools.cli import main
 from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.report import CODES, FileReport, Severity, render_errors_file, render_text
+from sheet_tools.report import CODES, FileReport, Issue, Severity, render_errors_file, render_text
 from sheet_tools.validate import MAX_TEXT, check_file, closest, parse_date, personal_data
 
 from . import corpus
+from .helpers import codes, sha256
 
 ENV = "2 Environment"
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def cell_of(path: Path, sheet: str, item_id: str, column: int) -> str:
@@ -67,6 +63,35 @@ def test_judgements_by_code_or_label_ignoring_case_and_spaces(
     expected["LM06"] = "Dev"
     assert {k: valid.judgements[k] for k in typed} == expected
     assert set(valid.judgements) == {st.id for _, st in spr.judged_statements()}
+
+
+def test_a_whole_report_in_one_assertion(spr: Framework, registry: Registry, make) -> None:
+    path = make(judgements={"EN04": "Embeded", "EN05": None}, cover={"review_date": "31/02/2026"})
+    report, _ = check_file(path, registry)
+    judgement = layout.JUDGEMENT_COL
+    assert report.flatten() == [
+        ["invalid-date", layout.COVER_SHEET, cell_of(path, layout.COVER_SHEET, "review_date", 3)],
+        ["invalid-judgement", ENV, cell_of(path, ENV, "EN04", judgement)],
+        ["blank-judgement", ENV, cell_of(path, ENV, "EN05", judgement)],
+    ]
+    assert report.flatten(["code", "statement", "value"])[1:] == [
+        ["invalid-judgement", "EN04", "Embeded"],
+        ["blank-judgement", "EN05", None],
+    ]
+
+
+def test_every_code_has_a_title_and_a_template_that_fills() -> None:
+    for code, problem in CODES.items():
+        assert problem.code == code and problem.title
+        issue = Issue.of(code, sheet="1 Leadership", cell="C4", statement="LM01", value="x")
+        assert "{" not in issue.message and issue.severity is problem.severity, code
+    located = Issue.of("invalid-judgement", sheet="1 Leadership", cell="C4", value="Embeded")
+    assert (
+        located.message
+        == "Sheet '1 Leadership', cell C4: 'Embeded' is not one of the allowed levels."
+    )
+    assert Issue.of("empty-file").message == CODES["empty-file"].template
+    assert Issue.of("invalid-judgement", "typed message").message == "typed message"
 
 
 def test_invalid_judgement_names_sheet_cell_statement_value_and_suggestion(
@@ -188,7 +213,7 @@ def test_urn_normalised_to_digits(typed: object, urn: str, registry: Registry, m
 
 def test_urn_that_is_not_one(registry: Registry, make) -> None:
     report, valid = check_file(make(cover={"urn": "12AB56"}), registry)
-    assert valid is None and [i.code for i in report.errors] == ["invalid-urn"]
+    assert valid is None and codes(report.errors) == ["invalid-urn"]
 
 
 def test_low_judgements_without_next_steps_is_a_query(
@@ -246,7 +271,7 @@ def test_text_answers_are_stripped_and_too_long_text_is_an_error(
     assert valid is not None and len(valid.texts["LM01.evidence"]) == MAX_TEXT
     too_long = corpus.inline_text_copy(filled, tmp_path, sheet, ref, "x" * (MAX_TEXT + 1))
     report, valid = check_file(too_long, registry)
-    assert valid is None and [i.code for i in report.errors] == ["text-too-long"]
+    assert valid is None and codes(report.errors) == ["text-too-long"]
     assert report.errors[0].cell == ref
 
 
@@ -305,7 +330,7 @@ def test_unexpected_exceptions_become_an_internal_error_issue(make) -> None:
     path = make()
     report, valid = check_file(path, _BrokenRegistry([]))
     assert valid is None and report.status == "rejected"
-    assert [i.code for i in report.errors] == ["internal-error"]
+    assert codes(report.errors) == ["internal-error"]
     assert "disk went away" in report.errors[0].message
     assert report.sha256 == sha256(path)
 

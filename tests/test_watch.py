@@ -5,7 +5,6 @@ Every wait is a loop that polls for an outcome with a generous deadline; nothing
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -48,6 +47,8 @@ from sheet_tools.watch import (
 )
 from sheet_tools.workspace import Workspace
 
+from .helpers import sha256
+
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = "specialist-provision-review"
 DEADLINE = 120.0  # seconds: generous, for a loaded CI machine; a pass never waits this long
@@ -65,9 +66,6 @@ def wait_for(
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(poll)
 
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def school(i: int) -> School:

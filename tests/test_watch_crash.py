@@ -24,6 +24,7 @@ import pytest
 from sheet_tools.demo import make_return
 from sheet_tools.frameworks import Framework
 from sheet_tools.workspace import Workspace
+from tests.helpers import sha256
 from tests.test_watch import (
     DEADLINE,
     REPO,
@@ -32,7 +33,6 @@ from tests.test_watch import (
     filed,
     files_under,
     school,
-    sha256,
     summary_of,
     wait_for,
     watching,

@@ -1,0 +1,32 @@
+"""What several test modules need: a file's fingerprint, the codes of a list of issues, and the
+cells a range covers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import MultiCellRange
+
+from sheet_tools.report import Issue
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, computed here rather than by the code under test."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def codes(issues: Iterable[Issue]) -> list[str]:
+    """The issues' codes, in order."""
+    return [issue.code for issue in issues]
+
+
+def cells_of(sqref: object) -> set[str]:
+    """Every cell coordinate a data-validation or formatting range (e.g. "C4:C15 E2") covers."""
+    return {
+        f"{get_column_letter(column)}{row}"
+        for cell_range in MultiCellRange(str(sqref)).ranges
+        for row, column in cell_range.cells
+    }

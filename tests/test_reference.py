@@ -204,12 +204,40 @@ def test_a_changed_summary_text_is_reported_in_its_sheet_and_the_table() -> None
     assert all("Next stops" in diff_text(d) for d in differences)
 
 
-def test_a_changed_style_is_reported() -> None:
+def test_a_changed_style_is_reported_in_the_styles_and_its_cells() -> None:
     data = reference(TINY)
     changed = with_part(data, "xl/styles.xml", replace('rgb="001F4E79"', 'rgb="00FF0000"'))
-    difference = only(compare_xlsx(changed, data))
-    assert difference.part == "xl/styles.xml"
-    assert "-" in diff_text(difference) and 'rgb="00FF0000"' in diff_text(difference)
+    differences = {d.part: d for d in compare_xlsx(changed, data)}
+    assert "xl/styles.xml" in differences
+    assert '+        <color rgb="00FF0000"/>' in diff_text(differences["xl/styles.xml"])
+    leadership = diff_text(differences["xl/worksheets/sheet2.xml (sheet '1 Leadership')"])
+    assert re.search(r'^\+ .*<c r="B1" s="xf-\w+" .*1\. Leadership', leadership, re.MULTILINE)
+
+
+def test_style_numbering_does_not_matter() -> None:
+    """The same styles used in another order are numbered otherwise; nobody sees a difference."""
+    data = reference(TINY)
+    parts = read_parts(data)
+    styles = parts["xl/styles.xml"].decode()
+    start, end = styles.index("<cellXfs"), styles.index("</cellXfs>")
+    section = styles[start:end]
+    items = re.findall(r"<xf\b[^>]*/>|<xf\b[^>]*[^/]>.*?</xf>", section, flags=re.DOTALL)
+    assert len(items) > 3
+    new_index = [0, *reversed(range(1, len(items)))]  # 0 stays the default style
+    shuffled = [items[new_index.index(i)] for i in range(len(items))]
+    body = section[: section.index(items[0])] + "".join(shuffled)
+    moved = with_part(
+        data, "xl/styles.xml", lambda _: (styles[:start] + body + styles[end:]).encode()
+    )
+
+    def renumber(content: bytes) -> bytes:
+        return re.sub(rb' s="(\d+)"', lambda m: b' s="%d"' % new_index[int(m[1])], content)
+
+    for name in parts:
+        if name.startswith("xl/worksheets/sheet"):
+            moved = with_part(moved, name, renumber)
+    assert read_parts(moved)["xl/worksheets/sheet2.xml"] != parts["xl/worksheets/sheet2.xml"]
+    assert compare_xlsx(moved, data) == []
 
 
 def test_a_changed_data_validation_is_reported() -> None:

@@ -17,8 +17,9 @@ What is blanked, and why:
   since matplotlib and Pillow versions change the encoding.
 
 What is made order-free, because it is deterministic but not what anyone receives: the order of
-parts in the zip, of ``[Content_Types].xml`` entries and of relationships, of attributes, and of
-the shared-strings table (each string cell shows its text in place of its index).
+parts in the zip, of ``[Content_Types].xml`` entries and of relationships, of attributes, of the
+shared-strings table (each string cell shows its text in place of its index) and of the style
+tables (each style index is replaced by a digest of the style it means).
 
 Run ``python -m tests.xlsx_compare A.xlsx B.xlsx`` to see the differences between two files, or
 ``python -m tests.xlsx_compare --regenerate`` to rewrite ``tests/reference/`` on purpose.
@@ -27,7 +28,10 @@ Run ``python -m tests.xlsx_compare A.xlsx B.xlsx`` to see the differences betwee
 from __future__ import annotations
 
 import argparse
+import copy
 import difflib
+import functools
+import hashlib
 import io
 import re
 import struct
@@ -205,6 +209,118 @@ def _inline_shared_strings(root: ET.Element, strings: list[ET.Element]) -> None:
             ET.SubElement(cell, f"{{{_MAIN}}}v").text = f"missing shared string {index}"
 
 
+_ID_ATTRIBUTES = ("numFmtId", "fontId", "fillId", "borderId", "xfId")
+_BUILTIN_FORMATS = 164  # numFmtId below this is one of Excel's own formats, by number
+
+
+def _m(tag: str) -> str:
+    return f"{{{_MAIN}}}{tag}"
+
+
+def _key(prefix: str, element: ET.Element) -> str:
+    lines: list[str] = []
+    _render(element, {_MAIN: ""}, 0, lines)
+    return f"{prefix}-{hashlib.sha1(chr(10).join(lines).encode()).hexdigest()[:8]}"
+
+
+@dataclass
+class _Styles:
+    """Each style index resolved to what it means. Both libraries number styles in order of first
+    use, so writing the same cells in another order renumbers them; a style named by a digest
+    of its font, fill, border, number format, alignment and protection does not move."""
+
+    cell: list[str] = field(default_factory=list)  # cellXfs index -> key
+    named: list[str] = field(default_factory=list)  # cellStyleXfs index -> key
+    differential: list[str] = field(default_factory=list)  # dxfs index -> key
+    resolved: dict[str, ET.Element] = field(default_factory=dict)  # key -> resolved element
+
+
+@functools.lru_cache(maxsize=16)
+def _styles(data: bytes | None) -> _Styles:
+    styles = _Styles()
+    try:
+        root = ET.fromstring(data or b"")
+    except ET.ParseError:  # no style sheet, or a broken one: its own part shows the difference
+        return styles
+    formats = {f.get("numFmtId"): f.get("formatCode", "") for f in root.iter(_m("numFmt"))}
+
+    def listed(section: str) -> list[ET.Element]:
+        found = root.find(_m(section))
+        return list(found) if found is not None else []
+
+    parts = {"fontId": listed("fonts"), "fillId": listed("fills"), "borderId": listed("borders")}
+
+    def number_format(number: str) -> ET.Element:
+        if int(number) < _BUILTIN_FORMATS:
+            return ET.Element(_m("numFmt"), {"builtinId": number})
+        return ET.Element(_m("numFmt"), {"formatCode": formats.get(number, f"missing {number}")})
+
+    def resolve(xf: ET.Element, prefix: str, parents: list[str]) -> str:
+        out = ET.Element(xf.tag, {k: v for k, v in xf.items() if k not in _ID_ATTRIBUTES})
+        if xf.get("numFmtId") is not None:
+            out.append(number_format(xf.get("numFmtId", "0")))
+        for attribute, items in parts.items():
+            index = int(xf.get(attribute, "-1"))
+            if 0 <= index < len(items):
+                out.append(copy.deepcopy(items[index]))
+        parent = int(xf.get("xfId", "-1"))
+        if 0 <= parent < len(parents):
+            out.set("parent", parents[parent])
+        out.extend(copy.deepcopy(child) for child in xf)
+        key = _key(prefix, out)
+        out.set("id", key)
+        styles.resolved[key] = out
+        return key
+
+    styles.named = [resolve(xf, "named", []) for xf in listed("cellStyleXfs")]
+    styles.cell = [resolve(xf, "xf", styles.named) for xf in listed("cellXfs")]
+    for dxf in listed("dxfs"):
+        out = copy.deepcopy(dxf)
+        for fmt in out.iter(_m("numFmt")):
+            fmt.attrib.pop("numFmtId", None)
+        key = _key("dxf", out)
+        out.set("id", key)
+        styles.resolved[key] = out
+        styles.differential.append(key)
+    return styles
+
+
+def _name_styles(root: ET.Element, styles: _Styles) -> None:
+    """Style indexes in a worksheet replaced by the styles' keys."""
+
+    def named(index: str | None, keys: list[str]) -> str | None:
+        if index is None or not index.isdigit():
+            return index
+        number = int(index)
+        return keys[number] if number < len(keys) else f"missing style {number}"
+
+    for element in root.iter():
+        if element.tag in (_m("c"), _m("row")) and "s" in element.attrib:
+            element.set("s", named(element.get("s"), styles.cell) or "")
+        elif element.tag == _m("col") and "style" in element.attrib:
+            element.set("style", named(element.get("style"), styles.cell) or "")
+        elif element.tag == _m("cfRule") and "dxfId" in element.attrib:
+            element.set("dxfId", named(element.get("dxfId"), styles.differential) or "")
+
+
+def _normalise_styles(root: ET.Element, styles: _Styles) -> None:
+    """The style sheet as the set of styles in use, each resolved, in the order of their keys;
+    the font, fill, border and number-format tables they index are shown inside each style."""
+    sections = {"cellStyleXfs": styles.named, "cellXfs": styles.cell, "dxfs": styles.differential}
+    for child in list(root):
+        local = child.tag.split("}")[-1]
+        if local in ("numFmts", "fonts", "fills", "borders"):
+            root.remove(child)
+        elif local in sections:
+            child.attrib.pop("count", None)
+            child[:] = [styles.resolved[key] for key in sorted(set(sections[local]))]
+        elif local == "cellStyles":
+            for style in child:
+                parent = style.get("xfId")
+                if parent is not None and parent.isdigit() and int(parent) < len(styles.named):
+                    style.set("xfId", styles.named[int(parent)])
+
+
 def normalise_part(name: str, data: bytes, parts: dict[str, bytes]) -> list[str]:
     """A part as readable, comparable lines, with what always differs blanked."""
     try:
@@ -220,8 +336,11 @@ def normalise_part(name: str, data: bytes, parts: dict[str, bytes]) -> list[str]
         _sort_children(root)
     elif name == "xl/sharedStrings.xml":
         root[:] = sorted(root, key=lambda si: ET.tostring(si))
+    elif name == "xl/styles.xml":
+        _normalise_styles(root, _styles(data))
     elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
         _inline_shared_strings(root, _shared_strings(parts))
+        _name_styles(root, _styles(parts.get("xl/styles.xml")))
     _blank_text(root)
     out: list[str] = []
     _render(root, prefixes, 0, out)

@@ -50,7 +50,6 @@ MAX_DIFF_LINES = 60
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
 _CORE_TIMES = {"{http://purl.org/dc/terms/}created", "{http://purl.org/dc/terms/}modified"}
 _EXTENDED = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
@@ -327,7 +326,10 @@ def normalise_part(name: str, data: bytes, parts: dict[str, bytes]) -> list[str]
         root = ET.fromstring(data)
         prefixes = _prefixes(data)
     except ET.ParseError:
-        return data.decode("utf-8", "replace").splitlines()
+        try:
+            return data.decode("utf-8").splitlines()
+        except UnicodeDecodeError:  # a binary part that is not media (vbaProject.bin, say)
+            return [f"binary part, sha256 {hashlib.sha256(data).hexdigest()}"]
     if name == "docProps/core.xml":
         _blank_core(root)
     elif name == "docProps/app.xml":

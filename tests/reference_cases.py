@@ -22,7 +22,8 @@ from pathlib import Path
 
 # Every name taken from sheet_tools, in one place, so a move inside the package is one edit here.
 from sheet_tools.frameworks import Framework, load_framework, load_registry
-from sheet_tools.generate import generate_workbook, make_school
+from sheet_tools.generate import generate_workbook
+from sheet_tools.roster import make_school
 from sheet_tools.store import Rejection, Store
 from sheet_tools.summarise import summarise_workspace
 from sheet_tools.validate import ValidReturn

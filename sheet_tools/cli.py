@@ -13,6 +13,7 @@ from .frameworks import load_framework, load_registry
 from .generate import generate_batch, generate_workbook
 from .report import FileReport
 from .roster import make_school, read_roster
+from .rounds import ROLE_NAMES
 
 TEMPLATES_OPTION = click.option(
     "--templates",
@@ -91,6 +92,19 @@ def templates_check(files: tuple[Path, ...]) -> None:
     show_default=True,
     help="Folder to write the workbooks to.",
 )
+@click.option(
+    "--round",
+    "round_name",
+    metavar="NAME",
+    help='The review round, e.g. "Autumn 2026" (default: the school term containing today).',
+)
+@click.option(
+    "--judge",
+    type=click.Choice(list(ROLE_NAMES)),
+    default=None,
+    help="Who the workbook is for (default: the cover asks; a report or follow-up visit is "
+    "always a reviewer's).",
+)
 @click.option("--force", is_flag=True, help="Replace workbooks that already exist.")
 @TEMPLATES_OPTION
 def generate(
@@ -100,12 +114,15 @@ def generate(
     trust: str | None,
     roster: Path | None,
     out_dir: Path,
+    round_name: str | None,
+    judge: str | None,
     force: bool,
     templates_dir: Path | None,
 ) -> None:
     """Generate workbooks for one school (--school) or a roster (--roster)."""
     if bool(school) == bool(roster):
         raise click.UsageError("give either --school NAME or --roster FILE")
+    role = ROLE_NAMES[judge] if judge else None
     try:
         registry = load_registry(templates_dir)
         framework = registry.get(template_id)
@@ -116,12 +133,23 @@ def generate(
             schools = read_roster(roster)
             with click.progressbar(length=len(schools), label="Generating") as bar:
                 written = generate_batch(
-                    framework, schools, out_dir, force=force, progress=lambda _: bar.update(1)
+                    framework,
+                    schools,
+                    out_dir,
+                    force=force,
+                    progress=lambda _: bar.update(1),
+                    round_name=round_name,
+                    judge=role,
                 )
             click.echo(f"Wrote {len(written)} workbooks to {out_dir}")
         else:
             path = generate_workbook(
-                framework, make_school(school, urn, trust), out_dir, force=force
+                framework,
+                make_school(school, urn, trust),
+                out_dir,
+                force=force,
+                round_name=round_name,
+                judge=role,
             )
             click.echo(f"Wrote {path}")
     except SheetToolsError as exc:

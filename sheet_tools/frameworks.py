@@ -139,6 +139,11 @@ class Framework(Strict):
     source: str = ""
     instructions: str = Field(min_length=1)
     scale: tuple[Level, ...] = DEFAULT_SCALE
+    # Forms of one review that belong together in a round (the SEND Diagnostic Review's
+    # self-evaluation, report and follow-up visits share a family), and this form's part in it:
+    # a "report" and "follow-up" visits are the reviewer's; a round may hold several follow-ups.
+    family: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*$")
+    part: Literal["review", "report", "follow-up"] = "review"
     cover: tuple[CoverField, ...]
     sheets: tuple[Sheet, ...] = Field(min_length=1)
 
@@ -172,6 +177,11 @@ class Framework(Strict):
     @property
     def key(self) -> str:
         return f"{self.id}@{self.version}"
+
+    @property
+    def reviewer_form(self) -> bool:
+        """Completed by a reviewer, never the school (a report, a follow-up visit)."""
+        return self.part != "review"
 
     @property
     def judged(self) -> bool:

@@ -9,8 +9,9 @@ back whatever application re-saved it.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -21,12 +22,14 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import BaseModel, Field
 
 from . import __version__, layout
 from .exceptions import GenerateError
 from .files import safe_filename, save_workbook
 from .frameworks import CoverField, Framework, Sheet
 from .roster import School
+from .rounds import Judge, clean_round, judge_label, round_problem, term_of
 
 # --- styles, built once ------------------------------------------------------------------------
 _INPUT_FILL = PatternFill("solid", start_color="FFFFFF", end_color="FFFFFF")
@@ -199,7 +202,33 @@ def _cover_validation(field: CoverField) -> DataValidation | None:
     return None
 
 
-def _prefill(field: CoverField, school: School | None) -> object:
+class Issued(BaseModel):
+    """What one workbook is issued for, written into its About sheet: the return is matched to
+    it first, and what the school types is checked against it."""
+
+    issue_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    round: str
+    judge: Judge | None = None  # the role it was issued to; None lets the cover say
+
+
+def issue_for(framework: Framework, round_name: str | None, judge: Judge | None) -> Issued:
+    """A new issue of ``framework``: for ``round_name`` (default: the school term containing
+    today) and, for a reviewer's form, always a reviewer's role."""
+    name = clean_round(round_name) if round_name is not None else term_of(date.today())
+    problem = round_problem(name)
+    if problem:
+        raise GenerateError(problem)
+    if framework.reviewer_form:
+        if judge == "self-evaluation":
+            raise GenerateError(f"{framework.short_title} is for a reviewer, not the school")
+        judge = judge or "external-review"
+    return Issued(round=name, judge=judge)
+
+
+def _prefill(field: CoverField, school: School | None, issued: Issued | None = None) -> object:
+    if field.role == "judge" and issued is not None and issued.judge is not None:
+        label = judge_label(issued.judge)
+        return next((c for c in field.choices if c.casefold() == label.casefold()), label)
     if school is None:
         return None
     if field.role == "school":
@@ -211,7 +240,9 @@ def _prefill(field: CoverField, school: School | None) -> object:
     return None
 
 
-def _write_cover(ws: Worksheet, framework: Framework, school: School | None) -> None:
+def _write_cover(
+    ws: Worksheet, framework: Framework, school: School | None, issued: Issued | None
+) -> None:
     ws.title = layout.COVER_SHEET
     ws.column_dimensions["A"].width = _ID_WIDTH
     ws.column_dimensions["B"].width = 28
@@ -232,7 +263,7 @@ def _write_cover(ws: Worksheet, framework: Framework, school: School | None) -> 
         label_cell = ws.cell(row=row, column=layout.COVER_LABEL_COL, value=label)
         label_cell.font = _LABEL
         label_cell.alignment = _WRAP_TOP
-        _input_cell(ws, row, layout.COVER_VALUE_COL, _prefill(field, school))
+        _input_cell(ws, row, layout.COVER_VALUE_COL, _prefill(field, school, issued))
         ws.cell(row=row, column=layout.COVER_VALUE_COL).alignment = _LEFT_TOP
         if field.kind == "date":
             ws.cell(row=row, column=layout.COVER_VALUE_COL).number_format = "dd/mm/yyyy"
@@ -338,7 +369,9 @@ def _write_area(ws: Worksheet, framework: Framework, sheet: Sheet, lists: Worksh
     _protect(ws)
 
 
-def _write_about(ws: Worksheet, framework: Framework, school: School | None) -> None:
+def _write_about(
+    ws: Worksheet, framework: Framework, school: School | None, issued: Issued | None
+) -> None:
     """The workbook's identity, as plain cells any application keeps."""
     ws.title = layout.ABOUT_SHEET
     ws.column_dimensions["A"].width = 24
@@ -353,11 +386,17 @@ def _write_about(ws: Worksheet, framework: Framework, school: School | None) -> 
         ("template_title", framework.title),
         (layout.KEY_GENERATED, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
         ("generator", f"sheet-tools {__version__}"),
-        ("school", school.name if school else None),
-        ("urn", school.urn if school and school.urn else None),
-        ("trust", school.trust if school else None),
+        (layout.KEY_SCHOOL, school.name if school else None),
+        (layout.KEY_URN, school.urn if school and school.urn else None),
+        (layout.KEY_TRUST, school.trust if school else None),
         ("source", framework.source or None),
     ]
+    if issued is not None:
+        rows += [
+            (layout.KEY_ISSUE_ID, issued.issue_id),
+            (layout.KEY_ROUND, issued.round),
+            (layout.KEY_ISSUED_TO, issued.judge),
+        ]
     rows += [(layout.SHEET_KEY_PREFIX + sheet.id, sheet.sheet_name) for sheet in framework.sheets]
     for row, (key, value) in enumerate(rows, start=1):
         ws.cell(row=row, column=1, value=key).font = _LABEL
@@ -373,17 +412,19 @@ def _write_lists(ws: Worksheet, framework: Framework) -> None:
     _protect(ws)
 
 
-def build_workbook(framework: Framework, school: School | None = None) -> Workbook:
+def build_workbook(
+    framework: Framework, school: School | None = None, issued: Issued | None = None
+) -> Workbook:
     """The blank (or prefilled) workbook for one school, not yet saved."""
     wb = Workbook()
-    _write_cover(wb.active, framework, school)
+    _write_cover(wb.active, framework, school, issued)
     lists = wb.create_sheet() if _needs_lists_sheet(framework) else None
     for sheet in framework.sheets:
         _write_area(wb.create_sheet(sheet.sheet_name), framework, sheet, lists)
     if lists is not None:
         _write_lists(lists, framework)
         wb.move_sheet(lists, offset=len(wb.sheetnames))
-    _write_about(wb.create_sheet(), framework, school)
+    _write_about(wb.create_sheet(), framework, school, issued)
     wb.security = WorkbookProtection(lockStructure=True)
     wb.properties.title = framework.title
     wb.properties.creator = "sheet-tools"
@@ -400,15 +441,22 @@ def workbook_filename(framework: Framework, school: School) -> str:
 
 
 def generate_workbook(
-    framework: Framework, school: School, out_dir: Path | str, *, force: bool = False
+    framework: Framework,
+    school: School,
+    out_dir: Path | str,
+    *,
+    force: bool = False,
+    round_name: str | None = None,
+    judge: Judge | None = None,
 ) -> Path:
-    """Write one school's workbook into ``out_dir`` and return its path."""
+    """Write one school's workbook, issued for a round (and a role), into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     target = out / workbook_filename(framework, school)
     if target.exists() and not force:
         raise GenerateError(f"{target} already exists; use --force to replace it")
-    return save_workbook(build_workbook(framework, school), target)
+    issued = issue_for(framework, round_name, judge)
+    return save_workbook(build_workbook(framework, school, issued), target)
 
 
 def generate_batch(
@@ -418,8 +466,11 @@ def generate_batch(
     *,
     force: bool = False,
     progress: Callable[[Path], None] | None = None,
+    round_name: str | None = None,
+    judge: Judge | None = None,
 ) -> list[Path]:
     """Write a workbook for every school; checks every target name before writing any."""
+    issue_for(framework, round_name, judge)  # a bad round or role is said before any file
     out = Path(out_dir)
     schools = list(schools)
     names = [workbook_filename(framework, school) for school in schools]
@@ -435,7 +486,9 @@ def generate_batch(
             raise GenerateError(f"{out / name} already exists; use --force to replace it")
     written = []
     for school in schools:
-        path = generate_workbook(framework, school, out, force=force)
+        path = generate_workbook(
+            framework, school, out, force=force, round_name=round_name, judge=judge
+        )
         written.append(path)
         if progress is not None:
             progress(path)

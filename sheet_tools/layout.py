@@ -15,6 +15,13 @@ MARKER = "sheet-tools workbook"
 KEY_TEMPLATE = "template_id"
 KEY_VERSION = "template_version"
 KEY_GENERATED = "generated_at"
+# The issued identity: who and what this workbook was made for.
+KEY_ISSUE_ID = "issue_id"
+KEY_ROUND = "round"
+KEY_SCHOOL = "school"
+KEY_URN = "urn"
+KEY_TRUST = "trust"
+KEY_ISSUED_TO = "issued_to"
 SHEET_KEY_PREFIX = "sheet:"
 
 ID_COL = 1  # column A: statement, box and cover-field ids

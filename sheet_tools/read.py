@@ -51,6 +51,9 @@ class RawReturn(BaseModel):
     judgements: dict[str, RawCell] = Field(default_factory=dict)
     # "<statement id>.<column id>" for text columns beside statements, "<box id>" for boxes
     texts: dict[str, RawCell] = Field(default_factory=dict)
+    # what the workbook was issued for (About sheet): issue id, round, school, urn, trust, role;
+    # only the keys present and non-blank (a workbook from before rounds has none of them)
+    issued: dict[str, str] = Field(default_factory=dict)
 
 
 ASK_FOR_NEW = (
@@ -331,6 +334,28 @@ def read_guarded(guarded: Guarded, registry: Registry) -> tuple[RawReturn | None
         ]
 
 
+_ISSUED_KEYS = (
+    layout.KEY_ISSUE_ID,
+    layout.KEY_ROUND,
+    layout.KEY_SCHOOL,
+    layout.KEY_URN,
+    layout.KEY_TRUST,
+    layout.KEY_ISSUED_TO,
+)
+
+
+def _issued(keys: dict[str, object]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key in _ISSUED_KEYS:
+        value = keys.get(key)
+        if isinstance(value, float) and value.is_integer():  # a URN re-saved as a number
+            value = int(value)
+        text = " ".join(str(value).split()) if value is not None else ""
+        if text:
+            found[key] = text
+    return found
+
+
 def _read_book(
     book: _Book, guarded: Guarded, registry: Registry
 ) -> tuple[RawReturn | None, list[Issue]]:
@@ -345,6 +370,7 @@ def _read_book(
         template_id=framework.id,
         template_version=framework.version,
         macro_enabled=guarded.macro_enabled,
+        issued=_issued(keys),
     )
     cover = _cover_sheet(book, framework, taken)
     if cover is None:

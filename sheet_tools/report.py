@@ -326,6 +326,41 @@ CODES: dict[str, ProblemCode] = dict(
             "{where}: the text is longer than a cell can hold.",
             advice="Shorten the text in this cell.",
         ),
+        # identity (validate, against the issued workbook and the roster)
+        _code(
+            "urn-mismatch",
+            Severity.WARNING,
+            "The URN typed is not the one the workbook was issued for",
+            "{where}: the URN typed is not the one this workbook was issued for.",
+        ),
+        _code(
+            "similar-trust",
+            Severity.WARNING,
+            "A trust name close to a known trust's",
+            "{where}: the trust '{value}' is close to a trust sheet-tools knows.",
+        ),
+        _code(
+            "judge-mismatch",
+            Severity.WARNING,
+            "'Judgements made by' differs from the role the workbook was issued to",
+            "{where}: 'Judgements made by' differs from the role the workbook was issued to.",
+        ),
+        _code(
+            "missing-judge",
+            Severity.ERROR,
+            "Whose judgements these are is not said",
+            "{where}: 'Judgements made by' is empty.",
+            advice=(
+                "Choose Self-evaluation, External reviewer or Peer reviewer in 'Judgements made "
+                "by' on the Cover sheet."
+            ),
+        ),
+        _code(
+            "unlikely-review-date",
+            Severity.WARNING,
+            "A review date in the future or long before the round",
+            "{where}: the review date {value} is in the future or long before the round.",
+        ),
         # ingest (store / watch)
         _code(
             "duplicate",
@@ -413,6 +448,7 @@ class FileReport(BaseModel):
     urn: str | None = None
     trust: str | None = None
     review_date: str | None = None
+    round: str | None = None
     sha256: str | None = None
     errors: list[Issue] = Field(default_factory=list)
 

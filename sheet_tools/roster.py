@@ -8,6 +8,8 @@ list summaries chase outstanding returns against.
 from __future__ import annotations
 
 import csv
+import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,6 +45,38 @@ class School(BaseModel):
         if not text.isdigit() or not 5 <= len(text) <= 7:
             raise ValueError(f"URN must be a 6-digit number, not {value!r}")
         return text
+
+
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
+def trust_key(name: str | None) -> str:
+    """One trust however it is typed: case, spacing and punctuation ignored ("Oak Trust",
+    "oak  trust", "Oak Trust." are one); "" is no trust."""
+    if not name:
+        return ""
+    text = _PUNCTUATION.sub(" ", unicodedata.normalize("NFKC", name).replace("&", " and "))
+    return " ".join(text.casefold().split())
+
+
+def name_key(name: str) -> str:
+    """A school's name for matching: case and spacing ignored."""
+    return " ".join(name.casefold().split())
+
+
+def find_school(roster: Iterable[School], urn: str | None, name: str | None) -> School | None:
+    """The roster's entry for a school: by URN, else by name when no URN tells."""
+    schools = list(roster)
+    if urn:
+        by_urn = next((s for s in schools if s.urn == urn), None)
+        if by_urn is not None:
+            return by_urn
+    if name:
+        wanted = name_key(name)
+        named = [s for s in schools if name_key(s.name) == wanted]
+        if len(named) == 1 and (not urn or named[0].urn in (None, urn)):
+            return named[0]
+    return None
 
 
 def make_school(name: object, urn: object = None, trust: object = None) -> School:

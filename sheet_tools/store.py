@@ -32,7 +32,8 @@ from pydantic import BaseModel, Field
 from .exceptions import StoreError
 from .files import as_utc, utc_now
 from .report import FileReport, Issue, Status
-from .validate import Judge, ValidReturn
+from .rounds import Judge
+from .validate import ValidReturn
 
 BUSY_TIMEOUT_S = 30.0
 

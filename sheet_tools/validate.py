@@ -12,22 +12,20 @@ shorter is kept whole.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from .frameworks import CoverField, Framework, Level, Registry, Sheet, Statement, squash
 from .guard import guard_file
+from .identity import Known, closest, resolve
 from .read import RawCell, RawReturn, read_guarded
 from .report import FileReport, Issue, Severity, has_errors
-
-Judge = Literal["self-evaluation", "external-review", "peer-review"]
+from .rounds import Judge
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +44,10 @@ class ValidReturn(BaseModel):
     trust: str | None = None
     review_date: date
     judge: Judge = "self-evaluation"
+    # the review cycle: the issued round, else the school term of the review date
+    round: str = ""
+    # the issued workbook's id: a later return of the same workbook supersedes the earlier one
+    issue_id: str | None = None
     # every cover field id -> its value as text ("" when blank)
     cover: dict[str, str] = Field(default_factory=dict)
     # every judged statement id -> the level code ("Beg", "Sec", ...) or None when not judged
@@ -182,16 +184,6 @@ def personal_data(text: str) -> list[str]:
 
 
 # --- checking -----------------------------------------------------------------------------------
-def closest(typed: str, options: list[str]) -> str | None:
-    """The option a near miss most likely meant: a close spelling ("embeded"), or the one option
-    that starts with what was typed ("peer" for "peer reviewer"). Options are lower case."""
-    close = difflib.get_close_matches(typed, options, n=1, cutoff=0.6)
-    if close:
-        return close[0]
-    starting = {o for o in options if len(typed) >= 3 and o.startswith(typed)}
-    return starting.pop() if len(starting) == 1 else None
-
-
 def _at(cell: RawCell, what: str) -> str:
     return f"Sheet '{cell.sheet}', cell {cell.cell} ({what})"
 
@@ -204,7 +196,9 @@ class _Checked:
     urn: str | None = None
     trust: str | None = None
     review_date: date | None = None
-    judge: Judge = "self-evaluation"
+    judge: Judge | None = None
+    round: str | None = None
+    issue_id: str | None = None
     cover: dict[str, str] = field(default_factory=dict)
     judgements: dict[str, str | None] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
@@ -440,10 +434,35 @@ def _check_cover_field(checked: _Checked, spec: CoverField, cell: RawCell | None
         )
 
 
-def _check(raw: RawReturn, framework: Framework) -> _Checked:
+def _identify(checked: _Checked, raw: RawReturn, framework: Framework, known: Known) -> None:
+    """Replace what was typed by who the return is from (see ``identity``)."""
+    cells = {
+        spec.role: (raw.cover[spec.id].sheet, raw.cover[spec.id].cell)
+        for spec in framework.cover
+        if spec.id in raw.cover
+    }
+    found = resolve(
+        raw.issued,
+        checked.school,
+        checked.urn,
+        checked.trust or None,
+        checked.judge,
+        checked.review_date,
+        known,
+        cover_cell=cells,
+        asks_judge=framework.cover_field("judge") is not None,
+        reviewer_form=framework.reviewer_form,
+    )
+    checked.school, checked.urn, checked.trust = found.school, found.urn, found.trust
+    checked.judge, checked.round, checked.issue_id = found.judge, found.round, found.issue_id
+    checked.issues.extend(found.issues)
+
+
+def _check(raw: RawReturn, framework: Framework, known: Known | None = None) -> _Checked:
     checked = _Checked()
     for spec in framework.cover:
         _check_cover_field(checked, spec, raw.cover.get(spec.id))
+    _identify(checked, raw, framework, known or Known())
     if framework.cover_field("review_date") is None:
         checked.add(
             "missing-field",
@@ -459,6 +478,8 @@ def _check(raw: RawReturn, framework: Framework) -> _Checked:
 def _valid(raw: RawReturn, checked: _Checked, issues: list[Issue]) -> ValidReturn | None:
     if has_errors(issues) or checked.school is None or checked.review_date is None:
         return None
+    if checked.judge is None or checked.round is None:
+        return None
     return ValidReturn(
         template_id=raw.template_id,
         template_version=raw.template_version,
@@ -467,6 +488,8 @@ def _valid(raw: RawReturn, checked: _Checked, issues: list[Issue]) -> ValidRetur
         trust=checked.trust or None,
         review_date=checked.review_date,
         judge=checked.judge,
+        round=checked.round,
+        issue_id=checked.issue_id,
         cover=checked.cover,
         judgements=checked.judgements,
         texts=checked.texts,
@@ -474,14 +497,19 @@ def _valid(raw: RawReturn, checked: _Checked, issues: list[Issue]) -> ValidRetur
     )
 
 
-def validate_return(raw: RawReturn, framework: Framework) -> tuple[ValidReturn | None, list[Issue]]:
+def validate_return(
+    raw: RawReturn, framework: Framework, known: Known | None = None
+) -> tuple[ValidReturn | None, list[Issue]]:
     """Check the content of a read return; None when any issue is an error."""
-    checked = _check(raw, framework)
+    checked = _check(raw, framework, known)
     return _valid(raw, checked, checked.issues), checked.issues
 
 
-def check_file(path: Path, registry: Registry) -> tuple[FileReport, ValidReturn | None]:
+def check_file(
+    path: Path, registry: Registry, known: Known | None = None
+) -> tuple[FileReport, ValidReturn | None]:
     """guard -> read -> validate, changing nothing: what ``sheet-tools validate`` prints.
+    ``known`` (the roster, the trusts already stored) anchors who the return is from.
 
     The report's status is "accepted" or "rejected" and it carries the file's SHA-256. Nothing
     escapes as an exception: anything unexpected becomes an ``internal-error`` issue."""
@@ -500,11 +528,12 @@ def check_file(path: Path, registry: Registry) -> tuple[FileReport, ValidReturn 
             report.template_version = raw.template_version
             framework = registry.get(raw.template_id, raw.template_version)
             if framework is not None:
-                checked = _check(raw, framework)
+                checked = _check(raw, framework, known)
                 issues.extend(checked.issues)
                 report.school = checked.school
                 report.urn = checked.urn
                 report.trust = checked.trust or None
+                report.round = checked.round
                 if checked.review_date is not None:
                     report.review_date = checked.review_date.isoformat()
                 valid = _valid(raw, checked, issues)

@@ -20,9 +20,11 @@ from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 
+from sheet_tools.files import save_workbook
+
 # Every name taken from sheet_tools, in one place, so a move inside the package is one edit here.
 from sheet_tools.frameworks import Framework, load_framework, load_registry
-from sheet_tools.generate import generate_workbook
+from sheet_tools.generate import build_workbook, issue_for
 from sheet_tools.roster import make_school
 from sheet_tools.store import Rejection, Store
 from sheet_tools.summarise import summarise_workspace
@@ -43,8 +45,11 @@ JUDGE_COVER = {"self-evaluation": "Self-evaluation", "external-review": "Externa
 
 # --- workbooks schools receive -------------------------------------------------------------------
 def _generated(framework: Framework, name: str, urn: str | None, trust: str | None) -> bytes:
+    """As ``generate`` writes it, with a fixed issue id (a new workbook gets a random one)."""
+    issued = issue_for(framework, "Autumn 2026", None).model_copy(update={"issue_id": "0" * 32})
     with tempfile.TemporaryDirectory() as folder:
-        path = generate_workbook(framework, make_school(name, urn, trust), folder)
+        path = Path(folder) / "workbook.xlsx"
+        save_workbook(build_workbook(framework, make_school(name, urn, trust), issued), path)
         return path.read_bytes()
 
 

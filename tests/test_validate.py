@@ -188,13 +188,23 @@ def test_parse_date_is_day_first() -> None:
         ("External reviewer", "external-review"),
         (" peer reviewer ", "peer-review"),
         ("Self-evaluation", "self-evaluation"),
-        (None, "self-evaluation"),
     ],
 )
 def test_judge_cover_field(typed: object, judge: str, registry: Registry, make) -> None:
     report, valid = check_file(make(cover={"judge": typed}), registry)
     assert report.status == "accepted", report.errors
     assert valid is not None and valid.judge == judge
+
+
+def test_a_blank_judge_is_an_error_not_a_self_evaluation(
+    registry: Registry, make, tmp_path: Path
+) -> None:
+    path = make(cover={"judge": None})
+    report, valid = check_file(path, registry)
+    assert valid is None and report.status == "rejected"
+    cell = cell_of(path, layout.COVER_SHEET, "judge", layout.COVER_VALUE_COL)
+    assert report.flatten() == [["missing-judge", layout.COVER_SHEET, cell]]
+    assert "Self-evaluation" in report.errors[0].message
 
 
 def test_judge_not_among_the_choices(registry: Registry, make) -> None:

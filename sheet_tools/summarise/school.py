@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from .. import charts
 from ..frameworks import Framework, Level
+from ..rounds import judge_label
 from ..store import StoredReturn
 from .cells import (
     AREA_WIDTH,
@@ -37,7 +38,7 @@ from .cells import (
     write_section,
     write_title,
 )
-from .scores import SchoolHistory, area_scores, judge_label, level_steps, overall_score
+from .scores import SchoolHistory, area_scores, level_steps, overall_score
 from .sheets import (
     area_labels,
     box_text,

@@ -19,22 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..frameworks import Framework, Statement
+from ..rounds import REVIEWERS, SELF
 from ..store import StoredReturn
-from ..validate import Judge
-
-JUDGE_LABELS: dict[str, str] = {
-    "self-evaluation": "Self-evaluation",
-    "external-review": "External reviewer",
-    "peer-review": "Peer reviewer",
-}
-
-
-SELF: Judge = "self-evaluation"
-
-
-# A round's reviewer judgement, most independent first.
-REVIEWERS: tuple[Judge, ...] = ("external-review", "peer-review")
-
 
 NO_TRUST = "No trust recorded"
 
@@ -217,7 +203,3 @@ def histories(returns: Iterable[StoredReturn]) -> dict[tuple[str, str], SchoolHi
 def trust_key(name: str | None) -> str:
     """Trust names typed by different people match ignoring case and spacing; "" is no trust."""
     return " ".join(name.casefold().split()) if name else ""
-
-
-def judge_label(judge: str) -> str:
-    return JUDGE_LABELS.get(judge, judge)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..frameworks import Framework, Sheet, Statement
+from ..rounds import judge_label
 from ..store import StoredReturn
 from .cells import (
     BOLD,
@@ -18,7 +19,6 @@ from .cells import (
     put,
     set_widths,
 )
-from .scores import judge_label
 
 
 def boxes_with_role(framework: Framework, role: str) -> list[tuple[Sheet, list]]:

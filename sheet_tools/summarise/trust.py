@@ -12,6 +12,7 @@ from .. import charts
 from ..files import as_utc
 from ..frameworks import Framework
 from ..roster import School
+from ..rounds import judge_label
 from ..store import Rejection, school_key
 from .cells import (
     BAND_FILL,
@@ -42,7 +43,6 @@ from .scores import (
     AreaScore,
     SchoolHistory,
     area_scores,
-    judge_label,
     mean,
     statement_score,
     trust_area_means,

@@ -12,7 +12,7 @@ from .exceptions import FrameworkError, SheetToolsError
 from .frameworks import load_framework, load_registry
 from .generate import generate_batch, generate_workbook
 from .report import FileReport
-from .roster import make_school, read_roster
+from .roster import make_school, read_roster, workspace_roster
 from .rounds import ROLE_NAMES
 
 TEMPLATES_OPTION = click.option(
@@ -243,6 +243,7 @@ def ingest(
     space = Workspace.at(workspace)
     try:
         registry = load_registry(templates_dir)
+        roster = workspace_roster(space.root)
         space.root.mkdir(parents=True, exist_ok=True)
         store = Store(space.database)
     except (SheetToolsError, OSError) as exc:
@@ -250,7 +251,7 @@ def ingest(
     rejected = False
     with store:
         for path in files:
-            report = ingest_file(path, space, registry, store)
+            report = ingest_file(path, space, registry, store, roster=roster)
             rejected = rejected or report.status == "rejected" or report.error_count > 0
             click.echo(json.dumps(report.to_json()) if json_output else render_line(report))
     if rejected:

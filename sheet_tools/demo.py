@@ -20,11 +20,13 @@ from .frameworks import Framework, Registry
 from .generate import generate_workbook
 from .report import FileReport
 from .roster import ROSTER_NAMES, School, write_roster
+from .rounds import Judge, term_of
 from .watch import run_watch, workspace_for
 
 DEMO_TEMPLATE = "specialist-provision-review"
 
 SAMPLE_TRUST = "Northern Lights Learning Trust"
+DEMO_REVIEW_DATE = date(2026, 10, 3)
 SAMPLE_SCHOOLS: tuple[School, ...] = (
     School(name="Oakfield Primary School", urn="140101", trust=SAMPLE_TRUST),
     School(name="Riverside Academy", urn="140102", trust=SAMPLE_TRUST),
@@ -108,7 +110,7 @@ def sample_answers(
     framework: Framework,
     seed: int,
     *,
-    review_date: date = date(2026, 10, 3),
+    review_date: date = DEMO_REVIEW_DATE,
     judge: str = "Self-evaluation",
 ) -> Answers:
     """Plausible answers for one school: a seeded mix of levels around a school-wide tendency."""
@@ -147,13 +149,21 @@ def make_return(
     judgements: dict[str, object] | None = None,
     texts: dict[str, object] | None = None,
     cover: dict[str, object] | None = None,
+    round_name: str | None = None,
+    judge: Judge | None = None,
 ) -> Path:
     """Generate ``school``'s workbook in ``folder`` and fill it in completely; the keyword
-    arguments replace parts of the sample answers."""
-    path = generate_workbook(framework, school, folder, force=True)
+    arguments replace parts of the sample answers. The workbook is issued for ``round_name``,
+    by default the term of the review date written in it (not of today)."""
     answers = sample_answers(framework, seed)
     cover_ids = {field.id for field in framework.cover}
     merged_cover = {k: v for k, v in {**answers.cover, **(cover or {})}.items() if k in cover_ids}
+    if round_name is None:
+        written = merged_cover.get("review_date")
+        round_name = term_of(written if isinstance(written, date) else DEMO_REVIEW_DATE)
+    path = generate_workbook(
+        framework, school, folder, force=True, round_name=round_name, judge=judge
+    )
     return fill_workbook(
         path,
         framework,
@@ -192,10 +202,14 @@ def write_demo_returns(framework: Framework, generated: Path, inbox: Path) -> li
     inbox.mkdir(parents=True, exist_ok=True)
     filled_dir = generated / "filled"
     filled_dir.mkdir(parents=True, exist_ok=True)
-    blanks = {
-        school.urn: generate_workbook(framework, school, generated, force=True)
-        for school in SAMPLE_SCHOOLS
-    }
+    blanks: dict[tuple[str | None, str], Path] = {}
+    for item in DEMO_RETURNS:
+        round_name = term_of(item.review_date)
+        key = (item.school.urn, round_name)
+        if key not in blanks:  # one workbook per school and round, as a trust issues them
+            blanks[key] = generate_workbook(
+                framework, item.school, generated / round_name, force=True, round_name=round_name
+            )
     dropped = []
     for number, item in enumerate(DEMO_RETURNS, start=1):
         answers = sample_answers(
@@ -206,7 +220,7 @@ def write_demo_returns(framework: Framework, generated: Path, inbox: Path) -> li
             judgements[next(iter(judgements))] = "Embeded"
         name = f"{number:02d} {item.school.name} {item.judge} {item.review_date:%Y-%m}.xlsx"
         filled = fill_workbook(
-            blanks[item.school.urn],
+            blanks[(item.school.urn, term_of(item.review_date))],
             framework,
             judgements=judgements,
             texts=answers.texts,

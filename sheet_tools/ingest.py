@@ -42,14 +42,16 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from .annotate import annotate_workbook
 from .files import safe_filename, utc_now, write_bytes_atomically
 from .frameworks import Registry
+from .identity import Known
 from .report import FileReport, Issue, about_the_file, render_errors_file
+from .roster import School
 from .store import Event, Store, duplicate_issue
 from .validate import ValidReturn, check_file
 from .workspace import Workspace
@@ -68,9 +70,11 @@ def ingest_file(
     *,
     move: bool = False,
     arrived_at: datetime | None = None,
+    roster: Sequence[School] | None = None,
 ) -> FileReport:
     """Check and store one file, then copy (or, with ``move``, rename) the original into the
-    archive or the rejected folder. Never raises for a bad file: every outcome is a report."""
+    archive or the rejected folder. Never raises for a bad file: every outcome is a report.
+    ``roster`` (the workspace's) tells which school and trust a return is from."""
     path = Path(path)
     name = path.name
     arrived = arrived_at or utc_now()
@@ -93,7 +97,9 @@ def ingest_file(
         except Exception:
             event = None  # the database is failing: record_file reports it
         if event is None:
-            event = record_file(work, digest, name, workspace, registry, store, arrived)
+            event = record_file(
+                work, digest, name, workspace, registry, store, arrived, roster=roster
+            )
         return file_event(event, work, workspace, registry, store)
     finally:
         _discard(private)
@@ -115,6 +121,8 @@ def record_file(
     registry: Registry,
     store: Store,
     arrived_at: datetime,
+    *,
+    roster: Sequence[School] | None = None,
 ) -> Event:
     """Steps 1-2: check the file and record its outcome and destination in one transaction."""
     for folder in (workspace.archive, workspace.rejected):
@@ -132,11 +140,13 @@ def record_file(
                 urn=known.urn,
                 trust=known.trust,
                 review_date=known.review_date.isoformat(),
+                round=known.round,
                 sha256=sha256,
                 errors=[duplicate_issue(known.file_name, known.arrived_at)],
             )
         else:
-            report, valid = check_file(work, registry)
+            known_schools = Known(roster=list(roster or ()), trusts=store.trusts())
+            report, valid = check_file(work, registry, known_schools)
             report = report.model_copy(update={"file": name, "sha256": sha256})
             if report.status == "accepted" and valid is None:
                 raise RuntimeError("check_file accepted a file without returning its contents")

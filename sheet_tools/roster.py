@@ -8,6 +8,7 @@ list summaries chase outstanding returns against.
 from __future__ import annotations
 
 import csv
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -16,6 +17,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from .exceptions import RosterError
+
+log = logging.getLogger(__name__)
 
 # The workspace's own roster, looked for in this order.
 ROSTER_NAMES = ("roster.csv", "roster.xlsx")
@@ -144,3 +147,44 @@ def workspace_roster(root: Path | str) -> list[School] | None:
         if path.is_file():
             return read_roster(path)
     return None
+
+
+class RosterSource:
+    """The roster a long-running service works from, read again whenever its file changes, so
+    a school moved on the roster moves at the next rebuild without a restart. A roster that
+    becomes unreadable keeps the last good one (and says why in the log)."""
+
+    def __init__(self, path: Path | None = None, root: Path | None = None) -> None:
+        self._path = Path(path) if path is not None else None
+        self._root = Path(root) if root is not None else None
+        self._seen: tuple[Path, int, int] | None = None
+        self._schools: list[School] | None = None
+        self.current()  # a roster broken from the start is said at once
+
+    def _file(self) -> Path | None:
+        if self._path is not None:
+            return self._path
+        if self._root is None:
+            return None
+        return next((self._root / n for n in ROSTER_NAMES if (self._root / n).is_file()), None)
+
+    def current(self) -> list[School] | None:
+        path = self._file()
+        if path is None:
+            self._seen, self._schools = None, None
+            return None
+        try:
+            stat = path.stat()
+        except OSError:
+            return self._schools
+        seen = (path, stat.st_mtime_ns, stat.st_size)
+        if seen != self._seen:
+            try:
+                schools = read_roster(path)
+            except RosterError as exc:
+                if self._seen is None:
+                    raise
+                log.warning("roster %s cannot be read, so the last one read is used: %s", path, exc)
+                return self._schools
+            self._seen, self._schools = seen, schools
+        return self._schools

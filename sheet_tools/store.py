@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -32,14 +32,16 @@ from pydantic import BaseModel, Field
 from .exceptions import StoreError
 from .files import as_utc, utc_now
 from .report import FileReport, Issue, Status
-from .rounds import Judge
+from .roster import trust_key
+from .rounds import Judge, clean_round, term_of
 from .validate import ValidReturn
 
 BUSY_TIMEOUT_S = 30.0
 
 # Ordered schema migrations: MIGRATIONS[n] takes a database from user_version n to n + 1.
 # Append new steps; never edit one that has shipped, since databases out there already ran it.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+Step = str | Callable[[sqlite3.Connection], None]
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     # 1: returns, their judgements and texts, rejections
     (
         """CREATE TABLE returns (
@@ -106,8 +108,47 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             ON returns(template_id, school_key, review_date, judge, arrived_at, id)""",
         "CREATE INDEX returns_by_trust ON returns(trust)",
     ),
+    # 3: review rounds, issued identity, one key per trust, withdrawals and their history
+    (
+        "ALTER TABLE returns ADD COLUMN round TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE returns ADD COLUMN issue_id TEXT",
+        "ALTER TABLE returns ADD COLUMN occasion TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE returns ADD COLUMN trust_key TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE returns ADD COLUMN withdrawn_at TEXT",
+        "ALTER TABLE rejections ADD COLUMN trust_key TEXT NOT NULL DEFAULT ''",
+        """CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY,
+            return_id INTEGER NOT NULL REFERENCES returns(id),
+            action TEXT NOT NULL CHECK (action IN ('withdraw', 'restore')),
+            reason TEXT NOT NULL,
+            by_whom TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""",
+        "CREATE INDEX corrections_by_return ON corrections(return_id, id)",
+        "DROP INDEX returns_by_review",
+        """CREATE INDEX returns_by_round
+            ON returns(template_id, school_key, round, judge, occasion, arrived_at, id)""",
+        "DROP INDEX returns_by_trust",
+        "CREATE INDEX returns_by_trust ON returns(trust_key)",
+        "DROP INDEX rejections_by_trust",
+        "CREATE INDEX rejections_by_trust ON rejections(trust_key, arrived_at)",
+        lambda db: _backfill_rounds(db),
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _backfill_rounds(db: sqlite3.Connection) -> None:
+    """Returns stored before rounds: each in the school term of its review date."""
+    rows = db.execute("SELECT id, review_date, trust FROM returns").fetchall()
+    db.executemany(
+        "UPDATE returns SET round = ?, trust_key = ? WHERE id = ?",
+        [(term_of(date.fromisoformat(d)), trust_key(t), i) for i, d, t in rows],
+    )
+    rows = db.execute("SELECT id, trust FROM rejections").fetchall()
+    db.executemany(
+        "UPDATE rejections SET trust_key = ? WHERE id = ?", [(trust_key(t), i) for i, t in rows]
+    )
 
 
 class StoredReturn(BaseModel):
@@ -125,12 +166,16 @@ class StoredReturn(BaseModel):
     trust: str | None
     review_date: date
     judge: Judge
+    round: str
+    issue_id: str | None
+    occasion: str
     cover: dict[str, str]
     # statement id -> level code, None for "not judged"; score it with the framework version
     judgements: dict[str, str | None]
     texts: dict[str, str]
     warnings: list[Issue]
     superseded: bool
+    withdrawn: bool = False
 
 
 class Rejection(BaseModel):
@@ -146,6 +191,17 @@ class Rejection(BaseModel):
     reason: str
     template_version: str | None = None
     errors: list[Issue] = Field(default_factory=list)
+
+
+class Correction(BaseModel):
+    """A return withdrawn or restored by an administrator: the history in Provenance."""
+
+    id: int
+    return_id: int
+    action: Literal["withdraw", "restore"]
+    reason: str
+    by_whom: str
+    at: datetime
 
 
 class Event(BaseModel):
@@ -184,7 +240,7 @@ def duplicate_issue(file_name: str, arrived_at: datetime) -> Issue:
 
 _RETURN_COLUMNS = (
     "id, sha256, file_name, arrived_at, template_id, template_version, school, school_key, "
-    "urn, trust, review_date, judge, cover, warnings"
+    "urn, trust, review_date, judge, cover, warnings, round, issue_id, withdrawn_at, occasion"
 )
 _EVENT_COLUMNS = (
     "id, sha256, file_name, arrived_at, status, destination, return_id, report, done_at"
@@ -252,9 +308,12 @@ class Store:
                     f"{self.path} was written by a newer sheet-tools (schema {version}, this one "
                     f"knows up to {SCHEMA_VERSION}); please upgrade sheet-tools"
                 )
-            for statements in MIGRATIONS[version:]:
-                for statement in statements:
-                    db.execute(statement)
+            for steps in MIGRATIONS[version:]:
+                for step in steps:
+                    if callable(step):
+                        step(db)
+                    else:
+                        db.execute(step)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @property
@@ -395,9 +454,15 @@ class Store:
         *,
         trust: str | None = None,
         school_key: str | None = None,
+        round: str | None = None,
         include_superseded: bool = False,
+        include_withdrawn: bool = False,
     ) -> list[StoredReturn]:
-        """Returns oldest first, judgements and texts fetched in bulk (three queries in all)."""
+        """Returns oldest first, judgements and texts fetched in bulk (three queries in all).
+
+        The latest return per school, framework, round and role supersedes the earlier ones (a
+        follow-up visit is one of several in a round); a withdrawn return counts for nothing, so
+        the one it superseded is current again. ``trust`` matches however the name was typed."""
         inner: list[str] = []
         inner_args: list[object] = []
         # Both keys are part of the superseding group, so filtering before the window is exact.
@@ -414,19 +479,29 @@ class Store:
             # is worked out over every return of the schools in this trust, then filtered.
             inner.append(
                 "(template_id, school_key) IN "
-                "(SELECT template_id, school_key FROM returns WHERE trust = ?)"
+                "(SELECT template_id, school_key FROM returns WHERE trust_key = ?)"
             )
-            inner_args.append(trust)
-            outer.append("trust = ?")
-            outer_args.append(trust)
+            inner_args.append(trust_key(trust))
+            outer.append("trust_key = ?")
+            outer_args.append(trust_key(trust))
+        if round is not None:
+            outer.append("round = ?")
+            outer_args.append(clean_round(round))
         if not include_superseded:
             outer.append("NOT superseded")
+        if not include_withdrawn:
+            outer.append("withdrawn_at IS NULL")
         return self._load(inner, inner_args, outer, outer_args)
 
     def find_return(self, sha256: str) -> StoredReturn | None:
         """The return stored from these bytes, with whether it has been superseded since."""
         group = "(template_id, school_key) IN (SELECT template_id, school_key FROM returns "
         found = self._load([group + "WHERE sha256 = ?)"], [sha256], ["sha256 = ?"], [sha256])
+        return found[0] if found else None
+
+    def get_return(self, return_id: int) -> StoredReturn | None:
+        group = "(template_id, school_key) IN (SELECT template_id, school_key FROM returns "
+        found = self._load([group + "WHERE id = ?)"], [return_id], ["id = ?"], [return_id])
         return found[0] if found else None
 
     def _load(
@@ -438,12 +513,13 @@ class Store:
     ) -> list[StoredReturn]:
         inner_where = f"WHERE {' AND '.join(inner)}" if inner else ""
         outer_where = f"WHERE {' AND '.join(outer)}" if outer else ""
+        # a withdrawn return takes no part in superseding: it sorts after every live one
         query = f"""
             SELECT {_RETURN_COLUMNS}, superseded FROM (
-                SELECT {_RETURN_COLUMNS},
-                    ROW_NUMBER() OVER (
-                        PARTITION BY template_id, school_key, review_date, judge
-                        ORDER BY arrived_at DESC, id DESC
+                SELECT {_RETURN_COLUMNS}, trust_key,
+                    withdrawn_at IS NULL AND ROW_NUMBER() OVER (
+                        PARTITION BY template_id, school_key, round, judge, occasion
+                        ORDER BY withdrawn_at IS NOT NULL, arrived_at DESC, id DESC
                     ) > 1 AS superseded
                 FROM returns {inner_where}
             ) {outer_where}
@@ -469,6 +545,73 @@ class Store:
                 texts[return_id][key] = text
         return [_stored_return(row, judgements[row[0]], texts[row[0]]) for row in rows]
 
+    # --- corrections ---------------------------------------------------------------------------
+    def withdraw(self, return_id: int, reason: str, by_whom: str) -> StoredReturn:
+        """Take a return out of every summary (the one it superseded counts again); it stays in
+        the database and its history, and ``restore`` puts it back."""
+        return self._correct(return_id, "withdraw", reason, by_whom)
+
+    def restore(self, return_id: int, reason: str, by_whom: str) -> StoredReturn:
+        return self._correct(return_id, "restore", reason, by_whom)
+
+    def _correct(self, return_id: int, action: str, reason: str, by_whom: str) -> StoredReturn:
+        if not reason.strip():
+            raise StoreError(f"say why the return is to be {action}n (--reason)")
+        with self._write() as db:
+            row = db.execute(
+                "SELECT withdrawn_at FROM returns WHERE id = ?", (return_id,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"there is no return {return_id}; see sheet-tools returns list")
+            withdrawn = row[0] is not None
+            if action == "withdraw" and withdrawn:
+                raise StoreError(f"return {return_id} is already withdrawn")
+            if action == "restore" and not withdrawn:
+                raise StoreError(f"return {return_id} is not withdrawn")
+            now = _stamp(utc_now())
+            db.execute(
+                "UPDATE returns SET withdrawn_at = ? WHERE id = ?",
+                (now if action == "withdraw" else None, return_id),
+            )
+            db.execute(
+                "INSERT INTO corrections (return_id, action, reason, by_whom, at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (return_id, action, " ".join(reason.split()), by_whom, now),
+            )
+        found = self.get_return(return_id)
+        assert found is not None
+        return found
+
+    def corrections(self, return_ids: Collection[int] | None = None) -> list[Correction]:
+        """Who withdrew or restored which return, when and why, oldest first."""
+        query = "SELECT id, return_id, action, reason, by_whom, at FROM corrections"
+        args: tuple[str, ...] = ()
+        if return_ids is not None:
+            query += " WHERE return_id IN (SELECT value FROM json_each(?))"
+            args = (json.dumps(sorted(return_ids)),)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY id", args).fetchall()
+        return [
+            Correction(
+                id=row[0],
+                return_id=row[1],
+                action=row[2],
+                reason=row[3],
+                by_whom=row[4],
+                at=datetime.fromisoformat(row[5]),
+            )
+            for row in rows
+        ]
+
+    def trusts(self) -> list[str]:
+        """Every trust name returns have given, one spelling per trust (the first stored)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT trust FROM returns WHERE trust_key <> '' GROUP BY trust_key "
+                "HAVING id = MIN(id) ORDER BY MIN(id)"
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def rejections(self, trust: str | None = None) -> list[Rejection]:
         query = (
             "SELECT file_name, sha256, arrived_at, template_id, school, urn, trust, reason, "
@@ -476,8 +619,8 @@ class Store:
         )
         args: tuple[str, ...] = ()
         if trust is not None:
-            query += " WHERE trust = ?"
-            args = (trust,)
+            query += " WHERE trust_key = ?"
+            args = (trust_key(trust),)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY arrived_at, id", args).fetchall()
         return [
@@ -506,8 +649,8 @@ def _insert_return(
         return "duplicate", known[0]
     cursor = db.execute(
         "INSERT INTO returns (sha256, file_name, arrived_at, template_id, template_version, "
-        "school, school_key, urn, trust, review_date, judge, cover, warnings) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "school, school_key, urn, trust, review_date, judge, cover, warnings, round, issue_id, "
+        "occasion, trust_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             sha256,
             file_name,
@@ -522,6 +665,10 @@ def _insert_return(
             valid.judge,
             json.dumps(valid.cover, ensure_ascii=False),
             json.dumps([issue.model_dump(mode="json") for issue in valid.warnings]),
+            valid.round or term_of(valid.review_date),
+            valid.issue_id,
+            valid.occasion,
+            trust_key(valid.trust),
         ),
     )
     return_id = cursor.lastrowid
@@ -560,7 +707,7 @@ def rejection_from(report: FileReport, file_name: str, arrived_at: datetime) -> 
 def _insert_rejection(db: sqlite3.Connection, rejection: Rejection) -> int:
     cursor = db.execute(
         "INSERT INTO rejections (sha256, file_name, arrived_at, template_id, template_version, "
-        "school, urn, trust, reason, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "school, urn, trust, reason, errors, trust_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             rejection.sha256,
             rejection.file_name,
@@ -572,6 +719,7 @@ def _insert_rejection(db: sqlite3.Connection, rejection: Rejection) -> int:
             rejection.trust,
             rejection.reason,
             json.dumps([issue.model_dump(mode="json") for issue in rejection.errors]),
+            trust_key(rejection.trust),
         ),
     )
     assert cursor.lastrowid is not None
@@ -600,7 +748,11 @@ def _stored_return(
         judgements=judgements,
         texts=texts,
         warnings=[Issue.model_validate(item) for item in json.loads(str(row[13]))],
-        superseded=bool(row[14]),
+        round=row[14],
+        issue_id=row[15],
+        withdrawn=row[16] is not None,
+        occasion=row[17],
+        superseded=bool(row[18]),
     )
 
 

@@ -48,6 +48,9 @@ class ValidReturn(BaseModel):
     round: str = ""
     # the issued workbook's id: a later return of the same workbook supersedes the earlier one
     issue_id: str | None = None
+    # what tells apart several returns of one role in a round (a follow-up visit's workbook or
+    # date); "" for a form a round holds once
+    occasion: str = ""
     # every cover field id -> its value as text ("" when blank)
     cover: dict[str, str] = Field(default_factory=dict)
     # every judged statement id -> the level code ("Beg", "Sec", ...) or None when not judged
@@ -475,7 +478,9 @@ def _check(raw: RawReturn, framework: Framework, known: Known | None = None) -> 
     return checked
 
 
-def _valid(raw: RawReturn, checked: _Checked, issues: list[Issue]) -> ValidReturn | None:
+def _valid(
+    raw: RawReturn, framework: Framework, checked: _Checked, issues: list[Issue]
+) -> ValidReturn | None:
     if has_errors(issues) or checked.school is None or checked.review_date is None:
         return None
     if checked.judge is None or checked.round is None:
@@ -490,6 +495,9 @@ def _valid(raw: RawReturn, checked: _Checked, issues: list[Issue]) -> ValidRetur
         judge=checked.judge,
         round=checked.round,
         issue_id=checked.issue_id,
+        occasion=(checked.issue_id or checked.review_date.isoformat())
+        if framework.part == "follow-up"
+        else "",
         cover=checked.cover,
         judgements=checked.judgements,
         texts=checked.texts,
@@ -502,7 +510,7 @@ def validate_return(
 ) -> tuple[ValidReturn | None, list[Issue]]:
     """Check the content of a read return; None when any issue is an error."""
     checked = _check(raw, framework, known)
-    return _valid(raw, checked, checked.issues), checked.issues
+    return _valid(raw, framework, checked, checked.issues), checked.issues
 
 
 def check_file(
@@ -536,7 +544,7 @@ def check_file(
                 report.round = checked.round
                 if checked.review_date is not None:
                     report.review_date = checked.review_date.isoformat()
-                valid = _valid(raw, checked, issues)
+                valid = _valid(raw, framework, checked, issues)
     except Exception as exc:  # never a traceback for the user: the file is reported instead
         log.exception("internal error while checking %s", path)
         issues.append(

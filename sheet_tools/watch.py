@@ -60,7 +60,7 @@ from .frameworks import Registry
 from .guard import DEFAULT_LIMITS
 from .ingest import ingest_file, settle_events
 from .report import FileReport, render_log_line
-from .roster import School, read_roster, workspace_roster
+from .roster import RosterSource, School
 from .store import Store, school_key
 from .summarise import summarise_affected
 from .workspace import Workspace
@@ -331,15 +331,21 @@ class Pipeline:
 
 
 def default_pipeline(
-    workspace: Workspace, registry: Registry, store: Store, roster: list[School] | None = None
+    workspace: Workspace,
+    registry: Registry,
+    store: Store,
+    roster: RosterSource | list[School] | None = None,
 ) -> Pipeline:
     """ingest -> store -> archive/rejected, then summarise into the outbox."""
 
+    def schools() -> list[School] | None:
+        return roster.current() if isinstance(roster, RosterSource) else roster
+
     def process(path: Path) -> FileReport:
-        return ingest_file(path, workspace, registry, store, move=True)
+        return ingest_file(path, workspace, registry, store, move=True, roster=schools())
 
     def summarise(affected: set[Affected]) -> None:
-        summarise_affected(store, registry, workspace.outbox, affected, roster=roster)
+        summarise_affected(store, registry, workspace.outbox, affected, roster=schools())
 
     def owed_since(since: datetime) -> set[Affected]:
         return {
@@ -909,7 +915,7 @@ def run_watch(
     ``settings.once``, until the backlog is done. ``ready`` receives the watcher (to stop it)."""
     workspace = workspace_for(settings)
     workspace.ensure()
-    roster = read_roster(settings.roster) if settings.roster else workspace_roster(workspace.root)
+    roster = RosterSource(settings.roster, workspace.root)
     with Store(workspace.database) as store:
         watcher = Watcher(
             settings,

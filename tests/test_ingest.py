@@ -148,7 +148,7 @@ def test_same_bytes_again_are_a_duplicate_stored_once(
     assert [e.status for e in store.events()] == ["accepted", "duplicate", "duplicate"]
 
 
-def test_later_return_supersedes_and_a_new_review_date_is_a_new_round(
+def test_later_return_supersedes_and_a_new_round_is_a_new_round(
     spr: Framework, registry: Registry, ws: Workspace, store: Store, tmp_path: Path
 ) -> None:
     first = a_return(spr, tmp_path / "1", seed=1)
@@ -162,6 +162,7 @@ def test_later_return_supersedes_and_a_new_review_date_is_a_new_round(
         (date(2026, 10, 3), sha256(corrected)),
         (date(2027, 3, 1), sha256(follow_up)),
     ]
+    assert [r.round for r in current] == ["Autumn 2026", "Spring 2027"]
     assert current[0].judgements == level_codes(spr, random_answers(spr, 2)["judgements"])
     history = store.returns(spr.id, include_superseded=True)
     assert [(r.sha256, r.superseded) for r in history] == [

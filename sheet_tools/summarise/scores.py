@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 
 from ..frameworks import Framework, Statement
-from ..rounds import REVIEWERS, SELF
+from ..rounds import REVIEWERS, SELF, round_order
 from ..store import StoredReturn
 
 NO_TRUST = "No trust recorded"
@@ -121,17 +120,19 @@ def _newest(returns: Iterable[StoredReturn]) -> StoredReturn:
 
 @dataclass
 class SchoolHistory:
-    """One school's returns of one framework: the latest per review round and judge."""
+    """One school's returns of one framework: the latest per review round and judge (and, for
+    a form a round holds several of, per occasion: each follow-up visit)."""
 
     template_id: str
     school_key: str
-    rounds: dict[date, dict[str, StoredReturn]] = field(default_factory=dict)
+    rounds: dict[str, dict[tuple[str, str], StoredReturn]] = field(default_factory=dict)
 
     def add(self, stored: StoredReturn) -> None:
-        round_ = self.rounds.setdefault(stored.review_date, {})
-        held = round_.get(stored.judge)
+        round_ = self.rounds.setdefault(stored.round, {})
+        slot = (stored.judge, stored.occasion)
+        held = round_.get(slot)
         if held is None or (stored.arrived_at, stored.id) > (held.arrived_at, held.id):
-            round_[stored.judge] = stored
+            round_[slot] = stored
 
     @property
     def newest(self) -> StoredReturn:
@@ -146,36 +147,47 @@ class SchoolHistory:
     def urn(self) -> str | None:
         return self.newest.urn
 
-    def dates(self) -> list[date]:
-        return sorted(self.rounds)
+    def round_names(self) -> list[str]:
+        """The rounds in order: by term, else by their earliest review date."""
+        return sorted(
+            self.rounds,
+            key=lambda name: round_order(
+                name, min(r.review_date for r in self.rounds[name].values())
+            ),
+        )
 
-    def primary(self, review_date: date) -> StoredReturn:
+    def in_round(self, name: str, judge: str) -> list[StoredReturn]:
+        """A role's returns of one round, in date order (several only for follow-up visits)."""
+        found = [r for (j, _), r in self.rounds.get(name, {}).items() if j == judge]
+        return sorted(found, key=lambda r: (r.review_date, r.arrived_at, r.id))
+
+    def primary(self, name: str) -> StoredReturn:
         """The round's reviewer judgement where there is one, else its self-evaluation."""
-        round_ = self.rounds[review_date]
-        for judge in REVIEWERS:
-            if judge in round_:
-                return round_[judge]
-        if SELF in round_:
-            return round_[SELF]
-        return _newest(round_.values())
+        for judge in (*REVIEWERS, SELF):
+            found = self.in_round(name, judge)
+            if found:
+                return found[-1]
+        return _newest(self.rounds[name].values())
 
     @property
     def current(self) -> StoredReturn:
-        return self.primary(self.dates()[-1])
+        return self.primary(self.round_names()[-1])
 
     @property
     def previous(self) -> StoredReturn | None:
-        dates = self.dates()
-        return self.primary(dates[-2]) if len(dates) > 1 else None
+        names = self.round_names()
+        return self.primary(names[-2]) if len(names) > 1 else None
 
     @property
     def comparison(self) -> tuple[StoredReturn, StoredReturn] | None:
         """(self-evaluation, review) of the latest round that has both."""
-        for review_date in reversed(self.dates()):
-            round_ = self.rounds[review_date]
-            reviewer = next((round_[j] for j in REVIEWERS if j in round_), None)
-            if reviewer is not None and SELF in round_:
-                return round_[SELF], reviewer
+        for name in reversed(self.round_names()):
+            reviewer = next(
+                (self.in_round(name, j)[-1] for j in REVIEWERS if self.in_round(name, j)), None
+            )
+            own = self.in_round(name, SELF)
+            if reviewer is not None and own:
+                return own[-1], reviewer
         return None
 
     def used(self) -> list[tuple[StoredReturn, str]]:

@@ -103,7 +103,7 @@ def returns_log(
         if history is not None:
             newest = history.newest
             current = history.current
-            round_ = history.rounds[current.review_date]
+            round_ = history.rounds[current.round]
             detail = ""
             if last_rejection is not None and as_utc(last_rejection.arrived_at) > as_utc(
                 newest.arrived_at
@@ -118,7 +118,7 @@ def returns_log(
                 status="Returned",
                 when=newest.arrived_at,
                 review_date=current.review_date,
-                judges=", ".join(judge_label(j) for j in sorted(round_)),
+                judges=", ".join(judge_label(j) for j in sorted({j for j, _ in round_})),
                 detail=detail,
             )
         elif last_rejection is not None:

@@ -207,4 +207,3 @@ def _check_date(
             value=shown,
         )
     )
-

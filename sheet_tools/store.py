@@ -457,8 +457,10 @@ class Store:
         round: str | None = None,
         include_superseded: bool = False,
         include_withdrawn: bool = False,
+        contents: bool = True,
     ) -> list[StoredReturn]:
-        """Returns oldest first, judgements and texts fetched in bulk (three queries in all).
+        """Returns oldest first, judgements and texts fetched in bulk (three queries in all;
+        one with ``contents=False``, for what needs only who, what and when).
 
         The latest return per school, framework, round and role supersedes the earlier ones (a
         follow-up visit is one of several in a round); a withdrawn return counts for nothing, so
@@ -491,7 +493,7 @@ class Store:
             outer.append("NOT superseded")
         if not include_withdrawn:
             outer.append("withdrawn_at IS NULL")
-        return self._load(inner, inner_args, outer, outer_args)
+        return self._load(inner, inner_args, outer, outer_args, contents=contents)
 
     def find_return(self, sha256: str) -> StoredReturn | None:
         """The return stored from these bytes, with whether it has been superseded since."""
@@ -510,6 +512,8 @@ class Store:
         inner_args: list[object],
         outer: list[str],
         outer_args: list[object],
+        *,
+        contents: bool = True,
     ) -> list[StoredReturn]:
         inner_where = f"WHERE {' AND '.join(inner)}" if inner else ""
         outer_where = f"WHERE {' AND '.join(outer)}" if outer else ""
@@ -528,6 +532,8 @@ class Store:
             rows = self._db.execute(query, [*inner_args, *outer_args]).fetchall()
             if not rows:
                 return []
+            if not contents:
+                return [_stored_return(row, {}, {}) for row in rows]
             ids = json.dumps([row[0] for row in rows])
             judgements: dict[int, dict[str, str | None]] = {row[0]: {} for row in rows}
             texts: dict[int, dict[str, str]] = {row[0]: {} for row in rows}

@@ -26,55 +26,24 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..exceptions import RosterError, StoreError, SummariseError
-from ..files import safe_filename, write_bytes_atomically
+from ..files import write_bytes_atomically
 from ..frameworks import Framework, Registry
 from ..roster import School, read_roster, workspace_roster
 from ..store import Rejection, Store, StoredReturn, school_key
 from ..workspace import Workspace
+from .outbox import (
+    effective_trust,
+    plan,
+    roster_by_key,
+    school_chart_path,
+    school_summary_path,
+    tidy,
+    trust_names,
+    trust_summary_path,
+)
 from .school import build_school_workbook
-from .scores import NO_TRUST, SchoolHistory, histories, trust_key
+from .scores import SchoolHistory, histories, trust_key
 from .trust import TrustData, build_trust_workbook, returns_log
-
-
-def roster_by_key(roster: Iterable[School]) -> dict[str, School]:
-    """The roster's schools (``roster.csv``) by the store's school key (URN, else name)."""
-    return {school_key(s.name, s.urn): s for s in roster}
-
-
-def effective_trust(history: SchoolHistory, roster: dict[str, School]) -> str | None:
-    """The roster's trust for the school, else the one its latest return names."""
-    on_roster = roster.get(history.school_key)
-    if on_roster is not None and on_roster.trust:
-        return on_roster.trust
-    return history.newest.trust
-
-
-def trust_folder(outbox: Path, trust: str | None) -> Path:
-    return Path(outbox) / safe_filename(trust or NO_TRUST, suffix="", max_length=80)
-
-
-def _school_stem(school: str, urn: str | None, template_id: str) -> str:
-    # The school part is shortened on its own so a long name never loses the template id.
-    name = safe_filename(school + (f" ({urn})" if urn else ""), suffix="", max_length=90)
-    return f"{name} - {safe_filename(template_id, suffix='', max_length=60)}"
-
-
-def school_summary_path(
-    outbox: Path, trust: str | None, school: str, urn: str | None, template_id: str
-) -> Path:
-    return trust_folder(outbox, trust) / f"{_school_stem(school, urn, template_id)}.xlsx"
-
-
-def school_chart_path(
-    outbox: Path, trust: str | None, school: str, urn: str | None, template_id: str
-) -> Path:
-    return trust_folder(outbox, trust) / f"{_school_stem(school, urn, template_id)} - radar.png"
-
-
-def trust_summary_path(outbox: Path, trust: str | None, template_id: str) -> Path:
-    name = safe_filename(trust or NO_TRUST, suffix="", max_length=80)
-    template = safe_filename(template_id, suffix="", max_length=60)
-    return trust_folder(outbox, trust) / f"{name} - {template} - trust summary.xlsx"
 
 
 def framework_for(registry: Registry, stored: StoredReturn) -> Framework | None:
@@ -167,46 +136,46 @@ def summarise_returns(
     rejections: Sequence[Rejection] = (),
     schools: Collection[tuple[str, str]] | None = None,
     trusts: Collection[tuple[str, str]] | None = None,
+    empty_trusts: dict[tuple[str, str], str] | None = None,
+    names: dict[str, str | None] | None = None,
     workers: int | None = None,
 ) -> list[Path]:
     """Write summaries from plain data. ``schools`` ((template id, school key)) and ``trusts``
     ((template id, trust key)) limit what is written; None writes everything. ``returns`` must
-    hold every return of each school and trust written. ``workers``: processes to write with
-    (default: one per core, used only for large rebuilds). Returns the paths written: trust
-    workbooks first, then each school's workbook and picture."""
+    hold every return of each school and trust written; ``empty_trusts`` names roster trusts
+    with none, whose workbooks are their chase lists; ``names`` spells each trust (by key), as
+    ``outbox.plan`` does, so files land where the plan expects them. ``workers``: processes to
+    write with (default: one per core, used only for large rebuilds). Returns the paths written:
+    trust workbooks first, then each school's workbook and picture."""
     outbox = Path(outbox)
     roster_list = list(roster or ())
     on_roster = roster_by_key(roster_list)
     school_jobs: list[Job] = []
-    members: dict[tuple[str, str], list[tuple[SchoolHistory, str | None]]] = defaultdict(list)
-    for (template_id, key), history in sorted(histories(returns).items()):
+    members: dict[tuple[str, str], list[SchoolHistory]] = defaultdict(list)
+    grouped = histories(_as_listed(returns, on_roster))
+    spelling = names if names is not None else trust_names(grouped.values(), on_roster)
+    for (template_id, key), history in sorted(grouped.items()):
         framework = framework_for(registry, history.current)
         if framework is None:
             continue
-        trust = effective_trust(history, on_roster)
-        members[(template_id, trust_key(trust))].append((history, trust))
+        tkey = trust_key(effective_trust(history, on_roster))
+        trust = spelling.get(tkey)
+        members[(template_id, tkey)].append(history)
         if schools is None or (template_id, key) in schools:
             school_jobs.append(("school", (outbox, framework, history, trust)))
-    roster_trusts = {trust_key(s.trust): s.trust for s in roster_list if s.trust}
     # each trust's roster, grouped once: a roster lists thousands of schools in hundreds of trusts
     roster_of: dict[str, list[School]] = defaultdict(list)
     for listed in roster_list:
         roster_of[trust_key(listed.trust)].append(listed)
     rejection_trusts = [(r, rejection_trust(r, on_roster)) for r in rejections]
     trust_jobs: list[Job] = []
-    for tkey in sorted(members):
+    for tkey in sorted({*members, *(empty_trusts or {})}):
         template_id, key = tkey
         framework = registry.get(template_id)
         if framework is None or (trusts is not None and tkey not in trusts):
             continue
-        in_trust = [history for history, _ in members[tkey]]
-        # the roster's spelling of the trust, else the one the latest return used
-        name = (
-            roster_trusts.get(key)
-            or max(members[tkey], key=lambda item: (item[0].newest.arrived_at, item[0].newest.id))[
-                1
-            ]
-        )
+        in_trust = members.get(tkey, [])
+        name = spelling.get(key) or (empty_trusts or {}).get(tkey) or None
         member_keys = {h.school_key for h in in_trust}
         trust_rejections = [
             r
@@ -220,6 +189,18 @@ def summarise_returns(
     return _run_jobs([*trust_jobs, *school_jobs], workers)
 
 
+def _as_listed(returns: Iterable[StoredReturn], on_roster: dict[str, School]) -> list[StoredReturn]:
+    """Returns under the school's current name on the roster (a renamed school's old name is
+    not shown)."""
+    renamed = []
+    for stored in returns:
+        listed = on_roster.get(stored.school_key)
+        if listed is not None and listed.name != stored.school:
+            stored = stored.model_copy(update={"school": listed.name})
+        renamed.append(stored)
+    return renamed
+
+
 def summarise_all(
     store: Store,
     registry: Registry,
@@ -228,15 +209,24 @@ def summarise_all(
     *,
     workers: int | None = None,
 ) -> list[Path]:
-    """Rebuild every school and trust summary from the store (``sheet-tools summarise``)."""
-    return summarise_returns(
-        store.returns(),
+    """Rebuild every school and trust summary from the store (``sheet-tools summarise``), then
+    remove what sheet-tools wrote that the store and roster no longer call for."""
+    outbox = Path(outbox)
+    roster_list = list(roster or ())
+    returns = store.returns()
+    planned = plan(returns, registry, outbox, roster_list)
+    written = summarise_returns(
+        returns,
         registry,
         outbox,
-        roster=roster,
+        roster=roster_list,
         rejections=store.rejections(),
+        empty_trusts=planned.empty_trusts,
+        names=planned.trust_names,
         workers=workers,
     )
+    tidy(outbox, planned, written)
+    return written
 
 
 def summarise_affected(
@@ -247,9 +237,13 @@ def summarise_affected(
     roster: Iterable[School] | None = None,
 ) -> list[Path]:
     """Rebuild only what new returns change: each (template id, school key, trust) names a
-    school whose summary is redrawn, and its trust whose consolidated workbook is redrawn."""
+    school whose summary is redrawn, and its trust whose consolidated workbook is redrawn. Any
+    summary the store and roster call for that is missing (a school moved on the roster, a
+    roster trust with nothing returned yet) is written too, and stale ones are removed."""
+    outbox = Path(outbox)
     roster_list = list(roster or ())
     on_roster = roster_by_key(roster_list)
+    planned = plan(store.returns(contents=False), registry, outbox, roster_list)
     schools: set[tuple[str, str]] = set()
     trusts: set[tuple[str, str]] = set()
     trust_queries: set[tuple[str, str]] = set()
@@ -261,8 +255,12 @@ def summarise_affected(
         for name in {trust, effective}:
             if name:
                 trust_queries.add((template_id, name))
-    if not schools:
-        return []
+    for school, paths in planned.schools.items():
+        if not all(path.exists() for path in paths):
+            schools.add(school)
+    for tkey, path in planned.trusts.items():
+        if not path.exists():
+            trusts.add(tkey)
     found: dict[int, StoredReturn] = {}
 
     def gather(items: Iterable[StoredReturn]) -> None:
@@ -274,7 +272,9 @@ def summarise_affected(
     for template_id, name in trust_queries:
         gather(store.returns(template_id, trust=name))
     for template_id, tkey in trusts:
-        if not tkey:  # returns naming no trust cannot be asked for by name
+        if tkey:
+            gather(store.returns(template_id, trust=tkey))
+        else:  # returns naming no trust cannot be asked for by name
             gather(s for s in store.returns(template_id) if not trust_key(s.trust))
     for template_id, tkey in trusts:
         for school in roster_list:
@@ -285,15 +285,21 @@ def summarise_affected(
     seen_keys = {(s.template_id, s.school_key) for s in found.values()}
     for template_id, key in seen_keys - schools:
         gather(store.returns(template_id, school_key=key))
-    return summarise_returns(
-        found.values(),
-        registry,
-        outbox,
-        roster=roster_list,
-        rejections=store.rejections(),
-        schools=schools,
-        trusts=trusts,
-    )
+    written: list[Path] = []
+    if schools or trusts:
+        written = summarise_returns(
+            found.values(),
+            registry,
+            outbox,
+            roster=roster_list,
+            rejections=store.rejections(),
+            schools=schools,
+            trusts=trusts,
+            empty_trusts={k: v for k, v in planned.empty_trusts.items() if k in trusts},
+            names=planned.trust_names,
+        )
+    tidy(outbox, planned, written)
+    return written
 
 
 def summarise_workspace(

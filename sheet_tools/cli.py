@@ -14,6 +14,7 @@ from .generate import generate_batch, generate_workbook
 from .report import FileReport
 from .roster import make_school, read_roster, workspace_roster
 from .rounds import ROLE_NAMES
+from .workspace import Workspace
 
 TEMPLATES_OPTION = click.option(
     "--templates",
@@ -238,7 +239,6 @@ def ingest(
     from .ingest import ingest_file
     from .report import render_line
     from .store import Store
-    from .workspace import Workspace
 
     space = Workspace.at(workspace)
     try:
@@ -294,6 +294,105 @@ def summarise(
     charts = len(written) - len(workbooks)
     target = outbox if outbox is not None else workspace / "outbox"
     click.echo(f"Wrote {len(workbooks)} summary workbooks and {charts} charts to {target}")
+
+
+WORKSPACE_OPTION = click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="The workspace (default: current directory).",
+)
+
+
+@main.group()
+def returns() -> None:
+    """List stored returns; withdraw one sent in error, or restore it."""
+
+
+@returns.command("list")
+@WORKSPACE_OPTION
+@click.option("--school", help="A URN, or part of a school's name.")
+@click.option("--trust", help="A trust (however its name is typed).")
+@click.option("--round", "round_name", metavar="NAME", help='A review round, e.g. "Autumn 2026".')
+@click.option("--json", "json_output", is_flag=True, help="One JSON object per return.")
+def returns_list(
+    workspace: Path,
+    school: str | None,
+    trust: str | None,
+    round_name: str | None,
+    json_output: bool,
+) -> None:
+    """Every stored return, oldest first: current, superseded (by a later one) or withdrawn."""
+    from .corrections import list_returns
+    from .store import Store
+
+    space = Workspace.at(workspace)
+    if not space.database.is_file():
+        raise click.ClickException(f"no returns database at {space.database}")
+    try:
+        with Store(space.database) as store:
+            rows = list_returns(store, school=school, trust=trust, round_name=round_name)
+    except SheetToolsError as exc:
+        raise click.ClickException(str(exc)) from None
+    for row in rows:
+        click.echo(row.model_dump_json() if json_output else row.line())
+    if not json_output:
+        click.echo(f"{len(rows)} return(s)")
+
+
+def _correct(
+    workspace: Path, return_id: int, reason: str, templates_dir: Path | None, withdraw: bool
+) -> None:
+    from .corrections import correct_return
+    from .store import Store
+
+    space = Workspace.at(workspace)
+    if not space.database.is_file():
+        raise click.ClickException(f"no returns database at {space.database}")
+    try:
+        registry = load_registry(templates_dir)
+        roster = workspace_roster(space.root)
+        with Store(space.database) as store:
+            stored, written = correct_return(
+                store,
+                registry,
+                space.outbox,
+                return_id,
+                withdraw=withdraw,
+                reason=reason,
+                roster=roster,
+            )
+    except (SheetToolsError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    done = "Withdrew" if withdraw else "Restored"
+    click.echo(
+        f"{done} return {stored.id} ({stored.school}, {stored.template_id}, {stored.round}, "
+        f"{stored.file_name}); rebuilt {len(written)} summary file(s) in {space.outbox}"
+    )
+
+
+@returns.command("withdraw")
+@click.argument("return_id", type=int)
+@click.option("--reason", required=True, help="Why: kept in the school's history.")
+@WORKSPACE_OPTION
+@TEMPLATES_OPTION
+def returns_withdraw(
+    return_id: int, reason: str, workspace: Path, templates_dir: Path | None
+) -> None:
+    """Take a return out of every summary (the one it superseded counts again)."""
+    _correct(workspace, return_id, reason, templates_dir, withdraw=True)
+
+
+@returns.command("restore")
+@click.argument("return_id", type=int)
+@click.option("--reason", default="restored", show_default=True, help="Why: kept in the history.")
+@WORKSPACE_OPTION
+@TEMPLATES_OPTION
+def returns_restore(
+    return_id: int, reason: str, workspace: Path, templates_dir: Path | None
+) -> None:
+    """Put a withdrawn return back."""
+    _correct(workspace, return_id, reason, templates_dir, withdraw=False)
 
 
 @main.command()

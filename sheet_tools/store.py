@@ -202,6 +202,10 @@ class Correction(BaseModel):
     reason: str
     by_whom: str
     at: datetime
+    # the return corrected, so a school's summary can show its history
+    template_id: str
+    school_key: str
+    file_name: str
 
 
 class Event(BaseModel):
@@ -590,13 +594,16 @@ class Store:
 
     def corrections(self, return_ids: Collection[int] | None = None) -> list[Correction]:
         """Who withdrew or restored which return, when and why, oldest first."""
-        query = "SELECT id, return_id, action, reason, by_whom, at FROM corrections"
+        query = (
+            "SELECT c.id, c.return_id, c.action, c.reason, c.by_whom, c.at, r.template_id, "
+            "r.school_key, r.file_name FROM corrections c JOIN returns r ON r.id = c.return_id"
+        )
         args: tuple[str, ...] = ()
         if return_ids is not None:
-            query += " WHERE return_id IN (SELECT value FROM json_each(?))"
+            query += " WHERE c.return_id IN (SELECT value FROM json_each(?))"
             args = (json.dumps(sorted(return_ids)),)
         with self._lock:
-            rows = self._db.execute(query + " ORDER BY id", args).fetchall()
+            rows = self._db.execute(query + " ORDER BY c.id", args).fetchall()
         return [
             Correction(
                 id=row[0],
@@ -605,6 +612,9 @@ class Store:
                 reason=row[3],
                 by_whom=row[4],
                 at=datetime.fromisoformat(row[5]),
+                template_id=row[6],
+                school_key=row[7],
+                file_name=row[8],
             )
             for row in rows
         ]

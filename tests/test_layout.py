@@ -16,11 +16,13 @@ RANK = {
     "exceptions": 0,
     "layout": 0,
     "files": 1,
+    "rounds": 1,
     "frameworks": 2,
     "config": 2,
     "roster": 3,
     "workspace": 3,
     "report": 4,
+    "identity": 5,
     "generate": 5,
     "charts": 5,
     "guard": 6,
@@ -31,10 +33,11 @@ RANK = {
     "ingest": 11,
     "summarise": 12,
     "watch": 13,
+    "corrections": 13,
     "demo": 14,
     "cli": 15,
 }
-HELPERS = {"exceptions", "files", "roster", "workspace", "layout"}
+HELPERS = {"exceptions", "files", "roster", "workspace", "layout", "rounds"}
 MAX_LINES = 700
 
 

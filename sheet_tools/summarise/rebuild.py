@@ -29,7 +29,7 @@ from ..exceptions import RosterError, StoreError, SummariseError
 from ..files import write_bytes_atomically
 from ..frameworks import Framework, Registry
 from ..roster import School, read_roster, workspace_roster
-from ..store import Rejection, Store, StoredReturn, school_key
+from ..store import Correction, Rejection, Store, StoredReturn, school_key
 from ..workspace import Workspace
 from .outbox import (
     effective_trust,
@@ -54,13 +54,17 @@ def framework_for(registry: Registry, stored: StoredReturn) -> Framework | None:
 
 
 def write_school_summary(
-    outbox: Path, framework: Framework, history: SchoolHistory, trust: str | None
+    outbox: Path,
+    framework: Framework,
+    history: SchoolHistory,
+    trust: str | None,
+    corrections: Sequence[Correction] = (),
 ) -> list[Path]:
     """Write (atomically) one school's workbook and radar PNG; returns the paths written."""
     current = history.current
     target = school_summary_path(outbox, trust, current.school, history.urn, framework.id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    book, png = build_school_workbook(framework, history, trust)
+    book, png = build_school_workbook(framework, history, trust, corrections)
     written = []
     if png is not None:
         chart = school_chart_path(outbox, trust, current.school, history.urn, framework.id)
@@ -89,7 +93,7 @@ def rejection_trust(rejection: Rejection, roster: dict[str, School]) -> str:
 PARALLEL_MIN_JOBS = 24
 
 
-# ("school", (outbox, framework, history, trust)) or ("trust", (outbox, trust data))
+# ("school", (outbox, framework, history, trust, corrections)) or ("trust", (outbox, trust data))
 Job = tuple[str, tuple]
 
 
@@ -138,6 +142,7 @@ def summarise_returns(
     trusts: Collection[tuple[str, str]] | None = None,
     empty_trusts: dict[tuple[str, str], str] | None = None,
     names: dict[str, str | None] | None = None,
+    corrections: Sequence[Correction] = (),
     workers: int | None = None,
 ) -> list[Path]:
     """Write summaries from plain data. ``schools`` ((template id, school key)) and ``trusts``
@@ -151,6 +156,9 @@ def summarise_returns(
     roster_list = list(roster or ())
     on_roster = roster_by_key(roster_list)
     school_jobs: list[Job] = []
+    corrected: dict[tuple[str, str], list[Correction]] = defaultdict(list)
+    for item in corrections:
+        corrected[(item.template_id, item.school_key)].append(item)
     members: dict[tuple[str, str], list[SchoolHistory]] = defaultdict(list)
     grouped = histories(_as_listed(returns, on_roster))
     spelling = names if names is not None else trust_names(grouped.values(), on_roster)
@@ -162,7 +170,8 @@ def summarise_returns(
         trust = spelling.get(tkey)
         members[(template_id, tkey)].append(history)
         if schools is None or (template_id, key) in schools:
-            school_jobs.append(("school", (outbox, framework, history, trust)))
+            history_of = corrected.get((template_id, key), [])
+            school_jobs.append(("school", (outbox, framework, history, trust, history_of)))
     # each trust's roster, grouped once: a roster lists thousands of schools in hundreds of trusts
     roster_of: dict[str, list[School]] = defaultdict(list)
     for listed in roster_list:
@@ -223,6 +232,7 @@ def summarise_all(
         rejections=store.rejections(),
         empty_trusts=planned.empty_trusts,
         names=planned.trust_names,
+        corrections=store.corrections(),
         workers=workers,
     )
     tidy(outbox, planned, written)
@@ -297,6 +307,7 @@ def summarise_affected(
             trusts=trusts,
             empty_trusts={k: v for k, v in planned.empty_trusts.items() if k in trusts},
             names=planned.trust_names,
+            corrections=store.corrections(),
         )
     tidy(outbox, planned, written)
     return written

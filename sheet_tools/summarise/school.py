@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from .. import charts
 from ..frameworks import Framework, Level
 from ..rounds import judge_label
-from ..store import StoredReturn
+from ..store import Correction, StoredReturn
 from .cells import (
     AREA_WIDTH,
     BOLD,
@@ -60,6 +60,9 @@ DATA_HEADERS = (
     "statement",
     "judgement",
     "score",
+    # after the first eleven, which trusts' Power Query steps rely on
+    "round",
+    "judge",
 )
 
 
@@ -104,11 +107,14 @@ def _overview(
     stored = history.current
     ws = book.sheet("Overview")
     subtitle = (
-        f"{framework.title}. Review of {long_date(stored.review_date)}; "
+        f"{framework.title}. {stored.round} round, review of {long_date(stored.review_date)}; "
         f"judgements by: {judge_label(stored.judge)}."
     )
     row = write_title(ws, f"{stored.school}: {framework.short_title}", subtitle)
     row = write_section(ws, row, "About this return")
+    put(ws, row, 1, "Review round", font=BOLD, border=True, alignment=WRAP)
+    put(ws, row, 2, stored.round, alignment=LEFT)
+    row += 1
     for cover_field in framework.cover:
         value: object = stored.cover.get(cover_field.id, "")
         if cover_field.role == "trust" and not value and trust:
@@ -396,6 +402,8 @@ def data_rows(framework: Framework, stored: StoredReturn, trust: str | None) -> 
                 statement.text,
                 level.label if level else None,
                 level.score if level else None,
+                stored.round,
+                stored.judge,
             ]
         )
     return rows
@@ -410,7 +418,7 @@ def _data(book: SummaryBook, framework: Framework, stored: StoredReturn, trust: 
     for row, values in enumerate(rows, start=2):
         for column, value in enumerate(values, start=1):
             put(ws, row, column, value, number_format=DATE_FORMAT if column == 6 else None)
-    set_widths(ws, [30, 9, 30, 26, 10, 12, 30, 12, 60, 12, 7])
+    set_widths(ws, [30, 9, 30, 26, 10, 12, 30, 12, 60, 12, 7, 14, 16])
     freeze(ws, 2, 1)
     ws.ws.autofilter(0, 0, len(rows), len(DATA_HEADERS) - 1)
 
@@ -426,7 +434,10 @@ def school_radar_png(framework: Framework, stored: StoredReturn) -> bytes:
 
 
 def build_school_workbook(
-    framework: Framework, history: SchoolHistory, trust: str | None
+    framework: Framework,
+    history: SchoolHistory,
+    trust: str | None,
+    corrections: Sequence[Correction] = (),
 ) -> tuple[bytes, bytes | None]:
     """One school's summary of one framework as .xlsx bytes, and its radar PNG (None for a
     text-only form)."""
@@ -446,5 +457,5 @@ def build_school_workbook(
     responses_sheet(book, framework, [current], with_school=False)
     if framework.judged:
         _data(book, framework, current, trust)
-    provenance_sheet(book, history.used())
+    provenance_sheet(book, history.used(), corrections)
     return book.to_bytes(f"{current.school}: {framework.short_title}"), png

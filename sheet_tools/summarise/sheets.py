@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from ..frameworks import Framework, Sheet, Statement
 from ..rounds import judge_label
-from ..store import StoredReturn
+from ..store import Correction, StoredReturn
 from .cells import (
     BOLD,
     DATE_FORMAT,
@@ -93,11 +93,21 @@ PROVENANCE_HEADERS = (
 )
 
 
-def provenance_sheet(book: SummaryBook, items: Sequence[tuple[StoredReturn, str]]) -> None:
-    """Which return every number came from: a trust can trace any figure to a file."""
+CORRECTION_HEADERS = ("Corrections", "Return", "File name", "Reason", "By", "At (UTC)")
+_ACTIONS = {"withdraw": "Withdrawn", "restore": "Restored"}
+
+
+def provenance_sheet(
+    book: SummaryBook,
+    items: Sequence[tuple[StoredReturn, str]],
+    corrections: Sequence[Correction] = (),
+) -> None:
+    """Which return every number came from, and every return withdrawn or restored (who, when,
+    why): a trust can trace any figure to a file."""
     ws = book.sheet("Provenance")
     for column, label in enumerate(PROVENANCE_HEADERS, start=1):
         put(ws, 1, column, label, font=BOLD)
+    row = 1
     for row, (stored, purpose) in enumerate(items, start=2):
         values: list[object] = [
             stored.school,
@@ -112,6 +122,22 @@ def provenance_sheet(book: SummaryBook, items: Sequence[tuple[StoredReturn, str]
         for column, value in enumerate(values, start=1):
             fmt = {4: DATE_FORMAT, 8: DATETIME_FORMAT}.get(column)
             put(ws, row, column, value, number_format=fmt)
+    if corrections:
+        row += 2
+        for column, label in enumerate(CORRECTION_HEADERS, start=1):
+            put(ws, row, column, label, font=BOLD)
+        for item in corrections:
+            row += 1
+            values = [
+                _ACTIONS[item.action],
+                item.return_id,
+                item.file_name,
+                item.reason,
+                item.by_whom,
+                item.at,
+            ]
+            for column, value in enumerate(values, start=1):
+                put(ws, row, column, value, number_format=DATETIME_FORMAT if column == 6 else None)
     set_widths(ws, [30, 50, 18, 12, 40, 66, 10, 17])
     freeze(ws, 2, 1)
     landscape(ws, title_rows=True)

@@ -61,6 +61,7 @@ class LogEntry:
     review_date: date | None
     judges: str
     detail: str
+    round: str | None = None
 
 
 _STATUS_ORDER = {"Rejected": 0, "Outstanding": 1, "Returned": 2}
@@ -120,6 +121,7 @@ def returns_log(
                 review_date=current.review_date,
                 judges=", ".join(judge_label(j) for j in sorted({j for j, _ in round_})),
                 detail=detail,
+                round=current.round,
             )
         elif last_rejection is not None:
             entries[key] = LogEntry(
@@ -168,7 +170,7 @@ def _area_scores_sheet(book: SummaryBook, data: TrustData) -> None:
     framework = data.framework
     ws = book.sheet("Area scores")
     areas = area_labels(framework)
-    labels = ["School", *areas, "Review date", "Judgements by", "URN"]
+    labels = ["School", *areas, "Review date", "Judgements by", "URN", "Round"]
     write_header(ws, 1, labels)
     row = 2
     for history, scores in zip(data.members, data.scores, strict=True):
@@ -179,6 +181,7 @@ def _area_scores_sheet(book: SummaryBook, data: TrustData) -> None:
         put(ws, row, 2 + len(areas), current.review_date, number_format=DATE_FORMAT, border=True)
         put(ws, row, 3 + len(areas), judge_label(current.judge), border=True)
         put(ws, row, 4 + len(areas), history.urn, border=True)
+        put(ws, row, 5 + len(areas), current.round, border=True)
         row += 1
     put(ws, row, 1, "Trust average", font=BOLD, border=True, fill=BAND_FILL)
     for offset, value in enumerate(data.averages):
@@ -209,7 +212,7 @@ def _area_scores_sheet(book: SummaryBook, data: TrustData) -> None:
     )
     for offset, note in enumerate(notes, start=2):
         put(ws, row + offset, 1, note, font=SUBTITLE)
-    set_widths(ws, [34, *([16] * len(areas)), 12, 18, 9])
+    set_widths(ws, [34, *([16] * len(areas)), 12, 18, 9, 14])
     fit_row(ws, 1, [(title, 12) for title in areas])  # bold header text runs wider
     freeze(ws, 2, 2)
     landscape(ws, title_rows=True)
@@ -421,7 +424,7 @@ def _collated_next_steps(book: SummaryBook, data: TrustData) -> None:
 
 def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
     ws = book.sheet("Returns log")
-    labels = ["School", "URN", "Status", "Date", "Review date", "Judgements by", "Detail"]
+    labels = ["School", "URN", "Status", "Date", "Review date", "Judgements by", "Detail", "Round"]
     write_header(ws, 1, labels)
     fills = _STATUS_FILLS
     for row, entry in enumerate(data.log, start=2):
@@ -441,6 +444,7 @@ def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
         put(ws, row, 5, entry.review_date, number_format=DATE_FORMAT, border=True, alignment=TOP)
         put(ws, row, 6, entry.judges, border=True, alignment=WRAP)
         put(ws, row, 7, entry.detail, border=True, alignment=WRAP)
+        put(ws, row, 8, entry.round, border=True, alignment=TOP)
         fit_row(ws, row, [(entry.detail, 70)])
     counts = {status: sum(1 for e in data.log if e.status == status) for status in _STATUS_ORDER}
     row = len(data.log) + 3
@@ -452,9 +456,9 @@ def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
         f"{counts['Rejected']} rejected.",
         font=BOLD,
     )
-    set_widths(ws, [34, 9, 13, 12, 12, 30, 70])
+    set_widths(ws, [34, 9, 13, 12, 12, 30, 70, 14])
     freeze(ws, 2, 1)
-    ws.ws.autofilter(0, 0, len(data.log), 6)
+    ws.ws.autofilter(0, 0, len(data.log), 7)
     landscape(ws, title_rows=True)
 
 

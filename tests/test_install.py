@@ -81,6 +81,18 @@ def test_load_registry_refuses_a_folder_without_definitions(tmp_path: Path) -> N
         load_registry(tmp_path)
 
 
+def test_demo_without_its_framework_says_which_it_needs(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    shutil.copy(TEMPLATES / "send-review-report.toml", templates)
+    result = CliRunner().invoke(
+        main, ["demo", "--workspace", str(tmp_path / "space"), "--templates", str(templates)]
+    )
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "the demo needs the 'specialist-provision-review' framework" in result.output
+
+
 @pytest.mark.slow
 def test_the_wheel_carries_every_definition_and_loads_them_outside_the_checkout(
     tmp_path: Path,

@@ -434,6 +434,16 @@ def demo(workspace: Path, templates_dir: Path | None) -> None:
         result = run_demo(workspace, load_registry(templates_dir))
     except (SheetToolsError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
+    if result.roster.parent != workspace:
+        click.echo(
+            "This workspace already has a roster the demo did not write: left as it is; "
+            f"the sample trust's roster is {result.roster}."
+        )
+    if result.already_processed:
+        click.echo(
+            f"{len(result.already_processed)} sample returns were already processed here by an "
+            "earlier sheet-tools demo: not dropped again (an empty folder starts afresh)."
+        )
     click.echo(f"Dropped {len(result.dropped)} filled returns into {workspace / 'inbox'}:")
     for report in result.reports:
         click.echo(f"  {report.status:9} {report.file}")

@@ -7,6 +7,7 @@ id), so it is also what the tests and benchmarks use to make realistic returns.
 from __future__ import annotations
 
 import random
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,11 +17,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import layout
 from .config import WatchSettings
-from .frameworks import Framework, Registry
+from .frameworks import Framework, FrameworkError, Registry
 from .generate import generate_workbook
 from .report import FileReport
 from .roster import ROSTER_NAMES, School, write_roster
 from .rounds import Judge, term_of
+from .store import Store
 from .watch import run_watch, workspace_for
 
 DEMO_TEMPLATE = "specialist-provision-review"
@@ -196,14 +198,29 @@ DEMO_RETURNS: tuple[DemoReturn, ...] = (
 )
 
 
-def write_demo_returns(framework: Framework, generated: Path, inbox: Path) -> list[Path]:
+def demo_returns() -> list[tuple[str, DemoReturn]]:
+    """Each sample return with the file name it is dropped into the inbox as."""
+    named = []
+    for number, item in enumerate(DEMO_RETURNS, start=1):
+        name = f"{number:02d} {item.school.name} {item.judge} {item.review_date:%Y-%m}.xlsx"
+        named.append((name.replace("'", ""), item))
+    return named
+
+
+def write_demo_returns(
+    framework: Framework, generated: Path, inbox: Path, *, skip: Container[str] = ()
+) -> list[Path]:
     """Generate the sample trust's workbooks, fill them as its schools would and drop them in
-    the inbox, copying the way an administrator would (write elsewhere, then move in)."""
+    the inbox, copying the way an administrator would (write elsewhere, then move in). Returns
+    whose file names are in ``skip`` are not made."""
+    wanted = [(name, item) for name, item in demo_returns() if name not in skip]
+    if not wanted:
+        return []
     inbox.mkdir(parents=True, exist_ok=True)
     filled_dir = generated / "filled"
     filled_dir.mkdir(parents=True, exist_ok=True)
     blanks: dict[tuple[str | None, str], Path] = {}
-    for item in DEMO_RETURNS:
+    for _, item in wanted:
         round_name = term_of(item.review_date)
         key = (item.school.urn, round_name)
         if key not in blanks:  # one workbook per school and round, as a trust issues them
@@ -211,21 +228,20 @@ def write_demo_returns(framework: Framework, generated: Path, inbox: Path) -> li
                 framework, item.school, generated / round_name, force=True, round_name=round_name
             )
     dropped = []
-    for number, item in enumerate(DEMO_RETURNS, start=1):
+    for name, item in wanted:
         answers = sample_answers(
             framework, item.seed, review_date=item.review_date, judge=item.judge
         )
         judgements = dict(answers.judgements)
         if item.typo:
             judgements[next(iter(judgements))] = "Embeded"
-        name = f"{number:02d} {item.school.name} {item.judge} {item.review_date:%Y-%m}.xlsx"
         filled = fill_workbook(
             blanks[(item.school.urn, term_of(item.review_date))],
             framework,
             judgements=judgements,
             texts=answers.texts,
             cover=answers.cover,
-            out=filled_dir / name.replace("'", ""),
+            out=filled_dir / name,
         )
         dropped.append(filled.replace(inbox / filled.name))
     return dropped
@@ -236,18 +252,65 @@ class DemoResult:
     dropped: list[Path]
     reports: list[FileReport]
     summaries: list[Path]
+    # The roster the summaries used: the workspace's roster.csv, or generated/roster.csv when
+    # the workspace already had a roster the demo did not write (that one is left alone).
+    roster: Path
+    # Sample returns not dropped because the workspace had already processed them.
+    already_processed: list[str]
+
+
+def _demo_roster(workspace_root: Path, generated: Path) -> Path:
+    """The sample trust's roster, put where summaries find it: the workspace's roster.csv when
+    there is no roster yet (or it is the demo's own), never replacing one the demo did not write,
+    because a roster is the trust's list of its schools."""
+    own = write_roster(generated / ROSTER_NAMES[0], SAMPLE_SCHOOLS)
+    target = workspace_root / ROSTER_NAMES[0]
+    if target.is_file() and target.read_bytes() == own.read_bytes():
+        return target  # written by an earlier demo
+    if any((workspace_root / name).exists() for name in ROSTER_NAMES):
+        return own
+    try:
+        with target.open("xb") as handle:  # "x": a roster created meanwhile is not replaced
+            handle.write(own.read_bytes())
+    except FileExistsError:
+        return own
+    return target
+
+
+def _processed_names(database: Path) -> set[str]:
+    """File names the workspace's store has already handled (accepted, duplicate or rejected)."""
+    if not database.exists():
+        return set()
+    with Store(database) as store:
+        return {event.file_name for event in store.events()}
 
 
 def run_demo(workspace_root: Path, registry: Registry) -> DemoResult:
     """The whole round trip for the sample trust: generate, fill, drop into the inbox, process
-    the inbox once as the watcher does, and write the summaries to the outbox."""
-    framework = registry.latest(DEMO_TEMPLATE)
+    the inbox once as the watcher does, and write the summaries to the outbox.
+
+    Running it again in the same workspace drops only the sample returns not yet processed there
+    (none, after a complete run): the same returns are not stored, or rejected, a second time."""
+    framework = registry.get(DEMO_TEMPLATE)
+    if framework is None:
+        raise FrameworkError(
+            f"the demo needs the {DEMO_TEMPLATE!r} framework, which is not among the loaded "
+            f"definitions ({', '.join(registry.ids())})"
+        )
     generated = workspace_root / "generated"
-    write_roster(workspace_root / ROSTER_NAMES[0], SAMPLE_SCHOOLS)
-    settings = WatchSettings(workspace=workspace_root, once=True, stable_seconds=0.2)
-    dropped = write_demo_returns(framework, generated, workspace_for(settings).inbox)
+    roster = _demo_roster(workspace_root, generated)
+    settings = WatchSettings(workspace=workspace_root, roster=roster, once=True, stable_seconds=0.2)
+    workspace = workspace_for(settings)
+    processed = _processed_names(workspace.database)
+    dropped = write_demo_returns(framework, generated, workspace.inbox, skip=processed)
     reports: list[FileReport] = []
     run_watch(settings, registry, on_report=reports.append)
-    outbox = workspace_for(settings).outbox
-    summaries = sorted(p for p in outbox.rglob("*") if p.suffix in (".xlsx", ".png"))
-    return DemoResult(dropped=dropped, reports=reports, summaries=summaries)
+    summaries = sorted(p for p in workspace.outbox.rglob("*") if p.suffix in (".xlsx", ".png"))
+    already = [name for name, _ in demo_returns() if name in processed]
+    return DemoResult(
+        dropped=dropped,
+        reports=reports,
+        summaries=summaries,
+        roster=roster,
+        already_processed=already,
+    )

@@ -2,7 +2,9 @@
 
 A framework lives in one TOML file under ``workbook_templates/`` so that a trust can edit it by
 hand. Older versions stay loadable (kept under ``workbook_templates/versions/``) because a school
-may send back a workbook generated months ago.
+may send back a workbook generated months ago. The bundled definitions are installed inside the
+package, as ``sheet_tools.workbook_templates`` (see pyproject.toml), and found through
+``importlib.resources``: a wheel, pipx or ``pip install .`` carries them, not only a checkout.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import re
 import tomllib
 from collections.abc import Iterable, Iterator
 from functools import cached_property
+from importlib.resources import as_file, files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .exceptions import FrameworkError
 
-DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "workbook_templates"
+# The bundled definitions: the repository's workbook_templates/, installed as this package.
+TEMPLATES_PACKAGE = "sheet_tools.workbook_templates"
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 # Characters Excel refuses in a sheet name, and its length limit.
@@ -317,7 +322,33 @@ class Registry:
         return len(self._by_key)
 
 
+def bundled_templates() -> Traversable:
+    """The framework definitions installed with the package (a folder in every pip install,
+    editable or not), so nothing depends on where a checkout happens to be."""
+    try:
+        return files(TEMPLATES_PACKAGE)
+    except ModuleNotFoundError:
+        raise FrameworkError(
+            f"the bundled framework definitions ({TEMPLATES_PACKAGE}) are not installed: "
+            "install sheet-tools with pip, or give a folder of definitions with --templates DIR "
+            "or SHEET_TOOLS_TEMPLATES"
+        ) from None
+
+
 def load_registry(directory: Path | str | None = None) -> Registry:
-    """Load every ``*.toml`` below ``directory`` (current versions and ``versions/``)."""
-    root = Path(directory) if directory is not None else DEFAULT_TEMPLATES_DIR
-    return Registry(load_framework(p) for p in sorted(root.rglob("*.toml")))
+    """Load every ``*.toml`` below ``directory`` (current versions and ``versions/``), by default
+    the bundled definitions. A missing or empty folder is an error, not an empty registry: every
+    command would otherwise quietly find no frameworks."""
+    if directory is not None:
+        return _load_folder(Path(directory))
+    with as_file(bundled_templates()) as root:
+        return _load_folder(root)
+
+
+def _load_folder(root: Path) -> Registry:
+    if not root.is_dir():
+        raise FrameworkError(f"{root}: no such folder of framework definitions")
+    paths = sorted(root.rglob("*.toml"))
+    if not paths:
+        raise FrameworkError(f"{root}: no framework definitions (*.toml files) in this folder")
+    return Registry(load_framework(p) for p in paths)

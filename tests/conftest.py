@@ -5,13 +5,34 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 from sheet_tools.frameworks import Framework, Registry, load_registry
 
 REPO = Path(__file__).resolve().parent.parent
-SEEDS = Path(os.environ.get("SHEET_TOOLS_SEEDS", REPO.parent / "shared" / "seeds"))
+
+
+def unavailable(reason: str, ci_remedy: str) -> NoReturn:
+    """Skip on a developer's machine; fail in CI (``CI`` set), which is meant to have everything,
+    so that CI cannot pass without running the test."""
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        pytest.fail(f"{reason}; {ci_remedy}", pytrace=False)
+    pytest.skip(reason)
+
+
+def seed_path(name: str) -> Path:
+    """A seed document (the source the frameworks are transcribed from), in $SHEET_TOOLS_SEEDS
+    or else ../shared/seeds beside the clone; skips the test where it is missing, fails in CI."""
+    folder = Path(os.environ.get("SHEET_TOOLS_SEEDS") or REPO.parent / "shared" / "seeds")
+    path = folder / name
+    if not path.is_file():
+        unavailable(
+            f"seed document {name} not found in {folder} (set SHEET_TOOLS_SEEDS)",
+            "CI must provide the seed documents (../shared/seeds or SHEET_TOOLS_SEEDS)",
+        )
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -32,10 +32,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-import pytest
 from pydantic import BaseModel
 
-from .conftest import soffice_path, ssconvert_path
+from .conftest import soffice_path, ssconvert_path, unavailable
 
 XLSX_FILTER = "Calc MS Excel 2007 XML"
 DEFAULT_TIMEOUT = 180.0
@@ -95,9 +94,7 @@ def uno_python() -> str | None:
 
 def _missing(reason: str) -> NoReturn:
     """Skip on a developer's machine; fail in CI, which is meant to have everything installed."""
-    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-        pytest.fail(f"{reason}; CI must install it (see .ci/run)", pytrace=False)
-    pytest.skip(reason)
+    unavailable(reason, "CI must install it (see .ci/run)")
 
 
 def require_libreoffice(*, uno: bool = False) -> str:

@@ -12,7 +12,7 @@ import pytest
 from sheet_tools.frameworks import FrameworkError, Registry, load_framework, load_registry
 from sheet_tools.layout import LISTS_SHEET
 
-from .conftest import REPO, SEEDS
+from .conftest import REPO, seed_path
 
 TEMPLATES = REPO / "workbook_templates"
 
@@ -22,10 +22,7 @@ def norm(text: str) -> str:
 
 
 def seed(name: str) -> str:
-    path = SEEDS / name
-    if not path.exists():
-        pytest.skip(f"seed documents not found at {SEEDS} (set SHEET_TOOLS_SEEDS)")
-    return path.read_text(encoding="utf-8")
+    return seed_path(name).read_text(encoding="utf-8")
 
 
 def spr_seed_cells() -> list[str]:
@@ -220,3 +217,19 @@ def test_earlier_versions_stay_loadable_and_the_newest_is_generated(tmp_path: Pa
     old = registry.get("specialist-provision-review", "0.9")
     assert old is not None and "LM12-old" in {s.id for _, s in old.statements()}
     assert registry.get("specialist-provision-review", "0.1") is None
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_missing_seed_documents_fail_in_ci_and_skip_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    """CI must not pass without comparing a statement with its source."""
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setenv("SHEET_TOOLS_SEEDS", str(tmp_path / "no-seeds"))
+    with pytest.raises(outcome, match=r"seed document 000_1ad3fec901adccd9\.txt not found"):
+        seed_path("000_1ad3fec901adccd9.txt")
+    (tmp_path / "no-seeds").mkdir()
+    (tmp_path / "no-seeds" / "000_1ad3fec901adccd9.txt").write_text("LM01\n", encoding="utf-8")
+    assert seed_path("000_1ad3fec901adccd9.txt").read_text(encoding="utf-8") == "LM01\n"

@@ -4,7 +4,6 @@ values only, older versions, and files re-saved by LibreOffice and Gnumeric."""
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from openpyxl.chart import BarChart, Reference
 
 from sheet_tools import layout
-from sheet_tools.frameworks import DEFAULT_TEMPLATES_DIR, Framework, Registry, load_registry
+from sheet_tools.frameworks import Framework, Registry, bundled_templates, load_registry
 from sheet_tools.generate import generate_workbook
 from sheet_tools.guard import guard_file
 from sheet_tools.read import RawReturn, read_guarded, read_return
@@ -163,8 +162,8 @@ def test_returns_made_from_an_older_version_still_read(spr: Framework, tmp_path:
     against 0.9 even though 1.0 is current."""
     templates = tmp_path / "templates"
     (templates / "versions").mkdir(parents=True)
-    source = (DEFAULT_TEMPLATES_DIR / f"{spr.id}.toml").read_text(encoding="utf-8")
-    shutil.copy(DEFAULT_TEMPLATES_DIR / f"{spr.id}.toml", templates)
+    source = (bundled_templates() / f"{spr.id}.toml").read_text(encoding="utf-8")
+    (templates / f"{spr.id}.toml").write_text(source, encoding="utf-8")
     old = source.replace('version = "1.0"', 'version = "0.9"', 1)
     old = re.sub(r'\[\[sheets\.statements\]\]\nid = "LM04"\ntext = "[^"]*"\n', "", old)
     (templates / "versions" / f"{spr.id}-0.9.toml").write_text(old, encoding="utf-8")

@@ -59,12 +59,13 @@ def write_school_summary(
     history: SchoolHistory,
     trust: str | None,
     corrections: Sequence[Correction] = (),
+    family: Sequence[tuple[Framework, SchoolHistory]] = (),
 ) -> list[Path]:
     """Write (atomically) one school's workbook and radar PNG; returns the paths written."""
     current = history.current
     target = school_summary_path(outbox, trust, current.school, history.urn, framework.id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    book, png = build_school_workbook(framework, history, trust, corrections)
+    book, png = build_school_workbook(framework, history, trust, corrections, family)
     written = []
     if png is not None:
         chart = school_chart_path(outbox, trust, current.school, history.urn, framework.id)
@@ -162,8 +163,14 @@ def summarise_returns(
     members: dict[tuple[str, str], list[SchoolHistory]] = defaultdict(list)
     grouped = histories(_as_listed(returns, on_roster))
     spelling = names if names is not None else trust_names(grouped.values(), on_roster)
+    forms = {k: f for k, h in grouped.items() if (f := framework_for(registry, h.current))}
+    # each school's forms of a family (the Diagnostic Review's report and follow-up visits)
+    family_of: dict[tuple[str, str], list[tuple[Framework, SchoolHistory]]] = defaultdict(list)
+    for (template_id, key), framework in forms.items():
+        if framework.family and framework.reviewer_form:
+            family_of[(framework.family, key)].append((framework, grouped[(template_id, key)]))
     for (template_id, key), history in sorted(grouped.items()):
-        framework = framework_for(registry, history.current)
+        framework = forms.get((template_id, key))
         if framework is None:
             continue
         tkey = trust_key(effective_trust(history, on_roster))
@@ -171,7 +178,10 @@ def summarise_returns(
         members[(template_id, tkey)].append(history)
         if schools is None or (template_id, key) in schools:
             history_of = corrected.get((template_id, key), [])
-            school_jobs.append(("school", (outbox, framework, history, trust, history_of)))
+            family = (
+                family_of.get((framework.family, key), []) if not framework.reviewer_form else []
+            )
+            school_jobs.append(("school", (outbox, framework, history, trust, history_of, family)))
     # each trust's roster, grouped once: a roster lists thousands of schools in hundreds of trusts
     roster_of: dict[str, list[School]] = defaultdict(list)
     for listed in roster_list:
@@ -268,6 +278,11 @@ def summarise_affected(
     for school, paths in planned.schools.items():
         if not all(path.exists() for path in paths):
             schools.add(school)
+    # a report or visit changes the summary of the school's other forms of the same review
+    for template_id, key in list(schools):
+        framework = registry.get(template_id)
+        if framework is not None and framework.family:
+            schools.update((f.id, key) for f in registry if f.family == framework.family)
     for tkey, path in planned.trusts.items():
         if not path.exists():
             trusts.add(tkey)

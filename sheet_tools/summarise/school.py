@@ -38,6 +38,7 @@ from .cells import (
     write_section,
     write_title,
 )
+from .review import Companions, companions_of, next_steps_section, report_sheet, visits_sheet
 from .scores import SchoolHistory, area_scores, level_steps, overall_score
 from .sheets import (
     area_labels,
@@ -205,13 +206,17 @@ def _box_section(
     return row
 
 
-def _next_steps(book: SummaryBook, framework: Framework, stored: StoredReturn) -> None:
+def _next_steps(
+    book: SummaryBook, framework: Framework, stored: StoredReturn, found: Companions | None
+) -> None:
     ws = book.sheet("Next steps")
     row = write_title(
         ws,
         f"{stored.school}: next steps",
         f"From the {judge_label(stored.judge).lower()} of {long_date(stored.review_date)}.",
     )
+    if found:
+        row = next_steps_section(ws, row, found)
     if boxes_with_role(framework, "next_steps"):
         row = write_section(ws, row, "Next steps the school recorded for each area")
         row = _box_section(ws, row, framework, stored, "next_steps", "Next steps") + 1
@@ -438,15 +443,18 @@ def build_school_workbook(
     history: SchoolHistory,
     trust: str | None,
     corrections: Sequence[Correction] = (),
+    family: Sequence[tuple[Framework, SchoolHistory]] = (),
 ) -> tuple[bytes, bytes | None]:
     """One school's summary of one framework as .xlsx bytes, and its radar PNG (None for a
-    text-only form)."""
+    text-only form). ``family``: the school's other forms of the same review (the Diagnostic
+    Review's report and follow-up visits), shown with the current round."""
     current = history.current
     png = school_radar_png(framework, current) if framework.judged else None
     book = SummaryBook()
+    found = companions_of(current.round, list(family)) if family else None
     _overview(book, framework, history, trust, png)
-    if framework.judged or boxes_with_role(framework, "next_steps"):
-        _next_steps(book, framework, current)
+    if framework.judged or boxes_with_role(framework, "next_steps") or found:
+        _next_steps(book, framework, current, found)
     if framework.judged or boxes_with_role(framework, "strengths"):
         _strengths(book, framework, current)
     if framework.judged and history.previous is not None:
@@ -454,8 +462,17 @@ def build_school_workbook(
     pair = history.comparison
     if framework.judged and pair is not None:
         _comparison(book, framework, *pair)
+    if found:
+        report_sheet(book, current.school, found)
+        visits_sheet(book, current.school, found)
     responses_sheet(book, framework, [current], with_school=False)
     if framework.judged:
         _data(book, framework, current, trust)
-    provenance_sheet(book, history.used(), corrections)
+    used = history.used()
+    if found:
+        used += [
+            (r, "Review report of the round") for _, r in ([found.report] if found.report else [])
+        ]
+        used += [(r, "Follow-up visit of the round") for _, r in found.visits]
+    provenance_sheet(book, used, corrections)
     return book.to_bytes(f"{current.school}: {framework.short_title}"), png

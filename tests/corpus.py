@@ -576,8 +576,6 @@ def ods_copy(source: Path, folder: Path) -> Path:
     return _convert(source.resolve(), folder / "return.ods", "ods", 180)
 
 
-
-
 def copy_to(source: Path, folder: Path, name: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copyfile(source, folder / name))

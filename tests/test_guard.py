@@ -29,7 +29,6 @@ from .helpers import codes, sha256
 AREA = "2 Environment"
 
 
-
 @pytest.fixture(scope="module")
 def base(spr: Framework, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One valid return; every damaged file is a copy of it."""
@@ -395,9 +394,7 @@ def test_a_doctype_after_the_root_element_is_still_refused(base: Path, tmp_path:
 
     data = corpus.rewrite_zip(base, tmp_path / "late.xlsx", replace={part: add}).read_bytes()
     for chunk in (7, 4096, 256 * 1024):
-        assert codes(guard_bytes(data, Limits(chunk_bytes=chunk)).issues) == [
-            "xml-attack"
-        ]
+        assert codes(guard_bytes(data, Limits(chunk_bytes=chunk)).issues) == ["xml-attack"]
 
 
 # --- members are inflated from memory with zipfile's own checks ---------------------------------

@@ -47,7 +47,6 @@ def find_row(ws, item_id: str) -> int:
     raise KeyError(item_id)
 
 
-
 def originals(folder: Path) -> list[Path]:
     """Filed originals: not our report files, not hidden temporaries."""
     return sorted(

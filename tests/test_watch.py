@@ -67,7 +67,6 @@ def wait_for(
         time.sleep(poll)
 
 
-
 def school(i: int) -> School:
     return School(name=f"Watch School {i:03d}", urn=str(140000 + i), trust=f"Trust {i % 3}")
 

@@ -1,19 +1,7 @@
-"""Rebuilding the outbox: which trust a school is in, where each file goes, and the jobs that
-write them (in worker processes when there are many).
-
-Outbox layout (every name passes through ``files.safe_filename``)::
-
-    outbox/
-      <trust>/                                         one folder per trust or local authority;
-                                                       "No trust recorded" when a return names none
-        <school> (<urn>) - <template id>.xlsx           one school's summary of one framework
-        <school> (<urn>) - <template id> - radar.png    its radar chart, for e-mails and slides
-        <trust> - <template id> - trust summary.xlsx    the trust's consolidated workbook
-
-A school's trust is the one the roster gives it (``roster.csv`` in the workspace), else the one its
-latest return names; trust names are matched ignoring case and spacing. Every file is written to a
-temporary file in the same folder and renamed into place, so nobody opening the outbox sees half
-a file.
+"""Rebuilding the outbox: the entry points, and the jobs that write each summary (in worker
+processes when there are many). Where each file goes, and how the outbox is kept to exactly what
+the store and roster call for, is ``outbox``'s. Every file is written to a temporary file in the
+same folder and renamed into place, so nobody opening the outbox sees half a file.
 """
 
 from __future__ import annotations

@@ -158,6 +158,9 @@ class TrustData:
     log: list[LogEntry]
     scores: list[list[AreaScore]] = field(default_factory=list)
     averages: list[float | None] = field(default_factory=list)
+    # actions past their due date and not Done or Dropped, across the trust's action plans; None
+    # for a form whose workbooks carry no action plan
+    overdue_actions: int | None = None
 
     def __post_init__(self) -> None:
         self.members = sorted(self.members, key=lambda h: (h.school.casefold(), h.school_key))

@@ -1,9 +1,10 @@
 """SQLite store of validated returns (standard library sqlite3, WAL mode, migrated schema).
 
 One transaction per return, keyed by the file's SHA-256, so the same bytes are stored once and a
-crash never leaves half a return. A later return for the same school, framework, review date and
+crash never leaves half a return. A later return for the same school, framework, round and
 judge supersedes the earlier one for summaries; the history is kept: superseding is worked out when
-reading (latest ``arrived_at``, then latest id, wins), so no row is ever rewritten.
+reading (latest ``arrived_at``, then latest id, wins; a withdrawn return takes no part), so no row
+is ever rewritten. The schema and its migrations are ``schema``'s.
 
 Judgements are kept as the level code the school chose ("Sec"), or NULL for "not judged"; scores
 come from the framework version recorded with the return, so a score is never baked in twice.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -34,122 +35,10 @@ from .files import as_utc, utc_now
 from .report import FileReport, Issue, Status
 from .roster import trust_key
 from .rounds import Judge, clean_round, term_of
+from .schema import MIGRATIONS, SCHEMA_VERSION
 from .validate import ValidReturn
 
 BUSY_TIMEOUT_S = 30.0
-
-# Ordered schema migrations: MIGRATIONS[n] takes a database from user_version n to n + 1.
-# Append new steps; never edit one that has shipped, since databases out there already ran it.
-Step = str | Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (
-    # 1: returns, their judgements and texts, rejections
-    (
-        """CREATE TABLE returns (
-            id INTEGER PRIMARY KEY,
-            sha256 TEXT NOT NULL UNIQUE,
-            file_name TEXT NOT NULL,
-            arrived_at TEXT NOT NULL,
-            template_id TEXT NOT NULL,
-            template_version TEXT NOT NULL,
-            school TEXT NOT NULL,
-            school_key TEXT NOT NULL,
-            urn TEXT,
-            trust TEXT,
-            review_date TEXT NOT NULL,
-            judge TEXT NOT NULL,
-            cover TEXT NOT NULL,
-            warnings TEXT NOT NULL
-        )""",
-        """CREATE TABLE judgements (
-            return_id INTEGER NOT NULL REFERENCES returns(id),
-            statement_id TEXT NOT NULL CHECK (statement_id <> ''),
-            level TEXT,
-            PRIMARY KEY (return_id, statement_id)
-        ) WITHOUT ROWID""",
-        """CREATE TABLE texts (
-            return_id INTEGER NOT NULL REFERENCES returns(id),
-            key TEXT NOT NULL CHECK (key <> ''),
-            text TEXT NOT NULL,
-            PRIMARY KEY (return_id, key)
-        ) WITHOUT ROWID""",
-        """CREATE TABLE rejections (
-            id INTEGER PRIMARY KEY,
-            sha256 TEXT NOT NULL,
-            file_name TEXT NOT NULL,
-            arrived_at TEXT NOT NULL,
-            template_id TEXT,
-            school TEXT,
-            urn TEXT,
-            trust TEXT,
-            reason TEXT NOT NULL
-        )""",
-    ),
-    # 2: events for exactly-once filing, the full error list of a rejection, indexes for summaries
-    (
-        """CREATE TABLE events (
-            id INTEGER PRIMARY KEY,
-            sha256 TEXT NOT NULL,
-            file_name TEXT NOT NULL,
-            arrived_at TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected', 'duplicate')),
-            return_id INTEGER REFERENCES returns(id),
-            rejection_id INTEGER REFERENCES rejections(id),
-            destination TEXT NOT NULL,
-            report TEXT NOT NULL,
-            done_at TEXT
-        )""",
-        "CREATE INDEX events_by_sha ON events(sha256, id)",
-        "CREATE INDEX events_pending ON events(id) WHERE done_at IS NULL",
-        "ALTER TABLE rejections ADD COLUMN template_version TEXT",
-        "ALTER TABLE rejections ADD COLUMN errors TEXT NOT NULL DEFAULT '[]'",
-        "CREATE INDEX rejections_by_trust ON rejections(trust, arrived_at)",
-        # the superseding window and the template/school filters walk this index in order
-        """CREATE INDEX returns_by_review
-            ON returns(template_id, school_key, review_date, judge, arrived_at, id)""",
-        "CREATE INDEX returns_by_trust ON returns(trust)",
-    ),
-    # 3: review rounds, issued identity, one key per trust, withdrawals and their history
-    (
-        "ALTER TABLE returns ADD COLUMN round TEXT NOT NULL DEFAULT ''",
-        "ALTER TABLE returns ADD COLUMN issue_id TEXT",
-        "ALTER TABLE returns ADD COLUMN occasion TEXT NOT NULL DEFAULT ''",
-        "ALTER TABLE returns ADD COLUMN trust_key TEXT NOT NULL DEFAULT ''",
-        "ALTER TABLE returns ADD COLUMN withdrawn_at TEXT",
-        "ALTER TABLE rejections ADD COLUMN trust_key TEXT NOT NULL DEFAULT ''",
-        """CREATE TABLE corrections (
-            id INTEGER PRIMARY KEY,
-            return_id INTEGER NOT NULL REFERENCES returns(id),
-            action TEXT NOT NULL CHECK (action IN ('withdraw', 'restore')),
-            reason TEXT NOT NULL,
-            by_whom TEXT NOT NULL,
-            at TEXT NOT NULL
-        )""",
-        "CREATE INDEX corrections_by_return ON corrections(return_id, id)",
-        "DROP INDEX returns_by_review",
-        """CREATE INDEX returns_by_round
-            ON returns(template_id, school_key, round, judge, occasion, arrived_at, id)""",
-        "DROP INDEX returns_by_trust",
-        "CREATE INDEX returns_by_trust ON returns(trust_key)",
-        "DROP INDEX rejections_by_trust",
-        "CREATE INDEX rejections_by_trust ON rejections(trust_key, arrived_at)",
-        lambda db: _backfill_rounds(db),
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def _backfill_rounds(db: sqlite3.Connection) -> None:
-    """Returns stored before rounds: each in the school term of its review date."""
-    rows = db.execute("SELECT id, review_date, trust FROM returns").fetchall()
-    db.executemany(
-        "UPDATE returns SET round = ?, trust_key = ? WHERE id = ?",
-        [(term_of(date.fromisoformat(d)), trust_key(t), i) for i, d, t in rows],
-    )
-    rows = db.execute("SELECT id, trust FROM rejections").fetchall()
-    db.executemany(
-        "UPDATE rejections SET trust_key = ? WHERE id = ?", [(trust_key(t), i) for i, t in rows]
-    )
-
 
 class StoredReturn(BaseModel):
     """A return as summaries see it."""

@@ -29,6 +29,7 @@ RANK = {
     "read": 7,
     "validate": 8,
     "annotate": 9,
+    "schema": 9,
     "store": 10,
     "ingest": 11,
     "summarise": 12,

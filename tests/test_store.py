@@ -246,7 +246,10 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> 
             {"LM01": "Dev"},
             {"lm_next": "More training"},
         )
-        [rejected] = store.rejections("T")
+        # version 3 placed it in the school term of its review date (1 January 2025)
+        assert (kept.round, kept.issue_id, kept.withdrawn) == ("Spring 2025", None, False)
+        assert [r.id for r in store.returns(trust="t.")] == [7]  # one key per trust, backfilled
+        [rejected] = store.rejections("t")
         assert (rejected.reason, rejected.errors, rejected.template_version) == (
             "not a workbook",
             [],

@@ -40,6 +40,7 @@ from .validate import ValidReturn
 
 BUSY_TIMEOUT_S = 30.0
 
+
 class StoredReturn(BaseModel):
     """A return as summaries see it."""
 

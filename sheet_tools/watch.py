@@ -22,6 +22,8 @@ How a file travels, and why each step is there:
    says summaries are owed from a point in time, so a crash between storing and summarising is
    made good by whoever recovers the session.
 
+Which files are taken and how they are claimed is ``claims``'s; the observer is ``observer``'s.
+
 On start, sessions whose lock can be taken (their process is gone, e.g. after ``kill -9``) are
 recovered before anything else: their files go through ``process`` again, which finishes an
 interrupted run's work rather than counting a file twice; ``settle`` then tidies what such a run
@@ -34,31 +36,33 @@ import contextlib
 import logging
 import os
 import queue
-import re
 import signal
-import socket
 import sys
 import threading
 import time
-import uuid
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import Enum
 from pathlib import Path
 from typing import TextIO
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
-from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingObserver
-
+from .claims import (
+    INBOX_CLAIMS,
+    AbandonedSession,
+    Completeness,
+    Session,
+    abandoned_sessions,
+    claimed_files,
+    completeness,
+    hidden_on_windows,
+    is_ignored,
+    sweep_stray_locks,
+)
 from .config import WatchSettings
 from .files import as_utc, write_bytes_atomically
 from .frameworks import Registry
-from .guard import DEFAULT_LIMITS
 from .ingest import ingest_file, settle_events
+from .observer import InboxHandler, ObserverGuard
 from .report import FileReport, render_log_line
 from .roster import RosterSource, School
 from .store import Store, school_key
@@ -70,239 +74,8 @@ logger = logging.getLogger("sheet_tools.watch")
 # (template id, school key, trust): the unit a summary is rebuilt for.
 Affected = tuple[str, str, str | None]
 
-MARKER = ".summaries-owed"
-# Claims go here, inside the inbox, when the inbox is on another file system than the
-# workspace: a rename is only atomic within one file system.
-INBOX_CLAIMS = ".sheet-tools-processing"
 # Allowance for clocks when summaries owed since a marker's time are worked out again.
 CLOCK_SLACK = timedelta(seconds=5)
-# A lock file without its session folder older than this is debris from a killed process.
-STRAY_LOCK_SECONDS = 600.0
-
-
-# -- which files --------------------------------------------------------------------------------
-
-_IGNORED = (
-    re.compile(r"^~\$"),  # Excel/Word owner file while a workbook is open
-    re.compile(r"^\.~lock\..*#$"),  # LibreOffice lock file
-    re.compile(r"\.tmp$", re.IGNORECASE),  # Office's save-in-progress and other temp files
-    re.compile(r"^\."),  # hidden files (.DS_Store, ._name from macOS, our own claim folder)
-    re.compile(r"^README\.md$", re.IGNORECASE),  # the inbox's own note on what the folder is for
-)
-
-
-def is_ignored(name: str) -> bool:
-    """Lock, temp and hidden files, and the inbox's README: left alone, never reported."""
-    return any(pattern.search(name) for pattern in _IGNORED)
-
-
-def _hidden_on_windows(path: Path) -> bool:
-    attributes = getattr(path.stat(), "st_file_attributes", 0)
-    return bool(attributes & 0x2)  # FILE_ATTRIBUTE_HIDDEN (desktop.ini, Thumbs.db)
-
-
-class Completeness(Enum):
-    COMPLETE = "complete"  # a zip whose central directory reads: the copy has ended
-    NOT_ZIP = "not-zip"  # never going to be a zip: process it (it will be rejected)
-    TOO_LARGE = "too-large"  # past the guard's size limit: rejected whatever its end holds
-    INCOMPLETE = "incomplete"  # empty, or a zip without its end yet
-
-
-def completeness(path: Path) -> Completeness:
-    """Whether a file looks finished. Reads the zip directory only, never inflates anything,
-    and not even that for a file the guard will refuse for its size."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4)
-            size = os.fstat(handle.fileno()).st_size
-        if not head:
-            return Completeness.INCOMPLETE
-        if not head.startswith(b"PK"):
-            return Completeness.NOT_ZIP
-        if size > DEFAULT_LIMITS.max_file_bytes:
-            return Completeness.TOO_LARGE
-        with zipfile.ZipFile(path):
-            return Completeness.COMPLETE
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
-        return Completeness.INCOMPLETE
-
-
-# -- claiming: sessions under processing/ -------------------------------------------------------
-
-
-def _try_lock(path: Path) -> int | None:
-    """An exclusive, non-blocking OS lock on ``path`` (released when the process dies)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        if os.name == "nt":
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
-
-
-def _new_session_name() -> str:
-    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
-    return f"{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-
-
-class Session:
-    """This process's claim folder, ``<claims>/<session>/``, locked by ``<session>.lock``."""
-
-    def __init__(self, claims: Path, name: str, lock_fd: int) -> None:
-        self.claims = claims
-        self.name = name
-        self.folder = claims / name
-        self.lock_file = claims / f"{name}.lock"
-        self._lock_fd: int | None = lock_fd
-        self._slot = 0
-
-    @classmethod
-    def open(cls, claims: Path) -> Session:
-        claims.mkdir(parents=True, exist_ok=True)
-        name = _new_session_name()
-        # The lock exists before the folder does, so no one can take a live folder for dead.
-        fd = _try_lock(claims / f"{name}.lock")
-        if fd is None:
-            raise OSError(f"cannot lock a new session in {claims}")
-        session = cls(claims, name, fd)
-        session.folder.mkdir()
-        return session
-
-    @property
-    def marker(self) -> Path:
-        return self.folder / MARKER
-
-    def claim(self, source: Path) -> Path | None:
-        """Rename ``source`` into this session; None when another process took it first."""
-        target = self.folder / source.name
-        if target.exists():  # a file this session could not file stays put: use a new slot
-            self._slot += 1
-            slot = self.folder / str(self._slot)
-            slot.mkdir(exist_ok=True)
-            target = slot / source.name
-        try:
-            os.rename(source, target)
-        except FileNotFoundError:
-            return None
-        return target
-
-    def files(self) -> list[Path]:
-        return sorted(_claimed_files(self.folder))
-
-    def close(self, *, keep: bool) -> None:
-        """Remove the session folder (unless ``keep``: files or summaries still owed), then
-        let go of the lock."""
-        if not keep:
-            _remove_folder(self.folder)
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
-        if not self.folder.exists():
-            _remove_lock_file(self.lock_file)
-
-
-def _claimed_files(folder: Path) -> Iterator[Path]:
-    """Claimed returns in a session (never hidden: hidden files are not claimed)."""
-    for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if entry.is_dir():
-            yield from _claimed_files(entry)
-        elif not entry.name.startswith("."):
-            yield entry
-
-
-def _remove_folder(folder: Path) -> None:
-    """Remove an emptied session folder: its marker, empty slots, itself."""
-    if not folder.is_dir():
-        return
-    for entry in folder.iterdir():
-        if entry.name.startswith("."):
-            with contextlib.suppress(OSError):
-                entry.unlink()
-    for sub in sorted(folder.glob("*"), reverse=True):
-        with contextlib.suppress(OSError):
-            sub.rmdir()
-    with contextlib.suppress(OSError):
-        folder.rmdir()
-
-
-def _remove_lock_file(lock_file: Path) -> None:
-    with contextlib.suppress(OSError):  # on Windows another process may have it open: leave it
-        lock_file.unlink()
-
-
-@dataclass
-class AbandonedSession:
-    """A session whose process is gone, now locked by us until ``release``."""
-
-    folder: Path
-    lock_file: Path
-    lock_fd: int
-
-    def owed_since(self) -> datetime | None:
-        """When the dead process started owing summaries, if it did."""
-        marker = self.folder / MARKER
-        if not marker.exists():
-            return None
-        try:
-            return datetime.fromisoformat(marker.read_text(encoding="utf-8").strip())
-        except (OSError, ValueError):
-            return datetime.fromtimestamp(0, UTC)  # torn marker: owe everything
-
-    def release(self) -> None:
-        """Remove the (now empty) session and let go of its lock."""
-        _remove_folder(self.folder)
-        os.close(self.lock_fd)
-        if not self.folder.exists():
-            _remove_lock_file(self.lock_file)
-
-    def close(self) -> None:
-        """Let go of the lock, keeping the folder: files are still in it for the next start."""
-        os.close(self.lock_fd)
-
-
-def sweep_stray_locks(claims: Path, older_than: float = STRAY_LOCK_SECONDS) -> int:
-    """Remove old lock files without a session folder, left by a process killed while it
-    opened or removed its session. Young ones are left: a starting watcher makes its lock
-    a moment before its folder."""
-    removed = 0
-    cutoff = time.time() - older_than
-    for lock_file in claims.glob("*.lock") if claims.is_dir() else []:
-        if (claims / lock_file.stem).exists():
-            continue
-        with contextlib.suppress(OSError):
-            if lock_file.stat().st_mtime > cutoff:
-                continue
-            fd = _try_lock(lock_file)
-            if fd is None:
-                continue
-            try:
-                lock_file.unlink()
-                removed += 1
-            finally:
-                os.close(fd)
-    return removed
-
-
-def abandoned_sessions(claims: Path, own: Session | None = None) -> Iterator[AbandonedSession]:
-    """Session folders whose lock nobody holds: their process died. Each is locked as yielded."""
-    if not claims.is_dir():
-        return
-    for folder in sorted(claims.iterdir()):
-        if not folder.is_dir() or (own is not None and folder == own.folder):
-            continue
-        lock_file = claims / f"{folder.name}.lock"
-        fd = _try_lock(lock_file)
-        if fd is None:
-            continue  # alive: another watcher is working in it
-        yield AbandonedSession(folder, lock_file, fd)
 
 
 # -- the pipeline the watcher drives ------------------------------------------------------------
@@ -365,100 +138,6 @@ def affected_by(report: FileReport) -> Affected | None:
     if report.status != "accepted" or not report.template or not report.school:
         return None
     return (report.template, school_key(report.school, report.urn), report.trust)
-
-
-# -- watching: observer that restarts itself ----------------------------------------------------
-
-
-class _Handler(FileSystemEventHandler):
-    def __init__(self, names: queue.SimpleQueue[str | None]) -> None:
-        self._names = names
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.is_directory or event.event_type in ("deleted", "opened", "closed_no_write"):
-            return
-        path = event.dest_path if event.event_type == "moved" else event.src_path
-        self._names.put(os.path.basename(os.fsdecode(path)))
-
-
-class ObserverGuard:
-    """A watchdog observer on the inbox that is restarted when it dies or the inbox is replaced.
-
-    watchdog's PollingObserver stops for good when the watched folder vanishes (a network share
-    going away), and the native observer keeps watching a deleted folder's old inode; both are
-    noticed here by checking the observer's threads and the folder's identity."""
-
-    def __init__(self, inbox: Path, handler: FileSystemEventHandler, poll: float | None) -> None:
-        self.inbox = inbox
-        self.handler = handler
-        self.poll = poll
-        self.observer: BaseObserver | None = None
-        self._identity: tuple[int, int] | None = None
-        self.restarts = 0
-        self.down_since: float | None = None
-
-    def _identity_now(self) -> tuple[int, int] | None:
-        try:
-            st = self.inbox.stat()
-        except OSError:
-            return None
-        return (st.st_dev, st.st_ino)
-
-    def healthy(self) -> bool:
-        observer = self.observer
-        if observer is None or not observer.is_alive():
-            return False
-        if not all(emitter.is_alive() for emitter in observer.emitters):
-            return False
-        identity = self._identity_now()
-        return identity is not None and identity == self._identity
-
-    def start(self) -> bool:
-        identity = self._identity_now()
-        if identity is None:
-            return False
-        observer: BaseObserver = PollingObserver(timeout=self.poll) if self.poll else Observer()
-        try:
-            observer.schedule(self.handler, str(self.inbox), recursive=False)
-            observer.start()
-        except OSError as exc:
-            logger.debug("cannot watch %s yet: %s", self.inbox, exc)
-            with contextlib.suppress(Exception):
-                observer.stop()
-            return False
-        self.observer = observer
-        self._identity = identity
-        return True
-
-    def check(self) -> bool:
-        """Restart a dead observer once the inbox is reachable; True when it was restarted."""
-        if self.healthy():
-            return False
-        if self.down_since is None:
-            self.down_since = time.monotonic()
-            reason = (
-                "the inbox folder is not reachable"
-                if self._identity_now() is None
-                else "the folder watcher stopped"
-            )
-            logger.warning("%s (%s); restarting the watcher when it is back", reason, self.inbox)
-        self.stop()
-        if not self.start():
-            return False
-        self.restarts += 1
-        self.down_since = None
-        kind = f"polling every {self.poll:g} s" if self.poll else "native events"
-        logger.warning("inbox %s is back; folder watcher restarted (%s)", self.inbox, kind)
-        return True
-
-    def stop(self) -> None:
-        observer, self.observer = self.observer, None
-        if observer is None:
-            return
-        with contextlib.suppress(Exception):
-            observer.stop()
-        with contextlib.suppress(RuntimeError):
-            observer.join(timeout=5)
 
 
 # -- the service --------------------------------------------------------------------------------
@@ -567,7 +246,7 @@ class Watcher:
             if not once:
                 # Watch before listing the backlog, so a file landing in between is not missed.
                 guard = ObserverGuard(
-                    self.workspace.inbox, _Handler(self._names), self.settings.poll
+                    self.workspace.inbox, InboxHandler(self._names), self.settings.poll
                 )
                 if not guard.start():
                     guard.check()
@@ -599,7 +278,7 @@ class Watcher:
             owed = bool(self._owed.affected) or bool(self._session.files())
             self._session.close(keep=owed)
             for adopted in self._adopted:
-                if any(_claimed_files(adopted.folder)):
+                if any(claimed_files(adopted.folder)):
                     adopted.close()
                 else:
                     adopted.release()
@@ -669,7 +348,7 @@ class Watcher:
                     self._folders_noted.add(name)
                     logger.info("the folder %s in the inbox is not looked into", name)
                 return
-            if not path.is_file() or _hidden_on_windows(path):
+            if not path.is_file() or hidden_on_windows(path):
                 return
             st = path.stat()
         except OSError:
@@ -820,7 +499,7 @@ class Watcher:
         sweep_stray_locks(claims)
         for abandoned in abandoned_sessions(claims, self._session):
             since = abandoned.owed_since()
-            files = list(_claimed_files(abandoned.folder))
+            files = list(claimed_files(abandoned.folder))
             if since is not None or files:
                 logger.warning(
                     "recovering %d file(s) left by a stopped watcher (%s)",

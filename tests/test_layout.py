@@ -33,6 +33,8 @@ RANK = {
     "store": 10,
     "ingest": 11,
     "summarise": 12,
+    "claims": 12,
+    "observer": 12,
     "watch": 13,
     "corrections": 13,
     "demo": 14,

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from sheet_tools.claims import Completeness, completeness, is_ignored, sweep_stray_locks
 from sheet_tools.cli import main
 from sheet_tools.config import ConfigError, WatchSettings, load_watch_settings
 from sheet_tools.demo import make_return
@@ -34,15 +35,11 @@ from sheet_tools.roster import School
 from sheet_tools.store import Store
 from sheet_tools.summarise import school_summary_path
 from sheet_tools.watch import (
-    Completeness,
     Pipeline,
     Watcher,
     WatchStats,
-    completeness,
     default_pipeline,
-    is_ignored,
     run_watch,
-    sweep_stray_locks,
     workspace_for,
 )
 from sheet_tools.workspace import Workspace
@@ -533,7 +530,7 @@ def test_a_misspelt_setting_is_an_error_that_names_it(tmp_path: Path) -> None:
 def test_files_left_by_a_dead_watcher_are_recovered_and_live_ones_left(
     corpus: Corpus, registry: Registry, tmp_path: Path
 ) -> None:
-    from sheet_tools.watch import _try_lock
+    from sheet_tools.claims import _try_lock
 
     ws = Workspace.at(tmp_path)
     ws.ensure()

@@ -64,7 +64,8 @@ from .generate import (
 )
 from .report import FileReport, Issue, Severity
 from .store import Event, Store, duplicate_issue, utc_now
-from .validate import ValidReturn, check_file
+from .validate import ValidReturn
+from .worker import annotate_bounded, check_bounded
 
 
 @dataclass(frozen=True)
@@ -138,10 +139,18 @@ _FILE_CODES = frozenset(
         "unsafe-name",
         "unsupported-file",
         "internal-error",
+        "reader-crashed",
+        "reader-timeout",
+        "reader-out-of-memory",
+        "duplicate-part",
+        "row-zero",
+        "xml-encoding",
     }
 )
 _ANNOTATABLE = {".xlsx", ".xlsm"}
 _STALE_TEMP_S = 3600.0
+# Attempts at reading a file, by SHA-256, while a worker has it (``worker.check_bounded``).
+ATTEMPTS = "attempts"
 
 
 def ingest_file(
@@ -220,10 +229,11 @@ def record_file(
                 errors=[duplicate_issue(known.file_name, known.arrived_at)],
             )
         else:
-            report, valid = check_file(work, registry)
+            marker = workspace.temp / ATTEMPTS / sha256
+            report, valid = check_bounded(work, registry, marker)
             report = report.model_copy(update={"file": name, "sha256": sha256})
             if report.status == "accepted" and valid is None:
-                raise RuntimeError("check_file accepted a file without returning its contents")
+                raise RuntimeError("check_bounded accepted a file without returning its contents")
     except Exception as exc:
         report, valid = _internal_error(name, sha256, exc), None
     try:
@@ -344,7 +354,7 @@ def settle_events(workspace: Workspace, registry: Registry, store: Store) -> int
     if workspace.temp.is_dir():
         for folder in workspace.temp.iterdir():
             with contextlib.suppress(OSError):
-                if folder.stat().st_mtime < cutoff:
+                if folder.name != ATTEMPTS and folder.stat().st_mtime < cutoff:
                     shutil.rmtree(folder)
     for folder in (workspace.archive, workspace.rejected):
         for temporary in folder.glob(".~sheet-tools-*.tmp") if folder.is_dir() else ():
@@ -526,6 +536,22 @@ ADVICE: dict[str, str] = {
     "unsupported-file": "Ask the school to send the Excel workbook (.xlsx) they were given.",
     "internal-error": "This is a fault in sheet-tools, not in the school's file as far as we "
     "know: pass the file and this report to whoever supports sheet-tools.",
+    "reader-crashed": "The workbook is damaged or was saved by an unusual program. Ask the "
+    "school to open it in Excel, use File > Save As > Excel Workbook (.xlsx) and send it again.",
+    "reader-timeout": "The workbook is damaged or was saved by an unusual program. Ask the "
+    "school to open it in Excel, use File > Save As > Excel Workbook (.xlsx) and send it again.",
+    "reader-out-of-memory": "The workbook is damaged or was saved by an unusual program. Ask "
+    "the school to open it in Excel, use File > Save As > Excel Workbook (.xlsx) and send it "
+    "again.",
+    "duplicate-part": "The file was damaged or put together by a program other than a "
+    "spreadsheet application. Ask the school to open it in Excel, save it again as an Excel "
+    "workbook (.xlsx) and send it again.",
+    "row-zero": "The file was written by a program other than a spreadsheet application. Ask "
+    "the school to open it in Excel, save it again as an Excel workbook (.xlsx) and send it "
+    "again.",
+    "xml-encoding": "The file was written by a program other than a spreadsheet application. "
+    "Ask the school to open it in Excel, save it again as an Excel workbook (.xlsx) and send it "
+    "again.",
 }
 
 
@@ -616,12 +642,13 @@ def _write_side_files(
         framework = registry.get(report.template, report.template_version)
     errors_path, annotated_path = _side_files(destination)
     annotated = None
-    if framework is not None and _annotatable(report, destination):
-        try:
-            annotate_workbook(destination, report, framework, annotated_path)
-            annotated = annotated_path.name
-        except Exception:
-            annotated = None  # a convenience copy: errors.txt still says everything
+    # in a bounded worker: openpyxl parses the untrusted original too
+    if (
+        framework is not None
+        and _annotatable(report, destination)
+        and annotate_bounded(destination, report, framework, annotated_path)
+    ):
+        annotated = annotated_path.name
     text = errors_text(report, framework, annotated, event.arrived_at)
     write_bytes_atomically(text.encode("utf-8"), errors_path)
 

@@ -57,6 +57,14 @@ CODES: dict[str, tuple[Severity, str]] = {
     "duplicate": (Severity.WARNING, "The same file was already received"),
     "unsupported-file": (Severity.ERROR, "Not a file type sheet-tools reads"),
     "internal-error": (Severity.ERROR, "sheet-tools could not process the file"),
+    # bounded reading (worker)
+    "reader-crashed": (Severity.ERROR, "The workbook made the reader stop"),
+    "reader-timeout": (Severity.ERROR, "Reading the workbook took far too long"),
+    "reader-out-of-memory": (Severity.ERROR, "Reading the workbook needed far too much memory"),
+    # damaged or unusual workbooks (guard): not attacks, but not safe to read as they are
+    "duplicate-part": (Severity.ERROR, "The file holds two parts with the same name"),
+    "row-zero": (Severity.ERROR, "A cell is addressed in row 0, which does not exist"),
+    "xml-encoding": (Severity.ERROR, "A part of the file is in an encoding Excel never writes"),
 }
 
 

@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from .frameworks import CoverField, Framework, Level, Registry, Sheet, Statement
-from .guard import guard_file
+from .guard import DEFAULT_LIMITS, Limits, guard_file
 from .read import RawCell, RawReturn, read_guarded
 from .report import FileReport, Issue, Severity, has_errors
 
@@ -495,7 +495,9 @@ def validate_return(raw: RawReturn, framework: Framework) -> tuple[ValidReturn |
     return _valid(raw, checked, checked.issues), checked.issues
 
 
-def check_file(path: Path, registry: Registry) -> tuple[FileReport, ValidReturn | None]:
+def check_file(
+    path: Path, registry: Registry, limits: Limits = DEFAULT_LIMITS
+) -> tuple[FileReport, ValidReturn | None]:
     """guard -> read -> validate, changing nothing: what ``sheet-tools validate`` prints.
 
     The report's status is "accepted" or "rejected" and it carries the file's SHA-256. Nothing
@@ -505,7 +507,7 @@ def check_file(path: Path, registry: Registry) -> tuple[FileReport, ValidReturn 
     issues: list[Issue] = []
     valid: ValidReturn | None = None
     try:
-        guarded = guard_file(path)
+        guarded = guard_file(path, limits)
         report.sha256 = guarded.sha256
         issues.extend(guarded.issues)
         raw, read_issues = read_guarded(guarded, registry)

@@ -1,0 +1,594 @@
+"""Untrusted files are parsed in bounded worker processes, so one bad file never stops the service.
+
+Why: python-calamine aborts the whole process on shapes no guard can foresee (a 30 KB workbook
+whose sharedStrings declares ``count="4294967295"`` makes it ask for 103 GB), and an abort cannot
+be caught. So everything that parses a returned file (the guard, calamine, openpyxl writing the
+annotated copy) runs in a worker process with an address-space limit (RLIMIT_AS), a processor-time
+budget per file (RLIMIT_CPU, raised before each task) and a wall-clock timeout the parent enforces
+by killing it. A worker that dies costs only the file it held: the caller gets a typed
+``Outcome`` (crashed, timeout, out-of-memory) and the pool starts a fresh worker.
+
+The pool is hand-rolled (plain subprocesses, one socket pair each) because
+``concurrent.futures.ProcessPoolExecutor`` breaks the whole pool when one worker dies. Workers
+stay alive between files, so isolation costs one pickled round trip per file, not a start.
+
+Attempts: before a file is handed to a worker its attempt is counted in a marker named after its
+SHA-256 (``<workspace>/.sheet-tools-tmp/attempts/``), removed when the worker answers or dies. A
+marker left behind means the whole service stopped while the file was being read (a kill, a
+reboot, the kernel's out-of-memory killer). One such stop may have nothing to do with the file
+(``kill -9`` of a healthy service), so the file is read once more; a file that was being read at
+two stops is rejected as ``reader-crashed`` without being read again. No file is tried more than
+``MAX_ATTEMPTS`` (2) times, and a worker's death rejects its file at once, without a retry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .frameworks import Framework, Registry
+from .guard import DEFAULT_LIMITS, Limits
+from .report import FileReport, Issue
+from .validate import ValidReturn, check_file
+
+MAX_ATTEMPTS = 2
+_STDERR_TAIL = 4096
+
+
+class WorkerLimits(BaseModel):
+    """What one worker may use. The defaults fit a 2-core, 4 GB school server: a real return
+    needs about 60 MB and 10 ms, so these are far above any real file and far below the machine."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    memory_mb: int = Field(default=1536, ge=128)
+    cpu_seconds: int = Field(default=30, ge=1)
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    workers: int = Field(default=1, ge=1, le=16)
+
+
+DEFAULT_WORKER_LIMITS = WorkerLimits()
+
+OutcomeKind = Literal["ok", "error", "crashed", "timeout", "out-of-memory"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one task: its value, or how the worker failed."""
+
+    kind: OutcomeKind
+    value: Any = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.kind == "ok"
+
+
+# --- the worker process ------------------------------------------------------------------------
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the service dies (even by kill -9), so a worker
+    stuck in a hostile file never outlives it."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _set_limit(which: int, soft: int) -> None:
+    import resource
+
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(which, (soft, hard))
+
+
+def _cpu_used() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _serve(conn: Connection, limits: WorkerLimits, parent: int) -> None:
+    """The worker's loop: take a task, run it, send back ("ok", value) or ("error", text)."""
+    _die_with_parent()
+    if os.getppid() != parent:  # the service died before the line above took effect
+        return
+    bounded = os.name == "posix"
+    if bounded:
+        import resource
+
+        _set_limit(resource.RLIMIT_CORE, 0)  # no core file for every aborted worker
+        memory = limits.memory_mb * 1024 * 1024
+        _set_limit(resource.RLIMIT_AS, memory)
+    from . import ingest  # noqa: F401 - the readers' imports, paid once before the first file
+
+    conn.send(("ready", os.getpid()))
+    contexts: dict[int, object] = {}
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        fn, args, token, context = message
+        if context is not None:
+            contexts[token] = context
+        os.ftruncate(2, 0)
+        os.lseek(2, 0, os.SEEK_SET)
+        if bounded:
+            import resource
+
+            # Soft limit only: SIGXCPU at this file's budget; raised again for the next file.
+            _set_limit(resource.RLIMIT_CPU, int(_cpu_used()) + limits.cpu_seconds + 1)
+        try:
+            value = fn(contexts[token], *args) if token else fn(*args)
+        except MemoryError:
+            conn.send(("out-of-memory", "MemoryError"))
+            return  # its heap may be in pieces: the pool starts a fresh worker
+        except BaseException as exc:
+            text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            conn.send(("error", text))
+            continue
+        try:
+            conn.send(("ok", value))
+        except MemoryError:
+            conn.send(("out-of-memory", "MemoryError while sending the result"))
+            return
+
+
+# --- the pool ----------------------------------------------------------------------------------
+class _Worker:
+    """One worker: ``python -m sheet_tools.worker`` on one end of a socket pair. Started as a
+    plain subprocess rather than through ``multiprocessing``, whose spawn would re-import the
+    caller's main script (a benchmark, a test runner) in every worker."""
+
+    def __init__(self, limits: WorkerLimits) -> None:
+        handle, self.log_path = tempfile.mkstemp(prefix="sheet-tools-worker-", suffix=".log")
+        ours, theirs = socket.socketpair()
+        # The worker imports what this process can (a test's hostile task, an unpacked tree).
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+            "RUST_BACKTRACE": "0",  # the abort's one line, not a page of frames
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "sheet_tools.worker",
+            str(theirs.fileno()),
+            str(os.getpid()),
+            limits.model_dump_json(),
+        ]
+        try:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=handle,  # a Rust abort message lands here, for the parent to read
+                pass_fds=(theirs.fileno(),),
+                env=env,
+            )
+        finally:
+            os.close(handle)
+            theirs.close()  # so the parent sees end-of-file the moment the worker dies
+        self.conn = Connection(ours.detach())
+        self.tokens: set[int] = set()
+        # Wait for the worker to say it is ready, so a file's time starts with the file.
+        hello = None
+        with contextlib.suppress(EOFError, OSError):
+            if self.conn.poll(limits.timeout_seconds):
+                hello = self.conn.recv()
+        if not (isinstance(hello, tuple) and hello[:1] == ("ready",)):
+            self.reap(kill=True)
+            stderr = self.stderr_tail().strip()
+            self.discard()
+            raise OSError(f"a worker process did not start ({stderr[-500:] or 'no message'})")
+
+    def stderr_tail(self) -> str:
+        """The start and the end of what the worker wrote for its last task."""
+        try:
+            with open(self.log_path, "rb") as handle:
+                size = handle.seek(0, 2)
+                handle.seek(0)
+                head = handle.read(_STDERR_TAIL)
+                if size <= _STDERR_TAIL:
+                    return head.decode("utf-8", "replace")
+                handle.seek(max(_STDERR_TAIL, size - _STDERR_TAIL))
+                return (head + b"\n" + handle.read()).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def reap(self, *, kill: bool) -> int | None:
+        if kill and self.process.poll() is None:
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        return self.process.returncode
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.log_path)
+
+
+def _describe_death(exitcode: int | None, stderr: str, limits: WorkerLimits) -> Outcome:
+    """Turn a dead worker's exit status and last words into an outcome."""
+    last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
+    out_of_memory = "memory allocation of" in stderr or "MemoryError" in stderr
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        if name == "SIGXCPU":
+            return Outcome(
+                "timeout", detail=f"it used more than {limits.cpu_seconds} s of processor time"
+            )
+        if out_of_memory:
+            first = next((line for line in stderr.splitlines() if "memory allocation" in line), "")
+            return Outcome("out-of-memory", detail=first.strip() or last)
+        return Outcome("crashed", detail=f"stopped by {name}" + (f": {last}" if last else ""))
+    if out_of_memory:
+        return Outcome("out-of-memory", detail=last)
+    return Outcome("crashed", detail=f"exited with code {exitcode}" + (f": {last}" if last else ""))
+
+
+class WorkerPool:
+    """A few persistent, bounded worker processes; ``run`` is safe from several threads."""
+
+    def __init__(self, limits: WorkerLimits = DEFAULT_WORKER_LIMITS) -> None:
+        self.limits = limits
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._started = 0
+        self._closed = False
+        # Objects sent once per worker (the registry), kept alive so their id stays theirs.
+        self._contexts: dict[int, object] = {}
+        self.replaced = 0  # workers that died or were stopped and had to be replaced
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                if self._started < self.limits.workers:
+                    self._started += 1
+                    return self._spawn()
+        return self._idle.get()
+
+    def _spawn(self) -> _Worker:
+        try:
+            return _Worker(self.limits)
+        except BaseException:
+            with self._lock:
+                self._started -= 1
+            raise
+
+    def _lost(self, worker: _Worker) -> None:
+        worker.discard()
+        with self._lock:
+            self._started -= 1
+            self.replaced += 1
+
+    def warm(self) -> None:
+        """Start every worker now, so the first file does not pay for the start."""
+        taken = [self._take() for _ in range(self.limits.workers)]
+        for worker in taken:
+            self._idle.put(worker)
+
+    def run(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        context: object = None,
+        before: Callable[[], object] | None = None,
+    ) -> Outcome:
+        """Run ``fn(*args)`` (``fn(context, *args)`` with a context) in a worker. ``fn`` must be
+        a module-level function; ``context`` is sent to each worker only once; ``before`` runs
+        once a ready worker is in hand, just before the task is sent."""
+        token = 0
+        if context is not None:
+            token = id(context)
+            self._contexts.setdefault(token, context)
+        worker = self._take()
+        if before is not None:
+            before()
+        for _ in range(2):  # an idle worker may have been killed meanwhile: start another once
+            try:
+                payload = None if token in worker.tokens or not token else context
+                worker.conn.send((fn, args, token, payload))
+                if token:
+                    worker.tokens.add(token)
+                break
+            except (BrokenPipeError, ConnectionError, EOFError, OSError):
+                worker.reap(kill=True)
+                self._lost(worker)
+                worker = self._take()
+        else:
+            return Outcome("crashed", detail="no worker could be started")
+        if not worker.conn.poll(self.limits.timeout_seconds):
+            worker.reap(kill=True)
+            self._lost(worker)
+            return Outcome(
+                "timeout", detail=f"it did not finish within {self.limits.timeout_seconds:g} s"
+            )
+        try:
+            kind, value = worker.conn.recv()
+        except (EOFError, OSError):
+            exitcode = worker.reap(kill=False)
+            outcome = _describe_death(exitcode, worker.stderr_tail(), self.limits)
+            self._lost(worker)
+            return outcome
+        if kind == "out-of-memory":
+            worker.reap(kill=False)
+            self._lost(worker)
+            return Outcome("out-of-memory", detail=str(value))
+        self._idle.put(worker)
+        if kind == "error":
+            return Outcome("error", detail=str(value))
+        return Outcome("ok", value=value)
+
+    def close(self) -> None:
+        """Stop every worker (idle ones at once; one busy in another thread when it returns)."""
+        with self._lock:
+            self._closed = True
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            with contextlib.suppress(OSError):
+                worker.conn.send(None)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.process.wait(timeout=5)
+            worker.reap(kill=True)
+            worker.discard()
+
+
+class InProcessPool:
+    """The same interface, running tasks in this process: for benchmarks and trusted callers."""
+
+    limits = DEFAULT_WORKER_LIMITS
+    replaced = 0
+
+    def run(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        context: object = None,
+        before: Callable[[], object] | None = None,
+    ) -> Outcome:
+        if before is not None:
+            before()
+        try:
+            value = fn(context, *args) if context is not None else fn(*args)
+        except Exception as exc:
+            return Outcome("error", detail=f"{type(exc).__name__}: {exc}")
+        return Outcome("ok", value=value)
+
+    def warm(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> InProcessPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+Pool = WorkerPool | InProcessPool
+
+
+# --- the pool the service uses -----------------------------------------------------------------
+@dataclass
+class _Shared:
+    pool: Pool | None = None
+    limits: WorkerLimits = DEFAULT_WORKER_LIMITS
+    guard_limits: Limits = DEFAULT_LIMITS
+    check: Callable[..., Any] | None = None
+
+
+_SHARED = _Shared()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool() -> Pool:
+    """The process's pool, started on first use with the configured limits."""
+    with _SHARED_LOCK:
+        if _SHARED.pool is None:
+            _SHARED.pool = WorkerPool(_SHARED.limits)
+        return _SHARED.pool
+
+
+@contextlib.contextmanager
+def using(
+    pool: Pool | None = None,
+    *,
+    limits: WorkerLimits | None = None,
+    guard_limits: Limits | None = None,
+    check: Callable[..., Any] | None = None,
+) -> Iterator[Pool]:
+    """Within: checks and annotated copies run in ``pool`` (default: a new bounded pool with
+    ``limits``), guarded with ``guard_limits``. ``check`` replaces the task run for each file
+    (tests use it to run deliberately hostile tasks through the same pool code)."""
+    with _SHARED_LOCK:
+        previous = (_SHARED.pool, _SHARED.limits, _SHARED.guard_limits, _SHARED.check)
+        own = pool is None
+        _SHARED.limits = limits or _SHARED.limits
+        _SHARED.pool = pool if pool is not None else WorkerPool(_SHARED.limits)
+        _SHARED.guard_limits = guard_limits or _SHARED.guard_limits
+        _SHARED.check = check or _SHARED.check
+        current = _SHARED.pool
+    try:
+        yield current
+    finally:
+        if own:
+            current.close()
+        with _SHARED_LOCK:
+            _SHARED.pool, _SHARED.limits, _SHARED.guard_limits, _SHARED.check = previous
+
+
+# --- the tasks ---------------------------------------------------------------------------------
+def check_task(
+    registry: Registry, path: str, limits: Limits
+) -> tuple[FileReport, ValidReturn | None]:
+    """In the worker: guard + read + validate one file."""
+    return check_file(Path(path), registry, limits)
+
+
+def annotate_task(source: str, report: FileReport, framework: Framework, target: str) -> None:
+    """In the worker: write the annotated copy (openpyxl parses the untrusted original)."""
+    from .ingest import annotate_workbook
+
+    annotate_workbook(Path(source), report, framework, Path(target))
+
+
+_CODES: dict[str, str] = {
+    "crashed": "reader-crashed",
+    "timeout": "reader-timeout",
+    "out-of-memory": "reader-out-of-memory",
+}
+_RESAVE = (
+    "Please open the workbook in Excel, use File > Save As > Excel Workbook (.xlsx), and send "
+    "the new file."
+)
+
+
+def failure_issue(outcome: Outcome) -> Issue:
+    """The issue for a file whose reading failed: worded for the school, with the detail."""
+    detail = f" ({outcome.detail})" if outcome.detail else ""
+    if outcome.kind == "timeout":
+        return Issue.of(
+            "reader-timeout",
+            "Reading this workbook took far longer than any form takes, so it was stopped"
+            f"{detail}. The file is probably damaged or was saved by an unusual program. "
+            + _RESAVE,
+        )
+    if outcome.kind == "out-of-memory":
+        return Issue.of(
+            "reader-out-of-memory",
+            "Reading this workbook needed far more memory than any form needs, so it was "
+            f"stopped{detail}. Something inside the file declares sizes it does not have: it is "
+            "probably damaged or was saved by an unusual program. " + _RESAVE,
+        )
+    return Issue.of(
+        "reader-crashed",
+        f"The workbook could not be read: the reader stopped while opening it{detail}. The file "
+        "is probably damaged or was saved by an unusual program. " + _RESAVE,
+    )
+
+
+def attempts(marker: Path) -> int:
+    """Attempts at reading a file that never finished (the service stopped during them)."""
+    try:
+        return int(marker.read_text(encoding="ascii").strip() or "0")
+    except (OSError, ValueError):
+        return 0
+
+
+def _record_attempt(marker: Path, count: int) -> None:
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    temporary = marker.with_name(marker.name + ".tmp")
+    with open(temporary, "w", encoding="ascii") as handle:
+        handle.write(str(count))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, marker)
+
+
+def _finish_attempt(marker: Path) -> None:
+    with contextlib.suppress(OSError):
+        marker.unlink()
+
+
+def quarantined_report(path: Path, marker: Path) -> FileReport | None:
+    """The rejection for a file that was being read at ``MAX_ATTEMPTS`` service stops, or None
+    when it may be read (again)."""
+    tried = attempts(marker)
+    if tried < MAX_ATTEMPTS:
+        return None
+    issue = Issue.of(
+        "reader-crashed",
+        f"The service stopped {tried} times while reading this workbook, so it was set aside "
+        "without being read again. The file is probably damaged or was saved by an unusual "
+        "program. " + _RESAVE,
+    )
+    return FileReport(file=str(path), status="rejected", errors=[issue])
+
+
+def check_bounded(
+    path: Path, registry: Registry, marker: Path | None = None
+) -> tuple[FileReport, ValidReturn | None]:
+    """``check_file`` in a bounded worker. A worker that dies or runs out of time rejects only
+    this file, with its own code. With ``marker`` (a file named after the file's SHA-256) the
+    attempt is counted there while the worker has the file, and a file already tried
+    ``MAX_ATTEMPTS`` times is rejected without being read."""
+    if marker is not None:
+        quarantined = quarantined_report(path, marker)
+        if quarantined is not None:
+            _finish_attempt(marker)
+            return quarantined, None
+    tried = attempts(marker) if marker is not None else 0
+    # Counted once a ready worker is in hand: a stop while a worker starts is not the file's.
+    count = (lambda: _record_attempt(marker, tried + 1)) if marker is not None else None
+    try:
+        task = _SHARED.check or check_task
+        pool = shared_pool()
+        outcome = pool.run(task, str(path), _SHARED.guard_limits, context=registry, before=count)
+    finally:
+        if marker is not None:
+            _finish_attempt(marker)
+    if outcome.ok:
+        return outcome.value
+    if outcome.kind == "error":
+        raise RuntimeError(outcome.detail)  # a fault in sheet-tools: reported as internal-error
+    return FileReport(file=str(path), status="rejected", errors=[failure_issue(outcome)]), None
+
+
+def annotate_bounded(source: Path, report: FileReport, framework: Framework, target: Path) -> bool:
+    """Write the annotated copy in a bounded worker; False when it could not be written."""
+    outcome = shared_pool().run(annotate_task, str(source), report, framework, str(target))
+    return outcome.ok
+
+
+def _main(argv: list[str]) -> None:
+    """``python -m sheet_tools.worker <socket fd> <parent pid> <limits json>``: one worker."""
+    conn = Connection(int(argv[1]))
+    _serve(conn, WorkerLimits.model_validate_json(argv[3]), int(argv[2]))
+
+
+if __name__ == "__main__":
+    _main(sys.argv)

@@ -159,6 +159,7 @@ def watch(
     Options may also be set in the workspace's sheet-tools.toml ([watch] table) or as
     SHEET_TOOLS_* environment variables. Stops cleanly on Ctrl+C or SIGTERM."""
     from .config import ConfigError, load_watch_settings
+    from .netfs import NetworkDatabaseError
     from .store import StoreError
     from .summarise import SummariseError
     from .watch import run_watch, service_logging, workspace_for
@@ -182,7 +183,7 @@ def watch(
     with service_logging(workspace_for(settings).log_file):
         try:
             run_watch(settings, registry, on_report=on_report)
-        except (StoreError, GenerateError, SummariseError) as exc:
+        except (StoreError, GenerateError, SummariseError, NetworkDatabaseError) as exc:
             raise click.ClickException(str(exc)) from None
 
 
@@ -207,18 +208,23 @@ def ingest(
 ) -> None:
     """Validate and store returned workbooks, copying each original into the archive (or, when
     rejected, into rejected/ with an errors report). Exit 1 when any file is rejected."""
+    from . import worker
+    from .config import ConfigError, load_limits
     from .ingest import Workspace, describe_report, ingest_file
+    from .netfs import NetworkDatabaseError, require_local_database
     from .store import Store, StoreError
 
     space = Workspace.at(workspace)
     try:
         registry = load_registry(templates_dir)
+        limits = load_limits(space.root)
         space.root.mkdir(parents=True, exist_ok=True)
+        require_local_database(space.database)
         store = Store(space.database)
-    except (FrameworkError, StoreError, OSError) as exc:
+    except (FrameworkError, StoreError, OSError, ConfigError, NetworkDatabaseError) as exc:
         raise click.ClickException(str(exc)) from None
     rejected = False
-    with store:
+    with worker.using(limits=limits.worker(), guard_limits=limits.guard()), store:
         for path in files:
             report = ingest_file(path, space, registry, store)
             rejected = rejected or report.status == "rejected" or report.error_count > 0

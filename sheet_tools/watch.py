@@ -54,11 +54,13 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from . import worker
 from .config import WatchSettings
 from .frameworks import Registry
 from .generate import School, read_roster, write_bytes_atomically
 from .guard import DEFAULT_LIMITS
 from .ingest import Workspace, ingest_file, settle_events
+from .netfs import require_local_database
 from .report import FileReport
 from .store import Store, school_key
 from .summarise import summarise_affected, workspace_roster
@@ -926,8 +928,13 @@ def run_watch(
     ``settings.once``, until the backlog is done. ``ready`` receives the watcher (to stop it)."""
     workspace = workspace_for(settings)
     workspace.ensure()
+    require_local_database(workspace.database)
     roster = read_roster(settings.roster) if settings.roster else workspace_roster(workspace.root)
-    with Store(workspace.database) as store:
+    limits = settings.limits
+    with (
+        worker.using(limits=limits.worker(), guard_limits=limits.guard()),
+        Store(workspace.database) as store,
+    ):
         watcher = Watcher(
             settings,
             workspace,

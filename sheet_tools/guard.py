@@ -20,7 +20,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from io import BytesIO
-from itertools import compress
+from itertools import chain, compress
 from pathlib import Path
 from typing import Literal
 from xml.sax import SAXException
@@ -195,6 +195,8 @@ class _SheetExtent:
         names, letters, numbers = zip(*found, strict=True)
         self.row_tags += names.count(b"row")
         refs = [n for n in numbers if n]
+        if refs and min(refs)[:1] == b"0" and any(not n.strip(b"0") for n in refs):
+            self._row_zero(found)
         if refs:
             if max(map(len, refs)) <= _MAX_DIGITS:
                 top = max(map(int, refs))
@@ -230,6 +232,19 @@ class _SheetExtent:
         self.open_cell = cell
         # Refuse as soon as a sheet is too big, rather than streaming the rest of it.
         _too_big(self.sheet, self.rows, self.columns, self.limits)
+
+    def _row_zero(self, found: list[tuple[bytes, bytes, bytes]]) -> None:
+        zero = [f for f in found if f[2] and not f[2].strip(b"0")]
+        cell = next((letters + number for name, letters, number in zero if name == b"c"), None)
+        what = f"cell {cell.decode('ascii')} is" if cell else "a row is"
+        raise _refuse(
+            "row-zero",
+            f"Sheet '{self.sheet}': {what} numbered as row 0, which no spreadsheet has (rows "
+            "start at 1), so its cells cannot be placed. The file was written by a program other "
+            "than a spreadsheet application, or damaged. " + SEND_AGAIN,
+            sheet=self.sheet,
+            cell=cell.decode("ascii") if cell else None,
+        )
 
     @property
     def rows(self) -> int:
@@ -400,11 +415,54 @@ def _stream(data: bytes, info: zipfile.ZipInfo, budget: _Budget) -> Iterator[byt
 
 
 def _utf8(first: bytes) -> bool:
-    """False for UTF-16/32 text: spreadsheet applications never write it, and it would hide a
-    DOCTYPE or a far-away cell from a byte scan, so such parts are refused."""
+    """False for UTF-16/32 text, which would hide a DOCTYPE or a far-away cell from a byte scan:
+    such a part is transcoded to UTF-8 first (``_transcoded``), or refused."""
     return not (
         first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in first[:4]
     )
+
+
+_ENCODING_DECLARATION = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
+
+
+def _refuse_encoding(name: str, why: str) -> _Refused:
+    return _refuse(
+        "xml-encoding",
+        f"A part of the file ({name}) is written in a text encoding spreadsheet applications "
+        f"never use ({why}), so it could not be read safely. The file was probably written by "
+        "another program. " + SEND_AGAIN,
+    )
+
+
+def _transcoded(name: str, raw: bytes) -> bytes:
+    """A UTF-16 XML part as UTF-8 (the declaration changed to match), for the scans and the
+    reader alike: python-calamine reads a UTF-16 sheet as empty."""
+    if raw[:4] in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE):
+        raise _refuse_encoding(name, "UTF-32")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif raw[:4] in (b"<\x00?\x00", b"<\x00s\x00") or raw[:2] == b"<\x00":
+        encoding = "utf-16-le"
+    elif raw[:2] == b"\x00<":
+        encoding = "utf-16-be"
+    else:
+        raise _refuse_encoding(name, "UTF-32 or unknown")
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise _refuse_encoding(name, "UTF-16 that does not decode") from None
+    return _ENCODING_DECLARATION.sub(r'\1"UTF-8"', text, count=1).encode("utf-8")
+
+
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?>")
+_DIMENSION_ROW = re.compile(rb"""\bref\s*=\s*["'][^"']*?(?<![0-9])0+(?![0-9])""")
+
+
+def _bad_dimension(first: bytes) -> bool:
+    """A sheet's ``<dimension>`` (a hint placed before its cells) naming row 0: python-calamine
+    then refuses the whole workbook, though the cells themselves are fine."""
+    found = _DIMENSION.search(first, 0, 8192)
+    return found is not None and _DIMENSION_ROW.search(found.group()) is not None
 
 
 def _is_media(name: str) -> bool:
@@ -418,9 +476,12 @@ def _scan_member(
     budget: _Budget,
     extent: _SheetExtent | None,
     ods: _OdsExtent | None = None,
+    repairs: dict[str, bytes] | None = None,
 ) -> bytes | None:
     """Stream one member: refuse DTDs, measure sheets, and return the bytes of small XML parts
-    the guard itself needs (content types, relationships, workbook)."""
+    the guard itself needs (content types, relationships, workbook). With ``repairs``, a UTF-16
+    part is scanned as UTF-8 and its UTF-8 text recorded there for the reader, and a sheet
+    whose dimension names row 0 is recorded without it."""
     name = info.filename
     keep = info.file_size <= 1024 * 1024 and (
         name.endswith((".rels", ".xml")) or name == "mimetype"
@@ -435,16 +496,25 @@ def _scan_member(
         parser = make_parser()
         parser.setFeature(feature_namespaces, True)
         parser.setContentHandler(ods)
-    for chunk in _stream(data, info, budget):
+    chunks: Iterator[bytes] = _stream(data, info, budget)
+    opening = next(chunks, None)
+    if opening is not None and must_be_xml and not _utf8(opening):
+        if repairs is None:
+            raise _refuse_encoding(name, "UTF-16 or UTF-32")
+        text = _transcoded(name, opening + b"".join(chunks))
+        repairs[name] = text
+        size = budget.limits.chunk_bytes
+        opening, chunks = (
+            text[:size],
+            iter([text[i : i + size] for i in range(size, len(text), size)]),
+        )
+    if opening is not None:
+        chunks = chain([opening], chunks)
+        if extent is not None and repairs is not None and _bad_dimension(opening):
+            repairs.setdefault(name, b"")  # b"": the member as it is, less its dimension
+    for chunk in chunks:
         if first:
             first = False
-            if must_be_xml and not _utf8(chunk):
-                raise _refuse(
-                    "xml-attack",
-                    f"A part of the file ({name}) is XML in an unusual encoding that spreadsheet "
-                    "applications never write. It was not opened, to keep the system safe. "
-                    + SEND_AGAIN,
-                )
             head = chunk[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
             is_xml = (must_be_xml or head.startswith(b"<")) and not _is_media(name)
         if keep:
@@ -577,9 +647,13 @@ def _check_directory(archive: zipfile.ZipFile, limits: Limits) -> list[zipfile.Z
         )
     names = [info.filename for info in infos]
     if len(set(names)) != len(names):
+        twice = sorted({name for name in names if names.count(name) > 1})
         raise _refuse(
-            "truncated-file",
-            "The file is damaged: it holds two parts with the same name. " + SEND_AGAIN,
+            "duplicate-part",
+            f"The file holds two parts with the same name ({', '.join(twice[:3])}), which "
+            "spreadsheet applications never write: different programs would read different "
+            "contents from it, so it was not read. It may have been damaged or put together by "
+            "another program. " + SEND_AGAIN,
         )
     if any(info.flag_bits & 0x1 for info in infos):
         raise _refuse(
@@ -635,8 +709,9 @@ def _too_big(sheet: str, rows: int, columns: int, limits: Limits) -> None:
 
 def _guard_ooxml(
     data: bytes, infos: list[zipfile.ZipInfo], limits: Limits
-) -> tuple[Format, bool, dict[str, list[str]]]:
+) -> tuple[Format, bool, dict[str, list[str]], bytes]:
     budget = _Budget(limits)
+    repairs: dict[str, bytes] = {}
     by_name = {info.filename: info for info in infos}
     if "[Content_Types].xml" not in by_name:
         raise _refuse(
@@ -647,7 +722,7 @@ def _guard_ooxml(
     # The parts that say what the package is, read (and checked) first.
     for name in ("[Content_Types].xml", "_rels/.rels"):
         if name in by_name:
-            kept[name] = _scan_member(data, by_name[name], budget, None)
+            kept[name] = _scan_member(data, by_name[name], budget, None, None, repairs)
     types = _parse(kept.get("[Content_Types].xml"), "[Content_Types].xml")
     if types is None:
         raise _refuse(
@@ -677,7 +752,7 @@ def _guard_ooxml(
         macro_enabled = True
     for name in (main, _rels_name(main)):
         if name in by_name and name not in kept:
-            kept[name] = _scan_member(data, by_name[name], budget, None)
+            kept[name] = _scan_member(data, by_name[name], budget, None, None, repairs)
     workbook = _parse(kept.get(main), main)
     if workbook is None:
         raise _refuse(
@@ -691,15 +766,35 @@ def _guard_ooxml(
             continue
         sheet_name = sheet_parts.get(info.filename)
         extent = _SheetExtent(sheet_name, limits) if sheet_name is not None else None
-        _scan_member(data, info, budget, extent)
+        _scan_member(data, info, budget, extent, None, repairs)
         if extent is not None and extent.formulas:
             formulas[extent.sheet] = extent.formulas
-    return fmt, macro_enabled, formulas
+    return fmt, macro_enabled, formulas, _rebuilt(data, infos, repairs) if repairs else data
+
+
+def _rebuilt(data: bytes, infos: list[zipfile.ZipInfo], repairs: dict[str, bytes]) -> bytes:
+    """The package with its repaired parts (every part already checked), for the reader only:
+    the original stays as it came."""
+    out = BytesIO()
+    with (
+        zipfile.ZipFile(BytesIO(data)) as old,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new,
+    ):
+        for info in infos:
+            part = repairs.get(info.filename)
+            if part is None:
+                new.writestr(info.filename, old.read(info))
+                continue
+            part = part or old.read(info)
+            if _bad_dimension(part):
+                part = _DIMENSION.sub(b"", part, count=1)
+            new.writestr(info.filename, part)
+    return out.getvalue()
 
 
 def _guard_ods(
     data: bytes, infos: list[zipfile.ZipInfo], limits: Limits
-) -> tuple[Format, bool, dict[str, list[str]]]:
+) -> tuple[Format, bool, dict[str, list[str]], bytes]:
     budget = _Budget(limits)
     ods = _OdsExtent()
     manifest = b""
@@ -719,10 +814,10 @@ def _guard_ods(
     for name, (rows, columns) in ods.tables.items():
         _too_big(name, rows, columns, limits)
     macros = any(info.filename.startswith(("Basic/", "Scripts/")) for info in infos)
-    return "ods", macros, ods.formulas
+    return "ods", macros, ods.formulas, data
 
 
-def _guard_zip(data: bytes, limits: Limits) -> tuple[Format, bool, dict[str, list[str]]]:
+def _guard_zip(data: bytes, limits: Limits) -> tuple[Format, bool, dict[str, list[str]], bytes]:
     try:
         archive = zipfile.ZipFile(BytesIO(data))
     except zipfile.BadZipFile:
@@ -804,7 +899,7 @@ def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
                 f"This file is {_describe_unknown(head)}, not an Excel workbook, even though its "
                 "name says it is one. " + SEND_AGAIN,
             )
-        fmt, macro_enabled, formulas = _guard_zip(data, limits)
+        fmt, macro_enabled, formulas, readable = _guard_zip(data, limits)
     except _Refused as refused:
         return Guarded(issues=[refused.issue], **base)
     issues = []
@@ -822,7 +917,7 @@ def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
         format=fmt,
         macro_enabled=macro_enabled,
         formulas=formulas,
-        data=data,
+        data=readable,
         **base,
     )
 

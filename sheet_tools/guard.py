@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .report import Issue
 
-Format = Literal["xlsx", "xlsm", "ods"]
+Format = Literal["xlsx", "xlsm", "ods", "xls"]
 
 
 class Limits(BaseModel):
@@ -846,9 +846,10 @@ def _guard_zip(data: bytes, limits: Limits) -> tuple[Format, bool, dict[str, lis
     return _guard_ooxml(data, infos, limits)
 
 
-def _ole2_refusal(data: bytes) -> _Refused:
-    """An OLE2 container is an encrypted modern workbook, an old binary file, or something else;
-    none of them is read."""
+def _ole2_refusal(data: bytes) -> _Refused | None:
+    """An OLE2 container is an encrypted modern workbook, an old Excel 97-2003 workbook (.xls,
+    read: None), or something else, which is not read. An .xls has no zip or XML to check:
+    what bounds its reading is the worker's memory and time limits."""
     try:
         with olefile.OleFileIO(data) as ole:
             streams = {"/".join(p).lower() for p in ole.listdir(streams=True, storages=False)}
@@ -865,11 +866,7 @@ def _ole2_refusal(data: bytes) -> _Refused:
             "clear the password box), save it and send it again.",
         )
     if "workbook" in streams or "book" in streams:
-        return _refuse(
-            "legacy-xls",
-            "The workbook is in the old Excel 97-2003 format (.xls). Please open it and use "
-            "File > Save As > Excel Workbook (.xlsx), then send the .xlsx file.",
-        )
+        return None  # an Excel 97-2003 workbook: read (in the bounded worker) like any other
     if "worddocument" in streams:
         return _refuse("not-a-workbook", "This file is a Word document. " + SEND_AGAIN)
     return _refuse("not-a-workbook", "This file is not an Excel workbook. " + SEND_AGAIN)
@@ -890,7 +887,10 @@ def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
             raise _too_large(len(data), limits)
         head = data[:512]
         if head.startswith(OLE2_MAGIC):
-            raise _ole2_refusal(data)
+            refusal = _ole2_refusal(data)
+            if refusal is not None:
+                raise refusal
+            return Guarded(format="xls", data=data, **base)
         if not head.startswith(ZIP_MAGICS):
             if head.startswith(OLE2_MAGIC[:4]) or (len(data) < 4 and b"PK".startswith(data[:2])):
                 raise _refuse("truncated-file", "The file is incomplete or damaged. " + SEND_AGAIN)

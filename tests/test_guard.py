@@ -128,16 +128,32 @@ def test_macro_enabled_workbook_is_read_with_a_warning(
 
 
 @pytest.mark.realapp
-def test_legacy_xls_saved_by_libreoffice_is_recognised(
+def test_legacy_xls_saved_by_libreoffice_is_read(
     base: Path, registry: Registry, tmp_path: Path
 ) -> None:
+    """Some schools still save as Excel 97-2003: python-calamine reads .xls too."""
     path = corpus.legacy_xls_copy(base, tmp_path)
     assert path.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a real OLE2 file
     before = sha256(path)
+    report, valid = check_file(path, registry)
+    _, expected = check_file(base, registry)
+    assert report.status == "accepted", report.errors
+    assert valid is not None and expected is not None
+    assert valid.judgements == expected.judgements and valid.cover == expected.cover
+    assert sha256(path) == before
+
+
+@pytest.mark.realapp
+def test_an_xls_that_cannot_be_read_is_asked_for_as_xlsx(
+    base: Path, registry: Registry, tmp_path: Path
+) -> None:
+    data = bytearray(corpus.legacy_xls_copy(base, tmp_path).read_bytes())
+    data[2048:6144] = b"\xff" * 4096  # the workbook stream overwritten, the container intact
+    path = tmp_path / "damaged.xls"
+    path.write_bytes(bytes(data))
     report, _ = check_file(path, registry)
     assert [i.code for i in report.errors] == ["legacy-xls"]
     assert "Save As" in report.errors[0].message and ".xlsx" in report.errors[0].message
-    assert sha256(path) == before
 
 
 def test_encrypted_workbook_is_an_ole2_container_told_apart_from_xls(

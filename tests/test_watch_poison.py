@@ -149,8 +149,9 @@ def test_a_file_the_service_died_reading_twice_is_set_aside_unread(
         watcher = start(ws.root, counter, once=False)
         try:
             wait_for(
-                lambda n=expected_reads, w=watcher: len(reads(counter)) >= n
-                or w.poll() is not None,
+                lambda n=expected_reads, w=watcher: (
+                    len(reads(counter)) >= n or w.poll() is not None
+                ),
                 "the worker to hold the file",
             )
             assert watcher.poll() is None, watcher.communicate()[1][-2000:]

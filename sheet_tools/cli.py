@@ -210,7 +210,7 @@ def ingest(
     rejected, into rejected/ with an errors report). Exit 1 when any file is rejected."""
     from . import worker
     from .config import ConfigError, load_limits
-    from .ingest import Workspace, describe_report, ingest_file
+    from .ingest import ATTEMPTS, Workspace, describe_report, ingest_file
     from .netfs import NetworkDatabaseError, require_local_database
     from .store import Store, StoreError
 
@@ -224,8 +224,12 @@ def ingest(
     except (FrameworkError, StoreError, OSError, ConfigError, NetworkDatabaseError) as exc:
         raise click.ClickException(str(exc)) from None
     rejected = False
-    with worker.using(limits=limits.worker(), guard_limits=limits.guard()), store:
-        for path in files:
+    with (
+        worker.using(limits=limits.worker(), guard_limits=limits.guard()),
+        worker.read_ahead(registry, space.temp / ATTEMPTS, files) as ordered,
+        store,
+    ):
+        for path in ordered:  # each file is read while the one before is stored and filed
             report = ingest_file(path, space, registry, store)
             rejected = rejected or report.status == "rejected" or report.error_count > 0
             click.echo(json.dumps(report.to_json()) if json_output else describe_report(report))

@@ -230,7 +230,7 @@ def record_file(
             )
         else:
             marker = workspace.temp / ATTEMPTS / sha256
-            report, valid = check_bounded(work, registry, marker)
+            report, valid = check_bounded(work, registry, marker, sha256)
             report = report.model_copy(update={"file": name, "sha256": sha256})
             if report.status == "accepted" and valid is None:
                 raise RuntimeError("check_bounded accepted a file without returning its contents")

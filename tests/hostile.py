@@ -84,3 +84,11 @@ def spin_if_named(registry: Registry, path: str, limits: Limits):
     if Path(path).name.startswith("spin"):
         spin(registry, path, limits)
     return check_task(registry, path, limits)
+
+
+def counted_check(registry: Registry, path: str, limits: Limits):
+    """The real check, counting every file it reads; a file named abort* aborts the worker."""
+    _count(path)
+    if Path(path).name.startswith("abort"):
+        os.abort()
+    return check_task(registry, path, limits)

@@ -8,6 +8,7 @@ reaches on demand.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -28,6 +29,7 @@ from sheet_tools.worker import (
     attempts,
     check_bounded,
     check_task,
+    read_ahead,
     using,
 )
 from tests import corpus, hostile
@@ -186,3 +188,64 @@ def test_a_file_read_at_two_service_stops_is_set_aside_unread(
     assert "stopped 2 times" in report.errors[0].message
     assert counter.read_text().splitlines() == [good.name]  # not read the second time
     assert attempts(marker) == 0
+
+
+def test_ingest_reads_ahead_and_reads_each_file_once(
+    registry: Registry, good: Path, tmp_path: Path
+) -> None:
+    """As ``sheet-tools ingest`` does: each file is checked while the one before is filed, and
+    the check of the very same bytes is used: no file is read twice, a poison one included."""
+    ws = Workspace.at(tmp_path / "ws")
+    ws.ensure()
+    src = tmp_path / "src"
+    names = ["a.xlsx", "abort.xlsx", "b.xlsx", "a again.xlsx", "c.xlsx"]
+    spr = registry.latest("specialist-provision-review")
+    sources = {"b.xlsx": corpus.valid_return(spr, tmp_path, seed=7)}
+    sources["abort.xlsx"] = corpus.valid_return(spr, tmp_path, seed=8)
+    for name in names:
+        corpus.copy_to(sources.get(name, good), src, name)
+    paths = [src / name for name in names]
+    counter = tmp_path / "counter.txt"
+    os.environ[hostile.COUNTER] = str(counter)
+    try:
+        with (
+            using(check=hostile.counted_check),
+            read_ahead(registry, ws.temp / "attempts", paths) as ordered,
+            Store(ws.database) as store,
+        ):
+            reports = [ingest_file(path, ws, registry, store) for path in ordered]
+    finally:
+        del os.environ[hostile.COUNTER]
+    assert [(r.file, r.status) for r in reports] == [
+        ("a.xlsx", "accepted"),
+        ("abort.xlsx", "rejected"),
+        ("b.xlsx", "accepted"),
+        ("a again.xlsx", "duplicate"),
+        ("c.xlsx", "duplicate"),
+    ]
+    assert [i.code for i in reports[1].errors] == ["reader-crashed"]
+    # each read once (the duplicates too: read ahead before the store said they were known)
+    assert sorted(counter.read_text().splitlines()) == sorted(names)
+    assert list((ws.temp / "attempts").iterdir()) == []
+
+
+def test_the_ingest_command_files_a_poison_file_and_goes_on(
+    registry: Registry, good: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from sheet_tools.cli import main
+
+    poison = corpus.shared_strings_copy(good, tmp_path, SST_COUNT, "poison.xlsx")
+    result = CliRunner().invoke(
+        main, ["ingest", str(poison), str(good), "--workspace", str(tmp_path / "ws"), "--json"]
+    )
+    assert result.exit_code == 1, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [(r["status"], [e["code"] for e in r["errors"]]) for r in lines] == [
+        ("rejected", ["reader-out-of-memory"]),
+        ("accepted", []),
+    ]
+    assert corpus.sha256_of(tmp_path / "ws" / "rejected" / "poison.xlsx") == corpus.sha256_of(
+        poison
+    )

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -84,14 +85,22 @@ class Outcome:
 
 
 # --- the worker process ------------------------------------------------------------------------
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this worker when the service dies (even by kill -9), so a worker
-    stuck in a hostile file never outlives it."""
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+def _die_with_parent(parent: int, kernel: bool) -> None:
+    """A worker never outlives the service (even one killed by kill -9), stuck in a hostile
+    file or not. On Linux the kernel kills it when the thread that started it ends, which is the
+    service itself only when that was the main thread (``kernel``); a watch on the parent's pid
+    covers the rest."""
+    if kernel and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _set_limit(which: int, soft: int) -> None:
@@ -110,9 +119,9 @@ def _cpu_used() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _serve(conn: Connection, limits: WorkerLimits, parent: int) -> None:
+def _serve(conn: Connection, limits: WorkerLimits, parent: int, kernel: bool = True) -> None:
     """The worker's loop: take a task, run it, send back ("ok", value) or ("error", text)."""
-    _die_with_parent()
+    _die_with_parent(parent, kernel)
     if os.getppid() != parent:  # the service died before the line above took effect
         return
     bounded = os.name == "posix"
@@ -181,6 +190,7 @@ class _Worker:
             str(theirs.fileno()),
             str(os.getpid()),
             limits.model_dump_json(),
+            "1" if threading.current_thread() is threading.main_thread() else "0",
         ]
         try:
             self.process = subprocess.Popen(
@@ -325,6 +335,10 @@ class WorkerPool:
         worker = self._take()
         if before is not None:
             before()
+        if worker.process.poll() is not None:  # died while idle (killed by someone): replace it
+            worker.reap(kill=False)
+            self._lost(worker)
+            worker = self._take()
         for _ in range(2):  # an idle worker may have been killed meanwhile: start another once
             try:
                 payload = None if token in worker.tokens or not token else context
@@ -672,9 +686,9 @@ def annotate_bounded(source: Path, report: FileReport, framework: Framework, tar
 
 
 def _main(argv: list[str]) -> None:
-    """``python -m sheet_tools.worker <socket fd> <parent pid> <limits json>``: one worker."""
+    """``python -m sheet_tools.worker <fd> <parent pid> <limits json> <1|0>``: one worker."""
     conn = Connection(int(argv[1]))
-    _serve(conn, WorkerLimits.model_validate_json(argv[3]), int(argv[2]))
+    _serve(conn, WorkerLimits.model_validate_json(argv[3]), int(argv[2]), argv[4] == "1")
 
 
 if __name__ == "__main__":

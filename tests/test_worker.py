@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,70 @@ def test_the_ingest_command_files_a_poison_file_and_goes_on(
     assert corpus.sha256_of(tmp_path / "ws" / "rejected" / "poison.xlsx") == corpus.sha256_of(
         poison
     )
+
+
+PARENT_SCRIPT = """
+import sys, threading, time
+from sheet_tools.frameworks import load_registry
+from sheet_tools.worker import WorkerPool
+from tests import hostile
+
+pool = WorkerPool()
+registry = load_registry()
+
+def start():
+    print(pool.run(hostile.pid, context=registry).value, flush=True)
+
+if sys.argv[1] == "thread":  # started from a thread that then ends, as read-ahead does
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join()
+else:
+    start()
+time.sleep(3600)
+"""
+
+
+@pytest.mark.parametrize("where", ["main", "thread"])
+def test_a_worker_does_not_outlive_a_killed_service(where: str, tmp_path: Path) -> None:
+    from tests.test_watch import DEADLINE, REPO, wait_for
+
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT_SCRIPT, where],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        os.kill(child, 0)  # alive while the service is
+        if where == "thread":
+            time.sleep(1.5)  # the thread that started it has ended: it must still be there
+            os.kill(child, 0)
+    finally:
+        parent.kill()
+        parent.communicate(timeout=DEADLINE)
+
+    def gone() -> bool:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return True
+        with open(f"/proc/{child}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ")[1].startswith("Z")  # exited, not yet reaped
+
+    wait_for(gone, "the worker to stop with its service")
+
+
+def test_a_worker_killed_while_idle_is_replaced_without_costing_a_file(
+    registry: Registry, good: Path
+) -> None:
+    with WorkerPool() as fresh:
+        first = fresh.run(hostile.pid, context=registry).value
+        os.kill(first, signal.SIGKILL)
+        time.sleep(0.5)  # it is dead before the next file comes
+        outcome = fresh.run(check_task, str(good), DEFAULT_LIMITS, context=registry)
+        assert outcome.ok and outcome.value[0].status == "accepted"
+        assert fresh.run(hostile.pid, context=registry).value != first

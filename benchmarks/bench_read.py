@@ -25,10 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from python_calamine import CalamineWorkbook
 
-from sheet_tools import layout
+from sheet_tools import layout, worker
 from sheet_tools.demo import make_return
 from sheet_tools.frameworks import Registry, load_registry
 from sheet_tools.guard import guard_file
+from sheet_tools.pool import WorkerPool
 from sheet_tools.read import read_guarded
 from sheet_tools.roster import School
 from sheet_tools.validate import check_file, validate_return
@@ -105,6 +106,28 @@ def compare(
         FLOOR: rate(FLOOR, paths, calamine_floor, repeat, show),
         PANDAS: rate(PANDAS, paths, pandas_loop, repeat, show),
     }
+
+
+def wall_per_file(paths: list[Path], work: Callable[[Path], object], repeat: int) -> float:
+    """Best of ``repeat`` passes, wall seconds per file (the work is split between processes,
+    so this process's CPU time does not tell it)."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for path in paths:
+            work(path)
+        best = min(best, time.perf_counter() - started)
+    return best / len(paths)
+
+
+def isolation(paths: list[Path], registry: Registry, repeat: int = 3) -> tuple[float, float]:
+    """(in-process, bounded worker) wall seconds per file of guard + read + validate: the
+    difference is what isolating each file costs once the worker is running."""
+    in_process = wall_per_file(paths, lambda p: check_file(p, registry), repeat)
+    with worker.using(WorkerPool()) as pool:
+        pool.warm()
+        bounded = wall_per_file(paths, lambda p: worker.check_bounded(p, registry), repeat)
+    return in_process, bounded
 
 
 def parts(paths: list[Path], registry: Registry, repeat: int = 3) -> None:

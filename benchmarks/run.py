@@ -4,7 +4,8 @@ Makes its own seeded data (a synthetic roster; distinct filled returns from ``sy
 synthetic stored returns for the summaries), runs the stage benchmarks the other scripts in this
 folder define, prints one table and writes it, with the machine it ran on, to
 ``benchmarks/RESULTS.md``. Figures are measured, never asserted; the targets column says which
-were met.
+were met. Reading runs in bounded worker processes as in the service; the read and ingest stages
+also measure it in this process, so the per-file cost of isolation is printed beside them.
 
     python3 benchmarks/run.py            # full sizes (about 15 minutes on 2 cores)
     python3 benchmarks/run.py --quick    # small sizes, a smoke run (about a minute)
@@ -40,7 +41,7 @@ import bench_watch
 import synthetic
 
 from sheet_tools.config import WatchSettings
-from sheet_tools.frameworks import load_registry
+from sheet_tools.frameworks import Registry, load_registry
 from sheet_tools.generate import generate_batch, workbook_filename
 from sheet_tools.store import Store
 from sheet_tools.workspace import Workspace
@@ -60,6 +61,7 @@ class Sizes:
     read_repeat: int = 3
     ingest_small: int = 1_000
     ingest_large: int = 10_000
+    ingest_isolated: int = 500  # whole-process ingest, bounded workers beside in-process
     trusts: int = 200  # of the synthetic returns' schools
     burst: int = 1_000
     singles: int = 8
@@ -77,6 +79,7 @@ QUICK = Sizes(
     read_repeat=2,
     ingest_small=50,
     ingest_large=200,
+    ingest_isolated=30,
     trusts=10,
     burst=40,
     singles=3,
@@ -207,6 +210,27 @@ def stage_read(sizes: Sizes, made: list[synthetic.Expected], results: Results) -
             floor / ours <= 3,
         ),
     ]
+    in_process, bounded = bench_read.isolation(
+        [e.path for e in sample], registry, sizes.read_repeat
+    )
+    results.rows += [
+        Row(
+            "read + validate",
+            f"wall ms per return, in this process: {len(sample)} returns, best of "
+            f"{sizes.read_repeat}",
+            f"{1000 * in_process:.2f} ms",
+        ),
+        Row(
+            "read + validate",
+            "wall ms per return, in a bounded worker (check_bounded, worker running)",
+            f"{1000 * bounded:.2f} ms",
+        ),
+        Row(
+            "read + validate",
+            "isolation cost per file (bounded − in-process)",
+            f"{1000 * (bounded - in_process):+.2f} ms ({bounded / in_process:.2f}×)",
+        ),
+    ]
     return rates
 
 
@@ -253,10 +277,54 @@ def stage_ingest(
             growth <= 1.2,
         ),
     ]
+    results.rows += _isolated_ingest(sizes, paths[: sizes.ingest_isolated], work, registry)
     results.notes.append(
         "Ingest slices of the large run (wall s / CPU s per "
         f"{sizes.ingest_small:,}): " + ", ".join(f"{w:.1f}/{c:.1f}" for w, c in slices)
     )
+
+
+def _isolated_ingest(sizes: Sizes, paths: list[Path], work: Path, registry: Registry) -> list[Row]:
+    """Whole-process ingest of the same returns with bounded workers (a fresh pool: its start
+    is in the figure) and in this process, and the pandas.read_excel loop over them, by wall
+    clock, in one run."""
+    count = len(paths)
+    load = _load()
+    bounded_s, _, _ = bench_ingest.time_ingest(paths, work / "ingest-bounded", registry, count)
+    shutil.rmtree(work / "ingest-bounded", ignore_errors=True)
+    inproc_s, _, _ = bench_ingest.time_ingest(
+        paths, work / "ingest-inproc", registry, count, bounded=False
+    )
+    shutil.rmtree(work / "ingest-inproc", ignore_errors=True)
+    started = time.perf_counter()
+    for path in paths:
+        bench_read.pandas_loop(path)
+    pandas_s = time.perf_counter() - started
+    ratio = pandas_s / bounded_s
+    return [
+        Row(
+            "ingest",
+            f"whole-process ingest of {count:,} returns, bounded workers (wall)",
+            _per_s(count, bounded_s) + f"; {bounded_s:.1f} s",
+            load=load,
+        ),
+        Row(
+            "ingest",
+            f"whole-process ingest of {count:,} returns, in this process (wall)",
+            _per_s(count, inproc_s) + f"; {inproc_s:.1f} s",
+        ),
+        Row(
+            "ingest",
+            f"pandas.read_excel loop over the same {count:,} returns (wall)",
+            _per_s(count, pandas_s) + f"; {pandas_s:.1f} s",
+        ),
+        Row(
+            "ingest",
+            "isolation cost per file in ingest (bounded − in-process, worker start included)",
+            f"{1000 * (bounded_s - inproc_s) / count:+.2f} ms",
+        ),
+        Row("ingest", "bounded ingest ÷ pandas loop", f"{ratio:.1f}×", "≥ 5×", ratio >= 5),
+    ]
 
 
 def stage_watch(sizes: Sizes, made: list[synthetic.Expected], work: Path, results: Results) -> None:

@@ -236,7 +236,10 @@ def ingest(
 ) -> None:
     """Validate and store returned workbooks, copying each original into the archive (or, when
     rejected, into rejected/ with an errors report). Exit 1 when any file is rejected."""
-    from .ingest import ingest_file
+    from . import worker
+    from .config import load_limits
+    from .ingest import ATTEMPTS, ingest_file
+    from .netfs import require_local_database
     from .report import render_line
     from .store import Store
 
@@ -244,13 +247,19 @@ def ingest(
     try:
         registry = load_registry(templates_dir)
         roster = workspace_roster(space.root)
+        limits = load_limits(space.root)
         space.root.mkdir(parents=True, exist_ok=True)
+        require_local_database(space.database)
         store = Store(space.database)
     except (SheetToolsError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     rejected = False
-    with store:
-        for path in files:
+    with (
+        worker.using(limits=limits.worker(), guard_limits=limits.guard()),
+        worker.read_ahead(registry, space.temp / ATTEMPTS, files) as ordered,
+        store,
+    ):
+        for path in ordered:  # each file is read while the one before is stored and filed
             report = ingest_file(path, space, registry, store, roster=roster)
             rejected = rejected or report.status == "rejected" or report.error_count > 0
             click.echo(json.dumps(report.to_json()) if json_output else render_line(report))

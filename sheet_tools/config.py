@@ -6,6 +6,11 @@ rather than in a unit file or a scheduled task: ``<workspace>/sheet-tools.toml``
 environment variables override the file, and options given on the command line override both.
 An unknown key is an error, so a misspelt option is reported instead of silently ignored.
 
+A ``[limits]`` table sets what reading one returned file may cost: the bounded worker's memory,
+processor time and wall-clock timeout (``pool.WorkerLimits``) and the guard's limits on the file
+itself (``guard.Limits``); ``SHEET_TOOLS_LIMIT_<KEY>`` variables override it. ``ingest`` and
+``watch`` both use it.
+
 Relative folders in the file are relative to the workspace; on the command line or in the
 environment they are relative to the current directory, as a shell user expects.
 """
@@ -21,9 +26,37 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .exceptions import ConfigError
+from .guard import Limits
+from .pool import WorkerLimits
 
 CONFIG_FILE = "sheet-tools.toml"
 ENV_PREFIX = "SHEET_TOOLS_"
+
+
+class LimitSettings(BaseModel):
+    """The ``[limits]`` table: the worker's bounds and the guard's, in one place."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # the bounded worker (defaults fit a 2-core, 4 GB server)
+    memory_mb: int = Field(default=WorkerLimits().memory_mb, ge=128)
+    cpu_seconds: int = Field(default=WorkerLimits().cpu_seconds, ge=1)
+    timeout_seconds: float = Field(default=WorkerLimits().timeout_seconds, gt=0)
+    workers: int = Field(default=WorkerLimits().workers, ge=1, le=16)
+    # the guard
+    max_file_bytes: int = Field(default=Limits().max_file_bytes, gt=0)
+    max_members: int = Field(default=Limits().max_members, gt=0)
+    max_total_uncompressed: int = Field(default=Limits().max_total_uncompressed, gt=0)
+    max_ratio: float = Field(default=Limits().max_ratio, gt=1)
+    ratio_grace_bytes: int = Field(default=Limits().ratio_grace_bytes, ge=0)
+    max_rows: int = Field(default=Limits().max_rows, gt=0)
+    max_columns: int = Field(default=Limits().max_columns, gt=0)
+
+    def worker(self) -> WorkerLimits:
+        return WorkerLimits(**self.model_dump(include=set(WorkerLimits.model_fields)))
+
+    def guard(self) -> Limits:
+        return Limits(**self.model_dump(include=set(Limits.model_fields)))
 
 
 class WatchSettings(BaseModel):
@@ -53,6 +86,8 @@ class WatchSettings(BaseModel):
     # The schools expected to return (CSV or XLSX: school, urn, trust), so summaries can list
     # the schools still to return and place each school in its trust.
     roster: Path | None = None
+    # What reading one file may cost (the ``[limits]`` table).
+    limits: LimitSettings = Field(default_factory=LimitSettings)
 
     @field_validator("poll", mode="before")
     @classmethod
@@ -62,7 +97,12 @@ class WatchSettings(BaseModel):
         return value
 
 
-FIELDS = {name: info.alias or name for name, info in WatchSettings.model_fields.items()}
+FIELDS = {
+    name: info.alias or name
+    for name, info in WatchSettings.model_fields.items()
+    if name != "limits"
+}
+LIMIT_PREFIX = ENV_PREFIX + "LIMIT_"
 
 
 def _from_file(workspace: Path) -> dict[str, Any]:
@@ -82,9 +122,16 @@ def _from_file(workspace: Path) -> dict[str, Any]:
             f"{path}: the workspace is the folder this file is in; remove 'workspace'"
         )
     values = dict(table)
+    if "limits" in values:
+        raise ConfigError(f"{path}: limits go in a [limits] table of their own")
     for key in ("inbox", "outbox", "templates", "roster"):
         if isinstance(values.get(key), str):
             values[key] = workspace / values[key]
+    limits = data.get("limits", {})
+    if not isinstance(limits, dict):
+        raise ConfigError(f"{path}: [limits] must be a table of options")
+    if limits:
+        values["limits"] = dict(limits)
     return values
 
 
@@ -94,6 +141,13 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         variable = ENV_PREFIX + key.upper()
         if variable in environ:
             values[key] = environ[variable]
+    limits = {
+        key: environ[LIMIT_PREFIX + key.upper()]
+        for key in LimitSettings.model_fields
+        if LIMIT_PREFIX + key.upper() in environ
+    }
+    if limits:
+        values["limits"] = limits
     return values
 
 
@@ -113,9 +167,23 @@ def load_watch_settings(
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     env = _from_env(os.environ if environ is None else environ)
     workspace = Path(given.get("workspace") or env.get("workspace") or ".")
-    merged: dict[str, Any] = {**_from_file(workspace), **env, **given, "workspace": workspace}
+    from_file = _from_file(workspace)
+    merged: dict[str, Any] = {**from_file, **env, **given, "workspace": workspace}
+    if "limits" in from_file and "limits" in env:  # a variable overrides one key, not the table
+        merged["limits"] = {**from_file["limits"], **env["limits"]}
     try:
         return WatchSettings.model_validate(merged)
     except ValidationError as exc:
         sources = f"{workspace / CONFIG_FILE}, {ENV_PREFIX}* variables or the command line"
         raise ConfigError(_describe(exc, sources)) from None
+
+
+def load_limits(workspace: Path, environ: Mapping[str, str] | None = None) -> LimitSettings:
+    """The ``[limits]`` of a workspace's ``sheet-tools.toml`` with ``SHEET_TOOLS_LIMIT_*``
+    variables over it (what ``ingest`` uses; ``watch`` gets them in its settings)."""
+    values = {**_from_file(workspace).get("limits", {})}
+    values |= _from_env(os.environ if environ is None else environ).get("limits", {})
+    try:
+        return LimitSettings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, f"{workspace / CONFIG_FILE} [limits]")) from None

@@ -11,54 +11,37 @@ and measures each sheet's extent. The reader then works on the very bytes that w
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import posixpath
 import re
-import struct
 import zipfile
-import zlib
-from collections.abc import Iterator
 from io import BytesIO
-from itertools import compress
 from pathlib import Path
 from typing import Literal
-from xml.sax import SAXException
-from xml.sax.handler import ContentHandler, feature_namespaces
-from xml.sax.xmlreader import AttributesNSImpl
 
 import olefile
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
-from defusedxml.sax import make_parser
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from pydantic import BaseModel, ConfigDict, Field
 
 from .report import Issue
+from .scan import (
+    DEFAULT_LIMITS,
+    DIMENSION_TAG,
+    SEND_AGAIN,
+    Budget,
+    Limits,
+    OdsExtent,
+    Refused,
+    SheetExtent,
+    dimension_names_row_zero,
+    inflate,
+    refuse,
+    scan_member,
+    too_big,
+)
 
-Format = Literal["xlsx", "xlsm", "ods"]
-
-
-class Limits(BaseModel):
-    """What a returned form may amount to. A real return is about 25 KB, inflates to about 100 KB
-    and has a few dozen rows per sheet, so these leave room for pasted pictures and long text while
-    keeping every reader far from an out-of-memory abort."""
-
-    model_config = ConfigDict(frozen=True)
-
-    max_file_bytes: int = 20 * 1024 * 1024
-    max_members: int = 1000
-    max_total_uncompressed: int = 100 * 1024 * 1024
-    # Inflation ratio above which a member counts as a bomb; small members are exempt because tiny
-    # repetitive parts legitimately compress very well (Apache POI uses the same grace idea).
-    max_ratio: float = 100.0
-    ratio_grace_bytes: int = 1024 * 1024
-    max_rows: int = 5000
-    max_columns: int = 200
-    chunk_bytes: int = 256 * 1024
-
-
-DEFAULT_LIMITS = Limits()
+Format = Literal["xlsx", "xlsm", "ods", "xls"]
 
 
 class Guarded(BaseModel):
@@ -75,22 +58,6 @@ class Guarded(BaseModel):
     formulas: dict[str, list[str]] = Field(default_factory=dict)
     data: bytes | None = Field(default=None, repr=False, exclude=True)
 
-
-class _Refused(Exception):
-    """Stops guarding at the first fatal problem, carrying the issue to report."""
-
-    def __init__(self, issue: Issue) -> None:
-        super().__init__(issue.message)
-        self.issue = issue
-
-
-def _refuse(code: str, message: str, **location: str | None) -> _Refused:
-    return _Refused(Issue.of(code, message, **location))
-
-
-SEND_AGAIN = (
-    "Please send the workbook you were sent, filled in and saved as an Excel workbook (.xlsx)."
-)
 
 # --- magic bytes --------------------------------------------------------------------------------
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -158,367 +125,13 @@ _ODS_MIMETYPES = {
 _VBA_CONTENT_TYPE = "application/vnd.ms-office.vbaProject"
 
 
-# --- streaming scans ----------------------------------------------------------------------------
-_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_PREFIX = rb"(?:[A-Za-z_][\w.-]*+:)?+"  # possessive: no backtracking per tag
-# In one pass, in document order: row, cell and formula start tags (with any namespace prefix),
-# each with its r="..." reference when it has one. A formula belongs to the cell opened last
-# (possibly in an earlier chunk).
-_MARK = re.compile(
-    rb"<" + _PREFIX + rb"(row|c|f)(?=[\s/>])(?:\s[^<]*?\br\s*=\s*[\"']([A-Za-z]*+)(\d++))?+"
-)
-_CARRY_LIMIT = 64 * 1024
-_SHORT_TAIL = 4096
-# A whole start or end tag: '>' inside quoted attribute values does not end it.
-_COMPLETE_TAG = re.compile(rb"<(?:[^>\"']|\"[^\"]*+\"|'[^']*+')*+>")
-# Row numbers with more digits are far beyond any limit: they are not converted with int().
-_MAX_DIGITS = 9
-
-
-class _SheetExtent:
-    """Rows and columns a sheet part would make a reader lay out, counted without parsing."""
-
-    def __init__(self, sheet: str, limits: Limits) -> None:
-        self.sheet = sheet
-        self.limits = limits
-        self.row_tags = 0
-        self.max_row = 0
-        self.cells_without_ref = 0
-        self.max_column = 0
-        self.formulas: list[str] = []
-        self.open_cell: bytes | None = None  # the last cell started, whose formula may follow
-
-    def scan(self, text: bytes) -> None:
-        found = _MARK.findall(text)
-        if not found:
-            return
-        names, letters, numbers = zip(*found, strict=True)
-        self.row_tags += names.count(b"row")
-        refs = [n for n in numbers if n]
-        if refs:
-            if max(map(len, refs)) <= _MAX_DIGITS:
-                top = max(map(int, refs))
-            else:  # rare: leading zeros, or a number beyond any sheet (and int()'s own limit)
-                top = max(
-                    int(n) if len(n.lstrip(b"0")) <= _MAX_DIGITS else 10**_MAX_DIGITS for n in refs
-                )
-            self.max_row = max(self.max_row, top)
-        columns = set(letters)
-        columns.discard(b"")
-        if columns:
-            widest = max(columns, key=lambda col: (len(col), col.upper()))
-            column = (
-                column_index_from_string(widest.decode("ascii").upper())
-                if len(widest) <= 3
-                else 10**6
-            )
-            self.max_column = max(self.max_column, column)
-        # A cell without letters in a reference of its own takes a column of its own.
-        referenced = list(compress(names, letters)).count(b"c")
-        self.cells_without_ref += names.count(b"c") - referenced
-        cell = self.open_cell
-        if b"f" in names:
-            for name, col, row in found:
-                if name == b"f":
-                    if cell is not None:
-                        self.formulas.append(cell.decode("ascii").upper())
-                        cell = None
-                elif col and name == b"c":
-                    cell = col + row
-        elif referenced:
-            cell = next(col + row for name, col, row in reversed(found) if col and name == b"c")
-        self.open_cell = cell
-        # Refuse as soon as a sheet is too big, rather than streaming the rest of it.
-        _too_big(self.sheet, self.rows, self.columns, self.limits)
-
-    @property
-    def rows(self) -> int:
-        return max(self.row_tags, self.max_row)
-
-    @property
-    def columns(self) -> int:
-        return self.max_column + self.cells_without_ref
-
-
-class _OdsExtent(ContentHandler):
-    """Per-table extent of an ODS content.xml, counting repeated rows and cells only where they
-    hold something (LibreOffice writes a million empty repeated rows after every table)."""
-
-    _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
-    _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: dict[str, tuple[int, int]] = {}
-        self.formulas: dict[str, list[str]] = {}
-        self._name = ""
-        self._row = 0
-        self._row_repeat = 1
-        self._row_has_content = False
-        self._col = 0
-        self._max_row = 0
-        self._max_col = 0
-
-    def _repeat(self, attrs: AttributesNSImpl, local: str) -> int:
-        value = attrs.get((self._TABLE, local))
-        return int(value) if value and value.isdigit() else 1
-
-    def startElementNS(self, name: tuple[str | None, str], qname: str | None, attrs) -> None:
-        uri, local = name
-        if uri != self._TABLE:
-            return
-        if local == "table":
-            self._name = attrs.get((self._TABLE, "name"), "")
-            self._row = self._max_row = self._max_col = 0
-        elif local == "table-row":
-            self._row_repeat = self._repeat(attrs, "number-rows-repeated")
-            self._row_has_content = False
-            self._col = 0
-        elif local in ("table-cell", "covered-table-cell"):
-            repeat = self._repeat(attrs, "number-columns-repeated")
-            has_value = (self._OFFICE, "value-type") in attrs or (self._TABLE, "formula") in attrs
-            if has_value:
-                self._row_has_content = True
-                self._max_col = max(self._max_col, self._col + repeat)
-            if (self._TABLE, "formula") in attrs and repeat == 1 and self._row_repeat == 1:
-                ref = f"{get_column_letter(min(self._col + 1, 16384))}{self._row + 1}"
-                self.formulas.setdefault(self._name, []).append(ref)
-            self._col += repeat
-
-    def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:
-        uri, local = name
-        if uri != self._TABLE:
-            return
-        if local == "table-row":
-            if self._row_has_content:
-                self._max_row = self._row + self._row_repeat
-            self._row += self._row_repeat
-        elif local == "table":
-            self.tables[self._name] = (self._max_row, self._max_col)
-
-
-class _Budget:
-    """Bytes inflated so far across the whole archive, enforced as they come out."""
-
-    def __init__(self, limits: Limits) -> None:
-        self.limits = limits
-        self.total = 0
-
-    def take(self, count: int) -> None:
-        self.total += count
-        if self.total > self.limits.max_total_uncompressed:
-            raise _refuse(
-                "zip-bomb",
-                "The file expands to more than "
-                f"{self.limits.max_total_uncompressed // (1024 * 1024)} MB when opened, far more "
-                "than any form. It was not opened, to keep the system safe. " + SEND_AGAIN,
-            )
-
-
-_LOCAL_HEADER = struct.Struct(zipfile.structFileHeader)
-_UTF8_NAME = 0x800
-_UNSUPPORTED_FLAGS = 0x20 | 0x40  # patched data, strong encryption: zipfile refuses them too
-
-
-def _damaged(name: str, why: str) -> _Refused:
-    return _refuse(
-        "truncated-file",
-        f"The file is damaged: a part of it ({name}) cannot be read ({why}). "
-        "It may not have finished copying or downloading. " + SEND_AGAIN,
-    )
-
-
-def _member_data(data: bytes, info: zipfile.ZipInfo) -> memoryview:
-    """A member's compressed bytes, found through its local header after the same checks as
-    ``ZipFile.open`` (signature, name agreeing with the directory, no unsupported flags)."""
-    start = info.header_offset
-    header = data[start : start + _LOCAL_HEADER.size]
-    if len(header) != _LOCAL_HEADER.size:
-        raise _damaged(info.filename, "truncated file header")
-    magic, _, _, flags, _, _, _, _, _, _, name_length, extra_length = _LOCAL_HEADER.unpack(header)
-    if magic != zipfile.stringFileHeader:
-        raise _damaged(info.filename, "bad magic number for file header")
-    if info.flag_bits & _UNSUPPORTED_FLAGS:
-        raise _refuse(
-            "unsupported-file",
-            f"The file was saved in a way spreadsheet applications do not use ({info.filename}). "
-            + SEND_AGAIN,
-        )
-    name_start = start + _LOCAL_HEADER.size
-    raw_name = data[name_start : name_start + name_length]
-    if raw_name.decode("utf-8" if flags & _UTF8_NAME else "cp437", "replace") != (
-        info.orig_filename
-    ):
-        raise _damaged(info.filename, "file name in directory and header differ")
-    begin = name_start + name_length + extra_length
-    compressed = memoryview(data)[begin : begin + info.compress_size]
-    if len(compressed) != info.compress_size:
-        raise _damaged(info.filename, "the file ends inside it")
-    return compressed
-
-
-def _stream(data: bytes, info: zipfile.ZipInfo, budget: _Budget) -> Iterator[bytes]:
-    """A member's real contents in chunks, inflated straight from the bytes in memory, refusing as
-    soon as more comes out than the directory declared (a lying header) or than the budget
-    allows. The CRC is checked at the end."""
-    limits = budget.limits
-    size = limits.chunk_bytes
-    pending = _member_data(data, info)
-    inflater = zlib.decompressobj(-zlib.MAX_WBITS) if info.compress_type else None
-    produced = 0
-    crc = 0
-    while True:
-        if inflater is None:
-            chunk, pending = bytes(pending[:size]), pending[size:]
-        else:
-            try:
-                # Never more than one chunk out at a time, however much the input would make.
-                chunk = inflater.decompress(pending, size)
-            except zlib.error as exc:
-                raise _damaged(info.filename, str(exc)) from None
-            pending = inflater.unconsumed_tail
-        if not chunk:
-            break
-        produced += len(chunk)
-        if produced > info.file_size:
-            raise _refuse(
-                "zip-bomb",
-                f"A part of the file ({info.filename}) holds more data than the file "
-                "says it does, which is how 'zip bombs' hide. It was not opened. " + SEND_AGAIN,
-            )
-        budget.take(len(chunk))
-        crc = zlib.crc32(chunk, crc)
-        yield chunk
-    if produced != info.file_size:
-        raise _refuse(
-            "truncated-file",
-            f"The file is damaged: a part of it ({info.filename}) is shorter than the file says. "
-            + SEND_AGAIN,
-        )
-    if crc != info.CRC:
-        raise _damaged(info.filename, "its checksum does not match")
-
-
-def _utf8(first: bytes) -> bool:
-    """False for UTF-16/32 text: spreadsheet applications never write it, and it would hide a
-    DOCTYPE or a far-away cell from a byte scan, so such parts are refused."""
-    return not (
-        first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in first[:4]
-    )
-
-
-def _is_media(name: str) -> bool:
-    """Pictures no reader opens (an SVG may legitimately carry a DOCTYPE)."""
-    return "/media/" in f"/{name}" or name.startswith(("Pictures/", "Thumbnails/"))
-
-
-def _scan_member(
-    data: bytes,
-    info: zipfile.ZipInfo,
-    budget: _Budget,
-    extent: _SheetExtent | None,
-    ods: _OdsExtent | None = None,
-) -> bytes | None:
-    """Stream one member: refuse DTDs, measure sheets, and return the bytes of small XML parts
-    the guard itself needs (content types, relationships, workbook)."""
-    name = info.filename
-    keep = info.file_size <= 1024 * 1024 and (
-        name.endswith((".rels", ".xml")) or name == "mimetype"
-    )
-    must_be_xml = extent is not None or ods is not None or name.endswith((".xml", ".rels", ".vml"))
-    kept: list[bytes] = []
-    carry = b""
-    first = True
-    is_xml = False
-    parser = None
-    if ods is not None:
-        parser = make_parser()
-        parser.setFeature(feature_namespaces, True)
-        parser.setContentHandler(ods)
-    for chunk in _stream(data, info, budget):
-        if first:
-            first = False
-            if must_be_xml and not _utf8(chunk):
-                raise _refuse(
-                    "xml-attack",
-                    f"A part of the file ({name}) is XML in an unusual encoding that spreadsheet "
-                    "applications never write. It was not opened, to keep the system safe. "
-                    + SEND_AGAIN,
-                )
-            head = chunk[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-            is_xml = (must_be_xml or head.startswith(b"<")) and not _is_media(name)
-        if keep:
-            kept.append(chunk)
-        if not is_xml:
-            continue
-        body, carry = _split_at_open_tag(carry + chunk, name, extent is not None)
-        _refuse_dtd(body, name)
-        if extent is not None:
-            extent.scan(body)
-        if parser is not None:
-            try:
-                parser.feed(chunk)
-            except (SAXException, DefusedXmlException, ValueError) as exc:
-                raise _refuse(
-                    "truncated-file",
-                    f"The file is damaged: its sheet data cannot be read ({exc}). " + SEND_AGAIN,
-                ) from None
-    if carry:
-        _refuse_dtd(carry, name)
-        if extent is not None:
-            extent.scan(carry)
-    if parser is not None:
-        try:
-            parser.close()
-        except (SAXException, DefusedXmlException, ValueError) as exc:
-            raise _refuse(
-                "truncated-file",
-                f"The file is damaged: its sheet data cannot be read ({exc}). " + SEND_AGAIN,
-            ) from None
-    return b"".join(kept) if keep else None
-
-
-def _split_at_open_tag(text: bytes, name: str, is_sheet: bool) -> tuple[bytes, bytes]:
-    """(what can be scanned now, what must wait for the next chunk): the markup from the last
-    '<' waits, so no tag is ever seen in two halves. A tag still open after 64 KB is refused in a
-    sheet (no application writes one; it could hide a far-away cell reference across chunks)."""
-    cut = text.rfind(b"<")
-    if cut < 0:
-        return text, b""
-    tail = text[cut:]
-    if len(tail) <= _SHORT_TAIL:
-        return text[:cut], tail
-    if _COMPLETE_TAG.match(tail):  # a finished tag followed by long text content
-        return text, b""
-    if is_sheet and len(tail) > _CARRY_LIMIT:
-        raise _refuse(
-            "xml-attack",
-            f"A part of the file ({name}) holds a single XML tag longer than 64 KB, which "
-            "spreadsheet applications never write. It was not opened, to keep the system safe. "
-            + SEND_AGAIN,
-        )
-    return (text, b"") if len(tail) > _CARRY_LIMIT else (text[:cut], tail)
-
-
-def _refuse_dtd(text: bytes, name: str) -> None:
-    """Refuse a DOCTYPE or ENTITY declaration anywhere in ``text``. '!' is rare in a part (unlike
-    '<'), so looking for it first makes the check nearly free."""
-    if b"!" in text and _DTD.search(text):
-        raise _refuse(
-            "xml-attack",
-            f"A part of the file ({name}) declares XML entities (a DOCTYPE), which spreadsheet "
-            "applications never write and which can be used to attack the computer opening it "
-            "('billion laughs', external entities). It was not opened. " + SEND_AGAIN,
-        )
-
-
 def _parse(xml: bytes | None, part: str) -> SafeET.Element | None:
     if xml is None:
         return None
     try:
         return SafeET.fromstring(xml)
     except (SafeET.ParseError, DefusedXmlException):
-        raise _refuse(
+        raise refuse(
             "truncated-file",
             f"The file is damaged: a part of it ({part}) is not well-formed. " + SEND_AGAIN,
         ) from None
@@ -570,19 +183,23 @@ def _sheet_parts(
 def _check_directory(archive: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
     infos = archive.infolist()
     if len(infos) > limits.max_members:
-        raise _refuse(
+        raise refuse(
             "zip-bomb",
             f"The file is made of {len(infos):,} parts; a form has a few dozen. It was not "
             "opened, to keep the system safe. " + SEND_AGAIN,
         )
     names = [info.filename for info in infos]
     if len(set(names)) != len(names):
-        raise _refuse(
-            "truncated-file",
-            "The file is damaged: it holds two parts with the same name. " + SEND_AGAIN,
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise refuse(
+            "duplicate-part",
+            f"The file holds two parts with the same name ({', '.join(twice[:3])}), which "
+            "spreadsheet applications never write: different programs would read different "
+            "contents from it, so it was not read. It may have been damaged or put together by "
+            "another program. " + SEND_AGAIN,
         )
     if any(info.flag_bits & 0x1 for info in infos):
-        raise _refuse(
+        raise refuse(
             "encrypted-workbook",
             "The file is protected with a password, so it cannot be read. Please remove the "
             "password (File > Info > Protect Workbook > Encrypt with Password, then clear it), "
@@ -590,14 +207,14 @@ def _check_directory(archive: zipfile.ZipFile, limits: Limits) -> list[zipfile.Z
         )
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _refuse(
+            raise refuse(
                 "unsupported-file",
                 f"The file was compressed in a way spreadsheet applications do not use "
                 f"(method {info.compress_type} in {info.filename}). " + SEND_AGAIN,
             )
     total = sum(info.file_size for info in infos)
     if total > limits.max_total_uncompressed:
-        raise _refuse(
+        raise refuse(
             "zip-bomb",
             f"The file would expand to {total / (1024 * 1024):,.0f} MB when opened, far more than "
             "any form. It was not opened, to keep the system safe. " + SEND_AGAIN,
@@ -605,7 +222,7 @@ def _check_directory(archive: zipfile.ZipFile, limits: Limits) -> list[zipfile.Z
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > limits.ratio_grace_bytes and ratio > limits.max_ratio:
-            raise _refuse(
+            raise refuse(
                 "zip-bomb",
                 f"A part of the file ({info.filename}) expands {ratio:,.0f} times when opened, "
                 "which is how 'zip bombs' are built. It was not opened, to keep the system "
@@ -614,32 +231,14 @@ def _check_directory(archive: zipfile.ZipFile, limits: Limits) -> list[zipfile.Z
     return infos
 
 
-def _too_big(sheet: str, rows: int, columns: int, limits: Limits) -> None:
-    if rows > limits.max_rows:
-        raise _refuse(
-            "too-many-rows",
-            f"Sheet '{sheet}' reaches row {rows:,}; the form has a few dozen rows. Something "
-            "was pasted or filled far down the sheet. Please delete the extra rows (or copy "
-            "your answers into a fresh copy of the form) and send it again.",
-            sheet=sheet,
-        )
-    if columns > limits.max_columns:
-        raise _refuse(
-            "too-many-columns",
-            f"Sheet '{sheet}' reaches column {columns:,}; the form has a handful of columns. "
-            "Please delete the extra columns (or copy your answers into a fresh copy of the "
-            "form) and send it again.",
-            sheet=sheet,
-        )
-
-
 def _guard_ooxml(
     data: bytes, infos: list[zipfile.ZipInfo], limits: Limits
-) -> tuple[Format, bool, dict[str, list[str]]]:
-    budget = _Budget(limits)
+) -> tuple[Format, bool, dict[str, list[str]], bytes]:
+    budget = Budget(limits)
+    repairs: dict[str, bytes] = {}
     by_name = {info.filename: info for info in infos}
     if "[Content_Types].xml" not in by_name:
-        raise _refuse(
+        raise refuse(
             "not-a-workbook",
             "This file is a zip archive, not an Excel workbook. " + SEND_AGAIN,
         )
@@ -647,12 +246,10 @@ def _guard_ooxml(
     # The parts that say what the package is, read (and checked) first.
     for name in ("[Content_Types].xml", "_rels/.rels"):
         if name in by_name:
-            kept[name] = _scan_member(data, by_name[name], budget, None)
+            kept[name] = scan_member(data, by_name[name], budget, None, None, repairs)
     types = _parse(kept.get("[Content_Types].xml"), "[Content_Types].xml")
     if types is None:
-        raise _refuse(
-            "truncated-file", "The file is damaged: it has no content list. " + SEND_AGAIN
-        )
+        raise refuse("truncated-file", "The file is damaged: it has no content list. " + SEND_AGAIN)
     root_rels = _relationships(_parse(kept.get("_rels/.rels"), "_rels/.rels"), "")
     main = next((p for t, p in root_rels.values() if t.endswith(_OFFICE_DOCUMENT)), None)
     overrides = {
@@ -663,12 +260,12 @@ def _guard_ooxml(
     if main is None or main_type not in _SPREADSHEET_TYPES:
         what = next((w for key, w in _OTHER_OFFICE_TYPES.items() if key in main_type), None)
         if what and "xlsb" in what:
-            raise _refuse("unsupported-file", f"This file is {what}. " + SEND_AGAIN)
+            raise refuse("unsupported-file", f"This file is {what}. " + SEND_AGAIN)
         if what:
-            raise _refuse(
+            raise refuse(
                 "not-a-workbook", f"This file is {what}, not an Excel workbook. " + SEND_AGAIN
             )
-        raise _refuse("not-a-workbook", "This file is not an Excel workbook. " + SEND_AGAIN)
+        raise refuse("not-a-workbook", "This file is not an Excel workbook. " + SEND_AGAIN)
     fmt, macro_enabled = _SPREADSHEET_TYPES[main_type]
     defaults = {d.get("ContentType", "") for d in types.iter(f"{_CT_NS}Default")}
     if _VBA_CONTENT_TYPE in set(overrides.values()) | defaults or any(
@@ -677,10 +274,10 @@ def _guard_ooxml(
         macro_enabled = True
     for name in (main, _rels_name(main)):
         if name in by_name and name not in kept:
-            kept[name] = _scan_member(data, by_name[name], budget, None)
+            kept[name] = scan_member(data, by_name[name], budget, None, None, repairs)
     workbook = _parse(kept.get(main), main)
     if workbook is None:
-        raise _refuse(
+        raise refuse(
             "truncated-file", "The file is damaged: its workbook part is missing. " + SEND_AGAIN
         )
     rels = _relationships(_parse(kept.get(_rels_name(main)), _rels_name(main)), main)
@@ -690,49 +287,69 @@ def _guard_ooxml(
         if info.filename in kept:
             continue
         sheet_name = sheet_parts.get(info.filename)
-        extent = _SheetExtent(sheet_name, limits) if sheet_name is not None else None
-        _scan_member(data, info, budget, extent)
+        extent = SheetExtent(sheet_name, limits) if sheet_name is not None else None
+        scan_member(data, info, budget, extent, None, repairs)
         if extent is not None and extent.formulas:
             formulas[extent.sheet] = extent.formulas
-    return fmt, macro_enabled, formulas
+    return fmt, macro_enabled, formulas, _rebuilt(data, infos, repairs) if repairs else data
+
+
+def _rebuilt(data: bytes, infos: list[zipfile.ZipInfo], repairs: dict[str, bytes]) -> bytes:
+    """The package with its repaired parts (every part already checked), for the reader only:
+    the original stays as it came."""
+    out = BytesIO()
+    with (
+        zipfile.ZipFile(BytesIO(data)) as old,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new,
+    ):
+        for info in infos:
+            part = repairs.get(info.filename)
+            if part is None:
+                new.writestr(info.filename, old.read(info))
+                continue
+            part = part or old.read(info)
+            if dimension_names_row_zero(part):
+                part = DIMENSION_TAG.sub(b"", part, count=1)
+            new.writestr(info.filename, part)
+    return out.getvalue()
 
 
 def _guard_ods(
     data: bytes, infos: list[zipfile.ZipInfo], limits: Limits
-) -> tuple[Format, bool, dict[str, list[str]]]:
-    budget = _Budget(limits)
-    ods = _OdsExtent()
+) -> tuple[Format, bool, dict[str, list[str]], bytes]:
+    budget = Budget(limits)
+    ods = OdsExtent()
     manifest = b""
     for info in infos:
         is_content = info.filename == "content.xml"
-        kept = _scan_member(data, info, budget, None, ods if is_content else None)
+        kept = scan_member(data, info, budget, None, ods if is_content else None)
         if info.filename == "META-INF/manifest.xml" and kept:
             manifest = kept
     if b"encryption-data" in manifest:
-        raise _refuse(
+        raise refuse(
             "encrypted-workbook",
             "The spreadsheet is protected with a password, so it cannot be read. Please save it "
             "without a password and send it again.",
         )
     if "content.xml" not in {info.filename for info in infos}:
-        raise _refuse("truncated-file", "The file is damaged: it has no sheets. " + SEND_AGAIN)
+        raise refuse("truncated-file", "The file is damaged: it has no sheets. " + SEND_AGAIN)
     for name, (rows, columns) in ods.tables.items():
-        _too_big(name, rows, columns, limits)
+        too_big(name, rows, columns, limits)
     macros = any(info.filename.startswith(("Basic/", "Scripts/")) for info in infos)
-    return "ods", macros, ods.formulas
+    return "ods", macros, ods.formulas, data
 
 
-def _guard_zip(data: bytes, limits: Limits) -> tuple[Format, bool, dict[str, list[str]]]:
+def _guard_zip(data: bytes, limits: Limits) -> tuple[Format, bool, dict[str, list[str]], bytes]:
     try:
         archive = zipfile.ZipFile(BytesIO(data))
     except zipfile.BadZipFile:
-        raise _refuse(
+        raise refuse(
             "truncated-file",
             "The file is incomplete or damaged: it ends before the workbook does. It may not have "
             "finished copying, downloading or saving. Please save it again and resend it.",
         ) from None
     except (zipfile.LargeZipFile, NotImplementedError, ValueError, OSError) as exc:
-        raise _refuse(
+        raise refuse(
             "truncated-file", f"The file is damaged and cannot be opened ({exc}). " + SEND_AGAIN
         ) from None
     with archive:
@@ -741,43 +358,40 @@ def _guard_zip(data: bytes, limits: Limits) -> tuple[Format, bool, dict[str, lis
     # was needed for.
     mimetype = next((i for i in infos if i.filename == "mimetype"), None)
     if mimetype is not None and mimetype.file_size < 200:
-        declared = b"".join(_stream(data, mimetype, _Budget(limits))).strip()
+        declared = b"".join(inflate(data, mimetype, Budget(limits))).strip()
         if declared.decode("ascii", "replace") in _ODS_MIMETYPES:
             return _guard_ods(data, infos, limits)
-        raise _refuse(
+        raise refuse(
             "not-a-workbook",
             "This file is an OpenDocument file but not a spreadsheet. " + SEND_AGAIN,
         )
     return _guard_ooxml(data, infos, limits)
 
 
-def _ole2_refusal(data: bytes) -> _Refused:
-    """An OLE2 container is an encrypted modern workbook, an old binary file, or something else;
-    none of them is read."""
+def _ole2_refusal(data: bytes) -> Refused | None:
+    """An OLE2 container is an encrypted modern workbook, an old Excel 97-2003 workbook (.xls,
+    read: None), or something else, which is not read. An .xls has no zip or XML to check:
+    what bounds its reading is the worker's memory and time limits."""
     try:
         with olefile.OleFileIO(data) as ole:
             streams = {"/".join(p).lower() for p in ole.listdir(streams=True, storages=False)}
     except (OSError, ValueError, IndexError, EOFError):
-        return _refuse(
+        return refuse(
             "truncated-file",
             "The file is an old-style Office file, and it is damaged or incomplete. " + SEND_AGAIN,
         )
     if {"encryptioninfo", "encryptedpackage"} <= streams:
-        return _refuse(
+        return refuse(
             "encrypted-workbook",
             "The workbook is protected with a password, so it cannot be read. Please open it, "
             "remove the password (File > Info > Protect Workbook > Encrypt with Password, then "
             "clear the password box), save it and send it again.",
         )
     if "workbook" in streams or "book" in streams:
-        return _refuse(
-            "legacy-xls",
-            "The workbook is in the old Excel 97-2003 format (.xls). Please open it and use "
-            "File > Save As > Excel Workbook (.xlsx), then send the .xlsx file.",
-        )
+        return None  # an Excel 97-2003 workbook: read (in the bounded worker) like any other
     if "worddocument" in streams:
-        return _refuse("not-a-workbook", "This file is a Word document. " + SEND_AGAIN)
-    return _refuse("not-a-workbook", "This file is not an Excel workbook. " + SEND_AGAIN)
+        return refuse("not-a-workbook", "This file is a Word document. " + SEND_AGAIN)
+    return refuse("not-a-workbook", "This file is not an Excel workbook. " + SEND_AGAIN)
 
 
 def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
@@ -786,7 +400,7 @@ def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
     base = {"sha256": sha256, "size": len(data)}
     try:
         if not data:
-            raise _refuse(
+            raise refuse(
                 "empty-file",
                 "The file is empty (0 bytes). It may not have finished saving or copying. "
                 "Please save the workbook again and resend it.",
@@ -795,17 +409,20 @@ def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
             raise _too_large(len(data), limits)
         head = data[:512]
         if head.startswith(OLE2_MAGIC):
-            raise _ole2_refusal(data)
+            refusal = _ole2_refusal(data)
+            if refusal is not None:
+                raise refusal
+            return Guarded(format="xls", data=data, **base)
         if not head.startswith(ZIP_MAGICS):
             if head.startswith(OLE2_MAGIC[:4]) or (len(data) < 4 and b"PK".startswith(data[:2])):
-                raise _refuse("truncated-file", "The file is incomplete or damaged. " + SEND_AGAIN)
-            raise _refuse(
+                raise refuse("truncated-file", "The file is incomplete or damaged. " + SEND_AGAIN)
+            raise refuse(
                 "not-a-workbook",
                 f"This file is {_describe_unknown(head)}, not an Excel workbook, even though its "
                 "name says it is one. " + SEND_AGAIN,
             )
-        fmt, macro_enabled, formulas = _guard_zip(data, limits)
-    except _Refused as refused:
+        fmt, macro_enabled, formulas, readable = _guard_zip(data, limits)
+    except Refused as refused:
         return Guarded(issues=[refused.issue], **base)
     issues = []
     if macro_enabled:
@@ -822,13 +439,13 @@ def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
         format=fmt,
         macro_enabled=macro_enabled,
         formulas=formulas,
-        data=data,
+        data=readable,
         **base,
     )
 
 
-def _too_large(size: int, limits: Limits) -> _Refused:
-    return _refuse(
+def _too_large(size: int, limits: Limits) -> Refused:
+    return refuse(
         "too-large",
         f"The file is {size / (1024 * 1024):,.1f} MB; returns are limited to "
         f"{limits.max_file_bytes // (1024 * 1024)} MB (a filled-in form is usually well under "

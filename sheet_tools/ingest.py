@@ -46,20 +46,22 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from .annotate import annotate_workbook
 from .files import safe_filename, utc_now, write_bytes_atomically
 from .frameworks import Registry
 from .identity import Known
 from .report import FileReport, Issue, about_the_file, render_errors_file
 from .roster import School
 from .store import Event, Store, duplicate_issue
-from .validate import ValidReturn, check_file
+from .validate import ValidReturn
+from .worker import annotate_bounded, check_bounded
 from .workspace import Workspace
 
 ERRORS_SUFFIX = ".errors.txt"
 ANNOTATED_SUFFIX = ".annotated.xlsx"
 _ANNOTATABLE = {".xlsx", ".xlsm"}
 _STALE_TEMP_S = 3600.0
+# Attempts at reading a file, by SHA-256, while a worker has it (``worker.check_bounded``).
+ATTEMPTS = "attempts"
 
 
 def ingest_file(
@@ -146,10 +148,11 @@ def record_file(
             )
         else:
             known_schools = Known(roster=list(roster or ()), trusts=store.trusts())
-            report, valid = check_file(work, registry, known_schools)
+            marker = workspace.temp / ATTEMPTS / sha256
+            report, valid = check_bounded(work, registry, marker, sha256, known=known_schools)
             report = report.model_copy(update={"file": name, "sha256": sha256})
             if report.status == "accepted" and valid is None:
-                raise RuntimeError("check_file accepted a file without returning its contents")
+                raise RuntimeError("check_bounded accepted a file without returning its contents")
     except Exception as exc:
         report, valid = _internal_error(name, sha256, exc), None
     try:
@@ -270,7 +273,7 @@ def settle_events(workspace: Workspace, registry: Registry, store: Store) -> int
     if workspace.temp.is_dir():
         for folder in workspace.temp.iterdir():
             with contextlib.suppress(OSError):
-                if folder.stat().st_mtime < cutoff:
+                if folder.name != ATTEMPTS and folder.stat().st_mtime < cutoff:
                     shutil.rmtree(folder)
     for folder in (workspace.archive, workspace.rejected):
         for temporary in folder.glob(".~sheet-tools-*.tmp") if folder.is_dir() else ():
@@ -418,12 +421,13 @@ def _write_side_files(
         framework = registry.get(report.template, report.template_version)
     errors_path, annotated_path = _side_files(destination)
     annotated = None
-    if framework is not None and _annotatable(report, destination):
-        try:
-            annotate_workbook(destination, report, framework, annotated_path)
-            annotated = annotated_path.name
-        except Exception:
-            annotated = None  # a convenience copy: errors.txt still says everything
+    # in a bounded worker: openpyxl parses the untrusted original too
+    if (
+        framework is not None
+        and _annotatable(report, destination)
+        and annotate_bounded(destination, report, framework, annotated_path)
+    ):
+        annotated = annotated_path.name
     title = f"{framework.title}, version {framework.version}" if framework else None
     text = render_errors_file(report, title, annotated, event.arrived_at)
     write_bytes_atomically(text.encode("utf-8"), errors_path)

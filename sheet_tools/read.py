@@ -4,8 +4,8 @@ Identity comes from the workbook's own cells (the About sheet's key/value rows a
 column A of every sheet), never from the file name, sheet visibility or document properties.
 Answers are matched to statements by id, never by row position, so sorted rows and inserted rows
 still read. Cached values are read; formulas are never evaluated. The reader is python-calamine
-(about 25 times faster than openpyxl, and it reads .ods too), and it only ever sees bytes that
-``guard`` has checked: never an unguarded file.
+(about 25 times faster than openpyxl, and it reads .ods and Excel 97-2003 .xls too), and it only
+ever sees bytes that ``guard`` has checked: never an unguarded file.
 """
 
 from __future__ import annotations
@@ -325,6 +325,15 @@ def read_guarded(guarded: Guarded, registry: Registry) -> tuple[RawReturn | None
         book = _Book(CalamineWorkbook.from_filelike(BytesIO(guarded.data)))
         return _read_book(book, guarded, registry)
     except CalamineError as exc:
+        if guarded.format == "xls":
+            return None, [
+                Issue.of(
+                    "legacy-xls",
+                    f"The workbook is in the old Excel 97-2003 format (.xls) and could not be "
+                    f"read ({exc}). Please open it and use File > Save As > Excel Workbook "
+                    "(.xlsx), then send the .xlsx file.",
+                )
+            ]
         return None, [
             Issue.of(
                 "truncated-file",

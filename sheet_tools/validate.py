@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from .frameworks import CoverField, Framework, Level, Registry, Sheet, Statement, squash
-from .guard import guard_file
+from .guard import DEFAULT_LIMITS, Limits, guard_file
 from .identity import Known, closest, resolve
 from .read import RawCell, RawReturn, read_guarded
 from .report import FileReport, Issue, Severity, has_errors
@@ -513,24 +513,51 @@ def validate_return(
     return _valid(raw, framework, checked, checked.issues), checked.issues
 
 
-def check_file(
-    path: Path, registry: Registry, known: Known | None = None
-) -> tuple[FileReport, ValidReturn | None]:
-    """guard -> read -> validate, changing nothing: what ``sheet-tools validate`` prints.
-    ``known`` (the roster, the trusts already stored) anchors who the return is from.
+class ReadFile(BaseModel):
+    """What guarding and reading one file gave: the part that parses untrusted bytes, run in a
+    bounded worker by the service; validating it (``assess``) needs nothing but these values."""
 
-    The report's status is "accepted" or "rejected" and it carries the file's SHA-256. Nothing
-    escapes as an exception: anything unexpected becomes an ``internal-error`` issue."""
-    path = Path(path)
-    report = FileReport(file=str(path), status="rejected")
-    issues: list[Issue] = []
-    valid: ValidReturn | None = None
+    sha256: str | None = None
+    raw: RawReturn | None = None
+    issues: list[Issue] = Field(default_factory=list)
+
+
+def _internal_error(exc: Exception) -> Issue:
+    return Issue.of(
+        "internal-error",
+        f"sheet-tools could not process this file because of an internal problem "
+        f"({type(exc).__name__}: {exc}). The file was not changed. Please pass it to "
+        "whoever runs sheet-tools.",
+    )
+
+
+def read_file(path: Path, registry: Registry, limits: Limits = DEFAULT_LIMITS) -> ReadFile:
+    """guard -> read. Nothing escapes as an exception: anything unexpected is an issue."""
+    found = ReadFile()
     try:
-        guarded = guard_file(path)
-        report.sha256 = guarded.sha256
-        issues.extend(guarded.issues)
-        raw, read_issues = read_guarded(guarded, registry)
-        issues.extend(read_issues)
+        guarded = guard_file(path, limits)
+        found.sha256 = guarded.sha256
+        found.issues.extend(guarded.issues)
+        found.raw, read_issues = read_guarded(guarded, registry)
+        found.issues.extend(read_issues)
+    except Exception as exc:  # never a traceback for the user: the file is reported instead
+        log.exception("internal error while reading %s", path)
+        found.raw = None
+        found.issues.append(_internal_error(exc))
+    return found
+
+
+def assess(
+    path: Path, read: ReadFile, registry: Registry, known: Known | None = None
+) -> tuple[FileReport, ValidReturn | None]:
+    """validate what was read: the report (status "accepted" or "rejected", with the file's
+    SHA-256) and the validated return when accepted. ``known`` (the roster, the trusts already
+    stored) anchors who the return is from."""
+    report = FileReport(file=str(path), status="rejected", sha256=read.sha256)
+    issues = list(read.issues)
+    valid: ValidReturn | None = None
+    raw = read.raw
+    try:
         if raw is not None:
             report.template = raw.template_id
             report.template_version = raw.template_version
@@ -547,17 +574,22 @@ def check_file(
                 valid = _valid(raw, framework, checked, issues)
     except Exception as exc:  # never a traceback for the user: the file is reported instead
         log.exception("internal error while checking %s", path)
-        issues.append(
-            Issue.of(
-                "internal-error",
-                f"sheet-tools could not process this file because of an internal problem "
-                f"({type(exc).__name__}: {exc}). The file was not changed. Please pass it to "
-                "whoever runs sheet-tools.",
-            )
-        )
+        issues.append(_internal_error(exc))
         valid = None
     report.errors = issues
     report.status = "rejected" if valid is None or has_errors(issues) else "accepted"
     if report.status == "rejected":
         valid = None
     return report, valid
+
+
+def check_file(
+    path: Path,
+    registry: Registry,
+    known: Known | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[FileReport, ValidReturn | None]:
+    """guard -> read -> validate, in this process, changing nothing: what ``sheet-tools
+    validate`` prints (the service reads in a bounded worker instead: ``worker``)."""
+    path = Path(path)
+    return assess(path, read_file(path, registry, limits), registry, known)

@@ -46,6 +46,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from . import worker
 from .claims import (
     INBOX_CLAIMS,
     AbandonedSession,
@@ -62,6 +63,7 @@ from .config import WatchSettings
 from .files import as_utc, write_bytes_atomically
 from .frameworks import Registry
 from .ingest import ingest_file, settle_events
+from .netfs import require_local_database
 from .observer import InboxHandler, ObserverGuard
 from .report import FileReport, render_log_line
 from .roster import RosterSource, School
@@ -594,8 +596,13 @@ def run_watch(
     ``settings.once``, until the backlog is done. ``ready`` receives the watcher (to stop it)."""
     workspace = workspace_for(settings)
     workspace.ensure()
+    require_local_database(workspace.database)
     roster = RosterSource(settings.roster, workspace.root)
-    with Store(workspace.database) as store:
+    limits = settings.limits
+    with (
+        worker.using(limits=limits.worker(), guard_limits=limits.guard()),
+        Store(workspace.database) as store,
+    ):
         watcher = Watcher(
             settings,
             workspace,

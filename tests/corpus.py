@@ -13,6 +13,7 @@ import re
 import shutil
 import struct
 import tempfile
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
@@ -579,3 +580,79 @@ def ods_copy(source: Path, folder: Path) -> Path:
 def copy_to(source: Path, folder: Path, name: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copyfile(source, folder / name))
+
+
+# --- shapes that stop a reader (run in the bounded worker) ----------------------------------------
+_SST_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_SST_REL = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+def shared_strings_copy(
+    source: Path, folder: Path, attributes: str, name: str = "shared-strings.xlsx"
+) -> Path:
+    """A real return with a small ``xl/sharedStrings.xml`` added (three strings, none used)
+    whose ``<sst>`` start tag carries ``attributes``, e.g. ``count="4294967295"``. python-calamine
+    0.9 sizes its string table from the declared count before reading a string, so a huge count
+    makes it ask for count x 24 bytes (103 GB for 4294967295) and abort the process."""
+    strings = b"".join(b"<si><t>string %d</t></si>" % i for i in range(3))
+    sst = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        + attributes.encode()
+        + b">"
+        + strings
+        + b"</sst>"
+    )
+    override = b'<Override PartName="/xl/sharedStrings.xml" ContentType="%s"/></Types>' % _SST_TYPE
+    relation = b'<Relationship Id="rIdSst" Type="%s" Target="sharedStrings.xml"/>' % _SST_REL
+    return rewrite_zip(
+        source,
+        folder / name,
+        replace={
+            "[Content_Types].xml": lambda xml: xml.replace(b"</Types>", override),
+            "xl/_rels/workbook.xml.rels": lambda xml: xml.replace(
+                b"</Relationships>", relation + b"</Relationships>"
+            ),
+        },
+        add={"xl/sharedStrings.xml": sst},
+    )
+
+
+def duplicate_part_copy(source: Path, folder: Path, sheet_name: str) -> Path:
+    """A zip holding a sheet part twice under one name, the second with other contents: zip
+    readers disagree on which one is the part (Python's zipfile takes the last, others the
+    first), so what one reader checked is not what another reads."""
+    part = sheet_part(source, sheet_name)
+    target = folder / "duplicate-part.xlsx"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            new.writestr(info.filename, old.read(info))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Duplicate name": the point here
+            new.writestr(part, old.read(part) + b"<!-- the second copy -->")
+    return target
+
+
+def row_zero_copy(source: Path, folder: Path, sheet_name: str) -> Path:
+    """One extra cell addressed in row 0 (``A0``), which no spreadsheet has."""
+    part = sheet_part(source, sheet_name)
+    cell = b'<row r="0"><c r="A0"><v>1</v></c></row>'
+    return rewrite_zip(
+        source,
+        folder / "row-zero.xlsx",
+        replace={part: lambda xml: xml.replace(b"<sheetData>", b"<sheetData>" + cell, 1)},
+    )
+
+
+def utf16_sheet_copy(source: Path, folder: Path, sheet_name: str) -> Path:
+    """One sheet part re-encoded as UTF-16 (with its BOM), as no spreadsheet application
+    writes it; python-calamine 0.9 reads such a sheet as empty."""
+    part = sheet_part(source, sheet_name)
+
+    def to_utf16(xml: bytes) -> bytes:
+        text = xml.decode("utf-8")
+        if not text.startswith("<?xml"):
+            text = '<?xml version="1.0" encoding="UTF-16"?>\n' + text
+        return text.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+
+    return rewrite_zip(source, folder / "utf16-sheet.xlsx", replace={part: to_utf16})

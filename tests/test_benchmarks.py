@@ -106,6 +106,7 @@ TINY = {
     "read_repeat": 1,
     "ingest_small": 4,
     "ingest_large": 8,
+    "ingest_isolated": 3,
     "trusts": 2,
     "burst": 4,
     "singles": 1,
@@ -121,8 +122,8 @@ def test_run_produces_every_row_and_a_results_page(run: ModuleType, tmp_path: Pa
     results = run.run_suite(sizes, quick=True, work=tmp_path, progress=lambda _: None)
     stages = [row.stage for row in results.rows]
     assert stages.count("generate") == 1
-    assert stages.count("read + validate") == 5
-    assert stages.count("ingest") == 3
+    assert stages.count("read + validate") == 8
+    assert stages.count("ingest") == 8
     assert stages.count("watch") == 2
     assert stages.count("summarise") == 2
     measures = " ".join(row.measure for row in results.rows)
@@ -133,6 +134,10 @@ def test_run_produces_every_row_and_a_results_page(run: ModuleType, tmp_path: Pa
         "calamine floor",
         "sheet-tools ÷ pandas loop",
         "calamine floor ÷ sheet-tools",
+        "in a bounded worker",
+        "isolation cost per file",
+        "whole-process ingest of 3 returns, bounded workers",
+        "bounded ingest ÷ pandas loop",
         "4 returns",
         "8 returns",
         "last file landed → last summary written",

@@ -4,6 +4,7 @@ message, never a traceback or a hang, memory stays flat, and no original is ever
 from __future__ import annotations
 
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -123,16 +124,32 @@ def test_macro_enabled_workbook_is_read_with_a_warning(
 
 
 @pytest.mark.realapp
-def test_legacy_xls_saved_by_libreoffice_is_recognised(
+def test_legacy_xls_saved_by_libreoffice_is_read(
     base: Path, registry: Registry, tmp_path: Path
 ) -> None:
+    """Some schools still save as Excel 97-2003: python-calamine reads .xls too."""
     path = corpus.legacy_xls_copy(base, tmp_path)
     assert path.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a real OLE2 file
     before = sha256(path)
+    report, valid = check_file(path, registry)
+    _, expected = check_file(base, registry)
+    assert report.status == "accepted", report.errors
+    assert valid is not None and expected is not None
+    assert valid.judgements == expected.judgements and valid.cover == expected.cover
+    assert sha256(path) == before
+
+
+@pytest.mark.realapp
+def test_an_xls_that_cannot_be_read_is_asked_for_as_xlsx(
+    base: Path, registry: Registry, tmp_path: Path
+) -> None:
+    data = bytearray(corpus.legacy_xls_copy(base, tmp_path).read_bytes())
+    data[2048:6144] = b"\xff" * 4096  # the workbook stream overwritten, the container intact
+    path = tmp_path / "damaged.xls"
+    path.write_bytes(bytes(data))
     report, _ = check_file(path, registry)
     assert codes(report.errors) == ["legacy-xls"]
     assert "Save As" in report.errors[0].message and ".xlsx" in report.errors[0].message
-    assert sha256(path) == before
 
 
 def test_encrypted_workbook_is_an_ole2_container_told_apart_from_xls(
@@ -161,24 +178,89 @@ def test_zip_limits_come_from_the_directory_and_the_stream(base: Path) -> None:
     assert codes(guard_bytes(data, Limits(max_members=3)).issues) == ["zip-bomb"]
 
 
-def test_duplicate_part_names_are_damage(base: Path, tmp_path: Path) -> None:
-    target = tmp_path / "twice.xlsx"
-    with zipfile.ZipFile(base) as old, zipfile.ZipFile(target, "w") as new:
-        for info in old.infolist():
-            new.writestr(info.filename, old.read(info))
-        with pytest.warns(UserWarning):
-            new.writestr("xl/workbook.xml", old.read("xl/workbook.xml"))
-    assert codes(guard_file(target).issues) == ["truncated-file"]
+def test_duplicate_part_names_have_a_code_of_their_own(base: Path, tmp_path: Path) -> None:
+    """Two parts of one name: zip readers disagree on which is meant, so none is read; the
+    school is told what is wrong, not that the file is cut short or an attack."""
+    target = corpus.duplicate_part_copy(base, tmp_path, AREA)
+    issues = guard_file(target).issues
+    assert [i.code for i in issues] == ["duplicate-part"]
+    assert corpus.sheet_part(base, AREA) in issues[0].message
+    assert "attack" not in issues[0].message and "ends before" not in issues[0].message
 
 
-def test_utf16_sheet_part_is_refused(base: Path, tmp_path: Path) -> None:
+def _utf16(xml: bytes) -> bytes:
+    return xml.decode("utf-8").encode("utf-16")
+
+
+def test_a_utf16_sheet_is_read_as_utf8(base: Path, registry: Registry, tmp_path: Path) -> None:
+    """python-calamine reads a UTF-16 sheet as empty; the guard hands it the sheet transcoded
+    (after scanning that), so every answer is read. The original is not changed."""
+    part = corpus.sheet_part(base, AREA)
+    path = corpus.rewrite_zip(base, tmp_path / "utf16.xlsx", replace={part: _utf16})
+    before = sha256(path)
+    guarded = guard_file(path)
+    assert guarded.issues == [] and guarded.sha256 == before
+    with zipfile.ZipFile(BytesIO(guarded.data)) as readable:
+        assert readable.read(part).startswith(b"<")
+    _, valid_base = check_file(base, registry)
+    report, valid = check_file(path, registry)
+    assert report.status == "accepted", report.errors
+    assert valid is not None and valid_base is not None
+    assert valid.judgements == valid_base.judgements and valid.texts == valid_base.texts
+    assert sha256(path) == before
+
+
+def test_a_utf16_part_still_gets_every_check(base: Path, tmp_path: Path) -> None:
+    """Transcoding happens before the scans: a DOCTYPE or a far cell is found inside it."""
+    part = corpus.sheet_part(base, AREA)
+    doctype = corpus.billion_laughs_copy(base, tmp_path, AREA)
+    hidden = corpus.rewrite_zip(doctype, tmp_path / "utf16-doctype.xlsx", replace={part: _utf16})
+    assert [i.code for i in guard_file(hidden).issues] == ["xml-attack"]
+    far = corpus.far_cell_copy(base, tmp_path, AREA)
+    far16 = corpus.rewrite_zip(far, tmp_path / "utf16-far.xlsx", replace={part: _utf16})
+    assert [i.code for i in guard_file(far16).issues] == ["too-many-rows"]
+
+
+def test_a_utf32_part_has_an_honest_code(base: Path, tmp_path: Path) -> None:
     part = corpus.sheet_part(base, AREA)
     path = corpus.rewrite_zip(
         base,
-        tmp_path / "utf16.xlsx",
-        replace={part: lambda xml: xml.decode("utf-8").encode("utf-16")},
+        tmp_path / "utf32.xlsx",
+        replace={part: lambda xml: xml.decode("utf-8").encode("utf-32")},
     )
-    assert codes(guard_file(path).issues) == ["xml-attack"]
+    issues = guard_file(path).issues
+    assert [i.code for i in issues] == ["xml-encoding"]
+    assert "attack" not in issues[0].message
+
+
+def test_a_cell_in_row_zero_is_located_and_not_called_damage(
+    base: Path, registry: Registry, tmp_path: Path
+) -> None:
+    path = corpus.row_zero_copy(base, tmp_path, AREA)
+    report, _ = check_file(path, registry)
+    assert [(i.code, i.sheet, i.cell) for i in report.errors] == [("row-zero", AREA, "A0")]
+    assert "row 0" in report.errors[0].message
+
+
+@pytest.mark.parametrize("ref", ["A0", "A1:D0", "A0:D15"])
+def test_a_dimension_in_row_zero_is_ignored_and_the_cells_read(
+    ref: str, base: Path, registry: Registry, tmp_path: Path
+) -> None:
+    """The dimension is only a hint, but python-calamine refuses the whole workbook over it:
+    the reader gets the sheet without it."""
+    part = corpus.sheet_part(base, AREA)
+
+    def bad_dimension(xml: bytes) -> bytes:
+        changed = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="%s"' % ref.encode(), xml)
+        assert changed != xml
+        return changed
+
+    path = corpus.rewrite_zip(base, tmp_path / "dimension.xlsx", replace={part: bad_dimension})
+    _, valid_base = check_file(base, registry)
+    report, valid = check_file(path, registry)
+    assert report.status == "accepted", report.errors
+    assert valid is not None and valid_base is not None
+    assert valid.judgements == valid_base.judgements
 
 
 def test_formula_cells_are_found_without_evaluating_them(base: Path, tmp_path: Path) -> None:

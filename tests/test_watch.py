@@ -496,6 +496,48 @@ def test_the_watcher_survives_the_inbox_going_away_and_coming_back(
     assert svc.stats.observer_restarts >= 1
 
 
+@pytest.mark.parametrize("poll", [0.2, None], ids=["polling", "native"])
+def test_a_share_that_blinks_loses_nothing_and_takes_nothing_twice(
+    corpus: Corpus,
+    registry: Registry,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    poll: float | None,
+) -> None:
+    """The share goes away with a file on it that the watcher has not seen, and comes back:
+    that file is taken once, the one filed before the outage is not taken again, and the log
+    says what happened. The rescan is off (600 s): only the restart's own listing finds it."""
+    caplog.set_level(logging.INFO, logger="sheet_tools")
+    ws = Workspace.at(tmp_path)
+    ws.ensure()
+    away = tmp_path / "share-away"
+
+    def logged(text: str) -> bool:
+        return any(text in message for message in list(caplog.messages))
+
+    with running(fast_settings(tmp_path, poll=poll), registry) as svc:
+        first = drop(corpus.school_return(2), ws.inbox)
+        svc.wait_reports(1)
+        os.rename(ws.inbox, away)  # the share is unmounted
+        wait_for(lambda: logged("not reachable"), "the outage to be noticed")
+        during = drop(corpus.school_return(3), away)  # arrives on the share meanwhile
+        os.rename(away, ws.inbox)  # and the share is back, as it was left
+        wait_for(lambda: logged("is back"), "the watcher to restart")
+        svc.wait_reports(2)
+        later = drop(corpus.school_return(4), ws.inbox)
+        svc.wait_reports(3)
+    assert [(r.file, r.status) for r in svc.reports] == [
+        (first.name, "accepted"),
+        (during.name, "accepted"),
+        (later.name, "accepted"),
+    ]
+    assert list(ws.inbox.iterdir()) == []
+    assert files_under(ws.processing) == []
+    assert sorted(name for _, name in db_rows(ws, "returns")) == sorted(
+        [first.name, during.name, later.name]
+    )
+
+
 # -- settings ------------------------------------------------------------------------------------
 
 

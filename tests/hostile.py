@@ -1,0 +1,94 @@
+"""Deliberately hostile tasks, run through the production worker pool (``worker.using(check=)``
+or ``WorkerPool.run``), for what no real file does on demand: spin, hang, allocate, abort.
+
+Each has the signature of ``worker.read_task`` (registry, path, guard limits). Those named
+``*_if_named`` behave as the real check for every file except one whose name starts with the
+trigger word, and count each time they meet such a file in ``$SHEET_TOOLS_TEST_COUNTER``, so a
+test can prove how often the file was read.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from sheet_tools.frameworks import Registry
+from sheet_tools.guard import Limits
+from sheet_tools.worker import read_task
+
+COUNTER = "SHEET_TOOLS_TEST_COUNTER"
+
+
+def _count(path: str) -> None:
+    counter = os.environ.get(COUNTER)
+    if counter:
+        with open(counter, "a", encoding="utf-8") as handle:
+            handle.write(Path(path).name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def spin(registry: Registry, path: str, limits: Limits) -> None:
+    """Burns processor time until the CPU limit stops it."""
+    _count(path)
+    while True:
+        pass
+
+
+def sleep(registry: Registry, path: str, limits: Limits) -> None:
+    """Hangs without using processor time: only the wall-clock timeout stops it."""
+    _count(path)
+    time.sleep(3600)
+
+
+def allocate(registry: Registry, path: str, limits: Limits) -> int:
+    """Asks for 8 GiB, far over any worker's address-space limit."""
+    _count(path)
+    block = bytearray(8 * 1024**3)
+    return len(block)
+
+
+def abort(registry: Registry, path: str, limits: Limits) -> None:
+    """Dies as a Rust or C abort does (SIGABRT)."""
+    _count(path)
+    os.abort()
+
+
+def exit_with_3(registry: Registry, path: str, limits: Limits) -> None:
+    _count(path)
+    os._exit(3)
+
+
+def raise_error(registry: Registry, path: str, limits: Limits) -> None:
+    raise ValueError("a fault in the task")
+
+
+def add(registry: Registry, a: int, b: int) -> int:
+    return a + b
+
+
+def pid(registry: Registry, *args: object) -> int:
+    return os.getpid()
+
+
+def sleep_if_named(registry: Registry, path: str, limits: Limits):
+    """The real check, except that a file named hang* hangs the worker."""
+    if Path(path).name.startswith("hang"):
+        sleep(registry, path, limits)
+    return read_task(registry, path, limits)
+
+
+def spin_if_named(registry: Registry, path: str, limits: Limits):
+    """The real check, except that a file named spin* spins until the CPU limit."""
+    if Path(path).name.startswith("spin"):
+        spin(registry, path, limits)
+    return read_task(registry, path, limits)
+
+
+def counted_check(registry: Registry, path: str, limits: Limits):
+    """The real check, counting every file it reads; a file named abort* aborts the worker."""
+    _count(path)
+    if Path(path).name.startswith("abort"):
+        os.abort()
+    return read_task(registry, path, limits)

@@ -1,7 +1,8 @@
 """Scores and histories: what a school's judgements add up to, and which of its returns count.
 
 A statement scores its level on the framework's scale (Beginning 1 ... Embedded 4). An area's score
-is the mean over its judged statements; a blank judgement is left out, never counted as zero. A
+is the mean over its judged statements; a blank judgement, and "Not applicable" where a framework
+allows it, are left out, never counted as zero (and are counted apart from each other). A
 trust's area score is the mean of its schools' area scores, so each school weighs the same.
 
 For each school and framework the store keeps the latest return per review date and judge (the
@@ -38,13 +39,15 @@ class AreaScore:
     title: str
     score: float | None
     counts: dict[str, int]  # level code -> statements judged at that level
-    judged: int
+    judged: int  # statements at a level (Not applicable is not one)
     statements: int
     secure_share: float | None
+    not_applicable: int = 0  # statements judged Not applicable
 
     @property
     def not_judged(self) -> int:
-        return self.statements - self.judged
+        """Statements left blank: not yet discussed."""
+        return self.statements - self.judged - self.not_applicable
 
 
 def _score_statements(
@@ -53,11 +56,15 @@ def _score_statements(
     threshold = framework.secure_score
     counts = {level.code: 0 for level in framework.scale}
     scores: list[int] = []
+    not_applicable = 0
     for statement in statements:
-        level = framework.level(judgements.get(statement.id))
+        value = judgements.get(statement.id)
+        level = framework.level(value)
         if level is not None:
             counts[level.code] += 1
             scores.append(level.score)
+        elif framework.is_not_applicable(value):
+            not_applicable += 1
     secure = sum(1 for s in scores if s >= threshold)
     return AreaScore(
         sheet_id=sheet_id,
@@ -67,6 +74,7 @@ def _score_statements(
         judged=len(scores),
         statements=len(statements),
         secure_share=secure / len(scores) if scores else None,
+        not_applicable=not_applicable,
     )
 
 

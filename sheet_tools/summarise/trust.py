@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from .. import charts
 from ..files import as_utc
-from ..frameworks import Framework
+from ..frameworks import NOT_APPLICABLE_CODE, NOT_APPLICABLE_LABEL, Framework
 from ..roster import School
 from ..rounds import judge_label
 from ..store import Rejection, school_key
@@ -21,6 +21,7 @@ from .cells import (
     DATE_FORMAT,
     HEADER_FILL,
     HEADER_FONT,
+    NOT_APPLICABLE_FILL,
     ROTATED,
     SHARE_FORMAT,
     SUBTITLE,
@@ -240,7 +241,19 @@ def _heat_map(book: SummaryBook, data: TrustData) -> None:
         judgements = history.current.judgements
         put(ws, row, 1, history.school, border=True)
         for offset, (_, statement) in enumerate(statements):
-            level = framework.level(judgements.get(statement.id))
+            value = judgements.get(statement.id)
+            level = framework.level(value)
+            if level is None and framework.is_not_applicable(value):
+                put(
+                    ws,
+                    row,
+                    2 + offset,
+                    NOT_APPLICABLE_CODE,
+                    fill=NOT_APPLICABLE_FILL,
+                    border=True,
+                    alignment=CENTRE,
+                )
+                continue
             if level is None:
                 put(ws, row, 2 + offset, None, border=True)
                 continue
@@ -259,6 +272,10 @@ def _heat_map(book: SummaryBook, data: TrustData) -> None:
     for level in framework.levels:
         row += 1
         put(ws, row, 1, f"{level.code}: {level.label} ({level.score})", fill=fills[level.code])
+    if framework.not_applicable:
+        row += 1
+        text = f"{NOT_APPLICABLE_CODE}: {NOT_APPLICABLE_LABEL} (left out of every score)"
+        put(ws, row, 1, text, fill=NOT_APPLICABLE_FILL)
     set_widths(ws, [34, *([5] * len(statements))])
     ws.ws.set_row(0, 42)
     freeze(ws, 2, 2)
@@ -268,14 +285,23 @@ def _heat_map(book: SummaryBook, data: TrustData) -> None:
 def statement_priorities(data: TrustData) -> list[dict[str, object]]:
     """Statements across the trust, weakest first: lowest mean level, then the smallest share
     Secure or better, then the framework's order."""
-    framework = data.framework
+    return statement_rows(data.framework, [h.current.judgements for h in data.members])
+
+
+def statement_rows(
+    framework: Framework, returns: Sequence[dict[str, str | None]], *, by_share: bool = True
+) -> list[dict[str, object]]:
+    """Each judged statement across ``returns`` (one school's judgements each), weakest first:
+    lowest mean level, then (``by_share``) the smallest share Secure or better, then the
+    framework's order. Statements nobody judged at a level come last."""
     threshold = framework.secure_score
     result = []
     for order, (sheet, statement) in enumerate(framework.judged_statements()):
-        scores = [
-            statement_score(framework, h.current.judgements, statement.id) for h in data.members
-        ]
+        scores = [statement_score(framework, judgements, statement.id) for judgements in returns]
         judged = [s for s in scores if s is not None]
+        not_applicable = sum(
+            1 for judgements in returns if framework.is_not_applicable(judgements.get(statement.id))
+        )
         counts = {
             level.code: sum(1 for s in judged if s == level.score) for level in framework.scale
         }
@@ -289,6 +315,7 @@ def statement_priorities(data: TrustData) -> list[dict[str, object]]:
                 "mean": mean(judged),
                 "judged": len(judged),
                 "counts": counts,
+                "not_applicable": not_applicable,
                 "share": share,
             }
         )
@@ -296,7 +323,7 @@ def statement_priorities(data: TrustData) -> list[dict[str, object]]:
         key=lambda p: (
             p["mean"] is None,
             p["mean"] if p["mean"] is not None else 0,
-            p["share"] if p["share"] is not None else 0,
+            (p["share"] if p["share"] is not None else 0) if by_share else 0,
             p["order"],
         )
     )
@@ -315,9 +342,11 @@ def _priorities_sheet(book: SummaryBook, data: TrustData) -> None:
         "Trust mean",
         "Schools judged",
         *(level.label for level in scale),
+        *([NOT_APPLICABLE_LABEL] if framework.not_applicable else []),
         "Secure or better",
     ]
     write_header(ws, 1, labels)
+    extra = 1 if framework.not_applicable else 0
     for row, item in enumerate(statement_priorities(data), start=2):
         put(ws, row, 1, row - 1, border=True, alignment=CENTRE)
         put(ws, row, 2, item["area"], border=True, alignment=WRAP)
@@ -329,17 +358,19 @@ def _priorities_sheet(book: SummaryBook, data: TrustData) -> None:
         assert isinstance(counts, dict)
         for offset, level in enumerate(scale):
             put(ws, row, 7 + offset, counts[level.code], border=True, alignment=CENTRE)
+        if extra:
+            put(ws, row, 7 + len(scale), item["not_applicable"], border=True, alignment=CENTRE)
         put(
             ws,
             row,
-            7 + len(scale),
+            7 + len(scale) + extra,
             item["share"],
             number_format=SHARE_FORMAT,
             border=True,
             alignment=CENTRE,
         )
         fit_row(ws, row, [(str(item["statement"]), 70), (str(item["area"]), 26)])
-    set_widths(ws, [6, 26, 70, 8, 10, 10, *([11] * len(scale)), 11])
+    set_widths(ws, [6, 26, 70, 8, 10, 10, *([11] * (len(scale) + extra)), 11])
     freeze(ws, 2, 1)
     landscape(ws, title_rows=True)
 

@@ -113,6 +113,48 @@ def statement_score(
     return level.score if level else None
 
 
+def statement_rows(
+    framework: Framework, returns: Sequence[dict[str, str | None]], *, by_share: bool = True
+) -> list[dict[str, object]]:
+    """Each judged statement across ``returns`` (one school's judgements each), weakest first:
+    lowest mean level, then (``by_share``) the smallest share Secure or better, then the
+    framework's order. Statements nobody judged at a level come last."""
+    threshold = framework.secure_score
+    result = []
+    for order, (sheet, statement) in enumerate(framework.judged_statements()):
+        scores = [statement_score(framework, judgements, statement.id) for judgements in returns]
+        judged = [s for s in scores if s is not None]
+        not_applicable = sum(
+            1 for judgements in returns if framework.is_not_applicable(judgements.get(statement.id))
+        )
+        counts = {
+            level.code: sum(1 for s in judged if s == level.score) for level in framework.scale
+        }
+        share = sum(1 for s in judged if s >= threshold) / len(judged) if judged else None
+        result.append(
+            {
+                "order": order,
+                "area": sheet.title,
+                "id": statement.id,
+                "statement": statement.text,
+                "mean": mean(judged),
+                "judged": len(judged),
+                "counts": counts,
+                "not_applicable": not_applicable,
+                "share": share,
+            }
+        )
+    result.sort(
+        key=lambda p: (
+            p["mean"] is None,
+            p["mean"] if p["mean"] is not None else 0,
+            (p["share"] if p["share"] is not None else 0) if by_share else 0,
+            p["order"],
+        )
+    )
+    return result
+
+
 def level_steps(framework: Framework, first: str | None, second: str | None) -> int | None:
     """How many levels ``second`` is above ``first`` (negative below); None if either is blank."""
     a, b = framework.level(first), framework.level(second)

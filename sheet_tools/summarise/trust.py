@@ -1,5 +1,6 @@
-"""A trust's consolidated workbook: Area scores, a Statement heat map, Priorities, Radar charts,
-Next steps, a Returns log and Provenance. A form with no judgements gets its text and the log."""
+"""A trust's consolidated workbook: an Overview (see ``overview``), Area scores, a Statement heat
+map, Priorities, Radar charts, Next steps, a Returns log and Provenance. A form with no judgements
+gets an Overview of its returns, its text and the log."""
 
 from __future__ import annotations
 
@@ -39,13 +40,13 @@ from .cells import (
     set_widths,
     write_header,
 )
+from .overview import overview_sheet
 from .scores import (
     NO_TRUST,
     AreaScore,
     SchoolHistory,
     area_scores,
-    mean,
-    statement_score,
+    statement_rows,
     trust_area_means,
 )
 from .sheets import area_labels, box_text, boxes_with_role, provenance_sheet, responses_sheet
@@ -162,6 +163,8 @@ class TrustData:
     # actions past their due date and not Done or Dropped, across the trust's action plans; None
     # for a form whose workbooks carry no action plan
     overdue_actions: int | None = None
+    # the trust's schools on the roster: the returns expected (none listed: its members)
+    roster: list[School] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.members = sorted(self.members, key=lambda h: (h.school.casefold(), h.school_key))
@@ -286,48 +289,6 @@ def statement_priorities(data: TrustData) -> list[dict[str, object]]:
     """Statements across the trust, weakest first: lowest mean level, then the smallest share
     Secure or better, then the framework's order."""
     return statement_rows(data.framework, [h.current.judgements for h in data.members])
-
-
-def statement_rows(
-    framework: Framework, returns: Sequence[dict[str, str | None]], *, by_share: bool = True
-) -> list[dict[str, object]]:
-    """Each judged statement across ``returns`` (one school's judgements each), weakest first:
-    lowest mean level, then (``by_share``) the smallest share Secure or better, then the
-    framework's order. Statements nobody judged at a level come last."""
-    threshold = framework.secure_score
-    result = []
-    for order, (sheet, statement) in enumerate(framework.judged_statements()):
-        scores = [statement_score(framework, judgements, statement.id) for judgements in returns]
-        judged = [s for s in scores if s is not None]
-        not_applicable = sum(
-            1 for judgements in returns if framework.is_not_applicable(judgements.get(statement.id))
-        )
-        counts = {
-            level.code: sum(1 for s in judged if s == level.score) for level in framework.scale
-        }
-        share = sum(1 for s in judged if s >= threshold) / len(judged) if judged else None
-        result.append(
-            {
-                "order": order,
-                "area": sheet.title,
-                "id": statement.id,
-                "statement": statement.text,
-                "mean": mean(judged),
-                "judged": len(judged),
-                "counts": counts,
-                "not_applicable": not_applicable,
-                "share": share,
-            }
-        )
-    result.sort(
-        key=lambda p: (
-            p["mean"] is None,
-            p["mean"] if p["mean"] is not None else 0,
-            (p["share"] if p["share"] is not None else 0) if by_share else 0,
-            p["order"],
-        )
-    )
-    return result
 
 
 def _priorities_sheet(book: SummaryBook, data: TrustData) -> None:
@@ -500,6 +461,9 @@ def build_trust_workbook(data: TrustData) -> bytes:
     """A trust's consolidated workbook of one framework, as .xlsx bytes."""
     framework = data.framework
     book = SummaryBook()
+    overview_sheet(
+        book, framework, data.name or NO_TRUST, data.members, data.roster, data.overdue_actions
+    )
     if framework.judged and data.members:
         _area_scores_sheet(book, data)
         _heat_map(book, data)

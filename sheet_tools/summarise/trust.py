@@ -213,7 +213,10 @@ def _area_scores_sheet(book: SummaryBook, data: TrustData) -> None:
         },
     )
     notes = (
-        "A school's area score is the mean level of its judged statements (blanks left out).",
+        "A school's area score is the mean level of its judged statements (blanks left out)."
+        if not framework.not_applicable
+        else "A school's area score is the mean level of its judged statements (blanks and "
+        "Not applicable left out).",
         "The trust average is the mean of the schools' scores: each school weighs the same.",
         "Where a reviewer judged a school's latest round, the reviewer's judgements are used.",
     )

@@ -258,9 +258,19 @@ class Framework(Strict):
     def is_not_applicable(self, value: object) -> bool:
         """Whether a typed or stored judgement is "Not applicable" ("N/A", "na", any case), on a
         framework that allows it; on any other it is no judgement at all."""
-        return (
-            self.not_applicable and isinstance(value, str) and bare(value) in _NOT_APPLICABLE_WORDS
-        )
+        if not self.not_applicable or not isinstance(value, str):
+            return False
+        seen = self._not_applicable_seen
+        found = seen.get(value)
+        if found is None:  # a rebuild asks this for every statement of every return
+            found = bare(value) in _NOT_APPLICABLE_WORDS
+            if len(seen) < 1000:  # a handful of spellings; never grow without bound
+                seen[value] = found
+        return found
+
+    @cached_property
+    def _not_applicable_seen(self) -> dict[str, bool]:
+        return {}
 
     @property
     def choices(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ The LibreOffice test chooses Not applicable in the drop-down of a real applicati
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,56 @@ def test_not_applicable_chosen_in_libreoffice_is_ingested_as_not_applicable(
     assert stored.judgements[statement.id] == "N/A"
     others = {k: v for k, v in stored.judgements.items() if k != statement.id}
     assert "N/A" not in others.values()
+
+
+def test_progress_and_the_review_comparison_tell_not_applicable_from_a_blank(
+    trust: Trust, spr: Framework
+) -> None:
+    lm = spr.sheets[0].statements
+    spring = {lm[0].id: "Secure", lm[1].id: "N/A", lm[2].id: "Developing"}
+    autumn = {lm[0].id: "Not applicable", lm[1].id: "n/a", lm[2].id: None}
+    for round_name, day, typed in (
+        ("Spring 2026", date(2026, 3, 10), spring),
+        ("Autumn 2026", date(2026, 10, 3), autumn),
+    ):
+        issued = trust.issue(SPR, "Oakfield Primary", "140101", "Oak Trust", round_name)
+        filled = trust.fill(issued, SPR, seed=1, judgements=typed, cover={"review_date": day})
+        assert trust.ingest(filled)[0]["status"] == "accepted"
+    own = trust.issue(SPR, "Ash Grove", "140102", "Oak Trust")
+    review = trust.issue(SPR, "Ash Grove", "140102", "Oak Trust", judge="external-reviewer")
+    for issued, typed in ((own, "N/A"), (review, "Secure")):
+        filled = trust.fill(issued, SPR, seed=5, judgements={lm[0].id: typed})
+        assert trust.ingest(filled)[0]["status"] == "accepted"
+    trust.summarise()
+
+    [path] = (trust.outbox / "Oak Trust").glob("Oakfield Primary (140101)*.xlsx")
+    progress = load_workbook(path)["Progress"]
+    header = find_row(progress, 1, "Area")
+    header = next(
+        r for r in range(header + 1, progress.max_row + 1) if progress.cell(r, 5).value == "ID"
+    )
+    changed = {}
+    for row in range(header + 1, progress.max_row + 1):
+        if progress.cell(row, 5).value is None:
+            break
+        changed[progress.cell(row, 5).value] = (
+            progress.cell(row, 2).value,
+            progress.cell(row, 3).value,
+            progress.cell(row, 4).value,
+        )
+    # the same seed both rounds: only the three statements typed differently can change, and
+    # Not applicable in both rounds is no change
+    assert changed == {
+        lm[0].id: ("Secure", "Not applicable", None),
+        lm[2].id: ("Developing", "Not judged", None),
+    }
+
+    [path] = (trust.outbox / "Oak Trust").glob("Ash Grove (140102)*.xlsx")
+    comparison = load_workbook(path)["Self-evaluation vs review"]
+    row = find_row(comparison, 6, lm[0].id)
+    assert [comparison.cell(row, c).value for c in (2, 3, 4, 5)] == [
+        "Not applicable",
+        "Secure",
+        None,
+        None,
+    ]

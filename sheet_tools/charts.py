@@ -1,4 +1,5 @@
-"""Radar charts of area scores: a native Excel chart and a matplotlib picture of the same data.
+"""Radar charts of area scores: a native Excel chart and a matplotlib picture of the same data;
+and a native 100% stacked bar chart of the levels per area.
 
 The native chart (an XlsxWriter radar chart) points at cells in the workbook, so a trust can restyle
 it or reuse it in its own reports. The picture looks the same in every spreadsheet application,
@@ -275,3 +276,38 @@ def column_series(sheet: str, column: int, header_row: int, last_row: int) -> tu
         cells(sheet, header_row, column),
         cells(sheet, header_row + 1, column, last_row, column),
     )
+
+
+def native_level_bars(
+    book: Workbook,
+    ws: Worksheet,
+    *,
+    categories: list,
+    series: Sequence[tuple[list, list, Level]],
+    anchor: tuple[int, int],
+    title: str | None = None,
+    width_cm: float = 15.0,
+    height_cm: float = 11.5,
+) -> Chart:
+    """An editable Excel 100% stacked bar chart: one bar per cell of ``categories`` (in their
+    order, top to bottom), one segment per (name cell, values, level) of ``series``, coloured as
+    the level is in the workbooks schools fill in."""
+    chart = book.add_chart({"type": "bar", "subtype": "percent_stacked"})
+    if title:
+        chart.set_title({"name": title})
+    chart.set_size({"width": _pixels(width_cm), "height": _pixels(height_cm)})
+    chart.set_y_axis({"reverse": True})  # a bar chart's categories run upwards otherwise
+    chart.set_legend({"position": "bottom"})
+    for name, values, level in series:
+        chart.add_series(
+            {
+                "name": name,
+                "categories": categories,
+                "values": values,
+                "fill": {"color": f"#{level.colour}"},
+                "border": {"color": "#7F7F7F", "width": 0.5},
+                "gap": 60,
+            }
+        )
+    ws.insert_chart(anchor[0] - 1, anchor[1] - 1, chart)
+    return chart

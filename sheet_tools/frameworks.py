@@ -62,6 +62,21 @@ DEFAULT_SCALE: tuple[Level, ...] = (
 )
 
 
+# "Not applicable": where a framework allows it (``not_applicable = true``), a judgement that a
+# statement does not apply to this provision. It is not a level: it has no score, is left out of
+# every score and average, and is counted apart from a blank ("not yet discussed").
+NOT_APPLICABLE_CODE = "N/A"  # what the store keeps
+NOT_APPLICABLE_LABEL = "Not applicable"  # what the drop-down offers and summaries show
+NOT_APPLICABLE_COLOUR = "D9D9D9"  # a neutral grey, apart from every level's colour
+# What a person may type for it, once case, spaces and punctuation are dropped ("N/A", "n.a.").
+_NOT_APPLICABLE_WORDS = frozenset({"na", "notapplicable"})
+
+
+def bare(text: str) -> str:
+    """Letters and digits only, case folded: "N/A", "n.a." and "NA" are all "na"."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
 class CoverField(Strict):
     id: str = Field(pattern=ID_PATTERN)
     label: str = Field(min_length=1)
@@ -144,6 +159,8 @@ class Framework(Strict):
     source: str = ""
     instructions: str = Field(min_length=1)
     scale: tuple[Level, ...] = DEFAULT_SCALE
+    # the judgement drop-down also offers "Not applicable" (left out of every score)
+    not_applicable: bool = False
     # Forms of one review that belong together in a round (the SEND Diagnostic Review's
     # self-evaluation, report and follow-up visits share a family), and this form's part in it:
     # a "report" and "follow-up" visits are the reviewer's; a round may hold several follow-ups.
@@ -172,6 +189,10 @@ class Framework(Strict):
             raise ValueError("scale codes and labels must all be different")
         if len({lv.score for lv in self.scale}) != len(self.scale):
             raise ValueError("scale scores must all be different")
+        if self.not_applicable and any(
+            bare(word) in _NOT_APPLICABLE_WORDS for lv in self.scale for word in (lv.code, lv.label)
+        ):
+            raise ValueError("with not_applicable, no scale level may be called Not applicable")
         roles = [f.role for f in self.cover if f.role != "other"]
         if len(roles) != len(set(roles)):
             raise ValueError("each cover role (school, urn, trust, ...) may be used once")
@@ -233,6 +254,30 @@ class Framework(Strict):
         if len(seen) < 1000:  # judgements are a handful of codes; never grow without bound
             seen[value] = found
         return found
+
+    def is_not_applicable(self, value: object) -> bool:
+        """Whether a typed or stored judgement is "Not applicable" ("N/A", "na", any case), on a
+        framework that allows it; on any other it is no judgement at all."""
+        if not self.not_applicable or not isinstance(value, str):
+            return False
+        seen = self._not_applicable_seen
+        found = seen.get(value)
+        if found is None:  # a rebuild asks this for every statement of every return
+            found = bare(value) in _NOT_APPLICABLE_WORDS
+            if len(seen) < 1000:  # a handful of spellings; never grow without bound
+                seen[value] = found
+        return found
+
+    @cached_property
+    def _not_applicable_seen(self) -> dict[str, bool]:
+        return {}
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """What the judgement drop-down offers, in order: the levels, then Not applicable (a
+        plain property: ``model_copy`` would carry a cached one over stale)."""
+        labels = tuple(level.label for level in self.scale)
+        return (*labels, NOT_APPLICABLE_LABEL) if self.not_applicable else labels
 
     def level_words(self) -> list[str]:
         """Every code and label, squashed: what a near miss is compared with."""

@@ -27,7 +27,14 @@ from pydantic import BaseModel, Field
 from . import __version__, layout
 from .exceptions import GenerateError
 from .files import safe_filename, save_workbook
-from .frameworks import CoverField, Framework, Sheet
+from .frameworks import (
+    NOT_APPLICABLE_CODE,
+    NOT_APPLICABLE_COLOUR,
+    NOT_APPLICABLE_LABEL,
+    CoverField,
+    Framework,
+    Sheet,
+)
 from .roster import School
 from .rounds import Judge, clean_round, judge_label, round_problem, term_of
 
@@ -115,14 +122,14 @@ def _header(ws: Worksheet, labels: Iterable[str]) -> None:
 
 
 def _scale_list(framework: Framework) -> str:
-    return ",".join(level.label for level in framework.scale)
+    return ",".join(framework.choices)
 
 
 def _list_source(framework: Framework, lists: Worksheet | None) -> str:
     """An inline list while it fits Excel's 255-character limit, else a range on the Lists sheet."""
     if lists is None:
         return f'"{_scale_list(framework)}"'
-    end = len(framework.scale) + 1
+    end = len(framework.choices) + 1
     return f"{quote_sheetname(layout.LISTS_SHEET)}!$A$2:$A${end}"
 
 
@@ -132,7 +139,7 @@ def _needs_lists_sheet(framework: Framework) -> bool:
 
 def judgement_validation(framework: Framework, lists: Worksheet | None) -> DataValidation:
     """The judgement drop-down; public so ingest can rebuild it in an annotated copy."""
-    labels = ", ".join(level.label for level in framework.scale)
+    labels = ", ".join(framework.choices)
     return DataValidation(
         type="list",
         formula1=_list_source(framework, lists),
@@ -148,14 +155,22 @@ def judgement_validation(framework: Framework, lists: Worksheet | None) -> DataV
     )
 
 
+def _colour_rule(colour: str, words: Iterable[str], first_cell: str) -> FormulaRule:
+    fill = PatternFill("solid", start_color=colour, end_color=colour)
+    tests = ",".join(f'TRIM({first_cell})="{word.replace(chr(34), chr(34) * 2)}"' for word in words)
+    return FormulaRule(formula=[f"OR({tests})"], fill=fill)
+
+
 def _level_colours(ws: Worksheet, framework: Framework, cell_range: str, first_cell: str) -> None:
-    """Colour a judgement cell by its level, whether it holds the label or the code."""
+    """Colour a judgement cell by its level, whether it holds the label or the code; Not
+    applicable in a neutral grey."""
     for level in framework.scale:
-        fill = PatternFill("solid", start_color=level.colour, end_color=level.colour)
-        label = level.label.replace('"', '""')
-        code = level.code.replace('"', '""')
-        formula = f'OR(TRIM({first_cell})="{label}",TRIM({first_cell})="{code}")'
-        ws.conditional_formatting.add(cell_range, FormulaRule(formula=[formula], fill=fill))
+        rule = _colour_rule(level.colour, (level.label, level.code), first_cell)
+        ws.conditional_formatting.add(cell_range, rule)
+    if framework.not_applicable:
+        words = (NOT_APPLICABLE_LABEL, NOT_APPLICABLE_CODE)
+        rule = _colour_rule(NOT_APPLICABLE_COLOUR, words, first_cell)
+        ws.conditional_formatting.add(cell_range, rule)
 
 
 # --- sheets ------------------------------------------------------------------------------------
@@ -286,6 +301,12 @@ def _write_cover(
             ws.cell(row=row, column=2, value=f"{level.label} ({level.code})").fill = PatternFill(
                 "solid", start_color=level.colour, end_color=level.colour
             )
+        if framework.not_applicable:
+            row += 1
+            text = f"{NOT_APPLICABLE_LABEL} ({NOT_APPLICABLE_CODE}), not scored"
+            ws.cell(row=row, column=2, value=text).fill = PatternFill(
+                "solid", start_color=NOT_APPLICABLE_COLOUR, end_color=NOT_APPLICABLE_COLOUR
+            )
     ws.freeze_panes = ws.cell(row=layout.FIRST_ROW, column=1)
     _protect(ws)
     _print_setup(ws, None)
@@ -407,8 +428,8 @@ def _write_about(
 def _write_lists(ws: Worksheet, framework: Framework) -> None:
     ws.title = layout.LISTS_SHEET
     ws.cell(row=1, column=1, value="Judgement").font = _LABEL
-    for row, level in enumerate(framework.scale, start=2):
-        ws.cell(row=row, column=1, value=level.label)
+    for row, label in enumerate(framework.choices, start=2):
+        ws.cell(row=row, column=1, value=label)
     _protect(ws)
 
 

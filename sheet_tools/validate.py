@@ -20,7 +20,16 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from .frameworks import CoverField, Framework, Level, Registry, Sheet, Statement, squash
+from .frameworks import (
+    NOT_APPLICABLE_CODE,
+    NOT_APPLICABLE_LABEL,
+    CoverField,
+    Framework,
+    Registry,
+    Sheet,
+    Statement,
+    squash,
+)
 from .guard import DEFAULT_LIMITS, Limits, guard_file
 from .identity import Known, closest, resolve
 from .read import RawCell, RawReturn, read_guarded
@@ -53,7 +62,8 @@ class ValidReturn(BaseModel):
     occasion: str = ""
     # every cover field id -> its value as text ("" when blank)
     cover: dict[str, str] = Field(default_factory=dict)
-    # every judged statement id -> the level code ("Beg", "Sec", ...) or None when not judged
+    # every judged statement id -> the level code ("Beg", "Sec", ...), "N/A" for Not applicable
+    # (where the framework allows it), or None when not judged
     judgements: dict[str, str | None] = Field(default_factory=dict)
     # every non-blank free-text answer: "<statement id>.<column id>" or "<box id>" -> text
     texts: dict[str, str] = Field(default_factory=dict)
@@ -213,17 +223,22 @@ class _Checked:
         self.issues.append(Issue.of(code, message, **more))
 
 
-def _suggest_level(framework: Framework, value: object) -> Level | None:
-    """The level a judgement that is not one most likely meant: a score typed as a number, or
-    a near miss of a code or label ("Embeded")."""
+def _suggest_level(framework: Framework, value: object) -> str | None:
+    """The choice a judgement that is not one most likely meant: a score typed as a number, or
+    a near miss of a code or label ("Embeded", "Not aplicable" where the framework allows it)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return next((lv for lv in framework.levels if lv.score == value), None)
-    word = closest(squash(_as_text(value)), framework.level_words())
-    return framework.level_for_word(word) if word else None
+        return next((lv.label for lv in framework.levels if lv.score == value), None)
+    na_word = squash(NOT_APPLICABLE_LABEL)
+    words = framework.level_words() + ([na_word] if framework.not_applicable else [])
+    word = closest(squash(_as_text(value)), words)
+    if word is None:
+        return None
+    return NOT_APPLICABLE_LABEL if word == na_word else framework.level_for_word(word).label
 
 
 def _allowed(framework: Framework) -> str:
-    return _either([level.label for level in framework.levels])
+    labels = [level.label for level in framework.levels]
+    return _either(labels + ([NOT_APPLICABLE_LABEL] if framework.not_applicable else []))
 
 
 def _formula_warning(checked: _Checked, cell: RawCell, what: str) -> None:
@@ -257,6 +272,9 @@ def _check_judgements(checked: _Checked, raw: RawReturn, framework: Framework) -
             blanks.append((sheet, statement, cell))
             continue
         judged += 1
+        if framework.is_not_applicable(cell.value):  # answered, so never a blank's warning
+            checked.judgements[statement.id] = NOT_APPLICABLE_CODE
+            continue
         level = framework.level(cell.value)
         if level is not None:
             checked.judgements[statement.id] = level.code
@@ -267,7 +285,7 @@ def _check_judgements(checked: _Checked, raw: RawReturn, framework: Framework) -
         checked.add(
             "invalid-judgement",
             f"{_at(cell, what)}: '{found}' is not a judgement. Choose {allowed} from the "
-            "drop-down." + (f" Did you mean {hint.label}?" if hint else ""),
+            "drop-down." + (f" Did you mean {hint}?" if hint else ""),
             cell,
             statement=statement.id,
             value=found,

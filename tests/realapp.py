@@ -53,6 +53,7 @@ class CellReport(BaseModel):
     locked: bool
     validation: str  # LibreOffice's ValidationType name: "LIST", "ANY", "DATE", ...
     show_list: bool  # the in-cell drop-down arrow is offered (meaningful for "LIST")
+    formula: str = ""  # the validation's first formula: a list's entries, as LibreOffice read them
     text: str  # the cell's displayed text after the edit
 
 
@@ -391,6 +392,7 @@ def main():
                 "locked": bool(cell.CellProtection.IsLocked),
                 "validation": validation.Type.value,
                 "show_list": bool(validation.ShowList),
+                "formula": validation.getFormula1(),
             }
             if isinstance(value, str):
                 cell.setString(value)

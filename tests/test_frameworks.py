@@ -152,6 +152,36 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def test_not_applicable_is_on_for_the_specialist_provision_review_only(registry: Registry) -> None:
+    allowing = {f.id for f in registry if f.not_applicable}
+    assert allowing == {"specialist-provision-review"}
+    spr = registry.latest("specialist-provision-review")
+    mainstream = registry.latest("send-review-mainstream")
+    for typed in ("Not applicable", "NOT APPLICABLE", " n/a ", "N/A", "NA", "na", "n.a."):
+        assert spr.is_not_applicable(typed), typed
+        assert spr.level(typed) is None, typed  # not a level: no score
+        assert not mainstream.is_not_applicable(typed), typed
+    for other in (None, "", "Secure", "Sec", "Nab", 0):
+        assert not spr.is_not_applicable(other), other
+    assert spr.choices[-1] == "Not applicable"
+    assert mainstream.choices == tuple(level.label for level in mainstream.scale)
+
+
+def test_not_applicable_cannot_share_a_name_with_a_level(tmp_path: Path) -> None:
+    source = (TEMPLATES / "specialist-provision-review.toml").read_text(encoding="utf-8")
+    scale = '\n[[scale]]\ncode = "{code}"\nlabel = "{label}"\nscore = {score}\ncolour = "D9D9D9"\n'
+    levels = "".join(
+        scale.format(code=code, label=label, score=score)
+        for code, label, score in (("Lo", "Low", 1), ("N/A", "Not assessed", 2))
+    )
+    head, rest = source.split("[[cover]]", 1)
+    clash = write(tmp_path / "clash.toml", head + levels + "\n[[cover]]" + rest)
+    with pytest.raises(FrameworkError, match="no scale level may be called Not applicable"):
+        load_framework(clash)
+    fine = write(tmp_path / "fine.toml", clash.read_text().replace("not_applicable = true", ""))
+    assert not load_framework(fine).not_applicable
+
+
 def test_a_definition_with_a_mistake_names_file_and_field(tmp_path: Path) -> None:
     source = (TEMPLATES / "specialist-provision-review.toml").read_text(encoding="utf-8")
     broken = write(

@@ -44,10 +44,12 @@ def test_list_validation_on_exactly_the_judgement_cells(spr: Framework, spr_book
         assert len(lists) == 1
         dv = lists[0]
         assert cells_of(dv.sqref) == expected
-        assert dv.formula1 == '"Beginning,Developing,Secure,Embedded"'
+        # the framework says some statements may be less relevant to internal provisions
+        assert dv.formula1 == '"Beginning,Developing,Secure,Embedded,Not applicable"'
+        assert len(dv.formula1) - 2 <= 255  # Excel's limit on an inline list
         assert "INDIRECT" not in dv.formula1.upper()
         assert dv.showErrorMessage and dv.errorStyle in (None, "stop")
-        assert dv.showInputMessage and "Beginning" in dv.prompt
+        assert dv.showInputMessage and "Beginning" in dv.prompt and "Not applicable" in dv.prompt
         assert dv.showDropDown in (None, False)  # False means the in-cell arrow is shown
 
 
@@ -119,11 +121,50 @@ def test_levels_are_coloured_by_conditional_formatting(spr: Framework, spr_book)
     ws = spr_book[spr.sheets[0].sheet_name]
     rules = [rule for cf in ws.conditional_formatting for rule in cf.rules]
     fills = {rule.formula[0]: rule.dxf.fill.fgColor.rgb[-6:] for rule in rules}
-    assert len(fills) == 4
+    assert len(fills) == 5
     for level in spr.scale:
         formula = next(f for f in fills if f'"{level.label}"' in f and f'"{level.code}"' in f)
         assert fills[formula].upper() == level.colour.upper()
     assert len({level.colour for level in spr.scale}) == 4
+    # Not applicable (typed as its label or "N/A") in a neutral grey, unlike every level
+    formula = next(f for f in fills if '"Not applicable"' in f and '"N/A"' in f)
+    grey = fills[formula].upper()
+    assert grey[0:2] == grey[2:4] == grey[4:6]  # equal red, green and blue: a grey
+    assert grey not in {level.colour.upper() for level in spr.scale}
+
+
+@pytest.mark.parametrize("template", ["send-review-mainstream", "send-review-specialist"])
+def test_not_applicable_is_only_offered_where_the_framework_allows_it(
+    registry: Registry, template: str, tmp_path: Path
+) -> None:
+    framework = registry.latest(template)
+    assert framework.judged and not framework.not_applicable
+    out = tmp_path / template
+    result = CliRunner().invoke(main, ["generate", template, "--school", "Oak", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    [path] = out.glob("*.xlsx")
+    book = load_workbook(path)
+    for sheet in (s for s in framework.sheets if s.judged):
+        ws = book[sheet.sheet_name]
+        [dv] = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+        assert dv.formula1 == '"' + ",".join(level.label for level in framework.scale) + '"'
+        assert "applicable" not in (dv.prompt + dv.error).casefold()
+        rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
+        assert rules and not any("N/A" in rule for rule in rules)
+
+
+def test_the_spr_drop_down_through_the_cli_offers_not_applicable(tmp_path: Path) -> None:
+    out = tmp_path / "spr"
+    args = ["generate", "specialist-provision-review", "--school", "Oak", "--out", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    [path] = out.glob("*.xlsx")
+    book = load_workbook(path)
+    sheets = [ws for ws in book.worksheets if ws.title not in ("Cover", "About")]
+    for ws in sheets:
+        [dv] = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+        assert dv.formula1.strip('"').split(",")[-1] == "Not applicable"
+    legend = [c.value for c in book["Cover"]["B"] if isinstance(c.value, str)]
+    assert any(text.startswith("Not applicable (N/A)") for text in legend)
 
 
 def test_readable_and_printable(spr: Framework, spr_book) -> None:
@@ -149,16 +190,17 @@ def test_long_scales_use_a_lists_sheet_not_an_inline_list(spr: Framework, tmp_pa
         for i in range(1, 8)
     )
     framework = spr.model_copy(update={"scale": long_scale})
+    assert framework.not_applicable
     book = load_workbook(generate_workbook(framework, OAKFIELD, tmp_path))
     assert layout.LISTS_SHEET in book.sheetnames
     lists = [c.value for c in book[layout.LISTS_SHEET]["A"]][1:]
-    assert lists == [level.label for level in long_scale]
+    assert lists == [level.label for level in long_scale] + ["Not applicable"]
     dv = next(
         d
         for d in book[spr.sheets[0].sheet_name].data_validations.dataValidation
         if d.type == "list"
     )
-    assert dv.formula1 == "'Lists'!$A$2:$A$8"
+    assert dv.formula1 == "'Lists'!$A$2:$A$9"  # the seven levels and Not applicable
 
 
 def test_every_shipped_framework_generates(registry: Registry, tmp_path: Path) -> None:

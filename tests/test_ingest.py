@@ -264,6 +264,9 @@ def test_rejected_return_gets_errors_txt_and_an_annotated_copy(
         area = annotated[sheet.sheet_name]
         expected = {f"C{find_row(area, statement.id)}" for statement in sheet.statements}
         assert list_cells(area) == expected, sheet.sheet_name
+        # rebuilt with the framework's choices, Not applicable included
+        [rebuilt] = [dv for dv in area.data_validations.dataValidation if dv.type == "list"]
+        assert rebuilt.formula1 == '"Beginning,Developing,Secure,Embedded,Not applicable"'
 
 
 def test_several_errors_are_each_listed_with_their_place(

@@ -154,7 +154,9 @@ def assert_protection(framework: Framework, book: Workbook) -> None:
 
 
 def assert_dropdowns(framework: Framework, book: Workbook) -> None:
-    labels = ",".join(level.label for level in framework.scale)
+    # the Specialist Provision Review also offers Not applicable, after the levels
+    extra = ["Not applicable"] if framework.id == "specialist-provision-review" else []
+    labels = ",".join([level.label for level in framework.scale] + extra)
     for name, cells in judgement_cells(framework, book).items():
         lists = list_validations(book[name])
         assert len(lists) == 1, f"{name} should have one judgement list"

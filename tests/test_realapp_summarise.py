@@ -87,6 +87,20 @@ def test_libreoffice_prints_the_trust_summary(built: Workspace, tmp_path: Path) 
         assert expected in text
 
 
+def test_libreoffice_prints_the_trust_overview_on_one_page(
+    built: Workspace, tmp_path: Path
+) -> None:
+    """The Overview is the first printed page, whole: the returns, the area table and the five
+    weakest statements on it, and nothing of it on the next page."""
+    require_libreoffice()
+    require_pdftotext()
+    pdf = libreoffice_to_pdf(trust_summary_path(built.outbox, TRUST, SPR), tmp_path)
+    first, second = pdf_page_texts(pdf)[:2]
+    for expected in ("Returns received", "Returns expected", "Levels per area", "five weakest"):
+        assert expected in first, expected
+    assert "Returns received" not in second and "five weakest" not in second
+
+
 def test_libreoffice_keeps_school_text_as_text(built: Workspace, tmp_path: Path) -> None:
     require_libreoffice()
     for path in (

@@ -209,7 +209,7 @@ def test_overview_shows_every_area_score_and_count(ws: Workspace, registry: Regi
     book = school_book(ws.outbox, valid.school, valid.urn, TRUST)
     overview = book["Overview"]
     header = find_row(overview, 1, "Area")
-    labels = [overview.cell(row=header, column=c).value for c in range(1, 9)]
+    labels = [overview.cell(row=header, column=c).value for c in range(1, 10)]
     assert labels == [
         "Area",
         "Score",
@@ -217,10 +217,11 @@ def test_overview_shows_every_area_score_and_count(ws: Workspace, registry: Regi
         "Developing",
         "Secure",
         "Embedded",
+        "Not applicable",  # the Specialist Provision Review allows it
         "Not judged",
         "Secure or better",
     ]
-    assert overview.cell(row=header, column=9).value is None
+    assert overview.cell(row=header, column=10).value is None
     for offset, sheet in enumerate([*judged_sheets(spr), None], start=1):
         row = header + offset
         statements = (
@@ -233,9 +234,10 @@ def test_overview_shows_every_area_score_and_count(ws: Workspace, registry: Regi
         assert_close(overview.cell(row=row, column=2).value, sum(judged) / len(judged), title)
         for column, code in enumerate(SCORE, start=3):
             assert overview.cell(row=row, column=column).value == codes.count(code), (title, code)
-        assert overview.cell(row=row, column=7).value == codes.count(None)
+        assert overview.cell(row=row, column=7).value == 0
+        assert overview.cell(row=row, column=8).value == codes.count(None)
         secure = sum(1 for s in judged if s >= 3) / len(judged)
-        assert_close(overview.cell(row=row, column=8).value, secure, f"{title} secure share")
+        assert_close(overview.cell(row=row, column=9).value, secure, f"{title} secure share")
     # the cover fields, as the school wrote them
     assert overview.cell(row=find_row(overview, 1, "URN"), column=2).value == "140101"
     review_date = overview.cell(row=find_row(overview, 1, "Review date"), column=2).value
@@ -459,7 +461,8 @@ def test_trust_area_scores_every_number(ws: Workspace, registry, spr) -> None:
                 == sheet.cell(row=row, column=column).value
             )
     xml = _chart_xml(trust_summary_path(ws.outbox, TRUST, SPR))
-    assert len(re.findall(rb"<(?:c:)?radarChart>", xml)) == len(names)  # any XML prefix
+    # one per school, and the Overview's (any XML prefix)
+    assert len(re.findall(rb"<(?:c:)?radarChart>", xml)) == len(names) + 1
     assert xml.count(b"'Radar charts'!$B$2:$F$2") == len(names)  # every chart shows the average
 
 

@@ -107,10 +107,68 @@ def test_invalid_judgement_names_sheet_cell_statement_value_and_suggestion(
     assert (embeded.sheet, embeded.cell, embeded.value) == (ENV, cell, "Embeded")
     assert embeded.message == (
         f"Sheet '{ENV}', cell {cell} (statement EN04): 'Embeded' is not a judgement. Choose "
-        "Beginning, Developing, Secure or Embedded from the drop-down. Did you mean Embedded?"
+        "Beginning, Developing, Secure, Embedded or Not applicable from the drop-down. "
+        "Did you mean Embedded?"
     )
     assert "Did you mean" not in found["EN05"].message
     assert found["EN06"].message.endswith("Did you mean Secure?")  # 3 is Secure's score
+
+
+NOT_APPLICABLE_TYPED = {
+    "EN01": "Not applicable",
+    "EN02": "not APPLICABLE ",
+    "EN03": "N/A",
+    "EN04": "n/a",
+    "EN05": "NA",
+    "EN06": "n.a.",
+}
+
+
+def test_not_applicable_in_any_spelling_is_stored_apart_from_a_blank(
+    registry: Registry, make
+) -> None:
+    path = make(judgements={**NOT_APPLICABLE_TYPED, "EN07": None})
+    report, valid = check_file(path, registry)
+    assert report.status == "accepted", report.errors
+    assert valid is not None
+    stored = {sid: valid.judgements[sid] for sid in NOT_APPLICABLE_TYPED}
+    assert set(stored.values()) == {"N/A"}  # one distinct value, never None or a level's code
+    assert valid.judgements["EN07"] is None
+    # only the real blank is "not judged"; Not applicable is an answer, never a blank's warning
+    assert {i.statement for i in by_code(report, "blank-judgement")} == {"EN07"}
+    assert not by_code(report, "invalid-judgement")
+
+
+def test_all_not_applicable_is_not_a_return_without_judgements(
+    spr: Framework, registry: Registry, make
+) -> None:
+    report, valid = check_file(
+        make(judgements={s.id: "N/A" for _, s in spr.judged_statements()}), registry
+    )
+    assert report.status == "accepted" and valid is not None
+    assert "no-judgements" not in codes(report.errors)
+
+
+def test_a_near_miss_of_not_applicable_asks_did_you_mean(registry: Registry, make) -> None:
+    report, _ = check_file(make(judgements={"EN01": "Not aplicable"}), registry)
+    [issue] = by_code(report, "invalid-judgement")
+    assert issue.statement == "EN01" and issue.message.endswith("Did you mean Not applicable?")
+
+
+@pytest.mark.parametrize("typed", ["Not applicable", "N/A", "na"])
+def test_a_framework_without_not_applicable_rejects_it(
+    registry: Registry, tmp_path: Path, typed: str
+) -> None:
+    mainstream = registry.latest("send-review-mainstream")
+    assert not mainstream.not_applicable
+    statement = next(st for _, st in mainstream.judged_statements())
+    path = corpus.valid_return(mainstream, tmp_path, judgements={statement.id: typed})
+    report, valid = check_file(path, registry)
+    assert report.status == "rejected" and valid is None
+    [issue] = by_code(report, "invalid-judgement")
+    assert (issue.statement, issue.value) == (statement.id, typed)
+    assert "Choose Beginning, Developing, Secure or Embedded from the drop-down." in issue.message
+    assert "Not applicable from" not in issue.message
 
 
 def test_blank_judgements_are_warnings_and_count_as_not_judged(registry: Registry, make) -> None:

@@ -7,6 +7,7 @@ One part of the output per module, as XlsxWriter lays itself out:
 - ``sheets``: what both workbooks share (Responses, Provenance);
 - ``school``: one school's workbook;
 - ``trust``: a trust's consolidated workbook;
+- ``overview``: the trust workbook's first sheet, the round at a glance;
 - ``rebuild``: where files go, and the jobs that write them; the entry points below.
 """
 

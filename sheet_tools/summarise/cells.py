@@ -17,7 +17,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook as XlsxWorkbook
 from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
 
-from ..frameworks import Level
+from ..frameworks import NOT_APPLICABLE_COLOUR, NOT_APPLICABLE_LABEL, Level
 
 EXCEL_TEXT_LIMIT = 32767
 
@@ -301,8 +301,25 @@ def level_fill(level: Level) -> Style:
     return fill_style(level.colour)
 
 
-def level_cell(ws: SummarySheet, row: int, column: int, level: Level | None) -> None:
-    """A judgement in words, coloured by its level; "Not judged" when blank."""
+NOT_APPLICABLE_FILL = fill_style(NOT_APPLICABLE_COLOUR)
+
+
+def level_cell(
+    ws: SummarySheet, row: int, column: int, level: Level | None, *, not_applicable: bool = False
+) -> None:
+    """A judgement in words, coloured by its level; "Not applicable" in grey (``not_applicable``,
+    as the framework says); "Not judged" when blank."""
+    if level is None and not_applicable:
+        put(
+            ws,
+            row,
+            column,
+            NOT_APPLICABLE_LABEL,
+            border=True,
+            alignment=CENTRE,
+            fill=NOT_APPLICABLE_FILL,
+        )
+        return
     if level is None:
         put(ws, row, column, "Not judged", border=True, alignment=CENTRE)
         return

@@ -191,7 +191,7 @@ def summarise_returns(
         ]
         on_list = roster_of.get(key, [])
         log = returns_log(framework, in_trust, on_list, trust_rejections)
-        data = TrustData(framework=framework, name=name, members=in_trust, log=log)
+        data = TrustData(framework=framework, name=name, members=in_trust, log=log, roster=on_list)
         trust_jobs.append(("trust", (outbox, data)))
     return _run_jobs([*trust_jobs, *school_jobs], workers)
 

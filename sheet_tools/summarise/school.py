@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .. import charts
-from ..frameworks import Framework, Level
+from ..frameworks import NOT_APPLICABLE_LABEL, Framework, Level
 from ..rounds import judge_label
 from ..store import Correction, StoredReturn
 from .cells import (
@@ -72,7 +72,9 @@ def _area_table(
 ) -> tuple[int, int, int]:
     """The area scores table; returns (header row, first area row, last area row)."""
     scale = list(framework.scale)
-    labels = ["Area", "Score", *(level.label for level in scale), "Not judged", "Secure or better"]
+    extra = [NOT_APPLICABLE_LABEL] if framework.not_applicable else []
+    labels = ["Area", "Score", *(level.label for level in scale), *extra, "Not judged"]
+    labels.append("Secure or better")
     header_row = row
     row = write_header(ws, row, labels)
     first = row
@@ -82,13 +84,14 @@ def _area_table(
         put(ws, row, 1, item.title, font=font, border=True, alignment=WRAP)
         fit_row(ws, row, [(item.title, AREA_WIDTH)])
         score_cell(ws, row, 2, item.score, font=font)
-        for offset, level in enumerate(scale):
-            put(ws, row, 3 + offset, item.counts[level.code], border=True, alignment=CENTRE)
-        put(ws, row, 3 + len(scale), item.not_judged, border=True, alignment=CENTRE)
+        counts = [item.counts[level.code] for level in scale]
+        counts += [item.not_applicable] if extra else []
+        for offset, count in enumerate([*counts, item.not_judged]):
+            put(ws, row, 3 + offset, count, border=True, alignment=CENTRE)
         put(
             ws,
             row,
-            4 + len(scale),
+            4 + len(counts),
             item.secure_share,
             number_format=SHARE_FORMAT,
             border=True,
@@ -138,7 +141,12 @@ def _overview(
     note = (
         "Score: the mean level of the judged statements ("
         + ", ".join(f"{level.label} {level.score}" for level in scale)
-        + "). Statements not judged are left out, never counted as zero."
+        + "). Statements not judged are left out, never counted as zero"
+        + (
+            f", and so are those judged {NOT_APPLICABLE_LABEL}."
+            if framework.not_applicable
+            else "."
+        )
     )
     put(ws, row, 1, note, font=SUBTITLE)
     row += 2
@@ -153,7 +161,8 @@ def _overview(
     )
     if png is not None:
         charts.embed_png(ws.ws, png, row, 5)
-    set_widths(ws, [AREA_WIDTH, 11, *([12] * len(framework.scale)), 12, 15])
+    counted = len(framework.scale) + (1 if framework.not_applicable else 0)
+    set_widths(ws, [AREA_WIDTH, 11, *([12] * counted), 12, 15])
     landscape(ws, one_page=True)
 
 
@@ -295,17 +304,22 @@ def _progress(book: SummaryBook, framework: Framework, history: SchoolHistory) -
         old_value = earlier.judgements.get(statement.id)
         new_value = current.judgements.get(statement.id)
         old_level, new_level = framework.level(old_value), framework.level(new_value)
-        if old_level == new_level:
+        old_na, new_na = (
+            framework.is_not_applicable(old_value),
+            framework.is_not_applicable(new_value),
+        )
+        if (old_level, old_na) == (new_level, new_na):
             continue
         steps = level_steps(framework, old_value, new_value)
-        changes.append((steps or 0, order, sheet, statement, old_level, new_level, steps))
+        was, now = (old_level, old_na), (new_level, new_na)
+        changes.append((steps or 0, order, sheet, statement, was, now, steps))
     changes.sort(key=lambda item: (item[0], item[1]))
     if not changes:
         put(ws, row, 1, "No statement's judgement changed.", font=SUBTITLE)
-    for *_, sheet, statement, old_level, new_level, steps in changes:
+    for *_, sheet, statement, was, now, steps in changes:
         put(ws, row, 1, sheet.title, border=True, alignment=WRAP)
-        for column, level in ((2, old_level), (3, new_level)):
-            level_cell(ws, row, column, level)
+        for column, (level, not_applicable) in ((2, was), (3, now)):
+            level_cell(ws, row, column, level, not_applicable=not_applicable)
         put(ws, row, 4, steps, border=True, alignment=CENTRE, number_format=STEPS_FORMAT)
         put(ws, row, 5, statement.id, border=True, alignment=CENTRE)
         put(ws, row, 6, statement.text, border=True, alignment=WRAP)
@@ -367,8 +381,10 @@ def _comparison(
         flag = steps is not None and abs(steps) >= 1
         fill = FLAG_FILL if flag else None
         put(ws, row, 1, sheet.title, border=True, alignment=WRAP, fill=fill)
-        level_cell(ws, row, 2, framework.level(own.judgements.get(statement.id)))
-        level_cell(ws, row, 3, framework.level(review.judgements.get(statement.id)))
+        for column, stored in ((2, own), (3, review)):
+            value = stored.judgements.get(statement.id)
+            na = framework.is_not_applicable(value)
+            level_cell(ws, row, column, framework.level(value), not_applicable=na)
         put(
             ws,
             row,
@@ -390,10 +406,15 @@ def _comparison(
 
 
 def data_rows(framework: Framework, stored: StoredReturn, trust: str | None) -> list[list[object]]:
-    """The tidy Data rows for one return: one per judged statement, blank when not judged."""
+    """The tidy Data rows for one return: one per judged statement, blank when not judged,
+    "Not applicable" without a score where it was judged so."""
     rows: list[list[object]] = []
     for sheet, statement in framework.judged_statements():
-        level = framework.level(stored.judgements.get(statement.id))
+        value = stored.judgements.get(statement.id)
+        level = framework.level(value)
+        label = level.label if level else None
+        if level is None and framework.is_not_applicable(value):
+            label = NOT_APPLICABLE_LABEL
         rows.append(
             [
                 stored.school,
@@ -405,7 +426,7 @@ def data_rows(framework: Framework, stored: StoredReturn, trust: str | None) -> 
                 sheet.title,
                 statement.id,
                 statement.text,
-                level.label if level else None,
+                label,
                 level.score if level else None,
                 stored.round,
                 stored.judge,

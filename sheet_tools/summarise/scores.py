@@ -1,7 +1,8 @@
 """Scores and histories: what a school's judgements add up to, and which of its returns count.
 
 A statement scores its level on the framework's scale (Beginning 1 ... Embedded 4). An area's score
-is the mean over its judged statements; a blank judgement is left out, never counted as zero. A
+is the mean over its judged statements; a blank judgement, and "Not applicable" where a framework
+allows it, are left out, never counted as zero (and are counted apart from each other). A
 trust's area score is the mean of its schools' area scores, so each school weighs the same.
 
 For each school and framework the store keeps the latest return per review date and judge (the
@@ -38,13 +39,15 @@ class AreaScore:
     title: str
     score: float | None
     counts: dict[str, int]  # level code -> statements judged at that level
-    judged: int
+    judged: int  # statements at a level (Not applicable is not one)
     statements: int
     secure_share: float | None
+    not_applicable: int = 0  # statements judged Not applicable
 
     @property
     def not_judged(self) -> int:
-        return self.statements - self.judged
+        """Statements left blank: not yet discussed."""
+        return self.statements - self.judged - self.not_applicable
 
 
 def _score_statements(
@@ -53,11 +56,15 @@ def _score_statements(
     threshold = framework.secure_score
     counts = {level.code: 0 for level in framework.scale}
     scores: list[int] = []
+    not_applicable = 0
     for statement in statements:
-        level = framework.level(judgements.get(statement.id))
+        value = judgements.get(statement.id)
+        level = framework.level(value)
         if level is not None:
             counts[level.code] += 1
             scores.append(level.score)
+        elif framework.is_not_applicable(value):
+            not_applicable += 1
     secure = sum(1 for s in scores if s >= threshold)
     return AreaScore(
         sheet_id=sheet_id,
@@ -67,6 +74,7 @@ def _score_statements(
         judged=len(scores),
         statements=len(statements),
         secure_share=secure / len(scores) if scores else None,
+        not_applicable=not_applicable,
     )
 
 
@@ -103,6 +111,48 @@ def statement_score(
 ) -> int | None:
     level = framework.level(judgements.get(sid))
     return level.score if level else None
+
+
+def statement_rows(
+    framework: Framework, returns: Sequence[dict[str, str | None]], *, by_share: bool = True
+) -> list[dict[str, object]]:
+    """Each judged statement across ``returns`` (one school's judgements each), weakest first:
+    lowest mean level, then (``by_share``) the smallest share Secure or better, then the
+    framework's order. Statements nobody judged at a level come last."""
+    threshold = framework.secure_score
+    result = []
+    for order, (sheet, statement) in enumerate(framework.judged_statements()):
+        scores = [statement_score(framework, judgements, statement.id) for judgements in returns]
+        judged = [s for s in scores if s is not None]
+        not_applicable = sum(
+            1 for judgements in returns if framework.is_not_applicable(judgements.get(statement.id))
+        )
+        counts = {
+            level.code: sum(1 for s in judged if s == level.score) for level in framework.scale
+        }
+        share = sum(1 for s in judged if s >= threshold) / len(judged) if judged else None
+        result.append(
+            {
+                "order": order,
+                "area": sheet.title,
+                "id": statement.id,
+                "statement": statement.text,
+                "mean": mean(judged),
+                "judged": len(judged),
+                "counts": counts,
+                "not_applicable": not_applicable,
+                "share": share,
+            }
+        )
+    result.sort(
+        key=lambda p: (
+            p["mean"] is None,
+            p["mean"] if p["mean"] is not None else 0,
+            (p["share"] if p["share"] is not None else 0) if by_share else 0,
+            p["order"],
+        )
+    )
+    return result
 
 
 def level_steps(framework: Framework, first: str | None, second: str | None) -> int | None:

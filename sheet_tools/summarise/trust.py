@@ -1,5 +1,6 @@
-"""A trust's consolidated workbook: Area scores, a Statement heat map, Priorities, Radar charts,
-Next steps, a Returns log and Provenance. A form with no judgements gets its text and the log."""
+"""A trust's consolidated workbook: an Overview (see ``overview``), Area scores, a Statement heat
+map, Priorities, Radar charts, Next steps, a Returns log and Provenance. A form with no judgements
+gets an Overview of its returns, its text and the log."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import date, datetime
 
 from .. import charts
 from ..files import as_utc
-from ..frameworks import Framework
+from ..frameworks import NOT_APPLICABLE_CODE, NOT_APPLICABLE_LABEL, Framework
 from ..roster import School
 from ..rounds import judge_label
 from ..store import Rejection, school_key
@@ -21,6 +22,7 @@ from .cells import (
     DATE_FORMAT,
     HEADER_FILL,
     HEADER_FONT,
+    NOT_APPLICABLE_FILL,
     ROTATED,
     SHARE_FORMAT,
     SUBTITLE,
@@ -38,13 +40,13 @@ from .cells import (
     set_widths,
     write_header,
 )
+from .overview import overview_sheet
 from .scores import (
     NO_TRUST,
     AreaScore,
     SchoolHistory,
     area_scores,
-    mean,
-    statement_score,
+    statement_rows,
     trust_area_means,
 )
 from .sheets import area_labels, box_text, boxes_with_role, provenance_sheet, responses_sheet
@@ -161,6 +163,8 @@ class TrustData:
     # actions past their due date and not Done or Dropped, across the trust's action plans; None
     # for a form whose workbooks carry no action plan
     overdue_actions: int | None = None
+    # the trust's schools on the roster: the returns expected (none listed: its members)
+    roster: list[School] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.members = sorted(self.members, key=lambda h: (h.school.casefold(), h.school_key))
@@ -209,7 +213,10 @@ def _area_scores_sheet(book: SummaryBook, data: TrustData) -> None:
         },
     )
     notes = (
-        "A school's area score is the mean level of its judged statements (blanks left out).",
+        "A school's area score is the mean level of its judged statements (blanks left out)."
+        if not framework.not_applicable
+        else "A school's area score is the mean level of its judged statements (blanks and "
+        "Not applicable left out).",
         "The trust average is the mean of the schools' scores: each school weighs the same.",
         "Where a reviewer judged a school's latest round, the reviewer's judgements are used.",
     )
@@ -240,7 +247,19 @@ def _heat_map(book: SummaryBook, data: TrustData) -> None:
         judgements = history.current.judgements
         put(ws, row, 1, history.school, border=True)
         for offset, (_, statement) in enumerate(statements):
-            level = framework.level(judgements.get(statement.id))
+            value = judgements.get(statement.id)
+            level = framework.level(value)
+            if level is None and framework.is_not_applicable(value):
+                put(
+                    ws,
+                    row,
+                    2 + offset,
+                    NOT_APPLICABLE_CODE,
+                    fill=NOT_APPLICABLE_FILL,
+                    border=True,
+                    alignment=CENTRE,
+                )
+                continue
             if level is None:
                 put(ws, row, 2 + offset, None, border=True)
                 continue
@@ -259,6 +278,10 @@ def _heat_map(book: SummaryBook, data: TrustData) -> None:
     for level in framework.levels:
         row += 1
         put(ws, row, 1, f"{level.code}: {level.label} ({level.score})", fill=fills[level.code])
+    if framework.not_applicable:
+        row += 1
+        text = f"{NOT_APPLICABLE_CODE}: {NOT_APPLICABLE_LABEL} (left out of every score)"
+        put(ws, row, 1, text, fill=NOT_APPLICABLE_FILL)
     set_widths(ws, [34, *([5] * len(statements))])
     ws.ws.set_row(0, 42)
     freeze(ws, 2, 2)
@@ -268,39 +291,7 @@ def _heat_map(book: SummaryBook, data: TrustData) -> None:
 def statement_priorities(data: TrustData) -> list[dict[str, object]]:
     """Statements across the trust, weakest first: lowest mean level, then the smallest share
     Secure or better, then the framework's order."""
-    framework = data.framework
-    threshold = framework.secure_score
-    result = []
-    for order, (sheet, statement) in enumerate(framework.judged_statements()):
-        scores = [
-            statement_score(framework, h.current.judgements, statement.id) for h in data.members
-        ]
-        judged = [s for s in scores if s is not None]
-        counts = {
-            level.code: sum(1 for s in judged if s == level.score) for level in framework.scale
-        }
-        share = sum(1 for s in judged if s >= threshold) / len(judged) if judged else None
-        result.append(
-            {
-                "order": order,
-                "area": sheet.title,
-                "id": statement.id,
-                "statement": statement.text,
-                "mean": mean(judged),
-                "judged": len(judged),
-                "counts": counts,
-                "share": share,
-            }
-        )
-    result.sort(
-        key=lambda p: (
-            p["mean"] is None,
-            p["mean"] if p["mean"] is not None else 0,
-            p["share"] if p["share"] is not None else 0,
-            p["order"],
-        )
-    )
-    return result
+    return statement_rows(data.framework, [h.current.judgements for h in data.members])
 
 
 def _priorities_sheet(book: SummaryBook, data: TrustData) -> None:
@@ -315,9 +306,11 @@ def _priorities_sheet(book: SummaryBook, data: TrustData) -> None:
         "Trust mean",
         "Schools judged",
         *(level.label for level in scale),
+        *([NOT_APPLICABLE_LABEL] if framework.not_applicable else []),
         "Secure or better",
     ]
     write_header(ws, 1, labels)
+    extra = 1 if framework.not_applicable else 0
     for row, item in enumerate(statement_priorities(data), start=2):
         put(ws, row, 1, row - 1, border=True, alignment=CENTRE)
         put(ws, row, 2, item["area"], border=True, alignment=WRAP)
@@ -329,17 +322,19 @@ def _priorities_sheet(book: SummaryBook, data: TrustData) -> None:
         assert isinstance(counts, dict)
         for offset, level in enumerate(scale):
             put(ws, row, 7 + offset, counts[level.code], border=True, alignment=CENTRE)
+        if extra:
+            put(ws, row, 7 + len(scale), item["not_applicable"], border=True, alignment=CENTRE)
         put(
             ws,
             row,
-            7 + len(scale),
+            7 + len(scale) + extra,
             item["share"],
             number_format=SHARE_FORMAT,
             border=True,
             alignment=CENTRE,
         )
         fit_row(ws, row, [(str(item["statement"]), 70), (str(item["area"]), 26)])
-    set_widths(ws, [6, 26, 70, 8, 10, 10, *([11] * len(scale)), 11])
+    set_widths(ws, [6, 26, 70, 8, 10, 10, *([11] * (len(scale) + extra)), 11])
     freeze(ws, 2, 1)
     landscape(ws, title_rows=True)
 
@@ -469,6 +464,9 @@ def build_trust_workbook(data: TrustData) -> bytes:
     """A trust's consolidated workbook of one framework, as .xlsx bytes."""
     framework = data.framework
     book = SummaryBook()
+    overview_sheet(
+        book, framework, data.name or NO_TRUST, data.members, data.roster, data.overdue_actions
+    )
     if framework.judged and data.members:
         _area_scores_sheet(book, data)
         _heat_map(book, data)

@@ -1,0 +1,242 @@
+"""The trust workbook's first sheet, which a trust leader reads in a minute: how many schools have
+returned this round, the trust's area scores beside the previous round's, the levels per area,
+the five weakest statements and, where the form has an action plan, the actions overdue.
+
+"This round" is the trust's current round: the latest among its schools' returns. Only the
+schools that returned in it count towards its scores and levels (a school whose latest return is
+from an earlier round is not this round's picture); the previous round is the one before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from .. import charts
+from ..frameworks import NOT_APPLICABLE_LABEL, Framework
+from ..roster import School
+from ..rounds import round_order
+from ..store import StoredReturn
+from .cells import (
+    BOLD,
+    CENTRE,
+    HEADER_FILL,
+    HEADER_FONT,
+    SUBTITLE,
+    WRAP,
+    SummaryBook,
+    SummarySheet,
+    fit_row,
+    landscape,
+    put,
+    score_cell,
+    set_widths,
+    write_header,
+    write_section,
+    write_title,
+)
+from .scores import SchoolHistory, area_scores, statement_rows, trust_area_means
+from .sheets import area_labels
+
+WEAKEST = 5
+_COUNT_WIDTH = 11
+_STATEMENT_COLUMNS = 6  # the weakest statements' text spans this many count-wide columns
+_CHART_ROWS = 23
+
+
+@dataclass(frozen=True)
+class TrustRound:
+    """One round across a trust: its name and each school's return that counts in it."""
+
+    name: str
+    returns: list[StoredReturn]
+
+
+def trust_rounds(members: Sequence[SchoolHistory]) -> list[TrustRound]:
+    """The rounds of the trust's schools, oldest first (``rounds.round_order``: by term, else by
+    the round's earliest review date across the trust), each with the schools that returned."""
+    earliest: dict[str, date] = {}
+    for history in members:
+        for name, held in history.rounds.items():
+            first = min(r.review_date for r in held.values())
+            earliest[name] = min(first, earliest.get(name, first))
+    names = sorted(earliest, key=lambda name: round_order(name, earliest[name]))
+    return [
+        TrustRound(name, [h.primary(name) for h in members if name in h.rounds]) for name in names
+    ]
+
+
+def _returns_section(
+    ws: SummarySheet,
+    row: int,
+    current: TrustRound | None,
+    expected: int,
+    overdue_actions: int | None,
+) -> int:
+    received = len(current.returns) if current else 0
+    heading = f"Returns received ({current.name})" if current else "Returns received"
+    put(ws, row, 1, heading, font=BOLD, border=True)
+    put(ws, row, 2, received, border=True, alignment=CENTRE, font=BOLD)
+    put(ws, row + 1, 1, "Returns expected", font=BOLD, border=True)
+    put(ws, row + 1, 2, expected, border=True, alignment=CENTRE)
+    put(ws, row, 3, f"{received} of {expected} schools have returned.", font=SUBTITLE)
+    row += 2
+    if overdue_actions is not None:
+        put(ws, row, 1, "Overdue actions", font=BOLD, border=True)
+        put(ws, row, 2, overdue_actions, border=True, alignment=CENTRE)
+        put(ws, row, 3, "past their due date and not Done or Dropped.", font=SUBTITLE)
+        row += 1
+    return row + 1
+
+
+def _area_table(
+    ws: SummarySheet,
+    row: int,
+    framework: Framework,
+    current: TrustRound,
+    previous: TrustRound | None,
+) -> tuple[int, int, int, int]:
+    """Area | this round | previous round | a count per level | Not applicable | Not judged.
+    Returns (header row, last area row, first count column, the score columns)."""
+    rounds = [current, *([previous] if previous else [])]
+    extra = [NOT_APPLICABLE_LABEL] if framework.not_applicable else []
+    levels = [level.label for level in framework.levels]
+    header_row = row
+    labels = ["Area", *(r.name for r in rounds), *levels, *extra, "Not judged"]
+    row = write_header(ws, row, labels)
+    fit_row(ws, header_row, [(label, _COUNT_WIDTH - 3) for label in labels[1:]])  # bold wraps
+    means = [
+        trust_area_means(framework, [area_scores(framework, r.judgements) for r in item.returns])
+        for item in rounds
+    ]
+    per_school = [area_scores(framework, r.judgements) for r in current.returns]
+    first_count = 2 + len(rounds)
+    for index, title in enumerate(area_labels(framework)):
+        put(ws, row, 1, title, border=True, alignment=WRAP)
+        for offset, values in enumerate(means):
+            score_cell(ws, row, 2 + offset, values[index])
+        items = [scores[index] for scores in per_school]
+        counts = [sum(item.counts[level.code] for item in items) for level in framework.levels]
+        if extra:
+            counts.append(sum(item.not_applicable for item in items))
+        counts.append(sum(item.not_judged for item in items))
+        for offset, count in enumerate(counts):
+            put(ws, row, first_count + offset, count, border=True, alignment=CENTRE)
+        fit_row(ws, row, [(title, 40)])
+        row += 1
+    return header_row, row - 1, first_count, len(rounds)
+
+
+def _charts(
+    book: SummaryBook,
+    ws: SummarySheet,
+    row: int,
+    framework: Framework,
+    table: tuple[int, int, int, int],
+) -> int:
+    header_row, last, first_count, score_columns = table
+    categories = charts.cells(ws.title, header_row + 1, 1, last, 1)
+    charts.native_radar(
+        book.book,
+        ws.ws,
+        categories=categories,
+        series=[
+            charts.column_series(ws.title, 2 + offset, header_row, last)
+            for offset in range(score_columns)
+        ],
+        scale=framework.scale,
+        anchor=(row, 1),
+        title="Trust area scores by round",
+        width_cm=13.5,
+        height_cm=11.0,
+    )
+    # Only the levels: the bars are the shares of the statements judged at a level, as the
+    # scores are; Not applicable and Not judged are counted in the table above.
+    charts.native_level_bars(
+        book.book,
+        ws.ws,
+        categories=categories,
+        series=[
+            (*charts.column_series(ws.title, first_count + offset, header_row, last), level)
+            for offset, level in enumerate(framework.levels)
+        ],
+        anchor=(row, 5),
+        title="Levels per area, this round",
+        width_cm=17.0,
+        height_cm=11.0,
+    )
+    return row + _CHART_ROWS
+
+
+def _weakest(ws: SummarySheet, row: int, framework: Framework, current: TrustRound) -> int:
+    found = statement_rows(framework, [r.judgements for r in current.returns], by_share=False)
+    weakest = [item for item in found if item["mean"] is not None][:WEAKEST]
+    row = write_section(ws, row, "The five weakest statements across the trust")
+    put(
+        ws,
+        row,
+        1,
+        "Lowest mean level this round first; statements of equal mean in the framework's order.",
+        font=SUBTITLE,
+    )
+    row = write_header(ws, row + 1, ["Area", "Trust mean", "Schools judged", "ID", "Statement"])
+    fit_row(ws, row - 1, [("Schools judged", _COUNT_WIDTH - 3)])
+    header_format = ws.owner.format((HEADER_FONT, HEADER_FILL, CENTRE, None, True, False))
+    ws.ws.merge_range(row - 2, 4, row - 2, 4 + _STATEMENT_COLUMNS - 1, "Statement", header_format)
+    text_format = ws.owner.format((None, None, WRAP, None, True, False))
+    for item in weakest:
+        area, text = str(item["area"]), str(item["statement"])
+        put(ws, row, 1, area, border=True, alignment=WRAP)
+        score_cell(ws, row, 2, item["mean"])  # type: ignore[arg-type]
+        put(ws, row, 3, item["judged"], border=True, alignment=CENTRE)
+        put(ws, row, 4, item["id"], border=True, alignment=CENTRE)
+        ws.ws.merge_range(row - 1, 4, row - 1, 4 + _STATEMENT_COLUMNS - 1, "", text_format)
+        put(ws, row, 5, text, border=True, alignment=WRAP)  # school-proof text, over the merge
+        fit_row(ws, row, [(text, _COUNT_WIDTH * _STATEMENT_COLUMNS), (area, 40)])
+        row += 1
+    if not weakest:
+        put(ws, row, 1, "No statement has been judged at a level this round.", font=SUBTITLE)
+        row += 1
+    return row
+
+
+def overview_sheet(
+    book: SummaryBook,
+    framework: Framework,
+    name: str,
+    members: Sequence[SchoolHistory],
+    roster: Sequence[School],
+    overdue_actions: int | None,
+) -> None:
+    """The trust's Overview, on one landscape page. Expected returns: the trust's schools on the
+    roster, else the schools that have returned at some time."""
+    ws = book.sheet("Overview")
+    rounds = trust_rounds(members)
+    current = rounds[-1] if rounds else None
+    previous = rounds[-2] if len(rounds) > 1 else None
+    subtitle = (
+        f"{current.name} round" + (f", beside the {previous.name} round" if previous else "")
+        if current
+        else "No school has returned yet"
+    )
+    row = write_title(ws, f"{name}: {framework.short_title}", f"{framework.title}. {subtitle}.")
+    row = write_section(ws, row, "Returns")
+    expected = len(roster) if roster else len(members)
+    row = _returns_section(ws, row, current, expected, overdue_actions)
+    if framework.judged and current is not None and current.returns:
+        row = write_section(ws, row, "Area scores and levels this round")
+        put(
+            ws,
+            row,
+            1,
+            "A score is the mean level of the judged statements; the trust's is the mean of its "
+            "schools' scores. Counts are statements across the schools that returned this round.",
+            font=SUBTITLE,
+        )
+        table = _area_table(ws, row + 1, framework, current, previous)
+        row = _charts(book, ws, table[1] + 2, framework, table)
+        _weakest(ws, row, framework, current)
+    columns = 2 + (1 if previous else 0) + len(framework.levels) + 2
+    set_widths(ws, [40, *([_COUNT_WIDTH] * max(columns - 1, _STATEMENT_COLUMNS + 3))])
+    landscape(ws, one_page=True)

@@ -11,8 +11,10 @@ import tempfile
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
+if TYPE_CHECKING:  # openpyxl is heavy, and a bounded worker that only reads never needs it
+    from openpyxl import Workbook
 
 _UNSAFE = re.compile(r"[^\w\s().,&'-]+")
 _WINDOWS_RESERVED = {

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+_START_SECONDS = 120.0  # a worker's start (imports) on a busy machine, not a file's time
 _STDERR_TAIL = 4096
 
 
@@ -104,13 +105,18 @@ def _serve(conn: Connection, limits: WorkerLimits, parent: int, kernel: bool = T
     if os.getppid() != parent:  # the service died before the line above took effect
         return
     bounded = os.name == "posix"
+    # Ctrl+C reaches the whole process group, and systemd's stop every process of the service:
+    # the service finishes the file in hand, so its worker must not die under it. The worker
+    # ends with the service (end of file on its socket, or the watches above).
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)
     if bounded:
         import resource
 
         _set_limit(resource.RLIMIT_CORE, 0)  # no core file for every aborted worker
         memory = limits.memory_mb * 1024 * 1024
         _set_limit(resource.RLIMIT_AS, memory)
-    from . import annotate, validate  # noqa: F401 - the readers' imports, paid once, up front
+    from . import validate  # noqa: F401 - the check's imports, paid before the first file
 
     conn.send(("ready", os.getpid()))
     contexts: dict[int, object] = {}
@@ -154,7 +160,8 @@ class _Worker:
     caller's main script (a benchmark, a test runner) in every worker."""
 
     def __init__(self, limits: WorkerLimits) -> None:
-        handle, self.log_path = tempfile.mkstemp(prefix="sheet-tools-worker-", suffix=".log")
+        # The worker's stderr, a file without a name: nothing is left behind, however it ends.
+        self.log = tempfile.TemporaryFile(prefix="sheet-tools-worker-")  # noqa: SIM115
         ours, theirs = socket.socketpair()
         # The worker imports what this process can (a test's hostile task, an unpacked tree).
         env = {
@@ -176,19 +183,21 @@ class _Worker:
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                stderr=handle,  # a Rust abort message lands here, for the parent to read
+                stderr=self.log,  # a Rust abort message lands here, for the parent to read
                 pass_fds=(theirs.fileno(),),
                 env=env,
             )
+        except BaseException:
+            self.log.close()
+            raise
         finally:
-            os.close(handle)
             theirs.close()  # so the parent sees end-of-file the moment the worker dies
         self.conn = Connection(ours.detach())
         self.tokens: set[int] = set()
         # Wait for the worker to say it is ready, so a file's time starts with the file.
         hello = None
         with contextlib.suppress(EOFError, OSError):
-            if self.conn.poll(limits.timeout_seconds):
+            if self.conn.poll(max(limits.timeout_seconds, _START_SECONDS)):
                 hello = self.conn.recv()
         if not (isinstance(hello, tuple) and hello[:1] == ("ready",)):
             self.reap(kill=True)
@@ -199,15 +208,14 @@ class _Worker:
     def stderr_tail(self) -> str:
         """The start and the end of what the worker wrote for its last task."""
         try:
-            with open(self.log_path, "rb") as handle:
-                size = handle.seek(0, 2)
-                handle.seek(0)
-                head = handle.read(_STDERR_TAIL)
-                if size <= _STDERR_TAIL:
-                    return head.decode("utf-8", "replace")
-                handle.seek(max(_STDERR_TAIL, size - _STDERR_TAIL))
-                return (head + b"\n" + handle.read()).decode("utf-8", "replace")
-        except OSError:
+            fd = self.log.fileno()
+            size = os.fstat(fd).st_size
+            head = os.pread(fd, _STDERR_TAIL, 0)
+            if size <= _STDERR_TAIL:
+                return head.decode("utf-8", "replace")
+            start = max(_STDERR_TAIL, size - _STDERR_TAIL)
+            return (head + b"\n" + os.pread(fd, size - start, start)).decode("utf-8", "replace")
+        except (OSError, ValueError):
             return ""
 
     def reap(self, *, kill: bool) -> int | None:
@@ -220,8 +228,7 @@ class _Worker:
         return self.process.returncode
 
     def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            os.unlink(self.log_path)
+        self.log.close()
 
 
 def _describe_death(exitcode: int | None, stderr: str, limits: WorkerLimits) -> Outcome:
@@ -272,12 +279,11 @@ class WorkerPool:
             try:
                 return self._idle.get_nowait()
             except queue.Empty:
-                if self._started < self.limits.workers:
-                    self._started += 1
-                    return self._spawn()
-        return self._idle.get()
-
-    def _spawn(self) -> _Worker:
+                spawn = self._started < self.limits.workers
+                if spawn:
+                    self._started += 1  # the slot is taken now; the start happens unlocked
+        if not spawn:
+            return self._idle.get()
         try:
             return _Worker(self.limits)
         except BaseException:

@@ -14,11 +14,11 @@ from datetime import date, datetime, time, timedelta
 from io import BytesIO
 from pathlib import Path
 
-from openpyxl.utils.cell import get_column_letter
 from pydantic import BaseModel, ConfigDict, Field
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from . import layout
+from .columns import get_column_letter
 from .frameworks import Framework, Registry, Sheet
 from .guard import Guarded, guard_file
 from .report import Issue, has_errors

@@ -19,9 +19,9 @@ from xml.sax.xmlreader import AttributesNSImpl
 
 from defusedxml import DefusedXmlException
 from defusedxml.sax import make_parser
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from pydantic import BaseModel, ConfigDict
 
+from .columns import column_index_from_string, get_column_letter
 from .report import Issue
 
 

@@ -92,3 +92,10 @@ def counted_check(registry: Registry, path: str, limits: Limits):
     if Path(path).name.startswith("abort"):
         os.abort()
     return read_task(registry, path, limits)
+
+
+def nap(registry: Registry, path: str, limits: Limits) -> str:
+    """A second's honest work: a task still running when a stop signal arrives."""
+    _count(path)
+    time.sleep(1.0)
+    return "done"

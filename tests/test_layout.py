@@ -16,6 +16,7 @@ RANK = {
     "exceptions": 0,
     "layout": 0,
     "codes": 0,
+    "columns": 0,
     "files": 10,
     "netfs": 10,
     "rounds": 10,
@@ -45,7 +46,17 @@ RANK = {
     "demo": 140,
     "cli": 150,
 }
-HELPERS = {"exceptions", "files", "roster", "workspace", "layout", "rounds", "netfs", "codes"}
+HELPERS = {
+    "exceptions",
+    "files",
+    "roster",
+    "workspace",
+    "layout",
+    "rounds",
+    "netfs",
+    "codes",
+    "columns",
+}
 MAX_LINES = 700
 
 

@@ -29,6 +29,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from .carryover import Action
 from .exceptions import StoreError
 from .files import as_utc, utc_now
 from .report import FileReport, Issue, Status
@@ -134,6 +135,22 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "CREATE INDEX rejections_by_trust ON rejections(trust_key, arrived_at)",
         lambda db: _backfill_rounds(db),
     ),
+    # 4: a carried-forward return's action plan, one row per action in the order read
+    (
+        """CREATE TABLE actions (
+            return_id INTEGER NOT NULL REFERENCES returns(id),
+            position INTEGER NOT NULL,
+            action_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            area TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            due TEXT,
+            status TEXT NOT NULL,
+            note TEXT NOT NULL,
+            PRIMARY KEY (return_id, position)
+        ) WITHOUT ROWID""",
+        "ALTER TABLE returns ADD COLUMN has_action_plan INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -176,6 +193,8 @@ class StoredReturn(BaseModel):
     warnings: list[Issue]
     superseded: bool
     withdrawn: bool = False
+    # the return's action plan (a carried-forward workbook's); None when it had none
+    actions: list[Action] | None = None
 
 
 class Rejection(BaseModel):
@@ -244,7 +263,8 @@ def duplicate_issue(file_name: str, arrived_at: datetime) -> Issue:
 
 _RETURN_COLUMNS = (
     "id, sha256, file_name, arrived_at, template_id, template_version, school, school_key, "
-    "urn, trust, review_date, judge, cover, warnings, round, issue_id, withdrawn_at, occasion"
+    "urn, trust, review_date, judge, cover, warnings, round, issue_id, withdrawn_at, occasion, "
+    "has_action_plan"
 )
 _EVENT_COLUMNS = (
     "id, sha256, file_name, arrived_at, status, destination, return_id, report, done_at"
@@ -553,7 +573,12 @@ class Store:
                 (ids,),
             ):
                 texts[return_id][key] = text
-        return [_stored_return(row, judgements[row[0]], texts[row[0]]) for row in rows]
+            planned = {row[0] for row in rows if row[18]}
+            actions = _actions(self._db, planned) if planned else {}
+        return [
+            _stored_return(row, judgements[row[0]], texts[row[0]], actions.get(row[0]))
+            for row in rows
+        ]
 
     # --- corrections ---------------------------------------------------------------------------
     def withdraw(self, return_id: int, reason: str, by_whom: str) -> StoredReturn:
@@ -666,7 +691,8 @@ def _insert_return(
     cursor = db.execute(
         "INSERT INTO returns (sha256, file_name, arrived_at, template_id, template_version, "
         "school, school_key, urn, trust, review_date, judge, cover, warnings, round, issue_id, "
-        "occasion, trust_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "occasion, trust_key, has_action_plan) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             sha256,
             file_name,
@@ -685,6 +711,7 @@ def _insert_return(
             valid.issue_id,
             valid.occasion,
             trust_key(valid.trust),
+            valid.actions is not None,
         ),
     )
     return_id = cursor.lastrowid
@@ -697,7 +724,41 @@ def _insert_return(
         "INSERT INTO texts (return_id, key, text) VALUES (?, ?, ?)",
         [(return_id, key, text) for key, text in valid.texts.items()],
     )
+    db.executemany(
+        "INSERT INTO actions (return_id, position, action_id, action, area, owner, due, status, "
+        "note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (return_id, n, a.id, a.action, a.area, a.owner, _day(a.due), a.status, a.note)
+            for n, a in enumerate(valid.actions or ())
+        ],
+    )
     return "accepted", return_id
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _actions(db: sqlite3.Connection, return_ids: Collection[int]) -> dict[int, list[Action]]:
+    """The action plans of these returns, each in its order (every one listed gets a list)."""
+    found: dict[int, list[Action]] = {return_id: [] for return_id in return_ids}
+    for return_id, action_id, action, area, owner, due, status, note in db.execute(
+        "SELECT return_id, action_id, action, area, owner, due, status, note FROM actions "
+        "WHERE return_id IN (SELECT value FROM json_each(?)) ORDER BY return_id, position",
+        (json.dumps(sorted(return_ids)),),
+    ):
+        found[return_id].append(
+            Action.model_construct(
+                id=action_id,
+                action=action,
+                area=area,
+                owner=owner,
+                due=date.fromisoformat(due) if due else None,
+                status=status,
+                note=note,
+            )
+        )
+    return found
 
 
 def rejection_from(report: FileReport, file_name: str, arrived_at: datetime) -> Rejection:
@@ -743,7 +804,10 @@ def _insert_rejection(db: sqlite3.Connection, rejection: Rejection) -> int:
 
 
 def _stored_return(
-    row: Sequence[object], judgements: dict[str, str | None], texts: dict[str, str]
+    row: Sequence[object],
+    judgements: dict[str, str | None],
+    texts: dict[str, str],
+    actions: list[Action] | None = None,
 ) -> StoredReturn:
     # Rows come from our own schema, so they are built without re-validating every field: this
     # keeps reading 10,000 returns for a summary well under a second.
@@ -768,7 +832,8 @@ def _stored_return(
         issue_id=row[15],
         withdrawn=row[16] is not None,
         occasion=row[17],
-        superseded=bool(row[18]),
+        superseded=bool(row[19]),
+        actions=actions,
     )
 
 

@@ -20,6 +20,7 @@ RANK = {
     "frameworks": 2,
     "config": 2,
     "roster": 3,
+    "carryover": 3,
     "workspace": 3,
     "report": 4,
     "identity": 5,
@@ -34,6 +35,7 @@ RANK = {
     "summarise": 12,
     "watch": 13,
     "corrections": 13,
+    "carry": 13,
     "demo": 14,
     "cli": 15,
 }

@@ -360,6 +360,8 @@ def _check_actions(checked: _Checked, raw: RawReturn) -> None:
     checked.actions = []
     for row in raw.actions:
         cells = row.cells
+        for key, cell in cells.items():
+            _formula_warning(checked, cell, key.replace("due", "due date"))
         text = {key: _printable(_as_text(cell.value)) for key, cell in cells.items()}
         if not text["action"]:
             if any(text[key] for key in ("owner", "due", "status", "note")):

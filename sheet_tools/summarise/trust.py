@@ -14,6 +14,7 @@ from ..frameworks import Framework
 from ..roster import School
 from ..rounds import judge_label
 from ..store import Rejection, school_key
+from .actions import trust_actions_sheet
 from .cells import (
     BAND_FILL,
     BOLD,
@@ -161,6 +162,8 @@ class TrustData:
     # actions past their due date and not Done or Dropped, across the trust's action plans; None
     # for a form whose workbooks carry no action plan
     overdue_actions: int | None = None
+    # the day overdue is judged against (default: today), so a summary can be built as of a day
+    today: date | None = None
 
     def __post_init__(self) -> None:
         self.members = sorted(self.members, key=lambda h: (h.school.casefold(), h.school_key))
@@ -476,6 +479,7 @@ def build_trust_workbook(data: TrustData) -> bytes:
         _radar_sheet(book, data)
     if boxes_with_role(framework, "next_steps"):
         _collated_next_steps(book, data)
+    trust_actions_sheet(book, data.members, data.today or date.today())
     if not framework.judged:
         responses_sheet(book, framework, [h.current for h in data.members], with_school=True)
     _returns_log_sheet(book, data)

@@ -516,3 +516,35 @@ def test_carry_forward_needs_a_workspace_and_from_round_needs_carry_forward(
     assert "--from-round needs --carry-forward" in output
     output = run(*base, "--carry-forward", "--workspace", str(tmp_path / "none"), code=1)
     assert "sheet-tools.db" in output
+
+
+def test_the_store_keeps_a_plan_with_its_return_and_loads_it_only_with_contents(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from sheet_tools.carryover import Action
+    from sheet_tools.validate import ValidReturn
+
+    plan = [
+        Action(id="A01", action="Agree a plan", area="Leadership", due=date(2027, 3, 31)),
+        Action(id="S01", action="=1+1", owner="Head", status="Done", note="Done it"),
+    ]
+    base = {
+        "template_id": SPR,
+        "template_version": "1.0",
+        "school": OAK[0],
+        "urn": OAK[1],
+        "review_date": date(2027, 2, 1),
+        "round": SPRING,
+    }
+    with Store(tmp_path / "sheet-tools.db") as store:
+        at = datetime(2027, 2, 2, tzinfo=UTC)
+        store.add_return(
+            ValidReturn(**base, actions=plan), sha256="a" * 64, file_name="a", arrived_at=at
+        )
+        other = {**base, "urn": "140102", "school": ASH[0]}
+        store.add_return(ValidReturn(**other), sha256="b" * 64, file_name="b", arrived_at=at)
+        with_plan, without = store.returns(SPR)
+        assert with_plan.actions == plan and without.actions is None
+        assert all(r.actions is None for r in store.returns(SPR, contents=False))

@@ -350,6 +350,8 @@ def _write_area(
             labels.append(f"{layout.LAST_ROUND_HEADER} ({carried.round})")
         labels.extend(column.label for column in sheet.columns)
         _header(ws, labels)
+        if last_round:  # "Last round (Autumn 2026)" wraps onto two lines
+            ws.row_dimensions[layout.HEADER_ROW].height = 2 * _POINTS_PER_LINE + 3
         for statement in sheet.statements:
             _id_cell(ws, row, statement.id)
             text_cell = ws.cell(row=row, column=layout.STATEMENT_COL, value=statement.text)

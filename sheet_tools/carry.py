@@ -92,6 +92,16 @@ def _actions(
     return actions
 
 
+# Up to this many schools their returns are asked for one school at a time; a roster reads all.
+_ONE_BY_ONE = 20
+
+
+def _returns(store: Store, template_id: str, keys: list[str]) -> list[StoredReturn]:
+    if len(keys) > _ONE_BY_ONE:
+        return store.returns(template_id)
+    return [r for key in keys for r in store.returns(template_id, school_key=key)]
+
+
 def carried_for(
     store: Store,
     registry: Registry,
@@ -106,7 +116,9 @@ def carried_for(
     with no accepted return in an earlier round (or in ``from_round``) has no entry."""
     round_name = clean_round(round_name)
     role: Judge = judge or SELF
-    grouped = histories(store.returns(framework.id))
+    schools = list(schools)
+    keys = [carry_key(school.name, school.urn) for school in schools]
+    grouped = histories(_returns(store, framework.id, keys))
     family_forms = [
         registry.latest(other)
         for other in registry.ids()

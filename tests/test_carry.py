@@ -390,6 +390,15 @@ def test_a_plan_that_is_not_right_is_reported_cell_by_cell(earlier: dict, spr: F
     )
     assert found["action-without-text"]["severity"] == "warning"
 
+    # ingested, it is rejected with an annotated copy marking the plan's cells
+    [ingested] = trust.ingest(filled)
+    assert ingested["status"] == "rejected"
+    [annotated] = (trust.root / "rejected").glob("*.annotated.xlsx")
+    plan = load_workbook(annotated)[layout.ACTION_SHEET]
+    assert "next week" in plan[f"E{first}"].comment.text
+    assert "Finished" in plan[f"F{first + 1}"].comment.text
+    assert {dv.type for dv in plan.data_validations.dataValidation} == {"date", "list"}
+
 
 def test_from_round_and_unfinished_actions_carry_again(
     earlier: dict, spr: Framework, registry: Registry

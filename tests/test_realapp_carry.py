@@ -1,7 +1,9 @@
-"""A carried-forward workbook in real applications: filled and saved by LibreOffice (and then
-re-saved by Gnumeric), it keeps its locked Last round column, its action plan's drop-down and its
-identity, and it is still read with every answer in its place (the free-text columns sit one to
-the right of where an ordinary workbook has them)."""
+"""A carried-forward workbook in real applications: filled and saved by LibreOffice, or filled
+as Excel saves it and re-saved by Gnumeric, it keeps its locked Last round column, its action
+plan's drop-down and its identity, and it is still read with every answer in its place (the
+free-text columns sit one to the right of where an ordinary workbook has them). Saved by
+LibreOffice and then re-saved by Gnumeric it is still read right (Gnumeric drops LibreOffice's
+list validations, as for any workbook: see test_realapp_generate)."""
 
 from __future__ import annotations
 
@@ -171,3 +173,35 @@ def test_then_gnumeric_still_reads(
     spr, path, edits, _ = saved
     again = gnumeric_resave(path, tmp_path / "then gnumeric.xlsx")
     assert_read(spr, again, registry, edits)
+
+
+def test_gnumeric_resave_of_a_carried_return_keeps_it_and_reads(
+    registry: Registry, carried: Carried, tmp_path: Path
+) -> None:
+    """Filled as Excel would save it (openpyxl), then re-saved by Gnumeric alone."""
+    from sheet_tools.demo import fill_workbook
+
+    require_gnumeric()
+    spr = registry.latest("specialist-provision-review")
+    generated = generate_workbook(
+        spr, OAKFIELD, tmp_path, round_name="Spring 2027", carried=carried
+    )
+    labels = list(CODES)
+    judged = list(spr.judged_statements())
+    sheet, statement = judged[0]
+    returned = fill_workbook(
+        generated,
+        spr,
+        judgements={st.id: labels[(n + 1) % 4] for n, (_, st) in enumerate(judged)},
+        texts={f"{statement.id}.{sheet.columns[0].id}": "Evidence beside the first statement"},
+        cover={"review_date": date(2027, 2, 1), "judge": "Self-evaluation"},
+        actions={
+            "A01": {"owner": "SENCo", "due": date(2027, 3, 31), "status": "In progress"},
+            "A02": {"status": "Done", "note": "Two sessions held"},
+            "S01": {"action": "Our own action", "area": "Own"},
+        },
+        out=tmp_path / "returned.xlsx",
+    )
+    again = gnumeric_resave(returned, tmp_path / "resaved by gnumeric.xlsx")
+    assert_kept(spr, again, carried)
+    assert_read(spr, again, registry, {})

@@ -4,7 +4,10 @@ Generates one workbook per school for a synthetic roster (1,560 schools by defau
 schools in England with an SEN unit or resourced provision) with ``generate_batch``, the function
 behind ``sheet-tools generate --roster``, and, in the same run, a baseline: a plain openpyxl loop
 writing the same sheets, ids and statement text with no drop-downs, formatting, protection or
-print setup. The difference is the price of the features.
+print setup. The difference is the price of the features. A third run generates the next round's
+carried-forward workbooks (``--carry-forward``: a Last round column and an Action plan) from a
+store holding an earlier round's return for every school, timing the store read
+(``carry.carried_for``) and the writing separately.
 
     python3 benchmarks/bench_generate.py               # the full 1,560-school roster
     python3 benchmarks/bench_generate.py --schools 100 # a quick run
@@ -18,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -25,9 +29,13 @@ from openpyxl import Workbook
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sheet_tools import layout
+from sheet_tools.carry import carried_for
+from sheet_tools.carryover import Carried
 from sheet_tools.frameworks import Framework, load_registry
 from sheet_tools.generate import generate_batch, workbook_filename
 from sheet_tools.roster import School
+from sheet_tools.store import Store
+from sheet_tools.validate import ValidReturn
 
 ENGLAND_SCHOOLS_WITH_SEN_UNIT_OR_RP = 1560
 
@@ -116,6 +124,38 @@ def plain_openpyxl(framework: Framework, schools: list[School], out: Path) -> No
         wb.save(out / workbook_filename(framework, school))
 
 
+def earlier_round(framework: Framework, schools: list[School], database: Path, seed: int) -> None:
+    """A store holding one Autumn return per school: seeded levels and next steps per area."""
+    rng = random.Random(seed)
+    codes = [level.code for level in framework.scale]
+    with Store(database) as store:
+        for number, school in enumerate(schools):
+            texts = {
+                box.id: f"Next step {rng.randint(1, 99)} for {sheet.title}"
+                for sheet in framework.sheets
+                for box in sheet.boxes
+                if box.role == "next_steps"
+            }
+            valid = ValidReturn(
+                template_id=framework.id,
+                template_version=framework.version,
+                school=school.name,
+                urn=school.urn,
+                trust=school.trust,
+                review_date=date(2026, 10, 3),
+                round="Autumn 2026",
+                cover={"personnel": "SENCO; headteacher"},
+                judgements={st.id: rng.choice(codes) for _, st in framework.judged_statements()},
+                texts=texts,
+            )
+            store.add_return(
+                valid,
+                sha256=f"{number:064x}",
+                file_name=f"{number}.xlsx",
+                arrived_at=datetime(2026, 10, 4, tzinfo=UTC),
+            )
+
+
 def measure(run: Callable[[Path], None], root: Path, name: str) -> tuple[float, float]:
     """Seconds taken and mean file size (KiB) of one run writing into a fresh folder."""
     out = root / name
@@ -141,12 +181,24 @@ def main() -> None:
         f"{framework.key}: {len(framework.sheets)} area sheets, {statements} statements; "
         f"{len(schools)} schools, {len({s.trust for s in schools})} trusts"
     )
+    carried: dict[str, Carried] = {}
+    spring = "Spring 2027"
     runs: dict[str, Callable[[Path], None]] = {
         "sheet-tools generate_batch": lambda out: generate_batch(framework, schools, out),
         "plain openpyxl (no features)": lambda out: plain_openpyxl(framework, schools, out),
+        "carried forward (writing)": lambda out: generate_batch(
+            framework, schools, out, round_name=spring, carried=carried
+        ),
     }
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-generate-") as root:
+        database = Path(root) / "sheet-tools.db"
+        earlier_round(framework, schools, database, args.seed)
+        start = time.perf_counter()
+        with Store(database) as store:
+            carried.update(carried_for(store, load_registry(), framework, schools, spring))
+        reading = time.perf_counter() - start
+        assert len(carried) == len(schools)
         for index, (name, run) in enumerate(runs.items()):
             results[name] = measure(run, Path(root), f"run{index}")
     print(f"{'':30} {'workbooks':>9} {'seconds':>8} {'per second':>10} {'ms each':>8} {'KiB':>6}")
@@ -158,6 +210,12 @@ def main() -> None:
     full = results["sheet-tools generate_batch"][0]
     plain = results["plain openpyxl (no features)"][0]
     print(f"features cost {full / plain:.2f}x the plain loop's time")
+    writing = results["carried forward (writing)"][0]
+    print(
+        f"carry forward: reading the earlier round from the store {reading:.2f} s "
+        f"({1000 * reading / len(schools):.2f} ms a school); with writing "
+        f"{(reading + writing) / full:.2f}x plain generation's time"
+    )
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .carryover import Carried, carry_key
 from .exceptions import FrameworkError, SheetToolsError
-from .frameworks import load_framework, load_registry
-from .generate import generate_batch, generate_workbook
+from .frameworks import Framework, Registry, load_framework, load_registry
+from .generate import generate_batch, generate_workbook, issue_for
 from .report import FileReport
-from .roster import make_school, read_roster, workspace_roster
-from .rounds import ROLE_NAMES
+from .roster import School, make_school, read_roster, workspace_roster
+from .rounds import ROLE_NAMES, Judge
 from .workspace import Workspace
 
 TEMPLATES_OPTION = click.option(
@@ -106,6 +107,25 @@ def templates_check(files: tuple[Path, ...]) -> None:
     help="Who the workbook is for (default: the cover asks; a report or follow-up visit is "
     "always a reviewer's).",
 )
+@click.option(
+    "--carry-forward",
+    is_flag=True,
+    help="Start each school's workbook from its earlier round: a locked Last round column, the "
+    "personnel on the cover, and an Action plan sheet.",
+)
+@click.option(
+    "--from-round",
+    metavar="NAME",
+    help="The round to carry forward from (default: each school's latest earlier round with an "
+    "accepted return).",
+)
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="The workspace whose sheet-tools.db holds the earlier returns (default: current "
+    "directory).",
+)
 @click.option("--force", is_flag=True, help="Replace workbooks that already exist.")
 @TEMPLATES_OPTION
 def generate(
@@ -117,12 +137,17 @@ def generate(
     out_dir: Path,
     round_name: str | None,
     judge: str | None,
+    carry_forward: bool,
+    from_round: str | None,
+    workspace: Path,
     force: bool,
     templates_dir: Path | None,
 ) -> None:
     """Generate workbooks for one school (--school) or a roster (--roster)."""
     if bool(school) == bool(roster):
         raise click.UsageError("give either --school NAME or --roster FILE")
+    if from_round is not None and not carry_forward:
+        raise click.UsageError("--from-round needs --carry-forward")
     role = ROLE_NAMES[judge] if judge else None
     try:
         registry = load_registry(templates_dir)
@@ -130,8 +155,17 @@ def generate(
         if framework is None:
             known = ", ".join(registry.ids())
             raise click.ClickException(f"no template {template_id!r}; known templates: {known}")
+        schools = read_roster(roster) if roster is not None else [make_school(school, urn, trust)]
+        carried = None
+        if carry_forward:
+            carried = _carried(
+                workspace, registry, framework, schools, round_name, from_round, role
+            )
+            click.echo(
+                f"Carrying forward {len(carried)} of {len(schools)} school"
+                f"{'s' if len(schools) != 1 else ''} from an earlier round"
+            )
         if roster is not None:
-            schools = read_roster(roster)
             with click.progressbar(length=len(schools), label="Generating") as bar:
                 written = generate_batch(
                     framework,
@@ -141,20 +175,49 @@ def generate(
                     progress=lambda _: bar.update(1),
                     round_name=round_name,
                     judge=role,
+                    carried=carried,
                 )
             click.echo(f"Wrote {len(written)} workbooks to {out_dir}")
         else:
+            [one] = schools
             path = generate_workbook(
                 framework,
-                make_school(school, urn, trust),
+                one,
                 out_dir,
                 force=force,
                 round_name=round_name,
                 judge=role,
+                carried=(carried or {}).get(carry_key(one.name, one.urn)),
             )
             click.echo(f"Wrote {path}")
     except SheetToolsError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _carried(
+    workspace: Path,
+    registry: Registry,
+    framework: Framework,
+    schools: list[School],
+    round_name: str | None,
+    from_round: str | None,
+    role: Judge | None,
+) -> dict[str, Carried]:
+    """What each school's workbook starts from, read from the workspace's store."""
+    from .carry import carried_for
+    from .store import Store
+
+    database = Workspace.at(workspace).database
+    if not database.exists():
+        raise click.ClickException(
+            f"there is no {database.name} in {workspace}: --carry-forward reads the earlier "
+            "returns from the workspace (give --workspace DIR)"
+        )
+    issued = issue_for(framework, round_name, role)
+    with Store(database) as store:
+        return carried_for(
+            store, registry, framework, schools, issued.round, from_round=from_round, judge=role
+        )
 
 
 @main.command()

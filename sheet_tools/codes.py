@@ -283,6 +283,36 @@ CODES: dict[str, ProblemCode] = dict(
             advice="Type the review date as day/month/year, for example 03/10/2026.",
         ),
         _code(
+            "invalid-due-date",
+            Severity.ERROR,
+            "An action's due date is not a date",
+            "{where}: '{value}' is not a due date.",
+            advice="Type the due date as day/month/year, for example 31/03/2027, or leave it "
+            "blank.",
+        ),
+        _code(
+            "invalid-status",
+            Severity.ERROR,
+            "An action's status is not one of the choices",
+            "{where}: '{value}' is not a status.",
+            advice="Choose Not started, In progress, Done or Dropped from the drop-down.",
+        ),
+        _code(
+            "done-without-note",
+            Severity.WARNING,
+            "An action marked Done has no progress note",
+            "{where}: the action is marked Done but has no progress note.",
+            advice="Say briefly what was done, so the next round can see it.",
+        ),
+        _code(
+            "action-without-text",
+            Severity.WARNING,
+            "An action plan row has details but no action",
+            "{where}: the row has an owner, date, status or note but no action, so it was "
+            "not read.",
+            advice="Write the action in the row's Action cell, or clear the row.",
+        ),
+        _code(
             "invalid-urn",
             Severity.ERROR,
             "The URN is not a six-digit number",

@@ -53,14 +53,19 @@ def fill_workbook(
     judgements: dict[str, object] | None = None,
     texts: dict[str, object] | None = None,
     cover: dict[str, object] | None = None,
+    actions: dict[str, dict[str, object]] | None = None,
     out: Path | None = None,
 ) -> Path:
     """Type answers into a generated workbook by id and save it (in place unless ``out``).
 
     ``judgements``: statement id -> what is typed in its judgement cell ("Secure", "sec", ...);
-    ``texts``: box id, or "<statement id>.<column id>" -> text; ``cover``: field id -> value.
+    ``texts``: box id, or "<statement id>.<column id>" -> text; ``cover``: field id -> value;
+    ``actions`` (a carried-forward workbook's plan): row id -> {column key: value}, the keys of
+    ``layout.ACTION_COLS`` (owner, due, status, note; action and area on the school's own rows).
     """
     book = load_workbook(path)
+    about = {row[0]: row[1] for row in book[layout.ABOUT_SHEET].iter_rows(values_only=True)}
+    last_round = bool(about.get(layout.KEY_LAST_ROUND_COLUMN))
     sheet_of = {sheet.id: book[sheet.sheet_name] for sheet in framework.sheets}
     statement_sheet = {st.id: sh for sh, st in framework.statements()}
     box_sheet = {box.id: sh for sh in framework.sheets for box in sh.boxes}
@@ -77,11 +82,16 @@ def fill_workbook(
             continue
         statement_id, column_id = key.rsplit(".", 1)
         sheet = statement_sheet[statement_id]
-        column = layout.first_text_column(sheet.judged) + [c.id for c in sheet.columns].index(
-            column_id
-        )
+        first = layout.text_column(sheet.judged, last_round)
+        column = first + [c.id for c in sheet.columns].index(column_id)
         ws = sheet_of[sheet.id]
         ws.cell(row=_row_of(ws, statement_id), column=column, value=value)
+    if actions:
+        plan = book[str(about[layout.KEY_ACTION_PLAN])]
+        for action_id, values in actions.items():
+            row = _row_of(plan, action_id)
+            for key, value in values.items():
+                plan.cell(row=row, column=layout.ACTION_COLS[key], value=value)
     target = out or path
     book.save(target)
     return target

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, Field
 
 from . import __version__, layout
+from .carryover import ACTION_STATUSES, EXTRA_ACTION_ROWS, Action, Carried, carry_key
 from .exceptions import GenerateError
 from .files import safe_filename, save_workbook
 from .frameworks import (
@@ -240,7 +241,14 @@ def issue_for(framework: Framework, round_name: str | None, judge: Judge | None)
     return Issued(round=name, judge=judge)
 
 
-def _prefill(field: CoverField, school: School | None, issued: Issued | None = None) -> object:
+def _prefill(
+    field: CoverField,
+    school: School | None,
+    issued: Issued | None = None,
+    carried: Carried | None = None,
+) -> object:
+    if field.role == "personnel" and carried is not None and carried.cover.get(field.id):
+        return carried.cover[field.id]
     if field.role == "judge" and issued is not None and issued.judge is not None:
         label = judge_label(issued.judge)
         return next((c for c in field.choices if c.casefold() == label.casefold()), label)
@@ -256,7 +264,11 @@ def _prefill(field: CoverField, school: School | None, issued: Issued | None = N
 
 
 def _write_cover(
-    ws: Worksheet, framework: Framework, school: School | None, issued: Issued | None
+    ws: Worksheet,
+    framework: Framework,
+    school: School | None,
+    issued: Issued | None,
+    carried: Carried | None = None,
 ) -> None:
     ws.title = layout.COVER_SHEET
     ws.column_dimensions["A"].width = _ID_WIDTH
@@ -278,7 +290,7 @@ def _write_cover(
         label_cell = ws.cell(row=row, column=layout.COVER_LABEL_COL, value=label)
         label_cell.font = _LABEL
         label_cell.alignment = _WRAP_TOP
-        _input_cell(ws, row, layout.COVER_VALUE_COL, _prefill(field, school, issued))
+        _input_cell(ws, row, layout.COVER_VALUE_COL, _prefill(field, school, issued, carried))
         ws.cell(row=row, column=layout.COVER_VALUE_COL).alignment = _LEFT_TOP
         if field.kind == "date":
             ws.cell(row=row, column=layout.COVER_VALUE_COL).number_format = "dd/mm/yyyy"
@@ -312,8 +324,25 @@ def _write_cover(
     _print_setup(ws, None)
 
 
-def _write_area(ws: Worksheet, framework: Framework, sheet: Sheet, lists: Worksheet | None) -> None:
-    first_text = layout.first_text_column(sheet.judged)
+def _last_round_cell(ws: Worksheet, row: int, framework: Framework, code: str | None) -> None:
+    """The earlier round's level: locked, grey unless coloured by its level."""
+    level = framework.level(code) if code else None
+    cell = ws.cell(row=row, column=layout.LAST_ROUND_COL, value=level.label if level else None)
+    colour = level.colour if level else "F2F2F2"
+    cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
+    cell.border = _BOX
+    cell.alignment = _CENTRE
+
+
+def _write_area(
+    ws: Worksheet,
+    framework: Framework,
+    sheet: Sheet,
+    lists: Worksheet | None,
+    carried: Carried | None = None,
+) -> None:
+    last_round = carried is not None and sheet.judged
+    first_text = layout.text_column(sheet.judged, last_round)
     last_column = max(first_text + len(sheet.columns) - 1, layout.STATEMENT_COL)
     hint = sheet.intro or (
         "Choose a judgement from the drop-down for each statement. "
@@ -327,6 +356,8 @@ def _write_area(ws: Worksheet, framework: Framework, sheet: Sheet, lists: Worksh
     ws.column_dimensions[get_column_letter(layout.STATEMENT_COL)].width = _STATEMENT_WIDTH
     if sheet.judged:
         ws.column_dimensions[get_column_letter(layout.JUDGEMENT_COL)].width = _JUDGEMENT_WIDTH
+    if last_round:
+        ws.column_dimensions[get_column_letter(layout.LAST_ROUND_COL)].width = _JUDGEMENT_WIDTH
     for offset, column in enumerate(sheet.columns):
         ws.column_dimensions[get_column_letter(first_text + offset)].width = column.width
 
@@ -335,8 +366,13 @@ def _write_area(ws: Worksheet, framework: Framework, sheet: Sheet, lists: Worksh
         labels = [layout.ID_HEADER, sheet.statement_heading]
         if sheet.judged:
             labels.append(layout.JUDGEMENT_HEADER)
+        if last_round:
+            assert carried is not None
+            labels.append(f"{layout.LAST_ROUND_HEADER} ({carried.round})")
         labels.extend(column.label for column in sheet.columns)
         _header(ws, labels)
+        if last_round:  # "Last round (Autumn 2026)" wraps onto two lines
+            ws.row_dimensions[layout.HEADER_ROW].height = 2 * _POINTS_PER_LINE + 3
         for statement in sheet.statements:
             _id_cell(ws, row, statement.id)
             text_cell = ws.cell(row=row, column=layout.STATEMENT_COL, value=statement.text)
@@ -345,6 +381,9 @@ def _write_area(ws: Worksheet, framework: Framework, sheet: Sheet, lists: Worksh
             if sheet.judged:
                 _input_cell(ws, row, layout.JUDGEMENT_COL)
                 ws.cell(row=row, column=layout.JUDGEMENT_COL).alignment = _CENTRE
+            if last_round:
+                assert carried is not None
+                _last_round_cell(ws, row, framework, carried.levels.get(statement.id))
             for offset in range(len(sheet.columns)):
                 _input_cell(ws, row, first_text + offset)
             ws.row_dimensions[row].height = max(_height(statement.text, _STATEMENT_WIDTH), 30)
@@ -366,6 +405,7 @@ def _write_area(ws: Worksheet, framework: Framework, sheet: Sheet, lists: Worksh
         sum(c.width for c in sheet.columns)
         + _STATEMENT_WIDTH
         + (_JUDGEMENT_WIDTH if sheet.judged else 0)
+        + (_JUDGEMENT_WIDTH if last_round else 0)
     )
     for box in sheet.boxes:
         row += 1
@@ -391,7 +431,11 @@ def _write_area(ws: Worksheet, framework: Framework, sheet: Sheet, lists: Worksh
 
 
 def _write_about(
-    ws: Worksheet, framework: Framework, school: School | None, issued: Issued | None
+    ws: Worksheet,
+    framework: Framework,
+    school: School | None,
+    issued: Issued | None,
+    carried: Carried | None = None,
 ) -> None:
     """The workbook's identity, as plain cells any application keeps."""
     ws.title = layout.ABOUT_SHEET
@@ -419,9 +463,98 @@ def _write_about(
             (layout.KEY_ISSUED_TO, issued.judge),
         ]
     rows += [(layout.SHEET_KEY_PREFIX + sheet.id, sheet.sheet_name) for sheet in framework.sheets]
+    if carried is not None:
+        rows += [
+            (layout.KEY_CARRIED_FROM, carried.round),
+            (layout.KEY_LAST_ROUND_COLUMN, get_column_letter(layout.LAST_ROUND_COL)),
+            (layout.KEY_ACTION_PLAN, layout.ACTION_SHEET),
+        ]
     for row, (key, value) in enumerate(rows, start=1):
         ws.cell(row=row, column=1, value=key).font = _LABEL
         ws.cell(row=row, column=2, value=value).alignment = _WRAP_TOP
+    _protect(ws)
+
+
+_ACTION_WIDTHS = (_ID_WIDTH, 60, 26, 20, 13, 14, 45)
+
+
+def _status_validation() -> DataValidation:
+    statuses = ", ".join(ACTION_STATUSES)
+    return DataValidation(
+        type="list",
+        formula1='"' + ",".join(ACTION_STATUSES) + '"',
+        allow_blank=True,
+        showDropDown=False,
+        showInputMessage=True,
+        promptTitle="Status",
+        prompt=f"Choose from the list: {statuses}.",
+        showErrorMessage=True,
+        errorStyle="stop",
+        errorTitle="Not a status",
+        error=f"Please choose one of: {statuses}.",
+    )
+
+
+def _write_action_plan(ws: Worksheet, carried: Carried) -> None:
+    """The earlier round's actions, one locked row each, then blank rows for the school's own;
+    owner, due date, status and progress note are the school's to fill in."""
+    ws.title = layout.ACTION_SHEET
+    last = len(layout.ACTION_HEADERS)
+    _title(
+        ws,
+        f"Action plan (from {carried.round})",
+        "The actions agreed in the last round. For each, fill in who owns it, when it is due, "
+        "its status (a drop-down) and a note on progress. Add your own actions in the empty "
+        "rows at the bottom.",
+        last,
+    )
+    _id_cell(ws, layout.TITLE_ROW, layout.ACTION_SHEET_ID)
+    for column, width in enumerate(_ACTION_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(column)].width = width
+    _header(ws, layout.ACTION_HEADERS)
+    cols = layout.ACTION_COLS
+    own = [Action(id=f"S{n:02d}", action="") for n in range(1, EXTRA_ACTION_ROWS + 1)]
+    row = layout.FIRST_ROW
+    for action in [*carried.actions, *own]:
+        _id_cell(ws, row, action.id)
+        text = action.action
+        if not text:  # the school's own: every cell an input
+            _input_cell(ws, row, cols["action"])
+            _input_cell(ws, row, cols["area"])
+        else:
+            for column, value in ((cols["action"], text), (cols["area"], action.area)):
+                cell = ws.cell(row=row, column=column, value=value or None)
+                cell.fill = _LOCKED_FILL
+                cell.border = _BOX
+                cell.alignment = _WRAP_TOP
+        # an earlier action not yet finished keeps what the school wrote about it
+        for key in ("owner", "due", "status", "note"):
+            _input_cell(ws, row, cols[key], getattr(action, key) or None)
+        ws.cell(row=row, column=cols["due"]).number_format = "dd/mm/yyyy"
+        ws.row_dimensions[row].height = max(_height(text, _ACTION_WIDTHS[1]), 30)
+        row += 1
+    end = row - 1
+    due = get_column_letter(cols["due"])
+    dates = DataValidation(
+        type="date",
+        operator="greaterThan",
+        formula1="36526",
+        allow_blank=True,
+        showInputMessage=True,
+        promptTitle="Due date",
+        prompt="A date, e.g. 31/03/2027.",
+        showErrorMessage=True,
+        errorTitle="Not a date",
+        error="Please type a date as day/month/year, e.g. 31/03/2027.",
+    )
+    ws.add_data_validation(dates)
+    dates.add(f"{due}{layout.FIRST_ROW}:{due}{end}")
+    status = get_column_letter(cols["status"])
+    statuses = _status_validation()
+    ws.add_data_validation(statuses)
+    statuses.add(f"{status}{layout.FIRST_ROW}:{status}{end}")
+    ws.freeze_panes = ws.cell(row=layout.FIRST_ROW, column=1)
+    _print_setup(ws, f"{layout.HEADER_ROW}:{layout.HEADER_ROW}")
     _protect(ws)
 
 
@@ -434,18 +567,24 @@ def _write_lists(ws: Worksheet, framework: Framework) -> None:
 
 
 def build_workbook(
-    framework: Framework, school: School | None = None, issued: Issued | None = None
+    framework: Framework,
+    school: School | None = None,
+    issued: Issued | None = None,
+    carried: Carried | None = None,
 ) -> Workbook:
-    """The blank (or prefilled) workbook for one school, not yet saved."""
+    """The blank (or prefilled) workbook for one school, not yet saved; ``carried`` (the earlier
+    round's levels, cover answers and actions) adds the Last round column and the Action plan."""
     wb = Workbook()
-    _write_cover(wb.active, framework, school, issued)
+    _write_cover(wb.active, framework, school, issued, carried)
     lists = wb.create_sheet() if _needs_lists_sheet(framework) else None
     for sheet in framework.sheets:
-        _write_area(wb.create_sheet(sheet.sheet_name), framework, sheet, lists)
+        _write_area(wb.create_sheet(sheet.sheet_name), framework, sheet, lists, carried)
+    if carried is not None:
+        _write_action_plan(wb.create_sheet(), carried)
     if lists is not None:
         _write_lists(lists, framework)
         wb.move_sheet(lists, offset=len(wb.sheetnames))
-    _write_about(wb.create_sheet(), framework, school, issued)
+    _write_about(wb.create_sheet(), framework, school, issued, carried)
     wb.security = WorkbookProtection(lockStructure=True)
     wb.properties.title = framework.title
     wb.properties.creator = "sheet-tools"
@@ -469,15 +608,17 @@ def generate_workbook(
     force: bool = False,
     round_name: str | None = None,
     judge: Judge | None = None,
+    carried: Carried | None = None,
 ) -> Path:
-    """Write one school's workbook, issued for a round (and a role), into ``out_dir``."""
+    """Write one school's workbook, issued for a round (and a role), into ``out_dir``; with
+    ``carried``, it starts from the earlier round's return."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     target = out / workbook_filename(framework, school)
     if target.exists() and not force:
         raise GenerateError(f"{target} already exists; use --force to replace it")
     issued = issue_for(framework, round_name, judge)
-    return save_workbook(build_workbook(framework, school, issued), target)
+    return save_workbook(build_workbook(framework, school, issued, carried), target)
 
 
 def generate_batch(
@@ -489,8 +630,11 @@ def generate_batch(
     progress: Callable[[Path], None] | None = None,
     round_name: str | None = None,
     judge: Judge | None = None,
+    carried: Mapping[str, Carried] | None = None,
 ) -> list[Path]:
-    """Write a workbook for every school; checks every target name before writing any."""
+    """Write a workbook for every school; checks every target name before writing any.
+    ``carried``: by ``carry_key``, what each school's workbook starts from (a school without an
+    entry gets the ordinary workbook)."""
     issue_for(framework, round_name, judge)  # a bad round or role is said before any file
     out = Path(out_dir)
     schools = list(schools)
@@ -508,7 +652,13 @@ def generate_batch(
     written = []
     for school in schools:
         path = generate_workbook(
-            framework, school, out, force=force, round_name=round_name, judge=judge
+            framework,
+            school,
+            out,
+            force=force,
+            round_name=round_name,
+            judge=judge,
+            carried=(carried or {}).get(carry_key(school.name, school.urn)),
         )
         written.append(path)
         if progress is not None:

@@ -45,3 +45,25 @@ INLINE_LIST_LIMIT = 255
 def first_text_column(judged: bool) -> int:
     """Column number of the first free-text column beside the statements."""
     return JUDGEMENT_COL + 1 if judged else STATEMENT_COL + 1
+
+
+# A carried-forward workbook (``generate --carry-forward``): the earlier round's level in a locked
+# "Last round" column just after the judgement column, which moves the free-text columns one to the
+# right; the About sheet says so (KEY_LAST_ROUND_COLUMN), so older workbooks read as before.
+KEY_CARRIED_FROM = "carried_from"
+KEY_LAST_ROUND_COLUMN = "last_round_column"
+LAST_ROUND_COL = JUDGEMENT_COL + 1  # column D
+LAST_ROUND_HEADER = "Last round"
+# The action plan sheet: one row per action, its id in column A (carried "A01"..., the school's
+# own "S01"...), found by the About sheet's KEY_ACTION_PLAN row (its name), else ACTION_SHEET_ID
+# in A1.
+KEY_ACTION_PLAN = "action_plan"
+ACTION_SHEET = "Action plan"
+ACTION_SHEET_ID = "actions"
+ACTION_COLS = {"action": 2, "area": 3, "owner": 4, "due": 5, "status": 6, "note": 7}
+ACTION_HEADERS = ("ID", "Action", "Area", "Owner", "Due date", "Status", "Progress note")
+
+
+def text_column(judged: bool, last_round: bool) -> int:
+    """The first free-text column, with or without a Last round column beside the judgement."""
+    return first_text_column(judged) + (1 if judged and last_round else 0)

@@ -39,6 +39,13 @@ class RawCell(BaseModel):
     formula: bool = False  # the cell holds a formula; value is its cached result
 
 
+class RawAction(BaseModel):
+    """One action plan row: its id and the cells of each column (layout.ACTION_COLS keys)."""
+
+    id: str
+    cells: dict[str, RawCell]
+
+
 class RawReturn(BaseModel):
     """Everything read from a return, before any judgement about its content."""
 
@@ -54,6 +61,8 @@ class RawReturn(BaseModel):
     # what the workbook was issued for (About sheet): issue id, round, school, urn, trust, role;
     # only the keys present and non-blank (a workbook from before rounds has none of them)
     issued: dict[str, str] = Field(default_factory=dict)
+    # a carried-forward workbook's action plan: one row per id in column A (None: no plan)
+    actions: list[RawAction] | None = None
 
 
 ASK_FOR_NEW = (
@@ -294,11 +303,13 @@ class _Reader:
         return rows
 
 
-def _read_sheet(reader: _Reader, raw: RawReturn, sheet: Sheet, name: str) -> None:
+def _read_sheet(
+    reader: _Reader, raw: RawReturn, sheet: Sheet, name: str, last_round: bool = False
+) -> None:
     wanted = {st.id: f"statement {st.id}" for st in sheet.statements}
     wanted |= {box.id: f"the box '{box.label}'" for box in sheet.boxes}
     rows = reader.locate(name, wanted, {sheet.id, layout.ID_HEADER})
-    first_text = layout.first_text_column(sheet.judged)
+    first_text = layout.text_column(sheet.judged, last_round)
     for statement in sheet.statements:
         row = rows.get(statement.id)
         if row is None:
@@ -397,10 +408,47 @@ def _read_book(
         for field in framework.cover:
             if field.id in rows:
                 raw.cover[field.id] = reader.cell(cover, rows[field.id], layout.COVER_VALUE_COL)
+    last_round = bool(_text(keys.get(layout.KEY_LAST_ROUND_COLUMN)))
     for sheet in framework.sheets:
         if sheet.id in names:
-            _read_sheet(reader, raw, sheet, names[sheet.id])
+            _read_sheet(reader, raw, sheet, names[sheet.id], last_round)
+    if _text(keys.get(layout.KEY_ACTION_PLAN)):
+        _read_actions(reader, raw, keys, taken)
     return raw, reader.issues
+
+
+def _read_actions(
+    reader: _Reader, raw: RawReturn, keys: dict[str, object], taken: set[str]
+) -> None:
+    """The action plan's rows, by the ids in column A (so sorted rows still read)."""
+    book = reader.book
+    named = _text(keys.get(layout.KEY_ACTION_PLAN))
+    name = named if named in book.names and named not in taken else None
+    if name is None:
+        name = next(
+            (n for n in book.names if n not in taken and book.a1(n) == layout.ACTION_SHEET_ID),
+            None,
+        )
+    if name is None:
+        reader.issues.append(
+            Issue.of(
+                "missing-sheet",
+                f"The '{layout.ACTION_SHEET}' sheet is missing from the workbook: it may have "
+                f"been deleted. {ASK_FOR_NEW}",
+                sheet=layout.ACTION_SHEET,
+            )
+        )
+        return
+    taken.add(name)
+    raw.actions = []
+    for action_id, places in book.column_a(name).items():
+        if action_id in (layout.ACTION_SHEET_ID, layout.ID_HEADER):
+            continue
+        index = places[0]
+        if index < layout.FIRST_ROW - 1:
+            continue
+        cells = {key: reader.cell(name, index, col) for key, col in layout.ACTION_COLS.items()}
+        raw.actions.append(RawAction(id=action_id, cells=cells))
 
 
 def read_return(path: Path, registry: Registry) -> tuple[RawReturn | None, list[Issue]]:

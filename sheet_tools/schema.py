@@ -108,6 +108,22 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "CREATE INDEX rejections_by_trust ON rejections(trust_key, arrived_at)",
         lambda db: _backfill_rounds(db),
     ),
+    # 4: a carried-forward return's action plan, one row per action in the order read
+    (
+        """CREATE TABLE actions (
+            return_id INTEGER NOT NULL REFERENCES returns(id),
+            position INTEGER NOT NULL,
+            action_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            area TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            due TEXT,
+            status TEXT NOT NULL,
+            note TEXT NOT NULL,
+            PRIMARY KEY (return_id, position)
+        ) WITHOUT ROWID""",
+        "ALTER TABLE returns ADD COLUMN has_action_plan INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

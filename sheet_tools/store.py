@@ -28,90 +28,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
-
+from .carryover import Action
 from .exceptions import StoreError
 from .files import as_utc, utc_now
+from .records import Correction, Event, Rejection, StoredReturn
 from .report import FileReport, Issue, Status
 from .roster import trust_key
-from .rounds import Judge, clean_round, term_of
+from .rounds import clean_round, term_of
 from .schema import MIGRATIONS, SCHEMA_VERSION
 from .validate import ValidReturn
 
 BUSY_TIMEOUT_S = 30.0
-
-
-class StoredReturn(BaseModel):
-    """A return as summaries see it."""
-
-    id: int
-    sha256: str
-    file_name: str
-    arrived_at: datetime
-    template_id: str
-    template_version: str
-    school: str
-    school_key: str  # URN when known, else the casefolded school name: one key per school
-    urn: str | None
-    trust: str | None
-    review_date: date
-    judge: Judge
-    round: str
-    issue_id: str | None
-    occasion: str
-    cover: dict[str, str]
-    # statement id -> level code, None for "not judged"; score it with the framework version
-    judgements: dict[str, str | None]
-    texts: dict[str, str]
-    warnings: list[Issue]
-    superseded: bool
-    withdrawn: bool = False
-
-
-class Rejection(BaseModel):
-    """A rejected file, for the returns log an administrator chases."""
-
-    file_name: str
-    sha256: str
-    arrived_at: datetime
-    template_id: str | None
-    school: str | None
-    urn: str | None
-    trust: str | None
-    reason: str
-    template_version: str | None = None
-    errors: list[Issue] = Field(default_factory=list)
-
-
-class Correction(BaseModel):
-    """A return withdrawn or restored by an administrator: the history in Provenance."""
-
-    id: int
-    return_id: int
-    action: Literal["withdraw", "restore"]
-    reason: str
-    by_whom: str
-    at: datetime
-    # the return corrected, so a school's summary can show its history
-    template_id: str
-    school_key: str
-    file_name: str
-
-
-class Event(BaseModel):
-    """One file handled by ingest: its outcome and where its original goes (or went).
-
-    Recorded in the same transaction as the outcome; ``done`` once the original is in place."""
-
-    id: int
-    sha256: str
-    file_name: str
-    arrived_at: datetime
-    status: Status
-    destination: str  # relative to the workspace root, e.g. "archive/Oakfield.xlsx"
-    return_id: int | None
-    report: FileReport
-    done: bool
 
 
 def school_key(school: str, urn: str | None) -> str:
@@ -134,7 +61,8 @@ def duplicate_issue(file_name: str, arrived_at: datetime) -> Issue:
 
 _RETURN_COLUMNS = (
     "id, sha256, file_name, arrived_at, template_id, template_version, school, school_key, "
-    "urn, trust, review_date, judge, cover, warnings, round, issue_id, withdrawn_at, occasion"
+    "urn, trust, review_date, judge, cover, warnings, round, issue_id, withdrawn_at, occasion, "
+    "has_action_plan"
 )
 _EVENT_COLUMNS = (
     "id, sha256, file_name, arrived_at, status, destination, return_id, report, done_at"
@@ -443,7 +371,12 @@ class Store:
                 (ids,),
             ):
                 texts[return_id][key] = text
-        return [_stored_return(row, judgements[row[0]], texts[row[0]]) for row in rows]
+            planned = {row[0] for row in rows if row[18]}
+            actions = _actions(self._db, planned) if planned else {}
+        return [
+            _stored_return(row, judgements[row[0]], texts[row[0]], actions.get(row[0]))
+            for row in rows
+        ]
 
     # --- corrections ---------------------------------------------------------------------------
     def withdraw(self, return_id: int, reason: str, by_whom: str) -> StoredReturn:
@@ -556,7 +489,8 @@ def _insert_return(
     cursor = db.execute(
         "INSERT INTO returns (sha256, file_name, arrived_at, template_id, template_version, "
         "school, school_key, urn, trust, review_date, judge, cover, warnings, round, issue_id, "
-        "occasion, trust_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "occasion, trust_key, has_action_plan) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             sha256,
             file_name,
@@ -575,6 +509,7 @@ def _insert_return(
             valid.issue_id,
             valid.occasion,
             trust_key(valid.trust),
+            valid.actions is not None,
         ),
     )
     return_id = cursor.lastrowid
@@ -587,7 +522,41 @@ def _insert_return(
         "INSERT INTO texts (return_id, key, text) VALUES (?, ?, ?)",
         [(return_id, key, text) for key, text in valid.texts.items()],
     )
+    db.executemany(
+        "INSERT INTO actions (return_id, position, action_id, action, area, owner, due, status, "
+        "note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (return_id, n, a.id, a.action, a.area, a.owner, _day(a.due), a.status, a.note)
+            for n, a in enumerate(valid.actions or ())
+        ],
+    )
     return "accepted", return_id
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _actions(db: sqlite3.Connection, return_ids: Collection[int]) -> dict[int, list[Action]]:
+    """The action plans of these returns, each in its order (every one listed gets a list)."""
+    found: dict[int, list[Action]] = {return_id: [] for return_id in return_ids}
+    for return_id, action_id, action, area, owner, due, status, note in db.execute(
+        "SELECT return_id, action_id, action, area, owner, due, status, note FROM actions "
+        "WHERE return_id IN (SELECT value FROM json_each(?)) ORDER BY return_id, position",
+        (json.dumps(sorted(return_ids)),),
+    ):
+        found[return_id].append(
+            Action.model_construct(
+                id=action_id,
+                action=action,
+                area=area,
+                owner=owner,
+                due=date.fromisoformat(due) if due else None,
+                status=status,
+                note=note,
+            )
+        )
+    return found
 
 
 def rejection_from(report: FileReport, file_name: str, arrived_at: datetime) -> Rejection:
@@ -633,7 +602,10 @@ def _insert_rejection(db: sqlite3.Connection, rejection: Rejection) -> int:
 
 
 def _stored_return(
-    row: Sequence[object], judgements: dict[str, str | None], texts: dict[str, str]
+    row: Sequence[object],
+    judgements: dict[str, str | None],
+    texts: dict[str, str],
+    actions: list[Action] | None = None,
 ) -> StoredReturn:
     # Rows come from our own schema, so they are built without re-validating every field: this
     # keeps reading 10,000 returns for a summary well under a second.
@@ -658,7 +630,8 @@ def _stored_return(
         issue_id=row[15],
         withdrawn=row[16] is not None,
         occasion=row[17],
-        superseded=bool(row[18]),
+        superseded=bool(row[19]),
+        actions=actions,
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from .carryover import ACTION_STATUSES, Action
 from .frameworks import (
     NOT_APPLICABLE_CODE,
     NOT_APPLICABLE_LABEL,
@@ -67,6 +68,8 @@ class ValidReturn(BaseModel):
     judgements: dict[str, str | None] = Field(default_factory=dict)
     # every non-blank free-text answer: "<statement id>.<column id>" or "<box id>" -> text
     texts: dict[str, str] = Field(default_factory=dict)
+    # a carried-forward workbook's action plan, each row with an action; None: no plan
+    actions: list[Action] | None = None
     warnings: list[Issue] = Field(default_factory=list)
 
 
@@ -215,6 +218,7 @@ class _Checked:
     cover: dict[str, str] = field(default_factory=dict)
     judgements: dict[str, str | None] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+    actions: list[Action] | None = None
     issues: list[Issue] = field(default_factory=list)
 
     def add(self, code: str, message: str, cell: RawCell | None = None, **more: str | None) -> None:
@@ -365,6 +369,86 @@ def _check_texts(checked: _Checked, raw: RawReturn, framework: Framework) -> Non
             )
 
 
+def _check_actions(checked: _Checked, raw: RawReturn) -> None:
+    """Each action plan row: a due date that is a date, a status from the drop-down, and a
+    note for an action marked Done (a query, not an error)."""
+    if raw.actions is None:
+        return
+    by_word = {squash(status): status for status in ACTION_STATUSES}
+    checked.actions = []
+    for row in raw.actions:
+        cells = row.cells
+        for key, cell in cells.items():
+            _formula_warning(checked, cell, key.replace("due", "due date"))
+        text = {key: _printable(_as_text(cell.value)) for key, cell in cells.items()}
+        if not text["action"]:
+            if any(text[key] for key in ("owner", "due", "status", "note")):
+                cell = cells["action"]
+                checked.add(
+                    "action-without-text",
+                    f"{_at(cell, 'action')}: this row has details but no action, so it was not "
+                    "read. Please write the action, or clear the row.",
+                    cell,
+                )
+            continue
+        due = None
+        if text["due"]:
+            due = parse_date(cells["due"].value)
+            if due is None or not EARLIEST_REVIEW <= due <= LATEST_REVIEW:
+                due = None
+                checked.add(
+                    "invalid-due-date",
+                    f"{_at(cells['due'], 'due date')}: '{text['due']}' is not a date. Please "
+                    "type the due date as day/month/year, e.g. 31/03/2027.",
+                    cells["due"],
+                    value=text["due"],
+                )
+        status = ""
+        if text["status"]:
+            status = by_word.get(squash(text["status"]), "")
+            if not status:
+                checked.add(
+                    "invalid-status",
+                    f"{_at(cells['status'], 'status')}: '{text['status']}' is not a status. "
+                    f"Choose {_either(list(ACTION_STATUSES))} from the drop-down.",
+                    cells["status"],
+                    value=text["status"],
+                )
+        if status == "Done" and not text["note"]:
+            checked.add(
+                "done-without-note",
+                f"{_at(cells['note'], 'progress note')}: the action is marked Done but has no "
+                "progress note. Please say briefly what was done.",
+                cells["note"],
+            )
+        for key in ("action", "note"):
+            if len(text[key]) > MAX_TEXT:
+                checked.add(
+                    "text-too-long",
+                    f"{_at(cells[key], key)} holds {len(text[key]):,} characters; at most "
+                    f"{MAX_TEXT:,} fit in a cell.",
+                    cells[key],
+                )
+            if personal_data(text[key]):
+                checked.add(
+                    "personal-data",
+                    f"{_at(cells[key], key)} contains what looks like "
+                    f"{_either(personal_data(text[key]))}. Please remove pupils' personal details.",
+                    cells[key],
+                )
+        checked.actions.append(
+            Action(
+                id=row.id,
+                action=text["action"],
+                area=text["area"],
+                owner=text["owner"],
+                due=due,
+                status=status,
+                note=text["note"],
+            )
+        )
+
+
 def _check_cover_field(checked: _Checked, spec: CoverField, cell: RawCell | None) -> None:
     value = cell.value if cell is not None else None
     blank = value is None or (isinstance(value, str) and not value.strip())
@@ -493,6 +577,7 @@ def _check(raw: RawReturn, framework: Framework, known: Known | None = None) -> 
     _check_judgements(checked, raw, framework)
     _check_texts(checked, raw, framework)
     _check_next_steps(checked, raw, framework)
+    _check_actions(checked, raw)
     return checked
 
 
@@ -519,6 +604,7 @@ def _valid(
         cover=checked.cover,
         judgements=checked.judgements,
         texts=checked.texts,
+        actions=checked.actions,
         warnings=[issue for issue in issues if issue.severity is Severity.WARNING],
     )
 

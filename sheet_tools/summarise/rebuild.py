@@ -11,6 +11,7 @@ import os
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from datetime import date
 from pathlib import Path
 
 from ..exceptions import RosterError, StoreError, SummariseError
@@ -19,6 +20,7 @@ from ..frameworks import Framework, Registry
 from ..roster import School, read_roster, workspace_roster
 from ..store import Correction, Rejection, Store, StoredReturn, school_key
 from ..workspace import Workspace
+from .actions import overdue_count
 from .outbox import (
     effective_trust,
     plan,
@@ -48,12 +50,13 @@ def write_school_summary(
     trust: str | None,
     corrections: Sequence[Correction] = (),
     family: Sequence[tuple[Framework, SchoolHistory]] = (),
+    today: date | None = None,
 ) -> list[Path]:
     """Write (atomically) one school's workbook and radar PNG; returns the paths written."""
     current = history.current
     target = school_summary_path(outbox, trust, current.school, history.urn, framework.id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    book, png = build_school_workbook(framework, history, trust, corrections, family)
+    book, png = build_school_workbook(framework, history, trust, corrections, family, today)
     written = []
     if png is not None:
         chart = school_chart_path(outbox, trust, current.school, history.urn, framework.id)
@@ -133,13 +136,15 @@ def summarise_returns(
     names: dict[str, str | None] | None = None,
     corrections: Sequence[Correction] = (),
     workers: int | None = None,
+    today: date | None = None,
 ) -> list[Path]:
     """Write summaries from plain data. ``schools`` ((template id, school key)) and ``trusts``
     ((template id, trust key)) limit what is written; None writes everything. ``returns`` must
     hold every return of each school and trust written; ``empty_trusts`` names roster trusts
     with none, whose workbooks are their chase lists; ``names`` spells each trust (by key), as
     ``outbox.plan`` does, so files land where the plan expects them. ``workers``: processes to
-    write with (default: one per core, used only for large rebuilds). Returns the paths written:
+    write with (default: one per core, used only for large rebuilds); ``today``: the day actions
+    are overdue against (default: today). Returns the paths written:
     trust workbooks first, then each school's workbook and picture."""
     outbox = Path(outbox)
     roster_list = list(roster or ())
@@ -169,7 +174,9 @@ def summarise_returns(
             family = (
                 family_of.get((framework.family, key), []) if not framework.reviewer_form else []
             )
-            school_jobs.append(("school", (outbox, framework, history, trust, history_of, family)))
+            school_jobs.append(
+                ("school", (outbox, framework, history, trust, history_of, family, today))
+            )
     # each trust's roster, grouped once: a roster lists thousands of schools in hundreds of trusts
     roster_of: dict[str, list[School]] = defaultdict(list)
     for listed in roster_list:
@@ -191,7 +198,15 @@ def summarise_returns(
         ]
         on_list = roster_of.get(key, [])
         log = returns_log(framework, in_trust, on_list, trust_rejections)
-        data = TrustData(framework=framework, name=name, members=in_trust, log=log, roster=on_list)
+        data = TrustData(
+            framework=framework,
+            name=name,
+            members=in_trust,
+            log=log,
+            roster=on_list,
+            overdue_actions=overdue_count(in_trust, today or date.today()),
+            today=today,
+        )
         trust_jobs.append(("trust", (outbox, data)))
     return _run_jobs([*trust_jobs, *school_jobs], workers)
 
@@ -215,6 +230,7 @@ def summarise_all(
     roster: Iterable[School] | None = None,
     *,
     workers: int | None = None,
+    today: date | None = None,
 ) -> list[Path]:
     """Rebuild every school and trust summary from the store (``sheet-tools summarise``), then
     remove what sheet-tools wrote that the store and roster no longer call for."""
@@ -232,6 +248,7 @@ def summarise_all(
         names=planned.trust_names,
         corrections=store.corrections(),
         workers=workers,
+        today=today,
     )
     tidy(outbox, planned, written)
     return written
@@ -243,6 +260,8 @@ def summarise_affected(
     outbox: Path | str,
     affected: Iterable[tuple[str, str, str | None]],
     roster: Iterable[School] | None = None,
+    *,
+    today: date | None = None,
 ) -> list[Path]:
     """Rebuild only what new returns change: each (template id, school key, trust) names a
     school whose summary is redrawn, and its trust whose consolidated workbook is redrawn. Any
@@ -311,6 +330,7 @@ def summarise_affected(
             empty_trusts={k: v for k, v in planned.empty_trusts.items() if k in trusts},
             names=planned.trust_names,
             corrections=store.corrections(),
+            today=today,
         )
     tidy(outbox, planned, written)
     return written
@@ -323,6 +343,7 @@ def summarise_workspace(
     outbox: Path | str | None = None,
     roster: Path | str | None = None,
     workers: int | None = None,
+    today: date | None = None,
 ) -> list[Path]:
     """``sheet-tools summarise``: rebuild every summary from the workspace's database into its
     outbox, listing outstanding schools from the roster (given, else the workspace's own)."""
@@ -339,6 +360,8 @@ def summarise_workspace(
     space.outbox.mkdir(parents=True, exist_ok=True)
     try:
         with Store(space.database) as store:
-            return summarise_all(store, registry, space.outbox, schools, workers=workers)
+            return summarise_all(
+                store, registry, space.outbox, schools, workers=workers, today=today
+            )
     except StoreError as exc:
         raise SummariseError(str(exc)) from None

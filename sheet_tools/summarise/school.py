@@ -6,11 +6,13 @@ statement, for pivot tables) and Provenance."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from .. import charts
 from ..frameworks import NOT_APPLICABLE_LABEL, Framework, Level
 from ..rounds import judge_label
 from ..store import Correction, StoredReturn
+from .actions import plan_of, school_action_plan
 from .cells import (
     AREA_WIDTH,
     BOLD,
@@ -465,6 +467,7 @@ def build_school_workbook(
     trust: str | None,
     corrections: Sequence[Correction] = (),
     family: Sequence[tuple[Framework, SchoolHistory]] = (),
+    today: date | None = None,
 ) -> tuple[bytes, bytes | None]:
     """One school's summary of one framework as .xlsx bytes, and its radar PNG (None for a
     text-only form). ``family``: the school's other forms of the same review (the Diagnostic
@@ -476,6 +479,9 @@ def build_school_workbook(
     _overview(book, framework, history, trust, png)
     if framework.judged or boxes_with_role(framework, "next_steps") or found:
         _next_steps(book, framework, current, found)
+    plan = plan_of(history)
+    if plan is not None:
+        school_action_plan(book, plan, today or date.today())
     if framework.judged or boxes_with_role(framework, "strengths"):
         _strengths(book, framework, current)
     if framework.judged and history.previous is not None:
@@ -490,6 +496,8 @@ def build_school_workbook(
     if framework.judged:
         _data(book, framework, current, trust)
     used = history.used()
+    if plan is not None and all(plan.id != item.id for item, _ in used):
+        used.append((plan, "Action plan of the latest round"))
     if found:
         used += [
             (r, "Review report of the round") for _, r in ([found.report] if found.report else [])

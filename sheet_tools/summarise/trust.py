@@ -15,6 +15,7 @@ from ..frameworks import NOT_APPLICABLE_CODE, NOT_APPLICABLE_LABEL, Framework
 from ..roster import School
 from ..rounds import judge_label
 from ..store import Rejection, school_key
+from .actions import trust_actions_sheet
 from .cells import (
     BAND_FILL,
     BOLD,
@@ -165,6 +166,8 @@ class TrustData:
     overdue_actions: int | None = None
     # the trust's schools on the roster: the returns expected (none listed: its members)
     roster: list[School] = field(default_factory=list)
+    # the day overdue is judged against (default: today), so a summary can be built as of a day
+    today: date | None = None
 
     def __post_init__(self) -> None:
         self.members = sorted(self.members, key=lambda h: (h.school.casefold(), h.school_key))
@@ -474,6 +477,7 @@ def build_trust_workbook(data: TrustData) -> bytes:
         _radar_sheet(book, data)
     if boxes_with_role(framework, "next_steps"):
         _collated_next_steps(book, data)
+    trust_actions_sheet(book, data.members, data.today or date.today())
     if not framework.judged:
         responses_sheet(book, framework, [h.current for h in data.members], with_school=True)
     _returns_log_sheet(book, data)

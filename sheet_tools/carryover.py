@@ -1,0 +1,55 @@
+"""What one round hands to the next: a plain model the generator takes and the store fills.
+
+``generate`` may not read the store (data flows one way), so a later stage (``carry``) builds a
+``Carried`` per school from the earlier round's accepted returns and passes it in. Actions are
+also what an action plan sheet reads back to, so the model serves both directions.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+# The action plan's status drop-down, in the order work moves through it.
+ACTION_STATUSES = ("Not started", "In progress", "Done", "Dropped")
+CLOSED_STATUSES = ("Done", "Dropped")
+# Extra blank rows at the foot of an action plan for the school's own actions.
+EXTRA_ACTION_ROWS = 10
+
+
+class Action(BaseModel):
+    """One row of an action plan: carried from the earlier round or added by the school."""
+
+    id: str  # the row's id in column A: "A01"... carried, "S01"... the school's own
+    action: str
+    area: str = ""
+    owner: str = ""
+    due: date | None = None
+    status: str = ""  # one of ACTION_STATUSES, or "" when not set
+    note: str = ""
+
+    @property
+    def carried(self) -> bool:
+        return self.id.startswith("A")
+
+    def overdue(self, today: date) -> bool:
+        """Past its due date and neither Done nor Dropped."""
+        return self.due is not None and self.due < today and self.status not in CLOSED_STATUSES
+
+
+class Carried(BaseModel):
+    """What a school's workbook for the next round starts from."""
+
+    round: str  # the earlier round carried from
+    # statement id -> the earlier round's level code (the reviewer's where there was one)
+    levels: dict[str, str] = Field(default_factory=dict)
+    # cover field id -> the earlier return's answer (personnel involved)
+    cover: dict[str, str] = Field(default_factory=dict)
+    actions: list[Action] = Field(default_factory=list)
+
+
+def carry_key(name: str, urn: str | None) -> str:
+    """The key a school's carried data is passed under: its URN, else its name casefolded (as
+    the store keys schools)."""
+    return urn if urn else " ".join(name.casefold().split())

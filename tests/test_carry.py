@@ -195,7 +195,9 @@ def test_the_next_round_starts_from_the_last(earlier: dict, spr: Framework) -> N
     sheet = next(s for s in spr.sheets if s.judged and s.columns)
     statement, column = sheet.statements[0], sheet.columns[0]
     evidence = f"{statement.id}.{column.id}"
-    oak_labels = sample_answers(spr, 4).judgements
+    oak_labels = dict(sample_answers(spr, 4).judgements)
+    not_applicable = next(iter(oak_labels))  # one statement less relevant to this provision
+    oak_labels[not_applicable] = "Not applicable"
     oak_actions = {
         "A01": {"owner": "SENCo", "due": TODAY - timedelta(days=10), "status": "In progress"},
         "A02": {"status": "Done", "note": "Plan agreed with governors"},
@@ -239,6 +241,7 @@ def test_the_next_round_starts_from_the_last(earlier: dict, spr: Framework) -> N
     # the text column moved right by one and was still read as the statement's evidence
     assert oak_spring.texts[evidence] == "Evidence typed beside LM01"
     codes = {"Beginning": "Beg", "Developing": "Dev", "Secure": "Sec", "Embedded": "Emb"}
+    codes["Not applicable"] = "N/A"
     assert oak_spring.judgements == {sid: codes[label] for sid, label in oak_labels.items()}
     assert oak_autumn_own.actions is None  # contents=False loads no plan
 
@@ -285,10 +288,20 @@ def test_the_next_round_starts_from_the_last(earlier: dict, spr: Framework) -> N
         (school, a["action"], a["due"], (TODAY - a["due"]).days) for school, a in late
     ]
 
-    # the new round's scores are the new judgements (the Last round column is not read as one)
+    # the new round's scores are the new judgements (the Last round column is not read as one),
+    # the statement judged Not applicable left out of its area's mean
     scores = area_scores_of(trust_book)
-    areas_mean = expected_area_means(spr, oak_labels)
+    judged = {sid: label for sid, label in oak_labels.items() if label != "Not applicable"}
+    areas_mean = expected_area_means(spr, judged)
     assert scores[OAK[0]][: len(areas_mean)] == pytest.approx(areas_mean)
+    # the Data sheet tells Not applicable from a blank
+    data = sheet_rows(folder / f"{OAK[0]} ({OAK[1]}) - {SPR}.xlsx", "Data")
+    [row] = [r for r in data[1:] if r[7] == not_applicable]
+    assert (row[9], row[10]) == ("Not applicable", None)
+    # the trust Overview counts the overdue actions the Actions sheet lists
+    overview = sheet_rows(trust_book, "Overview")
+    [line] = [r for r in overview if r[0] and "overdue" in str(r[0]).lower()]
+    assert line[1] == len(late)
 
 
 def sample_personnel(spr: Framework) -> str:

@@ -175,20 +175,25 @@ def _level_colours(ws: Worksheet, framework: Framework, cell_range: str, first_c
 
 
 # --- sheets ------------------------------------------------------------------------------------
+def date_validation(title: str, example: str) -> DataValidation:
+    """A date cell: any date after 1 January 2000 (36526 in Excel's day numbers)."""
+    return DataValidation(
+        type="date",
+        operator="greaterThan",
+        formula1="36526",
+        allow_blank=True,
+        showInputMessage=True,
+        promptTitle=title,
+        prompt=f"A date, e.g. {example}.",
+        showErrorMessage=True,
+        errorTitle="Not a date",
+        error=f"Please type a date as day/month/year, e.g. {example}.",
+    )
+
+
 def _cover_validation(field: CoverField) -> DataValidation | None:
     if field.kind == "date":
-        return DataValidation(
-            type="date",
-            operator="greaterThan",
-            formula1="36526",
-            allow_blank=True,
-            showInputMessage=True,
-            promptTitle=field.label,
-            prompt="A date, e.g. 03/10/2026.",
-            showErrorMessage=True,
-            errorTitle="Not a date",
-            error="Please type a date as day/month/year, e.g. 03/10/2026.",
-        )
+        return date_validation(field.label, "03/10/2026")
     if field.kind == "choice":
         return DataValidation(
             type="list",
@@ -535,18 +540,7 @@ def _write_action_plan(ws: Worksheet, carried: Carried) -> None:
         row += 1
     end = row - 1
     due = get_column_letter(cols["due"])
-    dates = DataValidation(
-        type="date",
-        operator="greaterThan",
-        formula1="36526",
-        allow_blank=True,
-        showInputMessage=True,
-        promptTitle="Due date",
-        prompt="A date, e.g. 31/03/2027.",
-        showErrorMessage=True,
-        errorTitle="Not a date",
-        error="Please type a date as day/month/year, e.g. 31/03/2027.",
-    )
+    dates = date_validation("Due date", "31/03/2027")
     ws.add_data_validation(dates)
     dates.add(f"{due}{layout.FIRST_ROW}:{due}{end}")
     status = get_column_letter(cols["status"])

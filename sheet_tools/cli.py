@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .carryover import Carried, carry_key
+from .carryover import Carried
 from .exceptions import FrameworkError, SheetToolsError
 from .frameworks import Framework, Registry, load_framework, load_registry
-from .generate import generate_batch, generate_workbook, issue_for
+from .generate import generate_batch, issue_for
 from .report import FileReport
 from .roster import School, make_school, read_roster, workspace_roster
 from .rounds import ROLE_NAMES, Judge
@@ -179,16 +179,10 @@ def generate(
                 )
             click.echo(f"Wrote {len(written)} workbooks to {out_dir}")
         else:
-            [one] = schools
-            path = generate_workbook(
-                framework,
-                one,
-                out_dir,
-                force=force,
-                round_name=round_name,
-                judge=role,
-                carried=(carried or {}).get(carry_key(one.name, one.urn)),
-            )
+            [path] = generate_batch(
+                framework, schools, out_dir, force=force, round_name=round_name, judge=role,
+                carried=carried,
+            )  # fmt: skip
             click.echo(f"Wrote {path}")
     except SheetToolsError as exc:
         raise click.ClickException(str(exc)) from None

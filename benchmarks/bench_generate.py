@@ -28,14 +28,14 @@ from openpyxl import Workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sheet_tools import layout
-from sheet_tools.carry import carried_for
-from sheet_tools.carryover import Carried
-from sheet_tools.frameworks import Framework, load_registry
-from sheet_tools.generate import generate_batch, workbook_filename
-from sheet_tools.roster import School
-from sheet_tools.store import Store
-from sheet_tools.validate import ValidReturn
+from sheet_tools.definitions import cell_layout
+from sheet_tools.definitions.carried import Carried
+from sheet_tools.definitions.frameworks import Framework, load_registry
+from sheet_tools.definitions.roster import School
+from sheet_tools.generate.workbook import generate_batch, workbook_filename
+from sheet_tools.intake.validate import ValidReturn
+from sheet_tools.service.carry import carried_for
+from sheet_tools.store.facade import Store
 
 ENGLAND_SCHOOLS_WITH_SEN_UNIT_OR_RP = 1560
 
@@ -103,7 +103,7 @@ def plain_openpyxl(framework: Framework, schools: list[School], out: Path) -> No
     for school in schools:
         wb = Workbook()
         cover = wb.active
-        cover.title = layout.COVER_SHEET
+        cover.title = cell_layout.COVER_SHEET
         cover.append([None, framework.title])
         for field in framework.cover:
             value = {"school": school.name, "urn": school.urn, "trust": school.trust}.get(
@@ -118,9 +118,9 @@ def plain_openpyxl(framework: Framework, schools: list[School], out: Path) -> No
             for box in sheet.boxes:
                 ws.append([None, box.label])
                 ws.append([box.id])
-        about = wb.create_sheet(layout.ABOUT_SHEET)
-        about.append([layout.KEY_TEMPLATE, framework.id])
-        about.append([layout.KEY_VERSION, framework.version])
+        about = wb.create_sheet(cell_layout.ABOUT_SHEET)
+        about.append([cell_layout.KEY_TEMPLATE, framework.id])
+        about.append([cell_layout.KEY_VERSION, framework.version])
         wb.save(out / workbook_filename(framework, school))
 
 

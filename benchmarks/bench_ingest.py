@@ -28,17 +28,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sheet_tools import worker
+from sheet_tools.base.files import utc_now
+from sheet_tools.base.workspace import Workspace
+from sheet_tools.definitions.frameworks import Registry, load_registry
+from sheet_tools.definitions.roster import School
 from sheet_tools.demo import make_return
-from sheet_tools.files import utc_now
-from sheet_tools.frameworks import Registry, load_registry
-from sheet_tools.generate import workbook_filename
-from sheet_tools.ingest import ATTEMPTS, ingest_file, sha256_file
-from sheet_tools.pool import InProcessPool
-from sheet_tools.roster import School
-from sheet_tools.store import Store
-from sheet_tools.validate import check_file
-from sheet_tools.workspace import Workspace
+from sheet_tools.generate.workbook import workbook_filename
+from sheet_tools.intake import worker
+from sheet_tools.intake.pool import InProcessPool
+from sheet_tools.intake.validate import check_file
+from sheet_tools.service.ingest import ATTEMPTS, ingest_file, sha256_file
+from sheet_tools.store.facade import Store
 
 TEMPLATE = "specialist-provision-review"
 TRUSTS = 200

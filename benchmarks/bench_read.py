@@ -25,14 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from python_calamine import CalamineWorkbook
 
-from sheet_tools import layout, worker
+from sheet_tools.definitions import cell_layout
+from sheet_tools.definitions.frameworks import Registry, load_registry
+from sheet_tools.definitions.roster import School
 from sheet_tools.demo import make_return
-from sheet_tools.frameworks import Registry, load_registry
-from sheet_tools.guard import guard_file
-from sheet_tools.pool import WorkerPool
-from sheet_tools.read import read_guarded
-from sheet_tools.roster import School
-from sheet_tools.validate import check_file, validate_return
+from sheet_tools.intake import worker
+from sheet_tools.intake.guard import guard_file
+from sheet_tools.intake.pool import WorkerPool
+from sheet_tools.intake.read import read_guarded
+from sheet_tools.intake.validate import check_file, validate_return
 
 
 def make_returns(count: int, folder: Path) -> list[Path]:
@@ -68,7 +69,7 @@ def rate(
     return per_second
 
 
-_NOT_AREAS = {layout.COVER_SHEET, layout.ABOUT_SHEET}
+_NOT_AREAS = {cell_layout.COVER_SHEET, cell_layout.ABOUT_SHEET}
 
 
 def calamine_floor(path: Path) -> list[object]:
@@ -79,8 +80,8 @@ def calamine_floor(path: Path) -> list[object]:
         if name in _NOT_AREAS:
             continue
         for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False):
-            if row and row[0] and len(row) >= layout.JUDGEMENT_COL:
-                found.append(row[layout.JUDGEMENT_COL - 1])
+            if row and row[0] and len(row) >= cell_layout.JUDGEMENT_COL:
+                found.append(row[cell_layout.JUDGEMENT_COL - 1])
     return found
 
 

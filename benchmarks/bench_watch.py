@@ -31,14 +31,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sheet_tools.config import WatchSettings
+from sheet_tools.base.workspace import Workspace
+from sheet_tools.definitions.frameworks import load_registry
+from sheet_tools.definitions.roster import School
 from sheet_tools.demo import make_return
-from sheet_tools.frameworks import load_registry
-from sheet_tools.report import FileReport
-from sheet_tools.roster import School
-from sheet_tools.store import Store
-from sheet_tools.watch import Affected, Pipeline, Watcher, default_pipeline
-from sheet_tools.workspace import Workspace
+from sheet_tools.problems.report import FileReport
+from sheet_tools.service.config import WatchSettings
+from sheet_tools.service.watch import Affected, Pipeline, Watcher, default_pipeline
+from sheet_tools.store.facade import Store
 
 TEMPLATE = "specialist-provision-review"
 

@@ -40,11 +40,11 @@ import bench_summarise
 import bench_watch
 import synthetic
 
-from sheet_tools.config import WatchSettings
-from sheet_tools.frameworks import Registry, load_registry
-from sheet_tools.generate import generate_batch, workbook_filename
-from sheet_tools.store import Store
-from sheet_tools.workspace import Workspace
+from sheet_tools.base.workspace import Workspace
+from sheet_tools.definitions.frameworks import Registry, load_registry
+from sheet_tools.generate.workbook import generate_batch, workbook_filename
+from sheet_tools.service.config import WatchSettings
+from sheet_tools.store.facade import Store
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 NOTES_HEADING = "## Notes"

@@ -28,14 +28,14 @@ from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sheet_tools import layout
+from sheet_tools.definitions import cell_layout
+from sheet_tools.definitions.frameworks import Framework, Registry, load_registry
+from sheet_tools.definitions.roster import School
 from sheet_tools.demo import fill_workbook, sample_answers
-from sheet_tools.frameworks import Framework, Registry, load_registry
-from sheet_tools.generate import generate_workbook, workbook_filename
-from sheet_tools.guard import guard_file
-from sheet_tools.read import read_guarded
-from sheet_tools.roster import School
-from sheet_tools.validate import check_file
+from sheet_tools.generate.workbook import generate_workbook, workbook_filename
+from sheet_tools.intake.guard import guard_file
+from sheet_tools.intake.read import read_guarded
+from sheet_tools.intake.validate import check_file
 
 TEMPLATE = "specialist-provision-review"
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -167,10 +167,10 @@ class SyntheticReturns:
         with zipfile.ZipFile(path) as archive:
             members = [(info, archive.read(info)) for info in archive.infolist()]
             parts_by_sheet = _sheet_parts(archive)
-        about = parts_by_sheet[layout.ABOUT_SHEET]
+        about = parts_by_sheet[cell_layout.ABOUT_SHEET]
         data = {info.filename: body for info, body in members}
         about_cells = self._about_identity(data[about].decode())
-        cells.setdefault(layout.ABOUT_SHEET, {}).update(about_cells)
+        cells.setdefault(cell_layout.ABOUT_SHEET, {}).update(about_cells)
         parts = {}
         slots: set[str] = set()
         for sheet, wanted in cells.items():

@@ -8,14 +8,14 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .carryover import Carried
+from .base.workspace import Workspace
+from .definitions.carried import Carried
+from .definitions.frameworks import Framework, Registry, load_framework, load_registry
+from .definitions.roster import School, make_school, read_roster, workspace_roster
+from .definitions.rounds import ROLE_NAMES, Judge
 from .exceptions import FrameworkError, SheetToolsError
-from .frameworks import Framework, Registry, load_framework, load_registry
-from .generate import generate_batch, issue_for
-from .report import FileReport
-from .roster import School, make_school, read_roster, workspace_roster
-from .rounds import ROLE_NAMES, Judge
-from .workspace import Workspace
+from .generate.workbook import generate_batch, issue_for
+from .problems.report import FileReport
 
 TEMPLATES_OPTION = click.option(
     "--templates",
@@ -198,8 +198,8 @@ def _carried(
     role: Judge | None,
 ) -> dict[str, Carried]:
     """What each school's workbook starts from, read from the workspace's store."""
-    from .carry import carried_for
-    from .store import Store
+    from .service.carry import carried_for
+    from .store.facade import Store
 
     database = Workspace.at(workspace).database
     if not database.exists():
@@ -246,8 +246,8 @@ def watch(
 
     Options may also be set in the workspace's sheet-tools.toml ([watch] table) or as
     SHEET_TOOLS_* environment variables. Stops cleanly on Ctrl+C or SIGTERM."""
-    from .config import load_watch_settings
-    from .watch import run_watch, service_logging, workspace_for
+    from .service.config import load_watch_settings
+    from .service.watch import run_watch, service_logging, workspace_for
 
     given = {
         "workspace": workspace,
@@ -293,12 +293,12 @@ def ingest(
 ) -> None:
     """Validate and store returned workbooks, copying each original into the archive (or, when
     rejected, into rejected/ with an errors report). Exit 1 when any file is rejected."""
-    from . import worker
-    from .config import load_limits
-    from .ingest import ATTEMPTS, ingest_file
-    from .netfs import require_local_database
-    from .report import render_line
-    from .store import Store
+    from .base.netfs import require_local_database
+    from .intake import worker
+    from .problems.report import render_line
+    from .service.config import load_limits
+    from .service.ingest import ATTEMPTS, ingest_file
+    from .store.facade import Store
 
     space = Workspace.at(workspace)
     try:
@@ -389,8 +389,8 @@ def returns_list(
     json_output: bool,
 ) -> None:
     """Every stored return, oldest first: current, superseded (by a later one) or withdrawn."""
-    from .corrections import list_returns
-    from .store import Store
+    from .service.corrections import list_returns
+    from .store.facade import Store
 
     space = Workspace.at(workspace)
     if not space.database.is_file():
@@ -409,8 +409,8 @@ def returns_list(
 def _correct(
     workspace: Path, return_id: int, reason: str, templates_dir: Path | None, withdraw: bool
 ) -> None:
-    from .corrections import correct_return
-    from .store import Store
+    from .service.corrections import correct_return
+    from .store.facade import Store
 
     space = Workspace.at(workspace)
     if not space.database.is_file():
@@ -468,8 +468,8 @@ def returns_restore(
 def validate(files: tuple[Path, ...], json_output: bool, templates_dir: Path | None) -> None:
     """Check returned workbooks and print what is wrong with them; changes nothing.
     Exit 0 when every file is valid, 1 when any is not."""
-    from . import worker
-    from .report import render_text
+    from .intake import worker
+    from .problems.report import render_text
 
     try:
         registry = load_registry(templates_dir)

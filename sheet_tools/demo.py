@@ -15,15 +15,15 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import layout
-from .config import WatchSettings
-from .frameworks import Framework, FrameworkError, Registry
-from .generate import generate_workbook
-from .report import FileReport
-from .roster import ROSTER_NAMES, School, write_roster
-from .rounds import Judge, term_of
-from .store import Store
-from .watch import run_watch, workspace_for
+from .definitions import cell_layout
+from .definitions.frameworks import Framework, FrameworkError, Registry
+from .definitions.roster import ROSTER_NAMES, School, write_roster
+from .definitions.rounds import Judge, term_of
+from .generate.workbook import generate_workbook
+from .problems.report import FileReport
+from .service.config import WatchSettings
+from .service.watch import run_watch, workspace_for
+from .store.facade import Store
 
 DEMO_TEMPLATE = "specialist-provision-review"
 
@@ -41,7 +41,7 @@ SAMPLE_SCHOOLS: tuple[School, ...] = (
 
 def _row_of(ws: Worksheet, item_id: str) -> int:
     for row in range(1, ws.max_row + 1):
-        if ws.cell(row=row, column=layout.ID_COL).value == item_id:
+        if ws.cell(row=row, column=cell_layout.ID_COL).value == item_id:
             return row
     raise KeyError(f"{item_id} not found on sheet {ws.title!r}")
 
@@ -61,37 +61,40 @@ def fill_workbook(
     ``judgements``: statement id -> what is typed in its judgement cell ("Secure", "sec", ...);
     ``texts``: box id, or "<statement id>.<column id>" -> text; ``cover``: field id -> value;
     ``actions`` (a carried-forward workbook's plan): row id -> {column key: value}, the keys of
-    ``layout.ACTION_COLS`` (owner, due, status, note; action and area on the school's own rows).
+    ``cell_layout.ACTION_COLS`` (owner, due, status, note; action and area on the
+    school's own rows).
     """
     book = load_workbook(path)
-    about = {row[0]: row[1] for row in book[layout.ABOUT_SHEET].iter_rows(values_only=True)}
-    last_round = bool(about.get(layout.KEY_LAST_ROUND_COLUMN))
+    about = {row[0]: row[1] for row in book[cell_layout.ABOUT_SHEET].iter_rows(values_only=True)}
+    last_round = bool(about.get(cell_layout.KEY_LAST_ROUND_COLUMN))
     sheet_of = {sheet.id: book[sheet.sheet_name] for sheet in framework.sheets}
     statement_sheet = {st.id: sh for sh, st in framework.statements()}
     box_sheet = {box.id: sh for sh in framework.sheets for box in sh.boxes}
-    cover_ws = book[layout.COVER_SHEET]
+    cover_ws = book[cell_layout.COVER_SHEET]
     for field_id, value in (cover or {}).items():
-        cover_ws.cell(row=_row_of(cover_ws, field_id), column=layout.COVER_VALUE_COL, value=value)
+        cover_ws.cell(
+            row=_row_of(cover_ws, field_id), column=cell_layout.COVER_VALUE_COL, value=value
+        )
     for statement_id, value in (judgements or {}).items():
         ws = sheet_of[statement_sheet[statement_id].id]
-        ws.cell(row=_row_of(ws, statement_id), column=layout.JUDGEMENT_COL, value=value)
+        ws.cell(row=_row_of(ws, statement_id), column=cell_layout.JUDGEMENT_COL, value=value)
     for key, value in (texts or {}).items():
         if key in box_sheet:
             ws = sheet_of[box_sheet[key].id]
-            ws.cell(row=_row_of(ws, key), column=layout.BOX_VALUE_COL, value=value)
+            ws.cell(row=_row_of(ws, key), column=cell_layout.BOX_VALUE_COL, value=value)
             continue
         statement_id, column_id = key.rsplit(".", 1)
         sheet = statement_sheet[statement_id]
-        first = layout.text_column(sheet.judged, last_round)
+        first = cell_layout.text_column(sheet.judged, last_round)
         column = first + [c.id for c in sheet.columns].index(column_id)
         ws = sheet_of[sheet.id]
         ws.cell(row=_row_of(ws, statement_id), column=column, value=value)
     if actions:
-        plan = book[str(about[layout.KEY_ACTION_PLAN])]
+        plan = book[str(about[cell_layout.KEY_ACTION_PLAN])]
         for action_id, values in actions.items():
             row = _row_of(plan, action_id)
             for key, value in values.items():
-                plan.cell(row=row, column=layout.ACTION_COLS[key], value=value)
+                plan.cell(row=row, column=cell_layout.ACTION_COLS[key], value=value)
     target = out or path
     book.save(target)
     return target

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import pytest
 
-from sheet_tools.frameworks import Framework, Registry, load_registry
+from sheet_tools.definitions.frameworks import Framework, Registry, load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 

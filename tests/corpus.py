@@ -25,10 +25,10 @@ from xml.sax.saxutils import escape
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook, load_workbook
 
-from sheet_tools import layout
+from sheet_tools.definitions import cell_layout
+from sheet_tools.definitions.frameworks import Framework
+from sheet_tools.definitions.roster import School
 from sheet_tools.demo import make_return
-from sheet_tools.frameworks import Framework
-from sheet_tools.roster import School
 
 from .realapp import _convert, require_libreoffice
 
@@ -42,7 +42,7 @@ _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id
 def find_row(ws, item_id: str) -> int:
     """The row holding ``item_id`` in column A (where the reader looks for it)."""
     for row in range(1, ws.max_row + 1):
-        if ws.cell(row=row, column=layout.ID_COL).value == item_id:
+        if ws.cell(row=row, column=cell_layout.ID_COL).value == item_id:
             return row
     raise KeyError(item_id)
 
@@ -91,7 +91,7 @@ def sorted_rows_copy(source: Path, folder: Path, framework: Framework, sheet_id:
     def reverse(book: Workbook) -> None:
         ws = book[sheet.sheet_name]
         rows = _statement_rows(ws, [st.id for st in sheet.statements])
-        width = layout.first_text_column(sheet.judged) + len(sheet.columns)
+        width = cell_layout.first_text_column(sheet.judged) + len(sheet.columns)
         values = [[ws.cell(r, c).value for c in range(1, width)] for r in rows]
         for row, row_values in zip(rows, reversed(values), strict=True):
             for column, value in enumerate(row_values, start=1):
@@ -150,12 +150,12 @@ def about_copy(
     """The About sheet's identity rows changed (another form, or a version nobody knows)."""
 
     def edit(book: Workbook) -> None:
-        ws = book[layout.ABOUT_SHEET]
+        ws = book[cell_layout.ABOUT_SHEET]
         for row in range(1, ws.max_row + 1):
             key = ws.cell(row, 1).value
-            if key == layout.KEY_TEMPLATE and template_id is not None:
+            if key == cell_layout.KEY_TEMPLATE and template_id is not None:
                 ws.cell(row, 2).value = template_id
-            if key == layout.KEY_VERSION and version is not None:
+            if key == cell_layout.KEY_VERSION and version is not None:
                 ws.cell(row, 2).value = version
 
     return edited_copy(source, folder / "about-edited.xlsx", edit)

@@ -5,8 +5,8 @@ The filling itself is the library's (``sheet_tools.demo``), shared with the demo
 
 from __future__ import annotations
 
+from sheet_tools.definitions.frameworks import Framework
 from sheet_tools.demo import fill_workbook, make_return, sample_answers
-from sheet_tools.frameworks import Framework
 
 __all__ = ["fill_workbook", "make_return", "random_answers"]
 

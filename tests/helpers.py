@@ -10,7 +10,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
 
-from sheet_tools.report import Issue
+from sheet_tools.problems.report import Issue
 
 
 def sha256(path: Path) -> str:

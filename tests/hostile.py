@@ -13,9 +13,9 @@ import os
 import time
 from pathlib import Path
 
-from sheet_tools.frameworks import Registry
-from sheet_tools.guard import Limits
-from sheet_tools.worker import read_task
+from sheet_tools.definitions.frameworks import Registry
+from sheet_tools.intake.guard import Limits
+from sheet_tools.intake.worker import read_task
 
 COUNTER = "SHEET_TOOLS_TEST_COUNTER"
 

@@ -20,15 +20,15 @@ from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 
-from sheet_tools.files import save_workbook
+from sheet_tools.base.files import save_workbook
 
 # Every name taken from sheet_tools, in one place, so a move inside the package is one edit here.
-from sheet_tools.frameworks import Framework, load_framework, load_registry
-from sheet_tools.generate import build_workbook, issue_for
-from sheet_tools.roster import make_school
-from sheet_tools.store import Rejection, Store
+from sheet_tools.definitions.frameworks import Framework, load_framework, load_registry
+from sheet_tools.definitions.roster import make_school
+from sheet_tools.generate.workbook import build_workbook, issue_for
+from sheet_tools.intake.validate import ValidReturn
+from sheet_tools.store.facade import Rejection, Store
 from sheet_tools.summarise import summarise_workspace
-from sheet_tools.validate import ValidReturn
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 FRAMEWORKS_DIR = REFERENCE_DIR / "frameworks"

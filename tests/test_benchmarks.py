@@ -12,9 +12,9 @@ from types import ModuleType
 import pytest
 from openpyxl import load_workbook
 
-from sheet_tools import layout
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.validate import check_file
+from sheet_tools.definitions import cell_layout
+from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.intake.validate import check_file
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -54,7 +54,7 @@ def _judgements_in_file(path: Path, framework: Framework) -> dict[str, str | Non
     for sheet in framework.sheets:
         for row in book[sheet.sheet_name].iter_rows(values_only=True):
             if row and row[0] in judged:
-                value = row[layout.JUDGEMENT_COL - 1]
+                value = row[cell_layout.JUDGEMENT_COL - 1]
                 found[row[0]] = None if value in (None, "") else by_word[str(value).casefold()]
     book.close()
     return found

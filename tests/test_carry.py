@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sheet_tools import layout
 from sheet_tools.cli import main
+from sheet_tools.definitions import cell_layout
+from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.demo import fill_workbook, sample_answers
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.store import Store
+from sheet_tools.store.facade import Store
 from sheet_tools.summarise import rebuild, summarise_all
 from tests.test_rounds import Trust, area_scores_of, expected_area_means, sheet_rows
 
@@ -48,7 +48,7 @@ def ids(ws: Worksheet) -> dict[str, int]:
 
 
 def about(book) -> dict[str, object]:
-    return {row[0]: row[1] for row in book[layout.ABOUT_SHEET].iter_rows(values_only=True)}
+    return {row[0]: row[1] for row in book[cell_layout.ABOUT_SHEET].iter_rows(values_only=True)}
 
 
 def next_steps(framework: Framework, tag: str) -> dict[str, str]:
@@ -62,8 +62,8 @@ def next_steps(framework: Framework, tag: str) -> dict[str, str]:
 
 
 def plan_rows(path: Path) -> list[tuple]:
-    ws = load_workbook(path)[layout.ACTION_SHEET]
-    rows = ws.iter_rows(min_row=layout.FIRST_ROW, values_only=True)
+    ws = load_workbook(path)[cell_layout.ACTION_SHEET]
+    rows = ws.iter_rows(min_row=cell_layout.FIRST_ROW, values_only=True)
     return [row[:7] for row in rows if row[0] and str(row[0]).startswith("A")]
 
 
@@ -142,25 +142,25 @@ def test_the_next_round_starts_from_the_last(earlier: dict, spr: Framework) -> N
     # Last round: the reviewer's level where the reviewer judged, else the school's own
     for school, expected in ((OAK[0], earlier["oak"]), (ASH[0], earlier["ash"])):
         book = load_workbook(books[school])
-        assert about(book)[layout.KEY_CARRIED_FROM] == AUTUMN
+        assert about(book)[cell_layout.KEY_CARRIED_FROM] == AUTUMN
         for sheet in spr.sheets:
             if not sheet.judged:
                 continue
             ws = book[sheet.sheet_name]
             assert ws.protection.sheet
-            header = ws.cell(layout.HEADER_ROW, layout.LAST_ROUND_COL).value
+            header = ws.cell(cell_layout.HEADER_ROW, cell_layout.LAST_ROUND_COL).value
             assert header == f"Last round ({AUTUMN})"
             rows = ids(ws)
             for statement in sheet.statements:
                 row = rows[statement.id]
-                cell = ws.cell(row, layout.LAST_ROUND_COL)
+                cell = ws.cell(row, cell_layout.LAST_ROUND_COL)
                 assert cell.value == expected[statement.id], (school, statement.id)
                 assert cell.protection.locked
-                assert not ws.cell(row, layout.JUDGEMENT_COL).protection.locked
-                assert ws.cell(row, layout.JUDGEMENT_COL).value is None
-                assert not ws.cell(row, layout.LAST_ROUND_COL + 1).protection.locked
-        cover = book[layout.COVER_SHEET]
-        personnel = cover.cell(ids(cover)["personnel"], layout.COVER_VALUE_COL).value
+                assert not ws.cell(row, cell_layout.JUDGEMENT_COL).protection.locked
+                assert ws.cell(row, cell_layout.JUDGEMENT_COL).value is None
+                assert not ws.cell(row, cell_layout.LAST_ROUND_COL + 1).protection.locked
+        cover = book[cell_layout.COVER_SHEET]
+        personnel = cover.cell(ids(cover)["personnel"], cell_layout.COVER_VALUE_COL).value
         assert personnel == ("Ms Head; Mr Senco" if school == OAK[0] else sample_personnel(spr))
 
     # the Action plan: the round's next steps per area (the reviewer's, for Oakfield)
@@ -171,23 +171,23 @@ def test_the_next_round_starts_from_the_last(earlier: dict, spr: Framework) -> N
             for n, sheet in enumerate(areas, start=1)
         ]
         assert plan_rows(books[school]) == expected_rows
-        ws = load_workbook(books[school])[layout.ACTION_SHEET]
+        ws = load_workbook(books[school])[cell_layout.ACTION_SHEET]
         assert ws.protection.sheet
-        first = layout.FIRST_ROW
-        assert ws.cell(first, layout.ACTION_COLS["action"]).protection.locked
+        first = cell_layout.FIRST_ROW
+        assert ws.cell(first, cell_layout.ACTION_COLS["action"]).protection.locked
         for key in ("owner", "due", "status", "note"):
-            assert not ws.cell(first, layout.ACTION_COLS[key]).protection.locked
+            assert not ws.cell(first, cell_layout.ACTION_COLS[key]).protection.locked
         own = ids(ws)["S01"]
-        assert not ws.cell(own, layout.ACTION_COLS["action"]).protection.locked
+        assert not ws.cell(own, cell_layout.ACTION_COLS["action"]).protection.locked
         status_lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
         assert [dv.formula1 for dv in status_lists] == ['"Not started,In progress,Done,Dropped"']
 
     # a school with no earlier return gets the ordinary workbook
     birch = load_workbook(books[BIRCH[0]])
-    assert layout.ACTION_SHEET not in birch.sheetnames
-    assert layout.KEY_CARRIED_FROM not in about(birch)
+    assert cell_layout.ACTION_SHEET not in birch.sheetnames
+    assert cell_layout.KEY_CARRIED_FROM not in about(birch)
     first_area = birch[spr.sheets[0].sheet_name]
-    assert first_area.cell(layout.HEADER_ROW, layout.LAST_ROUND_COL).value != (
+    assert first_area.cell(cell_layout.HEADER_ROW, cell_layout.LAST_ROUND_COL).value != (
         f"Last round ({AUTUMN})"
     )
 
@@ -231,7 +231,10 @@ def test_the_next_round_starts_from_the_last(earlier: dict, spr: Framework) -> N
     assert oak_report["round"] == SPRING
     [query] = [e for e in ash_report["errors"] if e["code"] == "done-without-note"]
     assert query["severity"] == "warning"
-    assert (query["sheet"], query["cell"]) == (layout.ACTION_SHEET, f"G{layout.FIRST_ROW}")
+    assert (query["sheet"], query["cell"]) == (
+        cell_layout.ACTION_SHEET,
+        f"G{cell_layout.FIRST_ROW}",
+    )
 
     with trust.store() as store:
         [oak_spring] = store.returns(SPR, school_key=OAK[1], round=SPRING)
@@ -390,13 +393,13 @@ def test_a_plan_that_is_not_right_is_reported_cell_by_cell(earlier: dict, spr: F
     [report] = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert report["status"] == "rejected"
     found = {e["code"]: e for e in report["errors"]}
-    first = layout.FIRST_ROW
+    first = cell_layout.FIRST_ROW
     assert (found["invalid-due-date"]["cell"], found["invalid-due-date"]["value"]) == (
         f"E{first}",
         "next week",
     )
     assert found["invalid-due-date"]["severity"] == "error"
-    assert found["invalid-due-date"]["sheet"] == layout.ACTION_SHEET
+    assert found["invalid-due-date"]["sheet"] == cell_layout.ACTION_SHEET
     assert (found["invalid-status"]["cell"], found["invalid-status"]["value"]) == (
         f"F{first + 1}",
         "Finished",
@@ -407,7 +410,7 @@ def test_a_plan_that_is_not_right_is_reported_cell_by_cell(earlier: dict, spr: F
     [ingested] = trust.ingest(filled)
     assert ingested["status"] == "rejected"
     [annotated] = (trust.root / "rejected").glob("*.annotated.xlsx")
-    plan = load_workbook(annotated)[layout.ACTION_SHEET]
+    plan = load_workbook(annotated)[cell_layout.ACTION_SHEET]
     assert "next week" in plan[f"E{first}"].comment.text
     assert "Finished" in plan[f"F{first + 1}"].comment.text
     assert {dv.type for dv in plan.data_validations.dataValidation} == {"date", "list"}
@@ -455,7 +458,7 @@ def test_from_round_and_unfinished_actions_carry_again(
     # default: the latest earlier round (Spring), its next steps, then what is still open
     summer = one()
     book = load_workbook(summer)
-    assert about(book)[layout.KEY_CARRIED_FROM] == SPRING
+    assert about(book)[cell_layout.KEY_CARRIED_FROM] == SPRING
     areas = [sheet for sheet in spr.sheets if any(b.role == "next_steps" for b in sheet.boxes)]
     still_open = [("Oak reviewer next step for " + areas[0].id, areas[0].title)]
     still_open += [(f"Oak reviewer next step for {s.id}", s.title) for s in areas[3:]]
@@ -472,11 +475,14 @@ def test_from_round_and_unfinished_actions_carry_again(
     # --from-round: the Autumn round's levels and next steps instead
     autumn = one("--from-round", AUTUMN)
     book = load_workbook(autumn)
-    assert about(book)[layout.KEY_CARRIED_FROM] == AUTUMN
+    assert about(book)[cell_layout.KEY_CARRIED_FROM] == AUTUMN
     ws = book[spr.sheets[0].sheet_name]
-    assert ws.cell(layout.HEADER_ROW, layout.LAST_ROUND_COL).value == f"Last round ({AUTUMN})"
+    assert (
+        ws.cell(cell_layout.HEADER_ROW, cell_layout.LAST_ROUND_COL).value
+        == f"Last round ({AUTUMN})"
+    )
     sid = spr.sheets[0].statements[0].id
-    assert ws.cell(ids(ws)[sid], layout.LAST_ROUND_COL).value == earlier["oak"][sid]
+    assert ws.cell(ids(ws)[sid], cell_layout.LAST_ROUND_COL).value == earlier["oak"][sid]
     assert [r[1] for r in plan_rows(autumn)] == [
         f"Oak reviewer next step for {s.id}" for s in areas
     ]
@@ -545,8 +551,8 @@ def test_the_store_keeps_a_plan_with_its_return_and_loads_it_only_with_contents(
 ) -> None:
     from datetime import UTC, datetime
 
-    from sheet_tools.carryover import Action
-    from sheet_tools.validate import ValidReturn
+    from sheet_tools.definitions.carried import Action
+    from sheet_tools.intake.validate import ValidReturn
 
     plan = [
         Action(id="A01", action="Agree a plan", area="Leadership", due=date(2027, 3, 31)),

@@ -14,8 +14,8 @@ import xlsxwriter
 from openpyxl import load_workbook
 from PIL import Image
 
-from sheet_tools import charts
-from sheet_tools.frameworks import DEFAULT_SCALE
+from sheet_tools.definitions.frameworks import DEFAULT_SCALE
+from sheet_tools.summarise import charts
 
 LABELS = ["Leadership", "Environment", "Knowledge of pupils", "Curriculum", "Partnerships"]
 SCHOOL_BLUE = tuple(int(charts.SERIES_COLOURS[0][i : i + 2], 16) for i in (0, 2, 4))
@@ -71,8 +71,8 @@ def test_charts_need_no_display(tmp_path: Path) -> None:
     """Drawn on the Agg canvas without pyplot: works with no display and a GUI backend set."""
     script = (
         "import sys\n"
-        "from sheet_tools.charts import radar_png\n"
-        "from sheet_tools.frameworks import DEFAULT_SCALE\n"
+        "from sheet_tools.summarise.charts import radar_png\n"
+        "from sheet_tools.definitions.frameworks import DEFAULT_SCALE\n"
         "png = radar_png(['a', 'b', 'c'], [('s', [1, 2, 3])], DEFAULT_SCALE)\n"
         "assert png.startswith(b'\\x89PNG')\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from openpyxl.utils import cell as openpyxl_cell
 
-from sheet_tools.columns import MAX_COLUMN, column_index_from_string, get_column_letter
+from sheet_tools.base.columns import MAX_COLUMN, column_index_from_string, get_column_letter
 
 
 def test_every_column_agrees_with_openpyxl() -> None:

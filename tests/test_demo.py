@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from sheet_tools.cli import main
 from sheet_tools.demo import DEMO_RETURNS, SAMPLE_SCHOOLS, SAMPLE_TRUST
-from sheet_tools.store import Store
+from sheet_tools.store.facade import Store
 
 
 def test_demo_generates_ingests_and_summarises(tmp_path: Path) -> None:

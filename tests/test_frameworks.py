@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from sheet_tools.frameworks import FrameworkError, Registry, load_framework, load_registry
-from sheet_tools.layout import LISTS_SHEET
+from sheet_tools.definitions.cell_layout import LISTS_SHEET
+from sheet_tools.definitions.frameworks import (
+    FrameworkError,
+    Registry,
+    load_framework,
+    load_registry,
+)
 
 from .conftest import REPO, seed_path
 

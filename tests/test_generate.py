@@ -8,13 +8,13 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from sheet_tools import layout
+from sheet_tools.base.files import safe_filename, write_bytes_atomically
 from sheet_tools.cli import main
+from sheet_tools.definitions import cell_layout
+from sheet_tools.definitions.frameworks import Framework, Level, Registry
+from sheet_tools.definitions.roster import School, read_roster
 from sheet_tools.exceptions import GenerateError, RosterError
-from sheet_tools.files import safe_filename, write_bytes_atomically
-from sheet_tools.frameworks import Framework, Level, Registry
-from sheet_tools.generate import generate_batch, generate_workbook
-from sheet_tools.roster import School, read_roster
+from sheet_tools.generate.workbook import generate_batch, generate_workbook
 
 from .helpers import cells_of
 
@@ -36,7 +36,8 @@ def test_list_validation_on_exactly_the_judgement_cells(spr: Framework, spr_book
     for sheet in spr.sheets:
         ws = spr_book[sheet.sheet_name]
         expected = {
-            f"C{row}" for row in range(layout.FIRST_ROW, layout.FIRST_ROW + len(sheet.statements))
+            f"C{row}"
+            for row in range(cell_layout.FIRST_ROW, cell_layout.FIRST_ROW + len(sheet.statements))
         }
         # every statement row's judgement cell holds its statement's id in column A
         assert {ws[f"A{cell[1:]}"].value for cell in expected} == {s.id for s in sheet.statements}
@@ -67,7 +68,7 @@ def test_only_input_cells_are_unlocked(spr: Framework, spr_book) -> None:
         }
         judgement_and_evidence = {
             f"{col}{row}"
-            for row in range(layout.FIRST_ROW, layout.FIRST_ROW + len(sheet.statements))
+            for row in range(cell_layout.FIRST_ROW, cell_layout.FIRST_ROW + len(sheet.statements))
             for col in "CD"
         }
         box_cells = {
@@ -83,8 +84,8 @@ def test_only_input_cells_are_unlocked(spr: Framework, spr_book) -> None:
 def test_cover_is_prefilled_and_only_answers_are_editable(spr: Framework, spr_book) -> None:
     ws = spr_book["Cover"]
     answers = {
-        ws.cell(row=r, column=1).value: ws.cell(row=r, column=layout.COVER_VALUE_COL)
-        for r in range(layout.FIRST_ROW, layout.FIRST_ROW + len(spr.cover))
+        ws.cell(row=r, column=1).value: ws.cell(row=r, column=cell_layout.COVER_VALUE_COL)
+        for r in range(cell_layout.FIRST_ROW, cell_layout.FIRST_ROW + len(spr.cover))
     }
     assert list(answers) == [field.id for field in spr.cover]
     assert answers["school"].value == "Oakfield Primary"
@@ -101,11 +102,11 @@ def test_cover_is_prefilled_and_only_answers_are_editable(spr: Framework, spr_bo
 
 def test_identity_is_in_cells(spr: Framework, spr_book) -> None:
     about = {row[0]: row[1] for row in spr_book["About"].iter_rows(values_only=True)}
-    assert about[layout.KEY_TEMPLATE] == "specialist-provision-review"
-    assert about[layout.KEY_VERSION] == "1.0"
-    assert layout.MARKER in about
+    assert about[cell_layout.KEY_TEMPLATE] == "specialist-provision-review"
+    assert about[cell_layout.KEY_VERSION] == "1.0"
+    assert cell_layout.MARKER in about
     for sheet in spr.sheets:
-        assert about[layout.SHEET_KEY_PREFIX + sheet.id] == sheet.sheet_name
+        assert about[cell_layout.SHEET_KEY_PREFIX + sheet.id] == sheet.sheet_name
         ws = spr_book[sheet.sheet_name]
         assert ws["A1"].value == sheet.id
         ids = [ws.cell(row=r, column=1).value for r in range(1, ws.max_row + 1)]
@@ -114,7 +115,7 @@ def test_identity_is_in_cells(spr: Framework, spr_book) -> None:
             *(b.id for b in sheet.boxes),
         ]
     props = {p.name: p.value for p in spr_book.custom_doc_props.props}
-    assert props[layout.KEY_TEMPLATE] == "specialist-provision-review"
+    assert props[cell_layout.KEY_TEMPLATE] == "specialist-provision-review"
 
 
 def test_levels_are_coloured_by_conditional_formatting(spr: Framework, spr_book) -> None:
@@ -192,8 +193,8 @@ def test_long_scales_use_a_lists_sheet_not_an_inline_list(spr: Framework, tmp_pa
     framework = spr.model_copy(update={"scale": long_scale})
     assert framework.not_applicable
     book = load_workbook(generate_workbook(framework, OAKFIELD, tmp_path))
-    assert layout.LISTS_SHEET in book.sheetnames
-    lists = [c.value for c in book[layout.LISTS_SHEET]["A"]][1:]
+    assert cell_layout.LISTS_SHEET in book.sheetnames
+    lists = [c.value for c in book[cell_layout.LISTS_SHEET]["A"]][1:]
     assert lists == [level.label for level in long_scale] + ["Not applicable"]
     dv = next(
         d

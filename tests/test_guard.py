@@ -18,10 +18,10 @@ import openpyxl.xml
 import pytest
 from defusedxml import DefusedXmlException
 
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.guard import Limits, guard_bytes, guard_file
-from sheet_tools.report import CODES, Severity
-from sheet_tools.validate import check_file
+from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.intake.guard import Limits, guard_bytes, guard_file
+from sheet_tools.intake.validate import check_file
+from sheet_tools.problems.report import CODES, Severity
 
 from . import corpus
 from .conftest import REPO
@@ -297,8 +297,8 @@ def test_defusedxml_is_in_force_for_openpyxl(base: Path, tmp_path: Path) -> None
 _MEASURE = """
 import json, resource, sys
 sys.path.insert(0, {repo!r})
-from sheet_tools.frameworks import load_registry
-from sheet_tools.validate import check_file
+from sheet_tools.definitions.frameworks import load_registry
+from sheet_tools.intake.validate import check_file
 registry = load_registry()
 report, _ = check_file({path!r}, registry)
 print(json.dumps({{"codes": [i.code for i in report.errors],

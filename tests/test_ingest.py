@@ -21,16 +21,16 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from sheet_tools import layout
-from sheet_tools.annotate import ERROR_FILL
+from sheet_tools.base.files import utc_now
+from sheet_tools.base.workspace import Workspace
 from sheet_tools.cli import main
-from sheet_tools.files import utc_now
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.ingest import ingest_file, record_file, settle_events, sha256_file
-from sheet_tools.report import CODES
-from sheet_tools.roster import School
-from sheet_tools.store import Store
-from sheet_tools.workspace import Workspace
+from sheet_tools.definitions import cell_layout
+from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.definitions.roster import School
+from sheet_tools.generate.annotate import ERROR_FILL
+from sheet_tools.problems.report import CODES
+from sheet_tools.service.ingest import ingest_file, record_file, settle_events, sha256_file
+from sheet_tools.store.facade import Store
 from tests.conftest import REPO
 from tests.filling import make_return, random_answers
 
@@ -42,7 +42,7 @@ OAKFIELD = School(name="Oakfield Primary", urn="123456", trust="North Star Trust
 def find_row(ws, item_id: str) -> int:
     """The row holding ``item_id`` in the id column."""
     for row in range(1, ws.max_row + 1):
-        if ws.cell(row=row, column=layout.ID_COL).value == item_id:
+        if ws.cell(row=row, column=cell_layout.ID_COL).value == item_id:
             return row
     raise KeyError(item_id)
 
@@ -282,7 +282,7 @@ def test_several_errors_are_each_listed_with_their_place(
     assert report.status == "rejected"
     found = {(i.code, i.sheet) for i in report.errors if i.severity == "error"}
     assert ("invalid-judgement", spr.sheets[0].sheet_name) in found
-    assert ("missing-field", layout.COVER_SHEET) in found
+    assert ("missing-field", cell_layout.COVER_SHEET) in found
     text = (ws.rejected / f"{path.name}.errors.txt").read_text(encoding="utf-8")
     errors = [i for i in report.errors if i.severity == "error"]
     assert f"{len(errors)} problem" in text
@@ -291,7 +291,7 @@ def test_several_errors_are_each_listed_with_their_place(
         if issue.cell:
             assert f"cell {issue.cell}" in text
     annotated = load_workbook(ws.rejected / f"{path.stem}.annotated.xlsx")
-    cover = annotated[layout.COVER_SHEET]
+    cover = annotated[cell_layout.COVER_SHEET]
     date_cell = cover[f"C{find_row(cover, 'review_date')}"]
     assert date_cell.comment is not None
 
@@ -485,10 +485,10 @@ def test_settle_finishes_events_whose_file_was_already_moved(
 CRASH_SCRIPT = """
 import sys
 from pathlib import Path
-from sheet_tools.frameworks import load_registry
-from sheet_tools.ingest import ingest_file, settle_events
-from sheet_tools.workspace import Workspace
-from sheet_tools.store import Store
+from sheet_tools.definitions.frameworks import load_registry
+from sheet_tools.service.ingest import ingest_file, settle_events
+from sheet_tools.base.workspace import Workspace
+from sheet_tools.store.facade import Store
 
 workspace = Workspace.at(sys.argv[1])
 registry = load_registry()

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from sheet_tools import __version__
 from sheet_tools.cli import main
-from sheet_tools.frameworks import (
+from sheet_tools.definitions.frameworks import (
     TEMPLATES_PACKAGE,
     FrameworkError,
     bundled_templates,

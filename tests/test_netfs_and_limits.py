@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from sheet_tools.config import ConfigError, load_limits, load_watch_settings
-from sheet_tools.netfs import (
+from sheet_tools.base.netfs import (
     NetworkDatabaseError,
     filesystem_type,
     is_network,
     parse_mountinfo,
     require_local_database,
 )
+from sheet_tools.service.config import ConfigError, load_limits, load_watch_settings
 
 # What /proc/self/mountinfo says on a school server with its shares mounted.
 MOUNTINFO = """\
@@ -75,7 +75,7 @@ def test_the_watch_command_refuses_a_database_on_a_share(
 ) -> None:
     from click.testing import CliRunner
 
-    from sheet_tools import netfs
+    from sheet_tools.base import netfs
     from sheet_tools.cli import main
 
     fake = tmp_path / "mountinfo"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.definitions.roster import School
 from sheet_tools.demo import make_return, sample_answers
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.roster import School
-from sheet_tools.store import Store
+from sheet_tools.store.facade import Store
 
 from .realapp import libreoffice_fill, require_libreoffice
 from .test_rounds import SPR, Trust, run

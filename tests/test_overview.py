@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 import pytest
 from openpyxl import load_workbook
 
-from sheet_tools.frameworks import Framework, Registry
+from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.summarise.scores import histories
 from sheet_tools.summarise.trust import TrustData, build_trust_workbook
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from openpyxl.chart import BarChart, Reference
 
-from sheet_tools import layout
-from sheet_tools.frameworks import Framework, Registry, bundled_templates, load_registry
-from sheet_tools.generate import generate_workbook
-from sheet_tools.guard import guard_file
-from sheet_tools.read import RawReturn, read_guarded, read_return
-from sheet_tools.validate import check_file
+from sheet_tools.definitions import cell_layout
+from sheet_tools.definitions.frameworks import Framework, Registry, bundled_templates, load_registry
+from sheet_tools.generate.workbook import generate_workbook
+from sheet_tools.intake.guard import guard_file
+from sheet_tools.intake.read import RawReturn, read_guarded, read_return
+from sheet_tools.intake.validate import check_file
 
 from . import corpus, realapp
 from .helpers import codes, sha256
@@ -60,7 +60,7 @@ def test_reads_every_answer_by_id(
     sheet = spr.sheets[1]
     for index, statement in enumerate(sheet.statements):
         cell = raw.judgements[statement.id]
-        assert (cell.sheet, cell.cell) == (sheet.sheet_name, f"C{layout.FIRST_ROW + index}")
+        assert (cell.sheet, cell.cell) == (sheet.sheet_name, f"C{cell_layout.FIRST_ROW + index}")
 
 
 def test_sorted_rows_still_read_by_id(
@@ -71,7 +71,7 @@ def test_sorted_rows_still_read_by_id(
     assert issues == [] and raw is not None
     assert judgement_values(raw) == written
     first_en = spr.sheets[1].statements[0].id
-    last_row = layout.FIRST_ROW + len(spr.sheets[1].statements) - 1
+    last_row = cell_layout.FIRST_ROW + len(spr.sheets[1].statements) - 1
     assert raw.judgements[first_en].cell == f"C{last_row}"  # it moved; its answer came with it
 
 
@@ -98,7 +98,7 @@ def test_renamed_sheet_is_found_by_its_id_in_a1(
 def test_renamed_about_sheet_is_found_by_its_marker(
     registry: Registry, base: Path, written: dict[str, str], tmp_path: Path
 ) -> None:
-    path = corpus.renamed_sheet_copy(base, tmp_path, layout.ABOUT_SHEET, "Info")
+    path = corpus.renamed_sheet_copy(base, tmp_path, cell_layout.ABOUT_SHEET, "Info")
     raw, issues = read_return(path, registry)
     assert issues == [] and raw is not None
     assert judgement_values(raw) == written
@@ -117,7 +117,7 @@ def test_deleted_sheet_is_reported_and_the_rest_still_read(
 
 
 def test_missing_duplicate_and_unknown_ids(registry: Registry, base: Path, tmp_path: Path) -> None:
-    book_rows = {f"EN0{n}": layout.FIRST_ROW + n - 1 for n in (1, 2, 3)}
+    book_rows = {f"EN0{n}": cell_layout.FIRST_ROW + n - 1 for n in (1, 2, 3)}
     path = corpus.set_cells_copy(
         base,
         tmp_path,
@@ -216,7 +216,7 @@ def test_an_added_chart_sheet_is_ignored(
         chart = BarChart()
         chart.add_data(Reference(book[ENV], min_col=1, min_row=1, max_row=3))
         book.create_chartsheet("Chart", 0).add_chart(chart)
-        book[layout.ABOUT_SHEET].title = "Info"  # so the reader searches every sheet
+        book[cell_layout.ABOUT_SHEET].title = "Info"  # so the reader searches every sheet
 
     path = corpus.edited_copy(base, tmp_path / "chart.xlsx", add_chart)
     raw, issues = read_return(path, registry)
@@ -273,11 +273,11 @@ def test_a_return_filled_in_libreoffice_reads(
     for sheet in spr.sheets:
         for index, statement in enumerate(sheet.statements):
             label = labels[(index + len(expected)) % len(labels)]
-            edits.append((sheet.sheet_name, f"C{layout.FIRST_ROW + index}", label))
+            edits.append((sheet.sheet_name, f"C{cell_layout.FIRST_ROW + index}", label))
             expected[statement.id] = label
-    cover_rows = {f.id: layout.FIRST_ROW + i for i, f in enumerate(spr.cover)}
-    edits.append((layout.COVER_SHEET, f"C{cover_rows['review_date']}", "03/10/2026"))
-    edits.append((layout.COVER_SHEET, f"C{cover_rows['judge']}", "External reviewer"))
+    cover_rows = {f.id: cell_layout.FIRST_ROW + i for i, f in enumerate(spr.cover)}
+    edits.append((cell_layout.COVER_SHEET, f"C{cover_rows['review_date']}", "03/10/2026"))
+    edits.append((cell_layout.COVER_SHEET, f"C{cover_rows['judge']}", "External reviewer"))
     filled = tmp_path / "filled.xlsx"
     realapp.libreoffice_fill(blank, edits, filled)
     raw, issues = read_return(filled, registry)

@@ -14,12 +14,12 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from sheet_tools import layout
-from sheet_tools.carryover import Action, Carried
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.generate import generate_workbook
-from sheet_tools.roster import School
-from sheet_tools.validate import check_file
+from sheet_tools.definitions import cell_layout
+from sheet_tools.definitions.carried import Action, Carried
+from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.definitions.roster import School
+from sheet_tools.generate.workbook import generate_workbook
+from sheet_tools.intake.validate import check_file
 
 from .helpers import cells_of
 from .realapp import gnumeric_resave, libreoffice_fill, require_gnumeric, require_libreoffice
@@ -62,8 +62,8 @@ def saved(
     generated = generate_workbook(spr, OAKFIELD, folder, round_name="Spring 2027", carried=carried)
     book = load_workbook(generated)
     edits: dict[tuple[str, str], object] = {}
-    cover = book[layout.COVER_SHEET]
-    value = get_column_letter(layout.COVER_VALUE_COL)
+    cover = book[cell_layout.COVER_SHEET]
+    value = get_column_letter(cell_layout.COVER_VALUE_COL)
     rows = _rows(cover)
     edits[(cover.title, f"{value}{rows['review_date']}")] = "01/02/2027"
     edits[(cover.title, f"{value}{rows['judge']}")] = "Self-evaluation"
@@ -74,11 +74,11 @@ def saved(
         row = _rows(ws)[statement.id]
         edits[(ws.title, f"C{row}")] = labels[(n + 1) % 4]
         if n == 0:
-            text = get_column_letter(layout.text_column(True, True))
+            text = get_column_letter(cell_layout.text_column(True, True))
             edits[(ws.title, f"{text}{row}")] = "Evidence beside the first statement"
-    plan = book[layout.ACTION_SHEET]
+    plan = book[cell_layout.ACTION_SHEET]
     prow = _rows(plan)
-    cols = {k: get_column_letter(c) for k, c in layout.ACTION_COLS.items()}
+    cols = {k: get_column_letter(c) for k, c in cell_layout.ACTION_COLS.items()}
     edits[(plan.title, f"{cols['owner']}{prow['A01']}")] = "SENCo"
     edits[(plan.title, f"{cols['due']}{prow['A01']}")] = "31/03/2027"
     edits[(plan.title, f"{cols['status']}{prow['A01']}")] = "In progress"
@@ -96,19 +96,19 @@ def test_libreoffice_fills_only_inputs_and_offers_the_status_list(saved) -> None
     assert len(reports) == len(edits)
     for report in reports:
         assert report.sheet_protected and not report.locked, report
-        if report.sheet == layout.ACTION_SHEET and report.cell.startswith("F"):
+        if report.sheet == cell_layout.ACTION_SHEET and report.cell.startswith("F"):
             assert report.validation == "LIST" and report.show_list, report
-        if report.sheet == layout.ACTION_SHEET and report.cell.startswith("E"):
+        if report.sheet == cell_layout.ACTION_SHEET and report.cell.startswith("E"):
             assert report.validation == "DATE", report
 
 
 def assert_kept(spr: Framework, path: Path, carried: Carried) -> None:
     """The Last round column locked and as carried, the status drop-down, the identity."""
     book = load_workbook(path)
-    about = {row[0]: row[1] for row in book[layout.ABOUT_SHEET].iter_rows(values_only=True)}
-    assert about[layout.KEY_CARRIED_FROM] == "Autumn 2026"
-    assert about[layout.KEY_LAST_ROUND_COLUMN] == "D"
-    assert about[layout.KEY_ROUND] == "Spring 2027"
+    about = {row[0]: row[1] for row in book[cell_layout.ABOUT_SHEET].iter_rows(values_only=True)}
+    assert about[cell_layout.KEY_CARRIED_FROM] == "Autumn 2026"
+    assert about[cell_layout.KEY_LAST_ROUND_COLUMN] == "D"
+    assert about[cell_layout.KEY_ROUND] == "Spring 2027"
     labels = {code: label for label, code in CODES.items()}
     for sheet in spr.sheets:
         if not sheet.judged:
@@ -117,13 +117,13 @@ def assert_kept(spr: Framework, path: Path, carried: Carried) -> None:
         assert ws.protection.sheet
         rows = _rows(ws)
         for statement in sheet.statements:
-            cell = ws.cell(rows[statement.id], layout.LAST_ROUND_COL)
+            cell = ws.cell(rows[statement.id], cell_layout.LAST_ROUND_COL)
             assert cell.value == labels[carried.levels[statement.id]]
             assert cell.protection.locked
-    plan = book[layout.ACTION_SHEET]
+    plan = book[cell_layout.ACTION_SHEET]
     assert plan.protection.sheet
-    assert plan.cell(_rows(plan)["A01"], layout.ACTION_COLS["action"]).protection.locked
-    status = get_column_letter(layout.ACTION_COLS["status"])
+    assert plan.cell(_rows(plan)["A01"], cell_layout.ACTION_COLS["action"]).protection.locked
+    status = get_column_letter(cell_layout.ACTION_COLS["status"])
     lists = [dv for dv in plan.data_validations.dataValidation if dv.type == "list"]
     assert any(f"{status}{_rows(plan)['A01']}" in cells_of(dv.sqref) for dv in lists)
 

@@ -38,10 +38,10 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sheet_tools import layout
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.generate import generate_workbook
-from sheet_tools.roster import School
+from sheet_tools.definitions import cell_layout
+from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.definitions.roster import School
+from sheet_tools.generate.workbook import generate_workbook
 
 from .filling import fill_workbook
 from .helpers import cells_of
@@ -79,7 +79,7 @@ def id_rows(ws: Worksheet) -> dict[str, int]:
     return {
         str(cell.value): cell.row
         for cell in ws["A"]
-        if isinstance(cell.value, str) and cell.value != layout.ID_HEADER
+        if isinstance(cell.value, str) and cell.value != cell_layout.ID_HEADER
     }
 
 
@@ -90,7 +90,7 @@ def expected_column_a(framework: Framework, sheet_id: str) -> list[str]:
 
 def judgement_cells(framework: Framework, book: Workbook) -> dict[str, set[str]]:
     """Sheet name -> the judgement cell of every statement, found by the ids in column A."""
-    column = get_column_letter(layout.JUDGEMENT_COL)
+    column = get_column_letter(cell_layout.JUDGEMENT_COL)
     found = {}
     for sheet in framework.sheets:
         if sheet.judged:
@@ -101,17 +101,19 @@ def judgement_cells(framework: Framework, book: Workbook) -> dict[str, set[str]]
 
 def input_cells(framework: Framework, book: Workbook) -> dict[str, set[str]]:
     """Sheet name -> every cell a person should be able to edit."""
-    cover_rows = id_rows(book[layout.COVER_SHEET])
-    value_column = get_column_letter(layout.COVER_VALUE_COL)
-    found = {layout.COVER_SHEET: {f"{value_column}{cover_rows[f.id]}" for f in framework.cover}}
+    cover_rows = id_rows(book[cell_layout.COVER_SHEET])
+    value_column = get_column_letter(cell_layout.COVER_VALUE_COL)
+    found = {
+        cell_layout.COVER_SHEET: {f"{value_column}{cover_rows[f.id]}" for f in framework.cover}
+    }
     for sheet in framework.sheets:
         rows = id_rows(book[sheet.sheet_name])
-        first_text = layout.first_text_column(sheet.judged)
+        first_text = cell_layout.first_text_column(sheet.judged)
         columns = [first_text + i for i in range(len(sheet.columns))]
         if sheet.judged:
-            columns.append(layout.JUDGEMENT_COL)
+            columns.append(cell_layout.JUDGEMENT_COL)
         cells = {f"{get_column_letter(c)}{rows[s.id]}" for s in sheet.statements for c in columns}
-        box_column = get_column_letter(layout.BOX_VALUE_COL)
+        box_column = get_column_letter(cell_layout.BOX_VALUE_COL)
         cells |= {f"{box_column}{rows[b.id]}" for b in sheet.boxes}
         found[sheet.sheet_name] = cells
     return found
@@ -131,26 +133,26 @@ def list_validations(ws: Worksheet) -> list:
 
 
 def assert_identity(framework: Framework, book: Workbook) -> None:
-    about = {row[0]: row[1] for row in book[layout.ABOUT_SHEET].iter_rows(values_only=True)}
-    assert layout.MARKER in about
-    assert about[layout.KEY_TEMPLATE] == framework.id
-    assert str(about[layout.KEY_VERSION]) == framework.version
+    about = {row[0]: row[1] for row in book[cell_layout.ABOUT_SHEET].iter_rows(values_only=True)}
+    assert cell_layout.MARKER in about
+    assert about[cell_layout.KEY_TEMPLATE] == framework.id
+    assert str(about[cell_layout.KEY_VERSION]) == framework.version
     assert about["school"] == OAKFIELD.name
     for sheet in framework.sheets:
-        assert about[layout.SHEET_KEY_PREFIX + sheet.id] == sheet.sheet_name
+        assert about[cell_layout.SHEET_KEY_PREFIX + sheet.id] == sheet.sheet_name
         assert list(id_rows(book[sheet.sheet_name])) == expected_column_a(framework, sheet.id)
-    assert list(id_rows(book[layout.COVER_SHEET])) == [f.id for f in framework.cover]
+    assert list(id_rows(book[cell_layout.COVER_SHEET])) == [f.id for f in framework.cover]
 
 
 def assert_protection(framework: Framework, book: Workbook) -> None:
     expected = input_cells(framework, book)
-    for name in [layout.COVER_SHEET, *(s.sheet_name for s in framework.sheets)]:
+    for name in [cell_layout.COVER_SHEET, *(s.sheet_name for s in framework.sheets)]:
         ws = book[name]
         assert ws.protection.sheet, f"{name} is not protected"
         assert not ws.protection.password, f"{name} gained a password"
         assert unlocked_cells(ws) == expected[name], f"unlocked cells of {name}"
-    assert book[layout.ABOUT_SHEET].protection.sheet
-    assert not unlocked_cells(book[layout.ABOUT_SHEET])
+    assert book[cell_layout.ABOUT_SHEET].protection.sheet
+    assert not unlocked_cells(book[cell_layout.ABOUT_SHEET])
 
 
 def assert_dropdowns(framework: Framework, book: Workbook) -> None:
@@ -200,24 +202,26 @@ def locate(framework: Framework, book: Workbook, answers: Answers) -> dict[tuple
     for statement_id, label in answers.judgements.items():
         sheet = owner[statement_id]
         row = id_rows(book[sheet.sheet_name])[statement_id]
-        cells[(sheet.sheet_name, f"{get_column_letter(layout.JUDGEMENT_COL)}{row}")] = label
+        cells[(sheet.sheet_name, f"{get_column_letter(cell_layout.JUDGEMENT_COL)}{row}")] = label
     for key, text in answers.texts.items():
         if key in box_owner:
             sheet = box_owner[key]
-            column = layout.BOX_VALUE_COL
+            column = cell_layout.BOX_VALUE_COL
             row = id_rows(book[sheet.sheet_name])[key]
         else:
             statement_id, column_id = key.rsplit(".", 1)
             sheet = owner[statement_id]
             offset = [c.id for c in sheet.columns].index(column_id)
-            column = layout.first_text_column(sheet.judged) + offset
+            column = cell_layout.first_text_column(sheet.judged) + offset
             row = id_rows(book[sheet.sheet_name])[statement_id]
         cells[(sheet.sheet_name, f"{get_column_letter(column)}{row}")] = text
-    cover_rows = id_rows(book[layout.COVER_SHEET])
-    value_column = get_column_letter(layout.COVER_VALUE_COL)
+    cover_rows = id_rows(book[cell_layout.COVER_SHEET])
+    value_column = get_column_letter(cell_layout.COVER_VALUE_COL)
     for field_id, value in answers.cover.items():
-        cells[(layout.COVER_SHEET, f"{value_column}{cover_rows[field_id]}")] = value
-    cells[(layout.COVER_SHEET, f"{value_column}{cover_rows['review_date']}")] = REVIEW_DATE_SERIAL
+        cells[(cell_layout.COVER_SHEET, f"{value_column}{cover_rows[field_id]}")] = value
+    cells[(cell_layout.COVER_SHEET, f"{value_column}{cover_rows['review_date']}")] = (
+        REVIEW_DATE_SERIAL
+    )
     return cells
 
 
@@ -226,26 +230,28 @@ def assert_answers(framework: Framework, book: Workbook, answers: Answers) -> No
     owner = {st.id: sh for sh, st in framework.statements()}
     for statement_id, label in answers.judgements.items():
         ws = book[owner[statement_id].sheet_name]
-        assert ws.cell(id_rows(ws)[statement_id], layout.JUDGEMENT_COL).value == label
+        assert ws.cell(id_rows(ws)[statement_id], cell_layout.JUDGEMENT_COL).value == label
     box_owner = {b.id: sh for sh in framework.sheets for b in sh.boxes}
     for key, text in answers.texts.items():
         if key in box_owner:
             ws = book[box_owner[key].sheet_name]
-            assert ws.cell(id_rows(ws)[key], layout.BOX_VALUE_COL).value == text
+            assert ws.cell(id_rows(ws)[key], cell_layout.BOX_VALUE_COL).value == text
         else:
             statement_id, column_id = key.rsplit(".", 1)
             sheet = owner[statement_id]
             ws = book[sheet.sheet_name]
-            column = layout.first_text_column(sheet.judged)
+            column = cell_layout.first_text_column(sheet.judged)
             column += [c.id for c in sheet.columns].index(column_id)
             assert ws.cell(id_rows(ws)[statement_id], column).value == text
-    cover = book[layout.COVER_SHEET]
+    cover = book[cell_layout.COVER_SHEET]
     rows = id_rows(cover)
     for field_id, value in answers.cover.items():
-        assert cover.cell(rows[field_id], layout.COVER_VALUE_COL).value == value
-    assert cover.cell(rows["review_date"], layout.COVER_VALUE_COL).value == datetime(2026, 10, 3)
-    assert cover.cell(rows["school"], layout.COVER_VALUE_COL).value == OAKFIELD.name
-    assert str(cover.cell(rows["urn"], layout.COVER_VALUE_COL).value) == OAKFIELD.urn
+        assert cover.cell(rows[field_id], cell_layout.COVER_VALUE_COL).value == value
+    assert cover.cell(rows["review_date"], cell_layout.COVER_VALUE_COL).value == datetime(
+        2026, 10, 3
+    )
+    assert cover.cell(rows["school"], cell_layout.COVER_VALUE_COL).value == OAKFIELD.name
+    assert str(cover.cell(rows["urn"], cell_layout.COVER_VALUE_COL).value) == OAKFIELD.urn
 
 
 # --- fixtures: one LibreOffice fill per framework, shared by the tests that inspect it ------------
@@ -279,8 +285,8 @@ def test_libreoffice_sees_protected_sheets_and_unlocked_inputs(filled: Filled) -
     cell of a protected sheet, and the judgement cells offer the list."""
     book = load_workbook(filled.generated)
     judgement = judgement_cells(filled.framework, book)
-    cover_rows = id_rows(book[layout.COVER_SHEET])
-    column = get_column_letter(layout.COVER_VALUE_COL)
+    cover_rows = id_rows(book[cell_layout.COVER_SHEET])
+    column = get_column_letter(cell_layout.COVER_VALUE_COL)
     cover_kinds = {
         f"{column}{cover_rows['judge']}": "LIST",
         f"{column}{cover_rows['review_date']}": "DATE",
@@ -289,7 +295,7 @@ def test_libreoffice_sees_protected_sheets_and_unlocked_inputs(filled: Filled) -
     for report in filled.reports:
         assert report.sheet_protected, report
         assert not report.locked, report
-        if report.sheet == layout.COVER_SHEET:
+        if report.sheet == cell_layout.COVER_SHEET:
             assert report.validation == cover_kinds.get(report.cell, "ANY"), report
         elif report.cell in judgement.get(report.sheet, set()):
             assert report.validation == "LIST" and report.show_list, report
@@ -379,7 +385,7 @@ def test_gnumeric_unhides_sheets_so_identity_lives_in_visible_cells(
     assert by_libreoffice["VeryHidden"].sheet_state == "hidden"  # no "very hidden" in LibreOffice
     properties = {p.name: p.value for p in by_libreoffice.custom_doc_props.props}
     assert properties["probe"] == "kept"
-    assert properties[layout.KEY_TEMPLATE] == spr.id
+    assert properties[cell_layout.KEY_TEMPLATE] == spr.id
     assert_identity(spr, by_libreoffice)
 
 
@@ -405,8 +411,8 @@ def test_libreoffice_prints_to_landscape_pages_fitted_to_width(
     for sheet in framework.sheets:
         if not sheet.statements:
             continue
-        header = [layout.ID_HEADER, sheet.statement_heading]
-        header += [layout.JUDGEMENT_HEADER] if sheet.judged else []
+        header = [cell_layout.ID_HEADER, sheet.statement_heading]
+        header += [cell_layout.JUDGEMENT_HEADER] if sheet.judged else []
         header += [c.label for c in sheet.columns]
         ids = {s.id for s in sheet.statements}
         on = [page for page in pages if ids & set(page.split())]

@@ -19,10 +19,10 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from sheet_tools.cli import main
+from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.definitions.rounds import term_of
 from sheet_tools.demo import fill_workbook, sample_answers
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.rounds import term_of
-from sheet_tools.store import Store
+from sheet_tools.store.facade import Store
 from sheet_tools.summarise import DATA_HEADERS, summarise_affected
 from sheet_tools.summarise.outbox import MANIFEST
 
@@ -374,9 +374,9 @@ def test_a_return_without_a_round_goes_in_the_term_of_its_review_date(
     trust: Trust, spr: Framework, tmp_path: Path
 ) -> None:
     """Workbooks made before rounds carry none: the review date places them."""
-    from sheet_tools.files import save_workbook
-    from sheet_tools.generate import build_workbook
-    from sheet_tools.roster import School
+    from sheet_tools.base.files import save_workbook
+    from sheet_tools.definitions.roster import School
+    from sheet_tools.generate.workbook import build_workbook
 
     old = tmp_path / "old.xlsx"
     save_workbook(build_workbook(spr, School(name="Oakfield", urn="140101", trust="Oak")), old)

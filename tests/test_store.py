@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sheet_tools.report import FileReport, Issue
-from sheet_tools.store import (
+from sheet_tools.intake.validate import ValidReturn
+from sheet_tools.problems.report import FileReport, Issue
+from sheet_tools.store.facade import (
     MIGRATIONS,
     SCHEMA_VERSION,
     Rejection,
@@ -19,7 +20,6 @@ from sheet_tools.store import (
     StoreError,
     school_key,
 )
-from sheet_tools.validate import ValidReturn
 
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 

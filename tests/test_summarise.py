@@ -19,9 +19,10 @@ from openpyxl import load_workbook
 
 from sheet_tools import summarise
 from sheet_tools.cli import main
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.roster import School
-from sheet_tools.store import Rejection, Store, school_key
+from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.definitions.roster import School
+from sheet_tools.intake.validate import ValidReturn
+from sheet_tools.store.facade import Rejection, Store, school_key
 from sheet_tools.summarise import (
     DATA_HEADERS,
     area_scores,
@@ -32,7 +33,6 @@ from sheet_tools.summarise import (
     trust_area_means,
     trust_summary_path,
 )
-from sheet_tools.validate import ValidReturn
 
 SPR = "specialist-provision-review"
 SCORE = {"Beg": 1, "Dev": 2, "Sec": 3, "Emb": 4}

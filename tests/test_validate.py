@@ -12,11 +12,18 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from sheet_tools import layout
 from sheet_tools.cli import main
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.report import CODES, FileReport, Issue, Severity, render_errors_file, render_text
-from sheet_tools.validate import MAX_TEXT, check_file, closest, parse_date, personal_data
+from sheet_tools.definitions import cell_layout
+from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.intake.validate import MAX_TEXT, check_file, closest, parse_date, personal_data
+from sheet_tools.problems.report import (
+    CODES,
+    FileReport,
+    Issue,
+    Severity,
+    render_errors_file,
+    render_text,
+)
 
 from . import corpus
 from .helpers import codes, sha256
@@ -68,9 +75,13 @@ def test_judgements_by_code_or_label_ignoring_case_and_spaces(
 def test_a_whole_report_in_one_assertion(spr: Framework, registry: Registry, make) -> None:
     path = make(judgements={"EN04": "Embeded", "EN05": None}, cover={"review_date": "31/02/2026"})
     report, _ = check_file(path, registry)
-    judgement = layout.JUDGEMENT_COL
+    judgement = cell_layout.JUDGEMENT_COL
     assert report.flatten() == [
-        ["invalid-date", layout.COVER_SHEET, cell_of(path, layout.COVER_SHEET, "review_date", 3)],
+        [
+            "invalid-date",
+            cell_layout.COVER_SHEET,
+            cell_of(path, cell_layout.COVER_SHEET, "review_date", 3),
+        ],
         ["invalid-judgement", ENV, cell_of(path, ENV, "EN04", judgement)],
         ["blank-judgement", ENV, cell_of(path, ENV, "EN05", judgement)],
     ]
@@ -102,7 +113,7 @@ def test_invalid_judgement_names_sheet_cell_statement_value_and_suggestion(
     assert report.status == "rejected" and valid is None
     found = {issue.statement: issue for issue in by_code(report, "invalid-judgement")}
     assert set(found) == {"EN04", "EN05", "EN06"}
-    cell = cell_of(path, ENV, "EN04", layout.JUDGEMENT_COL)
+    cell = cell_of(path, ENV, "EN04", cell_layout.JUDGEMENT_COL)
     embeded = found["EN04"]
     assert (embeded.sheet, embeded.cell, embeded.value) == (ENV, cell, "Embeded")
     assert embeded.message == (
@@ -192,13 +203,13 @@ def test_no_judgement_at_all_is_rejected_once(spr: Framework, registry: Registry
 @pytest.mark.parametrize("field", ["school", "review_date"])
 def test_required_cover_fields(field: str, registry: Registry, make, tmp_path: Path) -> None:
     filled = make()
-    ref = cell_of(filled, layout.COVER_SHEET, field, layout.COVER_VALUE_COL)
-    path = corpus.set_cells_copy(filled, tmp_path, {(layout.COVER_SHEET, ref): None})
+    ref = cell_of(filled, cell_layout.COVER_SHEET, field, cell_layout.COVER_VALUE_COL)
+    path = corpus.set_cells_copy(filled, tmp_path, {(cell_layout.COVER_SHEET, ref): None})
     report, valid = check_file(path, registry)
     assert valid is None and report.status == "rejected"
     (issue,) = by_code(report, "missing-field")
-    assert issue.sheet == layout.COVER_SHEET
-    assert issue.cell == cell_of(path, layout.COVER_SHEET, field, layout.COVER_VALUE_COL)
+    assert issue.sheet == cell_layout.COVER_SHEET
+    assert issue.cell == cell_of(path, cell_layout.COVER_SHEET, field, cell_layout.COVER_VALUE_COL)
     assert "required" in issue.message
 
 
@@ -260,8 +271,8 @@ def test_a_blank_judge_is_an_error_not_a_self_evaluation(
     path = make(cover={"judge": None})
     report, valid = check_file(path, registry)
     assert valid is None and report.status == "rejected"
-    cell = cell_of(path, layout.COVER_SHEET, "judge", layout.COVER_VALUE_COL)
-    assert report.flatten() == [["missing-judge", layout.COVER_SHEET, cell]]
+    cell = cell_of(path, cell_layout.COVER_SHEET, "judge", cell_layout.COVER_VALUE_COL)
+    assert report.flatten() == [["missing-judge", cell_layout.COVER_SHEET, cell]]
     assert "Self-evaluation" in report.errors[0].message
 
 
@@ -294,7 +305,7 @@ def test_low_judgements_without_next_steps_is_a_query(
     assert valid is not None  # a query, not an error
     (issue,) = by_code(report, "missing-next-steps")
     assert issue.sheet == ENV
-    assert issue.cell == cell_of(path, ENV, "EN.next_steps", layout.BOX_VALUE_COL)
+    assert issue.cell == cell_of(path, ENV, "EN.next_steps", cell_layout.BOX_VALUE_COL)
     assert f"({env[0]}, {env[3]})" in issue.message and "Beginning or Developing" in issue.message
     written = make(judgements=judgements, texts={"EN.next_steps": "Refit the quiet room."})
     report, _ = check_file(written, registry)
@@ -332,7 +343,7 @@ def test_text_answers_are_stripped_and_too_long_text_is_an_error(
     report, valid = check_file(filled, registry)
     assert valid is not None and valid.texts["LM01.evidence"] == "Minutes, May."
     sheet = "1 Leadership and management"
-    ref = cell_of(filled, sheet, "LM01", layout.JUDGEMENT_COL + 1)
+    ref = cell_of(filled, sheet, "LM01", cell_layout.JUDGEMENT_COL + 1)
     (tmp_path / "ok").mkdir()
     at_limit = corpus.inline_text_copy(filled, tmp_path / "ok", sheet, ref, "x" * MAX_TEXT)
     report, valid = check_file(at_limit, registry)
@@ -347,7 +358,7 @@ def test_formula_in_a_judgement_cell_is_a_warning_using_its_saved_value(
     registry: Registry, make, tmp_path: Path
 ) -> None:
     base = make()
-    cell = cell_of(base, ENV, "EN02", layout.JUDGEMENT_COL)
+    cell = cell_of(base, ENV, "EN02", cell_layout.JUDGEMENT_COL)
     path = corpus.formula_cached_copy(base, tmp_path, ENV, cell, '"Sec"&"ure"', "Secure")
     report, valid = check_file(path, registry)
     assert valid is not None and valid.judgements["EN02"] == "Sec"

@@ -25,16 +25,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sheet_tools.claims import Completeness, completeness, is_ignored, sweep_stray_locks
+from sheet_tools.base.workspace import Workspace
 from sheet_tools.cli import main
-from sheet_tools.config import ConfigError, WatchSettings, load_watch_settings
+from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.definitions.roster import School
 from sheet_tools.demo import make_return
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.report import FileReport
-from sheet_tools.roster import School
-from sheet_tools.store import Store
-from sheet_tools.summarise import school_summary_path
-from sheet_tools.watch import (
+from sheet_tools.problems.report import FileReport
+from sheet_tools.service.claims import Completeness, completeness, is_ignored, sweep_stray_locks
+from sheet_tools.service.config import ConfigError, WatchSettings, load_watch_settings
+from sheet_tools.service.watch import (
     Pipeline,
     Watcher,
     WatchStats,
@@ -42,7 +41,8 @@ from sheet_tools.watch import (
     run_watch,
     workspace_for,
 )
-from sheet_tools.workspace import Workspace
+from sheet_tools.store.facade import Store
+from sheet_tools.summarise import school_summary_path
 
 from .helpers import sha256
 
@@ -572,7 +572,7 @@ def test_a_misspelt_setting_is_an_error_that_names_it(tmp_path: Path) -> None:
 def test_files_left_by_a_dead_watcher_are_recovered_and_live_ones_left(
     corpus: Corpus, registry: Registry, tmp_path: Path
 ) -> None:
-    from sheet_tools.claims import _try_lock
+    from sheet_tools.service.claims import _try_lock
 
     ws = Workspace.at(tmp_path)
     ws.ensure()
@@ -603,8 +603,8 @@ def test_a_leftover_link_to_a_filed_return_is_not_counted_again(
     """A kill between filing a return (a hard link into archive/) and unlinking it from
     processing/, with another watcher's start-up marking the filing done meanwhile: the
     recovering watcher drops the leftover link and reports the recorded outcome."""
-    from sheet_tools.files import utc_now
-    from sheet_tools.validate import check_file
+    from sheet_tools.base.files import utc_now
+    from sheet_tools.intake.validate import check_file
 
     ws = Workspace.at(tmp_path)
     ws.ensure()

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from sheet_tools import worker
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.workspace import Workspace
+from sheet_tools.base.workspace import Workspace
+from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.intake import worker
 from tests import corpus, hostile
 from tests.helpers import sha256
 from tests.test_watch import (
@@ -99,10 +99,10 @@ def corpus_for_poison(spr: Framework, tmp_path_factory: pytest.TempPathFactory) 
 
 WATCH_SCRIPT = """
 import sys
-from sheet_tools import worker
-from sheet_tools.config import load_watch_settings
-from sheet_tools.frameworks import load_registry
-from sheet_tools.watch import run_watch, service_logging, workspace_for
+from sheet_tools.intake import worker
+from sheet_tools.service.config import load_watch_settings
+from sheet_tools.definitions.frameworks import load_registry
+from sheet_tools.service.watch import run_watch, service_logging, workspace_for
 from tests import hostile
 
 settings = load_watch_settings({"workspace": sys.argv[1], "once": sys.argv[2] == "once"})

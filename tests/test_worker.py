@@ -18,13 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from sheet_tools.frameworks import Framework, Registry
-from sheet_tools.guard import DEFAULT_LIMITS
-from sheet_tools.ingest import ingest_file
-from sheet_tools.pool import WorkerLimits, WorkerPool
-from sheet_tools.store import Store
-from sheet_tools.validate import assess
-from sheet_tools.worker import (
+from sheet_tools.base.workspace import Workspace
+from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.intake.guard import DEFAULT_LIMITS
+from sheet_tools.intake.pool import WorkerLimits, WorkerPool
+from sheet_tools.intake.validate import assess
+from sheet_tools.intake.worker import (
     MAX_ATTEMPTS,
     _record_attempt,
     attempts,
@@ -33,7 +32,8 @@ from sheet_tools.worker import (
     read_task,
     using,
 )
-from sheet_tools.workspace import Workspace
+from sheet_tools.service.ingest import ingest_file
+from sheet_tools.store.facade import Store
 from tests import corpus, hostile
 from tests.helpers import sha256
 
@@ -257,8 +257,8 @@ def test_the_ingest_command_files_a_poison_file_and_goes_on(
 
 PARENT_SCRIPT = """
 import sys, threading, time
-from sheet_tools.frameworks import load_registry
-from sheet_tools.pool import WorkerPool
+from sheet_tools.definitions.frameworks import load_registry
+from sheet_tools.intake.pool import WorkerPool
 from tests import hostile
 
 pool = WorkerPool()

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from ..carryover import ACTION_STATUSES, Action
-from ..rounds import REVIEWERS, SELF
-from ..store import StoredReturn
+from ..definitions.carried import ACTION_STATUSES, Action
+from ..definitions.rounds import REVIEWERS, SELF
+from ..store.facade import StoredReturn
 from .cells import (
     BOLD,
     DATE_FORMAT,

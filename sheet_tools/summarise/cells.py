@@ -17,7 +17,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook as XlsxWorkbook
 from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
 
-from ..frameworks import NOT_APPLICABLE_COLOUR, NOT_APPLICABLE_LABEL, Level
+from ..definitions.frameworks import NOT_APPLICABLE_COLOUR, NOT_APPLICABLE_LABEL, Level
 
 EXCEL_TEXT_LIMIT = 32767
 

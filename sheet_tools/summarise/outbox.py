@@ -25,10 +25,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files import safe_filename, write_bytes_atomically
-from ..frameworks import Registry
-from ..roster import School, trust_key
-from ..store import StoredReturn, school_key
+from ..base.files import safe_filename, write_bytes_atomically
+from ..definitions.frameworks import Registry
+from ..definitions.roster import School, trust_key
+from ..store.facade import StoredReturn, school_key
 from .scores import NO_TRUST, SchoolHistory, histories
 
 MANIFEST = ".sheet-tools-manifest.json"

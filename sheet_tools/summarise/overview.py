@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from .. import charts
-from ..frameworks import NOT_APPLICABLE_LABEL, Framework
-from ..roster import School
-from ..rounds import round_order
-from ..store import StoredReturn
+from ..definitions.frameworks import NOT_APPLICABLE_LABEL, Framework
+from ..definitions.roster import School
+from ..definitions.rounds import round_order
+from ..store.facade import StoredReturn
+from . import charts
 from .cells import (
     BOLD,
     CENTRE,

@@ -14,12 +14,12 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
+from ..base.files import write_bytes_atomically
+from ..base.workspace import Workspace
+from ..definitions.frameworks import Framework, Registry
+from ..definitions.roster import School, read_roster, workspace_roster
 from ..exceptions import RosterError, StoreError, SummariseError
-from ..files import write_bytes_atomically
-from ..frameworks import Framework, Registry
-from ..roster import School, read_roster, workspace_roster
-from ..store import Correction, Rejection, Store, StoredReturn, school_key
-from ..workspace import Workspace
+from ..store.facade import Correction, Rejection, Store, StoredReturn, school_key
 from .actions import overdue_count
 from .outbox import (
     effective_trust,

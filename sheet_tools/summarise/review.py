@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..frameworks import Framework
-from ..rounds import judge_label
-from ..store import StoredReturn
+from ..definitions.frameworks import Framework
+from ..definitions.rounds import judge_label
+from ..store.facade import StoredReturn
 from .cells import (
     BOLD,
     SUBTITLE,

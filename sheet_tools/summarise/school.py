@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from .. import charts
-from ..frameworks import NOT_APPLICABLE_LABEL, Framework, Level
-from ..rounds import judge_label
-from ..store import Correction, StoredReturn
+from ..definitions.frameworks import NOT_APPLICABLE_LABEL, Framework, Level
+from ..definitions.rounds import judge_label
+from ..store.facade import Correction, StoredReturn
+from . import charts
 from .actions import plan_of, school_action_plan
 from .cells import (
     AREA_WIDTH,

@@ -18,9 +18,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..frameworks import Framework, Statement
-from ..rounds import REVIEWERS, SELF, round_order
-from ..store import StoredReturn
+from ..definitions.frameworks import Framework, Statement
+from ..definitions.rounds import REVIEWERS, SELF, round_order
+from ..store.facade import StoredReturn
 
 NO_TRUST = "No trust recorded"
 

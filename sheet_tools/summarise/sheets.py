@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..frameworks import Framework, Sheet, Statement
-from ..rounds import judge_label
-from ..store import Correction, StoredReturn
+from ..definitions.frameworks import Framework, Sheet, Statement
+from ..definitions.rounds import judge_label
+from ..store.facade import Correction, StoredReturn
 from .cells import (
     BOLD,
     DATE_FORMAT,

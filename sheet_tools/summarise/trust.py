@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .. import charts
-from ..files import as_utc
-from ..frameworks import NOT_APPLICABLE_CODE, NOT_APPLICABLE_LABEL, Framework
-from ..roster import School
-from ..rounds import judge_label
-from ..store import Rejection, school_key
+from ..base.files import as_utc
+from ..definitions.frameworks import NOT_APPLICABLE_CODE, NOT_APPLICABLE_LABEL, Framework
+from ..definitions.roster import School
+from ..definitions.rounds import judge_label
+from ..store.facade import Rejection, school_key
+from . import charts
 from .actions import trust_actions_sheet
 from .cells import (
     BAND_FILL,

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .exceptions import FrameworkError
+from ..exceptions import FrameworkError
 
 # The bundled definitions: the repository's workbook_templates/, installed as this package.
 TEMPLATES_PACKAGE = "sheet_tools.workbook_templates"

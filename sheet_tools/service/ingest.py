@@ -46,15 +46,15 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from .files import safe_filename, utc_now, write_bytes_atomically
-from .frameworks import Registry
-from .identity import Known
-from .report import FileReport, Issue, about_the_file, render_errors_file
-from .roster import School
-from .store import Event, Store, duplicate_issue
-from .validate import ValidReturn
-from .worker import annotate_bounded, check_bounded
-from .workspace import Workspace
+from ..base.files import safe_filename, utc_now, write_bytes_atomically
+from ..base.workspace import Workspace
+from ..definitions.frameworks import Registry
+from ..definitions.roster import School
+from ..intake.identity import Known
+from ..intake.validate import ValidReturn
+from ..intake.worker import annotate_bounded, check_bounded
+from ..problems.report import FileReport, Issue, about_the_file, render_errors_file
+from ..store.facade import Event, Store, duplicate_issue
 
 ERRORS_SUFFIX = ".errors.txt"
 ANNOTATED_SUFFIX = ".annotated.xlsx"

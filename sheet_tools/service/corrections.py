@@ -13,12 +13,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from .exceptions import StoreError
-from .frameworks import Registry
-from .roster import School, name_key, trust_key
-from .rounds import clean_round, judge_label
-from .store import Store, StoredReturn
-from .summarise import summarise_affected
+from ..definitions.frameworks import Registry
+from ..definitions.roster import School, name_key, trust_key
+from ..definitions.rounds import clean_round, judge_label
+from ..exceptions import StoreError
+from ..store.facade import Store, StoredReturn
+from ..summarise import summarise_affected
 
 
 class ReturnRow(BaseModel):

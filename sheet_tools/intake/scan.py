@@ -21,8 +21,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.sax import make_parser
 from pydantic import BaseModel, ConfigDict
 
-from .columns import column_index_from_string, get_column_letter
-from .report import Issue
+from ..base.columns import column_index_from_string, get_column_letter
+from ..problems.report import Issue
 
 
 class Limits(BaseModel):

@@ -24,11 +24,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, Field
 
-from . import __version__, layout
-from .carryover import ACTION_STATUSES, EXTRA_ACTION_ROWS, Action, Carried, carry_key
-from .exceptions import GenerateError
-from .files import safe_filename, save_workbook
-from .frameworks import (
+from .. import __version__
+from ..base.files import safe_filename, save_workbook
+from ..definitions import cell_layout
+from ..definitions.carried import ACTION_STATUSES, EXTRA_ACTION_ROWS, Action, Carried, carry_key
+from ..definitions.frameworks import (
     NOT_APPLICABLE_CODE,
     NOT_APPLICABLE_COLOUR,
     NOT_APPLICABLE_LABEL,
@@ -36,8 +36,9 @@ from .frameworks import (
     Framework,
     Sheet,
 )
-from .roster import School
-from .rounds import Judge, clean_round, judge_label, round_problem, term_of
+from ..definitions.roster import School
+from ..definitions.rounds import Judge, clean_round, judge_label, round_problem, term_of
+from ..exceptions import GenerateError
 
 # --- styles, built once ------------------------------------------------------------------------
 _INPUT_FILL = PatternFill("solid", start_color="FFFFFF", end_color="FFFFFF")
@@ -98,24 +99,24 @@ def _input_cell(ws: Worksheet, row: int, column: int, value: object = None) -> N
 
 
 def _id_cell(ws: Worksheet, row: int, value: str) -> None:
-    cell = ws.cell(row=row, column=layout.ID_COL, value=value)
+    cell = ws.cell(row=row, column=cell_layout.ID_COL, value=value)
     cell.font = _ID
     cell.alignment = _WRAP_TOP
 
 
 def _title(ws: Worksheet, title: str, subtitle: str, last_column: int) -> None:
-    ws.cell(row=layout.TITLE_ROW, column=2, value=title).font = _TITLE
-    ws.cell(row=layout.TITLE_ROW + 1, column=2, value=subtitle).font = _SUBTITLE
-    ws.cell(row=layout.TITLE_ROW + 1, column=2).alignment = _WRAP_TOP
+    ws.cell(row=cell_layout.TITLE_ROW, column=2, value=title).font = _TITLE
+    ws.cell(row=cell_layout.TITLE_ROW + 1, column=2, value=subtitle).font = _SUBTITLE
+    ws.cell(row=cell_layout.TITLE_ROW + 1, column=2).alignment = _WRAP_TOP
     if last_column > 2:
         ws.merge_cells(start_row=2, start_column=2, end_row=2, end_column=last_column)
     width = _STATEMENT_WIDTH + 40
-    ws.row_dimensions[layout.TITLE_ROW + 1].height = _height(subtitle, width)
+    ws.row_dimensions[cell_layout.TITLE_ROW + 1].height = _height(subtitle, width)
 
 
 def _header(ws: Worksheet, labels: Iterable[str]) -> None:
     for column, label in enumerate(labels, start=1):
-        cell = ws.cell(row=layout.HEADER_ROW, column=column, value=label)
+        cell = ws.cell(row=cell_layout.HEADER_ROW, column=column, value=label)
         cell.font = _HEADER
         cell.fill = _HEADER_FILL
         cell.alignment = _CENTRE if column > 1 else _WRAP_TOP
@@ -131,11 +132,11 @@ def _list_source(framework: Framework, lists: Worksheet | None) -> str:
     if lists is None:
         return f'"{_scale_list(framework)}"'
     end = len(framework.choices) + 1
-    return f"{quote_sheetname(layout.LISTS_SHEET)}!$A$2:$A${end}"
+    return f"{quote_sheetname(cell_layout.LISTS_SHEET)}!$A$2:$A${end}"
 
 
 def _needs_lists_sheet(framework: Framework) -> bool:
-    return len(_scale_list(framework)) > layout.INLINE_LIST_LIMIT - 2
+    return len(_scale_list(framework)) > cell_layout.INLINE_LIST_LIMIT - 2
 
 
 def judgement_validation(framework: Framework, lists: Worksheet | None) -> DataValidation:
@@ -275,7 +276,7 @@ def _write_cover(
     issued: Issued | None,
     carried: Carried | None = None,
 ) -> None:
-    ws.title = layout.COVER_SHEET
+    ws.title = cell_layout.COVER_SHEET
     ws.column_dimensions["A"].width = _ID_WIDTH
     ws.column_dimensions["B"].width = 28
     ws.column_dimensions["C"].width = 45
@@ -286,20 +287,20 @@ def _write_cover(
     ws.cell(row=2, column=2, value=framework.instructions).alignment = _WRAP_TOP
     ws.merge_cells("B2:D2")
     ws.row_dimensions[2].height = _height(framework.instructions, 118)
-    _header(ws, [layout.ID_HEADER, "Field", "Your answer", "Help"])
+    _header(ws, [cell_layout.ID_HEADER, "Field", "Your answer", "Help"])
     validations: dict[str, DataValidation] = {}
-    row = layout.FIRST_ROW
+    row = cell_layout.FIRST_ROW
     for field in framework.cover:
         _id_cell(ws, row, field.id)
         label = field.label + (" (required)" if field.required else "")
-        label_cell = ws.cell(row=row, column=layout.COVER_LABEL_COL, value=label)
+        label_cell = ws.cell(row=row, column=cell_layout.COVER_LABEL_COL, value=label)
         label_cell.font = _LABEL
         label_cell.alignment = _WRAP_TOP
-        _input_cell(ws, row, layout.COVER_VALUE_COL, _prefill(field, school, issued, carried))
-        ws.cell(row=row, column=layout.COVER_VALUE_COL).alignment = _LEFT_TOP
+        _input_cell(ws, row, cell_layout.COVER_VALUE_COL, _prefill(field, school, issued, carried))
+        ws.cell(row=row, column=cell_layout.COVER_VALUE_COL).alignment = _LEFT_TOP
         if field.kind == "date":
-            ws.cell(row=row, column=layout.COVER_VALUE_COL).number_format = "dd/mm/yyyy"
-        help_cell = ws.cell(row=row, column=layout.COVER_HELP_COL, value=field.help or None)
+            ws.cell(row=row, column=cell_layout.COVER_VALUE_COL).number_format = "dd/mm/yyyy"
+        help_cell = ws.cell(row=row, column=cell_layout.COVER_HELP_COL, value=field.help or None)
         help_cell.alignment = _WRAP_TOP
         help_cell.font = _SUBTITLE
         ws.row_dimensions[row].height = max(_height(field.help, 50), 20)
@@ -308,7 +309,7 @@ def _write_cover(
             key = f"{field.kind}:{field.id}"
             validations[key] = validation
             ws.add_data_validation(validation)
-            validation.add(ws.cell(row=row, column=layout.COVER_VALUE_COL).coordinate)
+            validation.add(ws.cell(row=row, column=cell_layout.COVER_VALUE_COL).coordinate)
         row += 1
     if framework.judged:
         row += 1
@@ -324,7 +325,7 @@ def _write_cover(
             ws.cell(row=row, column=2, value=text).fill = PatternFill(
                 "solid", start_color=NOT_APPLICABLE_COLOUR, end_color=NOT_APPLICABLE_COLOUR
             )
-    ws.freeze_panes = ws.cell(row=layout.FIRST_ROW, column=1)
+    ws.freeze_panes = ws.cell(row=cell_layout.FIRST_ROW, column=1)
     _protect(ws)
     _print_setup(ws, None)
 
@@ -332,7 +333,7 @@ def _write_cover(
 def _last_round_cell(ws: Worksheet, row: int, framework: Framework, code: str | None) -> None:
     """The earlier round's level: locked, grey unless coloured by its level."""
     level = framework.level(code) if code else None
-    cell = ws.cell(row=row, column=layout.LAST_ROUND_COL, value=level.label if level else None)
+    cell = ws.cell(row=row, column=cell_layout.LAST_ROUND_COL, value=level.label if level else None)
     colour = level.colour if level else "F2F2F2"
     cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
     cell.border = _BOX
@@ -347,8 +348,8 @@ def _write_area(
     carried: Carried | None = None,
 ) -> None:
     last_round = carried is not None and sheet.judged
-    first_text = layout.text_column(sheet.judged, last_round)
-    last_column = max(first_text + len(sheet.columns) - 1, layout.STATEMENT_COL)
+    first_text = cell_layout.text_column(sheet.judged, last_round)
+    last_column = max(first_text + len(sheet.columns) - 1, cell_layout.STATEMENT_COL)
     hint = sheet.intro or (
         "Choose a judgement from the drop-down for each statement. "
         "White cells are for you to fill in."
@@ -356,36 +357,36 @@ def _write_area(
         else "White cells are for you to fill in."
     )
     _title(ws, sheet.title, hint, last_column)
-    _id_cell(ws, layout.TITLE_ROW, sheet.id)
+    _id_cell(ws, cell_layout.TITLE_ROW, sheet.id)
     ws.column_dimensions["A"].width = _ID_WIDTH
-    ws.column_dimensions[get_column_letter(layout.STATEMENT_COL)].width = _STATEMENT_WIDTH
+    ws.column_dimensions[get_column_letter(cell_layout.STATEMENT_COL)].width = _STATEMENT_WIDTH
     if sheet.judged:
-        ws.column_dimensions[get_column_letter(layout.JUDGEMENT_COL)].width = _JUDGEMENT_WIDTH
+        ws.column_dimensions[get_column_letter(cell_layout.JUDGEMENT_COL)].width = _JUDGEMENT_WIDTH
     if last_round:
-        ws.column_dimensions[get_column_letter(layout.LAST_ROUND_COL)].width = _JUDGEMENT_WIDTH
+        ws.column_dimensions[get_column_letter(cell_layout.LAST_ROUND_COL)].width = _JUDGEMENT_WIDTH
     for offset, column in enumerate(sheet.columns):
         ws.column_dimensions[get_column_letter(first_text + offset)].width = column.width
 
-    row = layout.FIRST_ROW
+    row = cell_layout.FIRST_ROW
     if sheet.statements:
-        labels = [layout.ID_HEADER, sheet.statement_heading]
+        labels = [cell_layout.ID_HEADER, sheet.statement_heading]
         if sheet.judged:
-            labels.append(layout.JUDGEMENT_HEADER)
+            labels.append(cell_layout.JUDGEMENT_HEADER)
         if last_round:
             assert carried is not None
-            labels.append(f"{layout.LAST_ROUND_HEADER} ({carried.round})")
+            labels.append(f"{cell_layout.LAST_ROUND_HEADER} ({carried.round})")
         labels.extend(column.label for column in sheet.columns)
         _header(ws, labels)
         if last_round:  # "Last round (Autumn 2026)" wraps onto two lines
-            ws.row_dimensions[layout.HEADER_ROW].height = 2 * _POINTS_PER_LINE + 3
+            ws.row_dimensions[cell_layout.HEADER_ROW].height = 2 * _POINTS_PER_LINE + 3
         for statement in sheet.statements:
             _id_cell(ws, row, statement.id)
-            text_cell = ws.cell(row=row, column=layout.STATEMENT_COL, value=statement.text)
+            text_cell = ws.cell(row=row, column=cell_layout.STATEMENT_COL, value=statement.text)
             text_cell.alignment = _WRAP_TOP
             text_cell.border = _BOX
             if sheet.judged:
-                _input_cell(ws, row, layout.JUDGEMENT_COL)
-                ws.cell(row=row, column=layout.JUDGEMENT_COL).alignment = _CENTRE
+                _input_cell(ws, row, cell_layout.JUDGEMENT_COL)
+                ws.cell(row=row, column=cell_layout.JUDGEMENT_COL).alignment = _CENTRE
             if last_round:
                 assert carried is not None
                 _last_round_cell(ws, row, framework, carried.levels.get(statement.id))
@@ -395,14 +396,14 @@ def _write_area(
             row += 1
         if sheet.judged:
             last = row - 1
-            column = get_column_letter(layout.JUDGEMENT_COL)
-            cell_range = f"{column}{layout.FIRST_ROW}:{column}{last}"
+            column = get_column_letter(cell_layout.JUDGEMENT_COL)
+            cell_range = f"{column}{cell_layout.FIRST_ROW}:{column}{last}"
             validation = judgement_validation(framework, lists)
             ws.add_data_validation(validation)
             validation.add(cell_range)
-            _level_colours(ws, framework, cell_range, f"{column}{layout.FIRST_ROW}")
-        ws.freeze_panes = ws.cell(row=layout.FIRST_ROW, column=1)
-        _print_setup(ws, f"{layout.HEADER_ROW}:{layout.HEADER_ROW}")
+            _level_colours(ws, framework, cell_range, f"{column}{cell_layout.FIRST_ROW}")
+        ws.freeze_panes = ws.cell(row=cell_layout.FIRST_ROW, column=1)
+        _print_setup(ws, f"{cell_layout.HEADER_ROW}:{cell_layout.HEADER_ROW}")
     else:
         _print_setup(ws, None)
 
@@ -414,19 +415,19 @@ def _write_area(
     )
     for box in sheet.boxes:
         row += 1
-        label = ws.cell(row=row, column=layout.BOX_VALUE_COL, value=box.label)
+        label = ws.cell(row=row, column=cell_layout.BOX_VALUE_COL, value=box.label)
         label.font = _LABEL
         label.alignment = _WRAP_TOP
         ws.row_dimensions[row].height = _height(box.label, box_width)
         row += 1
         _id_cell(ws, row, box.id)
-        _input_cell(ws, row, layout.BOX_VALUE_COL)
-        if last_column > layout.BOX_VALUE_COL:
-            for column in range(layout.BOX_VALUE_COL + 1, last_column + 1):
+        _input_cell(ws, row, cell_layout.BOX_VALUE_COL)
+        if last_column > cell_layout.BOX_VALUE_COL:
+            for column in range(cell_layout.BOX_VALUE_COL + 1, last_column + 1):
                 _input_cell(ws, row, column)
             ws.merge_cells(
                 start_row=row,
-                start_column=layout.BOX_VALUE_COL,
+                start_column=cell_layout.BOX_VALUE_COL,
                 end_row=row,
                 end_column=last_column,
             )
@@ -443,36 +444,38 @@ def _write_about(
     carried: Carried | None = None,
 ) -> None:
     """The workbook's identity, as plain cells any application keeps."""
-    ws.title = layout.ABOUT_SHEET
+    ws.title = cell_layout.ABOUT_SHEET
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 80
     rows: list[tuple[str, object]] = [
         (
-            layout.MARKER,
+            cell_layout.MARKER,
             "Please do not change this sheet: it tells sheet-tools what this workbook is.",
         ),
-        (layout.KEY_TEMPLATE, framework.id),
-        (layout.KEY_VERSION, framework.version),
+        (cell_layout.KEY_TEMPLATE, framework.id),
+        (cell_layout.KEY_VERSION, framework.version),
         ("template_title", framework.title),
-        (layout.KEY_GENERATED, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        (cell_layout.KEY_GENERATED, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
         ("generator", f"sheet-tools {__version__}"),
-        (layout.KEY_SCHOOL, school.name if school else None),
-        (layout.KEY_URN, school.urn if school and school.urn else None),
-        (layout.KEY_TRUST, school.trust if school else None),
+        (cell_layout.KEY_SCHOOL, school.name if school else None),
+        (cell_layout.KEY_URN, school.urn if school and school.urn else None),
+        (cell_layout.KEY_TRUST, school.trust if school else None),
         ("source", framework.source or None),
     ]
     if issued is not None:
         rows += [
-            (layout.KEY_ISSUE_ID, issued.issue_id),
-            (layout.KEY_ROUND, issued.round),
-            (layout.KEY_ISSUED_TO, issued.judge),
+            (cell_layout.KEY_ISSUE_ID, issued.issue_id),
+            (cell_layout.KEY_ROUND, issued.round),
+            (cell_layout.KEY_ISSUED_TO, issued.judge),
         ]
-    rows += [(layout.SHEET_KEY_PREFIX + sheet.id, sheet.sheet_name) for sheet in framework.sheets]
+    rows += [
+        (cell_layout.SHEET_KEY_PREFIX + sheet.id, sheet.sheet_name) for sheet in framework.sheets
+    ]
     if carried is not None:
         rows += [
-            (layout.KEY_CARRIED_FROM, carried.round),
-            (layout.KEY_LAST_ROUND_COLUMN, get_column_letter(layout.LAST_ROUND_COL)),
-            (layout.KEY_ACTION_PLAN, layout.ACTION_SHEET),
+            (cell_layout.KEY_CARRIED_FROM, carried.round),
+            (cell_layout.KEY_LAST_ROUND_COLUMN, get_column_letter(cell_layout.LAST_ROUND_COL)),
+            (cell_layout.KEY_ACTION_PLAN, cell_layout.ACTION_SHEET),
         ]
     for row, (key, value) in enumerate(rows, start=1):
         ws.cell(row=row, column=1, value=key).font = _LABEL
@@ -503,8 +506,8 @@ def _status_validation() -> DataValidation:
 def _write_action_plan(ws: Worksheet, carried: Carried) -> None:
     """The earlier round's actions, one locked row each, then blank rows for the school's own;
     owner, due date, status and progress note are the school's to fill in."""
-    ws.title = layout.ACTION_SHEET
-    last = len(layout.ACTION_HEADERS)
+    ws.title = cell_layout.ACTION_SHEET
+    last = len(cell_layout.ACTION_HEADERS)
     _title(
         ws,
         f"Action plan (from {carried.round})",
@@ -513,13 +516,13 @@ def _write_action_plan(ws: Worksheet, carried: Carried) -> None:
         "rows at the bottom.",
         last,
     )
-    _id_cell(ws, layout.TITLE_ROW, layout.ACTION_SHEET_ID)
+    _id_cell(ws, cell_layout.TITLE_ROW, cell_layout.ACTION_SHEET_ID)
     for column, width in enumerate(_ACTION_WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(column)].width = width
-    _header(ws, layout.ACTION_HEADERS)
-    cols = layout.ACTION_COLS
+    _header(ws, cell_layout.ACTION_HEADERS)
+    cols = cell_layout.ACTION_COLS
     own = [Action(id=f"S{n:02d}", action="") for n in range(1, EXTRA_ACTION_ROWS + 1)]
-    row = layout.FIRST_ROW
+    row = cell_layout.FIRST_ROW
     for action in [*carried.actions, *own]:
         _id_cell(ws, row, action.id)
         text = action.action
@@ -542,18 +545,18 @@ def _write_action_plan(ws: Worksheet, carried: Carried) -> None:
     due = get_column_letter(cols["due"])
     dates = date_validation("Due date", "31/03/2027")
     ws.add_data_validation(dates)
-    dates.add(f"{due}{layout.FIRST_ROW}:{due}{end}")
+    dates.add(f"{due}{cell_layout.FIRST_ROW}:{due}{end}")
     status = get_column_letter(cols["status"])
     statuses = _status_validation()
     ws.add_data_validation(statuses)
-    statuses.add(f"{status}{layout.FIRST_ROW}:{status}{end}")
-    ws.freeze_panes = ws.cell(row=layout.FIRST_ROW, column=1)
-    _print_setup(ws, f"{layout.HEADER_ROW}:{layout.HEADER_ROW}")
+    statuses.add(f"{status}{cell_layout.FIRST_ROW}:{status}{end}")
+    ws.freeze_panes = ws.cell(row=cell_layout.FIRST_ROW, column=1)
+    _print_setup(ws, f"{cell_layout.HEADER_ROW}:{cell_layout.HEADER_ROW}")
     _protect(ws)
 
 
 def _write_lists(ws: Worksheet, framework: Framework) -> None:
-    ws.title = layout.LISTS_SHEET
+    ws.title = cell_layout.LISTS_SHEET
     ws.cell(row=1, column=1, value="Judgement").font = _LABEL
     for row, label in enumerate(framework.choices, start=2):
         ws.cell(row=row, column=1, value=label)
@@ -583,8 +586,10 @@ def build_workbook(
     wb.properties.title = framework.title
     wb.properties.creator = "sheet-tools"
     wb.properties.subject = school.name if school else framework.short_title
-    wb.custom_doc_props.append(StringProperty(name=layout.KEY_TEMPLATE, value=framework.id))
-    wb.custom_doc_props.append(StringProperty(name=layout.KEY_VERSION, value=framework.version))
+    wb.custom_doc_props.append(StringProperty(name=cell_layout.KEY_TEMPLATE, value=framework.id))
+    wb.custom_doc_props.append(
+        StringProperty(name=cell_layout.KEY_VERSION, value=framework.version)
+    )
     return wb
 
 

@@ -9,8 +9,8 @@ import sqlite3
 from collections.abc import Callable
 from datetime import date
 
-from .roster import trust_key
-from .rounds import term_of
+from ..definitions.roster import trust_key
+from ..definitions.rounds import term_of
 
 # Ordered schema migrations: MIGRATIONS[n] takes a database from user_version n to n + 1.
 # Append new steps; never edit one that has shipped, since databases out there already ran it.

@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..base.files import as_utc, utc_now
 from .codes import CODES, DEFAULT_ADVICE, Severity
-from .files import as_utc, utc_now
 
 
 class Issue(BaseModel):

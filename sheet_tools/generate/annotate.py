@@ -17,11 +17,11 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Border, PatternFill, Side
 from openpyxl.utils import get_column_letter, range_boundaries
 
-from . import layout
-from .files import save_workbook
-from .frameworks import Framework
-from .generate import judgement_validation
-from .report import CODES, FileReport, Issue, Severity
+from ..base.files import save_workbook
+from ..definitions import cell_layout
+from ..definitions.frameworks import Framework
+from ..problems.report import CODES, FileReport, Issue, Severity
+from .workbook import judgement_validation
 
 # Far from every level colour of the scale (light oranges and blues), so a flagged cell stands out.
 ERROR_FILL = "FF4D4D"
@@ -66,8 +66,8 @@ def _note(issue: Issue) -> str:
 
 
 def _rebuild_judgement_lists(book: Workbook, framework: Framework) -> None:
-    lists = book[layout.LISTS_SHEET] if layout.LISTS_SHEET in book.sheetnames else None
-    column = get_column_letter(layout.JUDGEMENT_COL)
+    lists = book[cell_layout.LISTS_SHEET] if cell_layout.LISTS_SHEET in book.sheetnames else None
+    column = get_column_letter(cell_layout.JUDGEMENT_COL)
     for sheet in framework.sheets:
         if not sheet.judged or sheet.sheet_name not in book.sheetnames:
             continue
@@ -76,7 +76,7 @@ def _rebuild_judgement_lists(book: Workbook, framework: Framework) -> None:
         cells = [
             f"{column}{row}"
             for row in range(1, ws.max_row + 1)
-            if ws.cell(row=row, column=layout.ID_COL).value in ids
+            if ws.cell(row=row, column=cell_layout.ID_COL).value in ids
         ]
         if not cells:
             continue

@@ -46,7 +46,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from . import worker
+from ..base.files import as_utc, write_bytes_atomically
+from ..base.netfs import require_local_database
+from ..base.workspace import Workspace
+from ..definitions.frameworks import Registry
+from ..definitions.roster import RosterSource, School
+from ..intake import worker
+from ..problems.report import FileReport, render_log_line
+from ..store.facade import Store, school_key
+from ..summarise import summarise_affected
 from .claims import (
     INBOX_CLAIMS,
     AbandonedSession,
@@ -60,16 +68,8 @@ from .claims import (
     sweep_stray_locks,
 )
 from .config import WatchSettings
-from .files import as_utc, write_bytes_atomically
-from .frameworks import Registry
 from .ingest import ingest_file, settle_events
-from .netfs import require_local_database
 from .observer import InboxHandler, ObserverGuard
-from .report import FileReport, render_log_line
-from .roster import RosterSource, School
-from .store import Store, school_key
-from .summarise import summarise_affected
-from .workspace import Workspace
 
 logger = logging.getLogger("sheet_tools.watch")
 

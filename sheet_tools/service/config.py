@@ -25,9 +25,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .exceptions import ConfigError
-from .guard import Limits
-from .pool import WorkerLimits
+from ..exceptions import ConfigError
+from ..intake.guard import Limits
+from ..intake.pool import WorkerLimits
 
 CONFIG_FILE = "sheet-tools.toml"
 ENV_PREFIX = "SHEET_TOOLS_"

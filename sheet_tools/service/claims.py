@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 
-from .guard import DEFAULT_LIMITS
+from ..intake.guard import DEFAULT_LIMITS
 
 logger = logging.getLogger("sheet_tools.watch")
 

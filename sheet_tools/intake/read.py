@@ -17,11 +17,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
-from . import layout
-from .columns import get_column_letter
-from .frameworks import Framework, Registry, Sheet
+from ..base.columns import get_column_letter
+from ..definitions import cell_layout
+from ..definitions.frameworks import Framework, Registry, Sheet
+from ..problems.report import Issue, has_errors
 from .guard import Guarded, guard_file
-from .report import Issue, has_errors
 
 CellValue = str | int | float | bool | date | datetime | time | timedelta | None
 
@@ -40,7 +40,7 @@ class RawCell(BaseModel):
 
 
 class RawAction(BaseModel):
-    """One action plan row: its id and the cells of each column (layout.ACTION_COLS keys)."""
+    """One action plan row: its id and the cells of each column (cell_layout.ACTION_COLS keys)."""
 
     id: str
     cells: dict[str, RawCell]
@@ -114,12 +114,12 @@ class _Book:
 
 def _about(book: _Book) -> tuple[str, dict[str, object]] | None:
     """The sheet holding the identity rows (the About sheet, even if renamed) and its keys."""
-    candidates = [layout.ABOUT_SHEET] if layout.ABOUT_SHEET in book.names else []
-    candidates += [n for n in reversed(book.names) if n != layout.ABOUT_SHEET]
+    candidates = [cell_layout.ABOUT_SHEET] if cell_layout.ABOUT_SHEET in book.names else []
+    candidates += [n for n in reversed(book.names) if n != cell_layout.ABOUT_SHEET]
     for name in candidates:
         rows = book.rows(name)
         keys = {_text(row[0]): row[1] if len(row) > 1 else None for row in rows if row}
-        if layout.MARKER in keys and layout.KEY_TEMPLATE in keys:
+        if cell_layout.MARKER in keys and cell_layout.KEY_TEMPLATE in keys:
             return name, keys
     return None
 
@@ -145,8 +145,8 @@ def _identify(book: _Book, registry: Registry) -> _Identity:
             ],
         )
     about_sheet, keys = found
-    template_id = _text(keys.get(layout.KEY_TEMPLATE))
-    version = _version_text(keys.get(layout.KEY_VERSION))
+    template_id = _text(keys.get(cell_layout.KEY_TEMPLATE))
+    version = _version_text(keys.get(cell_layout.KEY_VERSION))
     versions = registry.versions(template_id)
     if not versions:
         return (
@@ -196,7 +196,7 @@ def _sheet_names(
     found: dict[str, str] = {}
     issues: list[Issue] = []
     for sheet in framework.sheets:
-        named = _text(about.get(layout.SHEET_KEY_PREFIX + sheet.id))
+        named = _text(about.get(cell_layout.SHEET_KEY_PREFIX + sheet.id))
         name = named if named in book.names and named not in taken else None
         if name is None:
             name = next(
@@ -222,8 +222,8 @@ def _sheet_names(
 
 
 def _cover_sheet(book: _Book, framework: Framework, taken: set[str]) -> str | None:
-    if layout.COVER_SHEET in book.names and layout.COVER_SHEET not in taken:
-        return layout.COVER_SHEET
+    if cell_layout.COVER_SHEET in book.names and cell_layout.COVER_SHEET not in taken:
+        return cell_layout.COVER_SHEET
     school = framework.cover_field("school")
     wanted = school.id if school else framework.cover[0].id
     return next((n for n in book.names if n not in taken and wanted in book.column_a(n)), None)
@@ -288,7 +288,7 @@ class _Reader:
             if key in wanted or key in ignore:
                 continue
             for index in places:
-                if index < layout.FIRST_ROW - 1:
+                if index < cell_layout.FIRST_ROW - 1:
                     continue
                 self.issues.append(
                     Issue.of(
@@ -308,21 +308,21 @@ def _read_sheet(
 ) -> None:
     wanted = {st.id: f"statement {st.id}" for st in sheet.statements}
     wanted |= {box.id: f"the box '{box.label}'" for box in sheet.boxes}
-    rows = reader.locate(name, wanted, {sheet.id, layout.ID_HEADER})
-    first_text = layout.text_column(sheet.judged, last_round)
+    rows = reader.locate(name, wanted, {sheet.id, cell_layout.ID_HEADER})
+    first_text = cell_layout.text_column(sheet.judged, last_round)
     for statement in sheet.statements:
         row = rows.get(statement.id)
         if row is None:
             continue
         if sheet.judged:
-            raw.judgements[statement.id] = reader.cell(name, row, layout.JUDGEMENT_COL)
+            raw.judgements[statement.id] = reader.cell(name, row, cell_layout.JUDGEMENT_COL)
         for offset, column in enumerate(sheet.columns):
             key = f"{statement.id}.{column.id}"
             raw.texts[key] = reader.cell(name, row, first_text + offset)
     for box in sheet.boxes:
         row = rows.get(box.id)
         if row is not None:
-            raw.texts[box.id] = reader.cell(name, row, layout.BOX_VALUE_COL)
+            raw.texts[box.id] = reader.cell(name, row, cell_layout.BOX_VALUE_COL)
 
 
 def read_guarded(guarded: Guarded, registry: Registry) -> tuple[RawReturn | None, list[Issue]]:
@@ -355,12 +355,12 @@ def read_guarded(guarded: Guarded, registry: Registry) -> tuple[RawReturn | None
 
 
 _ISSUED_KEYS = (
-    layout.KEY_ISSUE_ID,
-    layout.KEY_ROUND,
-    layout.KEY_SCHOOL,
-    layout.KEY_URN,
-    layout.KEY_TRUST,
-    layout.KEY_ISSUED_TO,
+    cell_layout.KEY_ISSUE_ID,
+    cell_layout.KEY_ROUND,
+    cell_layout.KEY_SCHOOL,
+    cell_layout.KEY_URN,
+    cell_layout.KEY_TRUST,
+    cell_layout.KEY_ISSUED_TO,
 )
 
 
@@ -397,22 +397,24 @@ def _read_book(
         reader.issues.append(
             Issue.of(
                 "missing-sheet",
-                f"The '{layout.COVER_SHEET}' sheet (school, review date and other details) is "
+                f"The '{cell_layout.COVER_SHEET}' sheet (school, review date and other details) is "
                 f"missing from the workbook. {ASK_FOR_NEW}",
-                sheet=layout.COVER_SHEET,
+                sheet=cell_layout.COVER_SHEET,
             )
         )
     else:
         wanted = {f.id: f"the cover field '{f.label}'" for f in framework.cover}
-        rows = reader.locate(cover, wanted, {layout.ID_HEADER})
+        rows = reader.locate(cover, wanted, {cell_layout.ID_HEADER})
         for field in framework.cover:
             if field.id in rows:
-                raw.cover[field.id] = reader.cell(cover, rows[field.id], layout.COVER_VALUE_COL)
-    last_round = bool(_text(keys.get(layout.KEY_LAST_ROUND_COLUMN)))
+                raw.cover[field.id] = reader.cell(
+                    cover, rows[field.id], cell_layout.COVER_VALUE_COL
+                )
+    last_round = bool(_text(keys.get(cell_layout.KEY_LAST_ROUND_COLUMN)))
     for sheet in framework.sheets:
         if sheet.id in names:
             _read_sheet(reader, raw, sheet, names[sheet.id], last_round)
-    if _text(keys.get(layout.KEY_ACTION_PLAN)):
+    if _text(keys.get(cell_layout.KEY_ACTION_PLAN)):
         _read_actions(reader, raw, keys, taken)
     return raw, reader.issues
 
@@ -422,32 +424,32 @@ def _read_actions(
 ) -> None:
     """The action plan's rows, by the ids in column A (so sorted rows still read)."""
     book = reader.book
-    named = _text(keys.get(layout.KEY_ACTION_PLAN))
+    named = _text(keys.get(cell_layout.KEY_ACTION_PLAN))
     name = named if named in book.names and named not in taken else None
     if name is None:
         name = next(
-            (n for n in book.names if n not in taken and book.a1(n) == layout.ACTION_SHEET_ID),
+            (n for n in book.names if n not in taken and book.a1(n) == cell_layout.ACTION_SHEET_ID),
             None,
         )
     if name is None:
         reader.issues.append(
             Issue.of(
                 "missing-sheet",
-                f"The '{layout.ACTION_SHEET}' sheet is missing from the workbook: it may have "
+                f"The '{cell_layout.ACTION_SHEET}' sheet is missing from the workbook: it may have "
                 f"been deleted. {ASK_FOR_NEW}",
-                sheet=layout.ACTION_SHEET,
+                sheet=cell_layout.ACTION_SHEET,
             )
         )
         return
     taken.add(name)
     raw.actions = []
     for action_id, places in book.column_a(name).items():
-        if action_id in (layout.ACTION_SHEET_ID, layout.ID_HEADER):
+        if action_id in (cell_layout.ACTION_SHEET_ID, cell_layout.ID_HEADER):
             continue
         index = places[0]
-        if index < layout.FIRST_ROW - 1:
+        if index < cell_layout.FIRST_ROW - 1:
             continue
-        cells = {key: reader.cell(name, index, col) for key, col in layout.ACTION_COLS.items()}
+        cells = {key: reader.cell(name, index, col) for key, col in cell_layout.ACTION_COLS.items()}
         raw.actions.append(RawAction(id=action_id, cells=cells))
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from .carryover import ACTION_STATUSES, Action
-from .frameworks import (
+from ..definitions.carried import ACTION_STATUSES, Action
+from ..definitions.frameworks import (
     NOT_APPLICABLE_CODE,
     NOT_APPLICABLE_LABEL,
     CoverField,
@@ -31,11 +31,11 @@ from .frameworks import (
     Statement,
     squash,
 )
+from ..definitions.rounds import Judge
+from ..problems.report import FileReport, Issue, Severity, has_errors
 from .guard import DEFAULT_LIMITS, Limits, guard_file
 from .identity import Known, closest, resolve
 from .read import RawCell, RawReturn, read_guarded
-from .report import FileReport, Issue, Severity, has_errors
-from .rounds import Judge
 
 log = logging.getLogger(__name__)
 

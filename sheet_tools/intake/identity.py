@@ -22,10 +22,10 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from . import layout
-from .report import Issue
-from .roster import School, find_school, trust_key
-from .rounds import Judge, judge_label, round_start, term_of
+from ..definitions import cell_layout
+from ..definitions.roster import School, find_school, trust_key
+from ..definitions.rounds import Judge, judge_label, round_start, term_of
+from ..problems.report import Issue
 
 LONG_BEFORE_DAYS = 2 * 365 + 1
 
@@ -87,10 +87,10 @@ def resolve(
     issues: list[Issue] = []
 
     def at(role: str) -> dict[str, str]:
-        sheet, cell = cover_cell.get(role, (layout.COVER_SHEET, ""))
+        sheet, cell = cover_cell.get(role, (cell_layout.COVER_SHEET, ""))
         return {"sheet": sheet, "cell": cell} if cell else {"sheet": sheet}
 
-    issued_urn = issued.get(layout.KEY_URN)
+    issued_urn = issued.get(cell_layout.KEY_URN)
     if issued_urn and typed_urn and typed_urn != issued_urn:
         issues.append(
             Issue.of(
@@ -102,19 +102,25 @@ def resolve(
                 value=typed_urn,
             )
         )
-    listed = find_school(known.roster, issued_urn or typed_urn, issued.get(layout.KEY_SCHOOL))
+    listed = find_school(known.roster, issued_urn or typed_urn, issued.get(cell_layout.KEY_SCHOOL))
     if listed is None:
         listed = find_school(known.roster, issued_urn or typed_urn, typed_school)
     urn = issued_urn or typed_urn or (listed.urn if listed else None)
-    school = (listed.name if listed else None) or issued.get(layout.KEY_SCHOOL) or typed_school
+    school = (listed.name if listed else None) or issued.get(cell_layout.KEY_SCHOOL) or typed_school
 
-    trust = _trust(listed, typed_trust or issued.get(layout.KEY_TRUST), known, at("trust"), issues)
+    trust = _trust(
+        listed, typed_trust or issued.get(cell_layout.KEY_TRUST), known, at("trust"), issues
+    )
     judge = _judge(issued, typed_judge, asks_judge, reviewer_form, at("judge"), issues)
 
-    round_name = issued.get(layout.KEY_ROUND) or (term_of(review_date) if review_date else None)
+    round_name = issued.get(cell_layout.KEY_ROUND) or (
+        term_of(review_date) if review_date else None
+    )
     if review_date is not None and round_name is not None:
         _check_date(review_date, round_name, known.today, at("review_date"), issues)
-    return Identity(school, urn, trust, judge, round_name, issued.get(layout.KEY_ISSUE_ID), issues)
+    return Identity(
+        school, urn, trust, judge, round_name, issued.get(cell_layout.KEY_ISSUE_ID), issues
+    )
 
 
 def _trust(
@@ -155,7 +161,7 @@ def _judge(
     where: dict[str, str],
     issues: list[Issue],
 ) -> Judge | None:
-    issued_to = issued.get(layout.KEY_ISSUED_TO)
+    issued_to = issued.get(cell_layout.KEY_ISSUED_TO)
     if issued_to in ("self-evaluation", "external-review", "peer-review"):
         if typed is not None and typed != issued_to:
             issues.append(

@@ -31,7 +31,7 @@ from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .frameworks import Level
+from ..definitions.frameworks import Level
 
 # Dark blue and orange (ColorBrewer Dark2/Paired): told apart with the common colour-vision
 # deficiencies, and the second series is also dashed so it reads in black and white.

@@ -28,15 +28,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
-from .carryover import Action
-from .exceptions import StoreError
-from .files import as_utc, utc_now
+from ..base.files import as_utc, utc_now
+from ..definitions.carried import Action
+from ..definitions.roster import trust_key
+from ..definitions.rounds import clean_round, term_of
+from ..exceptions import StoreError
+from ..intake.validate import ValidReturn
+from ..problems.report import FileReport, Issue, Status
 from .records import Correction, Event, Rejection, StoredReturn
-from .report import FileReport, Issue, Status
-from .roster import trust_key
-from .rounds import clean_round, term_of
 from .schema import MIGRATIONS, SCHEMA_VERSION
-from .validate import ValidReturn
 
 BUSY_TIMEOUT_S = 30.0
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .exceptions import SheetToolsError
+from ..exceptions import SheetToolsError
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 

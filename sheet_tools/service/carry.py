@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from .carryover import CLOSED_STATUSES, Action, Carried, carry_key
-from .frameworks import Framework, Registry
-from .roster import School
-from .rounds import REVIEWERS, SELF, Judge, clean_round, round_start
-from .store import Store, StoredReturn
-from .summarise.review import action_points, companions_of, recommendations
-from .summarise.scores import SchoolHistory, histories
-from .summarise.sheets import box_text, boxes_with_role
+from ..definitions.carried import CLOSED_STATUSES, Action, Carried, carry_key
+from ..definitions.frameworks import Framework, Registry
+from ..definitions.roster import School
+from ..definitions.rounds import REVIEWERS, SELF, Judge, clean_round, round_start
+from ..store.facade import Store, StoredReturn
+from ..summarise.review import action_points, companions_of, recommendations
+from ..summarise.scores import SchoolHistory, histories
+from ..summarise.sheets import box_text, boxes_with_role
 
 
 def earlier_round(history: SchoolHistory, round_name: str, from_round: str | None) -> str | None:

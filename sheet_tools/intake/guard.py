@@ -24,7 +24,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 from pydantic import BaseModel, ConfigDict, Field
 
-from .report import Issue
+from ..problems.report import Issue
 from .scan import (
     DEFAULT_LIMITS,
     DIMENSION_TAG,

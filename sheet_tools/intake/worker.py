@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .frameworks import Framework, Registry
+from ..definitions.frameworks import Framework, Registry
+from ..problems.report import FileReport, Issue
 from .guard import DEFAULT_LIMITS, Limits
 from .identity import Known
 from .pool import DEFAULT_WORKER_LIMITS, Outcome, Pool, WorkerLimits, WorkerPool
-from .report import FileReport, Issue
 from .validate import ReadFile, ValidReturn, assess, read_file
 
 MAX_ATTEMPTS = 2
@@ -170,7 +170,7 @@ def read_task(registry: Registry, path: str, limits: Limits) -> ReadFile:
 
 def annotate_task(source: str, report: FileReport, framework: Framework, target: str) -> None:
     """In the worker: write the annotated copy (openpyxl parses the untrusted original)."""
-    from .annotate import annotate_workbook
+    from ..generate.annotate import annotate_workbook
 
     annotate_workbook(Path(source), report, framework, Path(target))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from .exceptions import RosterError
+from ..exceptions import RosterError
 
 log = logging.getLogger(__name__)
 

@@ -155,7 +155,7 @@ def _serve(conn: Connection, limits: WorkerLimits, parent: int, kernel: bool = T
 
 # --- the pool ----------------------------------------------------------------------------------
 class _Worker:
-    """One worker: ``python -m sheet_tools.pool`` on one end of a socket pair. Started as a
+    """One worker: ``python -m sheet_tools.intake.pool`` on one end of a socket pair. Started as a
     plain subprocess rather than through ``multiprocessing``, whose spawn would re-import the
     caller's main script (a benchmark, a test runner) in every worker."""
 
@@ -172,7 +172,7 @@ class _Worker:
         command = [
             sys.executable,
             "-m",
-            "sheet_tools.pool",
+            "sheet_tools.intake.pool",
             str(theirs.fileno()),
             str(os.getpid()),
             limits.model_dump_json(),
@@ -425,7 +425,7 @@ Pool = WorkerPool | InProcessPool
 
 
 def _main(argv: list[str]) -> None:
-    """``python -m sheet_tools.pool <fd> <parent pid> <limits json> <1|0>``: one worker."""
+    """``python -m sheet_tools.intake.pool <fd> <parent pid> <limits json> <1|0>``: one worker."""
     conn = Connection(int(argv[1]))
     _serve(conn, WorkerLimits.model_validate_json(argv[3]), int(argv[2]), argv[4] == "1")
 

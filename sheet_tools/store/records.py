@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .carryover import Action
-from .report import FileReport, Issue, Status
-from .rounds import Judge
+from ..definitions.carried import Action
+from ..definitions.rounds import Judge
+from ..problems.report import FileReport, Issue, Status
 
 
 class StoredReturn(BaseModel):

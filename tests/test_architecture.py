@@ -1,0 +1,121 @@
+"""The code's architecture: data flows one way through the stage packages, the helpers use
+nothing of the pipeline, and no module or class grows into several rooms."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "sheet_tools"
+
+# Each package's place in the pipeline, in the order data flows: a module may import only from
+# packages of a lower rank (and from its own package).
+RANK = {
+    "__init__": 0,
+    "exceptions": 0,
+    "base": 10,
+    "definitions": 20,
+    "problems": 30,
+    "generate": 40,
+    "intake": 50,
+    "store": 60,
+    "summarise": 70,
+    "service": 80,
+    "demo": 90,
+    "cli": 100,
+}
+# What every stage may use: the helpers import nothing of the pipeline.
+HELPERS = {"__init__", "exceptions", "base"}
+MAX_LINES = 600
+MAX_CLASS_LINES = 250
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def stage_of(path: Path) -> str:
+    """The stage a file belongs to: its top-level package, or its own name at the top."""
+    relative = path.relative_to(PACKAGE)
+    return relative.parts[0] if len(relative.parts) > 1 else path.stem
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The sheet_tools modules a module imports, as dotted paths below sheet_tools."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = list(path.relative_to(PACKAGE).parts[:-1])
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                parts = (node.module or "").split(".")
+                if parts[0] != "sheet_tools":
+                    continue
+                base = parts[1:]
+            else:
+                base = package[: len(package) - (node.level - 1)]
+                base += node.module.split(".") if node.module else []
+            if node.module:
+                found.add(".".join(base) or "__init__")
+            else:
+                found.update(".".join([*base, alias.name]) for alias in node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "sheet_tools" and len(parts) > 1:
+                    found.add(".".join(parts[1:]))
+    return found
+
+
+def imported_stages(path: Path) -> set[str]:
+    """The stages a module imports, other than its own."""
+    stages = {name.split(".")[0] for name in imported_modules(path)}
+    stages = {stage if stage in RANK else "__init__" for stage in stages}
+    stages.discard(stage_of(path))
+    return stages
+
+
+def test_every_module_has_a_place_in_the_pipeline() -> None:
+    assert {stage_of(path) for path in modules()} == set(RANK)
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_imports_a_later_stage(path: Path) -> None:
+    stage = stage_of(path)
+    later = {name for name in imported_stages(path) if RANK[name] >= RANK[stage]}
+    assert not later or stage == "__init__", f"{stage} imports {sorted(later)}"
+
+
+def test_helpers_use_nothing_of_the_pipeline() -> None:
+    for path in modules():
+        if stage_of(path) in HELPERS:
+            assert imported_stages(path) <= HELPERS, path
+
+
+@pytest.mark.parametrize("stage", ["intake", "store", "summarise", "service"])
+def test_only_annotating_uses_the_generator(stage: str) -> None:
+    """Reading, storing and summarising never build a blank workbook: of the generator they use
+    only the annotated copy (which shares its cell validation)."""
+    files = [path for path in modules() if stage_of(path) == stage]
+    assert files
+    for path in files:
+        used = {name for name in imported_modules(path) if name.startswith("generate")}
+        assert used <= {"generate.annotate"}, path
+
+
+def test_the_checker_sees_imports() -> None:
+    """The rules above would pass vacuously if imports went unseen."""
+    watch = PACKAGE / "service" / "watch.py"
+    assert imported_stages(watch) >= {"intake", "summarise", "store"}
+    rebuild = PACKAGE / "summarise" / "rebuild.py"
+    assert imported_stages(rebuild) >= {"store", "definitions"}
+    assert "summarise.scores" in imported_modules(rebuild)
+    assert "generate.annotate" in imported_modules(PACKAGE / "intake" / "worker.py")
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_is_several_rooms(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{path.name} has {lines} lines"

@@ -47,9 +47,3 @@ class Carried(BaseModel):
     # cover field id -> the earlier return's answer (personnel involved)
     cover: dict[str, str] = Field(default_factory=dict)
     actions: list[Action] = Field(default_factory=list)
-
-
-def carry_key(name: str, urn: str | None) -> str:
-    """The key a school's carried data is passed under: its URN, else its name casefolded (as
-    the store keys schools)."""
-    return urn if urn else " ".join(name.casefold().split())

@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..base.keys import bare, squash
 from ..exceptions import FrameworkError
 
 # The bundled definitions: the repository's workbook_templates/, installed as this package.
@@ -32,11 +33,6 @@ SHEET_NAME_MAX = 31
 
 CoverRole = Literal["school", "urn", "trust", "review_date", "judge", "personnel", "other"]
 FieldKind = Literal["text", "date", "choice", "urn"]
-
-
-def squash(text: str) -> str:
-    """Whitespace collapsed (including non-breaking spaces) and case folded, for matching."""
-    return " ".join(text.split()).casefold()
 
 
 class Strict(BaseModel):
@@ -70,11 +66,6 @@ NOT_APPLICABLE_LABEL = "Not applicable"  # what the drop-down offers and summari
 NOT_APPLICABLE_COLOUR = "D9D9D9"  # a neutral grey, apart from every level's colour
 # What a person may type for it, once case, spaces and punctuation are dropped ("N/A", "n.a.").
 _NOT_APPLICABLE_WORDS = frozenset({"na", "notapplicable"})
-
-
-def bare(text: str) -> str:
-    """Letters and digits only, case folded: "N/A", "n.a." and "NA" are all "na"."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 class CoverField(Strict):

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import logging
-import re
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from ..base.keys import name_key
 from ..exceptions import RosterError
 
 log = logging.getLogger(__name__)
@@ -48,23 +47,6 @@ class School(BaseModel):
         if not text.isdigit() or not 5 <= len(text) <= 7:
             raise ValueError(f"URN must be a 6-digit number, not {value!r}")
         return text
-
-
-_PUNCTUATION = re.compile(r"[^\w\s]")
-
-
-def trust_key(name: str | None) -> str:
-    """One trust however it is typed: case, spacing and punctuation ignored ("Oak Trust",
-    "oak  trust", "Oak Trust." are one); "" is no trust."""
-    if not name:
-        return ""
-    text = _PUNCTUATION.sub(" ", unicodedata.normalize("NFKC", name).replace("&", " and "))
-    return " ".join(text.casefold().split())
-
-
-def name_key(name: str) -> str:
-    """A school's name for matching: case and spacing ignored."""
-    return " ".join(name.casefold().split())
 
 
 def find_school(roster: Iterable[School], urn: str | None, name: str | None) -> School | None:

@@ -26,8 +26,9 @@ from pydantic import BaseModel, Field
 
 from .. import __version__
 from ..base.files import safe_filename, save_workbook
+from ..base.keys import school_key
 from ..definitions import cell_layout
-from ..definitions.carried import ACTION_STATUSES, EXTRA_ACTION_ROWS, Action, Carried, carry_key
+from ..definitions.carried import ACTION_STATUSES, EXTRA_ACTION_ROWS, Action, Carried
 from ..definitions.frameworks import (
     NOT_APPLICABLE_CODE,
     NOT_APPLICABLE_COLOUR,
@@ -657,7 +658,7 @@ def generate_batch(
             force=force,
             round_name=round_name,
             judge=judge,
-            carried=(carried or {}).get(carry_key(school.name, school.urn)),
+            carried=(carried or {}).get(school_key(school.name, school.urn)),
         )
         written.append(path)
         if progress is not None:

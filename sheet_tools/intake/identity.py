@@ -22,8 +22,9 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from ..base.keys import trust_key
 from ..definitions import cell_layout
-from ..definitions.roster import School, find_school, trust_key
+from ..definitions.roster import School, find_school
 from ..definitions.rounds import Judge, judge_label, round_start, term_of
 from ..problems.report import Issue
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from ..base.keys import squash
 from ..definitions.carried import ACTION_STATUSES, Action
 from ..definitions.frameworks import (
     NOT_APPLICABLE_CODE,
@@ -29,7 +30,6 @@ from ..definitions.frameworks import (
     Registry,
     Sheet,
     Statement,
-    squash,
 )
 from ..definitions.rounds import Judge
 from ..problems.report import FileReport, Issue, Severity, has_errors

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from ..definitions.carried import CLOSED_STATUSES, Action, Carried, carry_key
+from ..base.keys import school_key
+from ..definitions.carried import CLOSED_STATUSES, Action, Carried
 from ..definitions.frameworks import Framework, Registry
 from ..definitions.roster import School
 from ..definitions.rounds import REVIEWERS, SELF, Judge, clean_round, round_start
@@ -117,7 +118,7 @@ def carried_for(
     round_name = clean_round(round_name)
     role: Judge = judge or SELF
     schools = list(schools)
-    keys = [carry_key(school.name, school.urn) for school in schools]
+    keys = [school_key(school.name, school.urn) for school in schools]
     grouped = histories(_returns(store, framework.id, keys))
     family_forms = [
         registry.latest(other)
@@ -130,7 +131,7 @@ def carried_for(
     family_returns = {form.id: histories(store.returns(form.id)) for form in family_forms}
     carried: dict[str, Carried] = {}
     for school in schools:
-        key = carry_key(school.name, school.urn)
+        key = school_key(school.name, school.urn)
         history = grouped.get((framework.id, key))
         if history is None:
             continue

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from ..base.keys import name_key, trust_key
 from ..definitions.frameworks import Registry
-from ..definitions.roster import School, name_key, trust_key
+from ..definitions.roster import School
 from ..definitions.rounds import clean_round, judge_label
 from ..exceptions import StoreError
 from ..store.facade import Store, StoredReturn

@@ -47,13 +47,14 @@ from pathlib import Path
 from typing import TextIO
 
 from ..base.files import as_utc, write_bytes_atomically
+from ..base.keys import school_key
 from ..base.netfs import require_local_database
 from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import RosterSource, School
 from ..intake import worker
 from ..problems.report import FileReport, render_log_line
-from ..store.facade import Store, school_key
+from ..store.facade import Store
 from ..summarise import summarise_affected
 from .claims import (
     INBOX_CLAIMS,

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Literal
 
 from ..base.files import as_utc, utc_now
+from ..base.keys import school_key, trust_key
 from ..definitions.carried import Action
-from ..definitions.roster import trust_key
 from ..definitions.rounds import clean_round, term_of
 from ..exceptions import StoreError
 from ..intake.validate import ValidReturn
@@ -39,10 +39,6 @@ from .records import Correction, Event, Rejection, StoredReturn
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_S = 30.0
-
-
-def school_key(school: str, urn: str | None) -> str:
-    return urn if urn else " ".join(school.casefold().split())
 
 
 def _stamp(moment: datetime) -> str:

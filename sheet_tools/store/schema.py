@@ -5,11 +5,13 @@ ran it. A step is SQL, or a function for what SQL cannot do (filling a new colum
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 
-from ..definitions.roster import trust_key
+from ..base.keys import school_key, trust_key
 from ..definitions.rounds import term_of
 
 # Ordered schema migrations: MIGRATIONS[n] takes a database from user_version n to n + 1.
@@ -124,6 +126,8 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         ) WITHOUT ROWID""",
         "ALTER TABLE returns ADD COLUMN has_action_plan INTEGER NOT NULL DEFAULT 0",
     ),
+    # 5: school and trust keys recomputed by the one key (base.keys), where they differ
+    (lambda db: _rekey(db),),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -133,9 +137,36 @@ def _backfill_rounds(db: sqlite3.Connection) -> None:
     rows = db.execute("SELECT id, review_date, trust FROM returns").fetchall()
     db.executemany(
         "UPDATE returns SET round = ?, trust_key = ? WHERE id = ?",
-        [(term_of(date.fromisoformat(d)), trust_key(t), i) for i, d, t in rows],
+        [(term_of(date.fromisoformat(d)), _trust_key_v3(t), i) for i, d, t in rows],
     )
     rows = db.execute("SELECT id, trust FROM rejections").fetchall()
     db.executemany(
-        "UPDATE rejections SET trust_key = ? WHERE id = ?", [(trust_key(t), i) for i, t in rows]
+        "UPDATE rejections SET trust_key = ? WHERE id = ?", [(_trust_key_v3(t), i) for i, t in rows]
+    )
+
+
+def _trust_key_v3(name: str | None) -> str:
+    """The trust key as migration 3 computed it, frozen: a shipped step must not change."""
+    if not name:
+        return ""
+    text = re.sub(r"[^\w\s]", " ", unicodedata.normalize("NFKC", name).replace("&", " and "))
+    return " ".join(text.casefold().split())
+
+
+def _rekey(db: sqlite3.Connection) -> None:
+    """Keys stored before there was one key: where today's key for a row differs, it is
+    written (an unchanged row is left alone)."""
+    rows = db.execute("SELECT id, school, urn, school_key, trust, trust_key FROM returns")
+    db.executemany(
+        "UPDATE returns SET school_key = ?, trust_key = ? WHERE id = ?",
+        [
+            (school_key(school, urn), trust_key(trust), i)
+            for i, school, urn, old_school, trust, old_trust in rows.fetchall()
+            if (school_key(school, urn), trust_key(trust)) != (old_school, old_trust)
+        ],
+    )
+    rows = db.execute("SELECT id, trust, trust_key FROM rejections")
+    db.executemany(
+        "UPDATE rejections SET trust_key = ? WHERE id = ?",
+        [(trust_key(t), i) for i, t, old in rows.fetchall() if trust_key(t) != old],
     )

@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..base.files import safe_filename, write_bytes_atomically
+from ..base.keys import school_key, trust_key
 from ..definitions.frameworks import Registry
-from ..definitions.roster import School, trust_key
-from ..store.facade import StoredReturn, school_key
+from ..definitions.roster import School
+from ..store.facade import StoredReturn
 from .scores import NO_TRUST, SchoolHistory, histories
 
 MANIFEST = ".sheet-tools-manifest.json"

@@ -15,11 +15,12 @@ from datetime import date
 from pathlib import Path
 
 from ..base.files import write_bytes_atomically
+from ..base.keys import school_key, trust_key
 from ..base.workspace import Workspace
 from ..definitions.frameworks import Framework, Registry
 from ..definitions.roster import School, read_roster, workspace_roster
 from ..exceptions import RosterError, StoreError, SummariseError
-from ..store.facade import Correction, Rejection, Store, StoredReturn, school_key
+from ..store.facade import Correction, Rejection, Store, StoredReturn
 from .actions import overdue_count
 from .outbox import (
     effective_trust,
@@ -32,7 +33,7 @@ from .outbox import (
     trust_summary_path,
 )
 from .school import build_school_workbook
-from .scores import SchoolHistory, histories, trust_key
+from .scores import SchoolHistory, histories
 from .trust import TrustData, build_trust_workbook, returns_log
 
 

@@ -260,8 +260,3 @@ def histories(returns: Iterable[StoredReturn]) -> dict[tuple[str, str], SchoolHi
         key = (stored.template_id, stored.school_key)
         grouped.setdefault(key, SchoolHistory(*key)).add(stored)
     return grouped
-
-
-def trust_key(name: str | None) -> str:
-    """Trust names typed by different people match ignoring case and spacing; "" is no trust."""
-    return " ".join(name.casefold().split()) if name else ""

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ..base.files import as_utc
+from ..base.keys import school_key
 from ..definitions.frameworks import NOT_APPLICABLE_CODE, NOT_APPLICABLE_LABEL, Framework
 from ..definitions.roster import School
 from ..definitions.rounds import judge_label
-from ..store.facade import Rejection, school_key
+from ..store.facade import Rejection
 from . import charts
 from .actions import trust_actions_sheet
 from .cells import (

@@ -101,7 +101,7 @@ def test_the_wheel_carries_every_definition_and_loads_them_outside_the_checkout(
     trust would keep one), then import sheet-tools from the unpacked wheel alone."""
     source = tmp_path / "source"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(REPO / name, source / name)
     shutil.copytree(REPO / "sheet_tools", source / "sheet_tools", ignore=_caches)
     shutil.copytree(TEMPLATES, source / "workbook_templates", ignore=_caches)
@@ -127,9 +127,12 @@ def test_the_wheel_carries_every_definition_and_loads_them_outside_the_checkout(
         assert f"{prefix}/{name}" in names
     assert f"{prefix}/versions/send-review-report@0.9.toml" in names
     assert f"{prefix}/__init__.py" in names
+    # every module of every stage package, found without a hand-kept list
+    code = {p.relative_to(REPO).as_posix() for p in (REPO / "sheet_tools").rglob("*.py")}
+    assert code - names == set()
 
     probe = (
-        "import sheet_tools, sheet_tools.frameworks as f; r = f.load_registry(); "
+        "import sheet_tools, sheet_tools.definitions.frameworks as f; r = f.load_registry(); "
         "print(sheet_tools.__file__); print(len(r.ids()), r.versions('send-review-report'))"
     )
     empty = tmp_path / "elsewhere"

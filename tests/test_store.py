@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sheet_tools.base.keys import school_key, trust_key
 from sheet_tools.intake.validate import ValidReturn
 from sheet_tools.problems.report import FileReport, Issue
 from sheet_tools.store.facade import (
@@ -18,7 +19,6 @@ from sheet_tools.store.facade import (
     Rejection,
     Store,
     StoreError,
-    school_key,
 )
 
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
@@ -269,6 +269,61 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> 
     with Store(path) as reopened:  # opening again is a no-op
         assert reopened.schema_version == SCHEMA_VERSION
         assert len(reopened.returns(include_superseded=True)) == 2
+
+
+def _database_at(path: Path, version: int) -> sqlite3.Connection:
+    """A database as an earlier release left it: the first ``version`` migrations run."""
+    db = sqlite3.connect(path)
+    for step in (step for steps in MIGRATIONS[:version] for step in steps):
+        if callable(step):
+            step(db)
+        else:
+            db.execute(step)
+    db.execute(f"PRAGMA user_version = {version}")
+    return db
+
+
+def test_stored_keys_are_recomputed_by_the_one_key(tmp_path: Path) -> None:
+    """A version 4 database keeps keys as the old functions made them ("st. mary's  primary"
+    for a school without a URN; "st cuthbert s ..." for a trust): migrating recomputes them, so
+    the return is found by any spelling, and issue JSON already stored still loads."""
+    path = tmp_path / "v4.db"
+    stored_issue = (
+        '[{"code": "blank-judgement", "severity": "warning", "message": "Not judged.", '
+        '"sheet": "2 Environment", "cell": "C9", "statement": "EN03", "value": null}]'
+    )
+    with _database_at(path, 4) as old:
+        old.execute(
+            "INSERT INTO returns (id, sha256, file_name, arrived_at, template_id, "
+            "template_version, school, school_key, urn, trust, trust_key, review_date, judge, "
+            "cover, warnings, round) VALUES (3, ?, 'a.xlsx', '2026-10-05T09:00:00.000000+00:00', "
+            "'specialist-provision-review', '1.0', 'St. Mary''s  Primary', 'st. mary''s primary', "
+            "NULL, 'St. Cuthbert''s Catholic Academy Trust', 'st cuthbert s catholic academy "
+            "trust', '2026-10-03', 'self-evaluation', '{}', ?, 'Autumn 2026')",
+            (sha("a"), stored_issue),
+        )
+        old.execute(
+            "INSERT INTO rejections (id, sha256, file_name, arrived_at, trust, trust_key, "
+            "reason) VALUES (1, ?, 'b.xlsx', '2026-10-06T09:00:00.000000+00:00', "
+            "'Dales & Moors', 'dales and moors', 'damaged')",
+            (sha("b"),),
+        )
+        old.commit()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        [kept] = store.returns(school_key=school_key("St Mary’s Primary", None))
+        assert kept.id == 3 and kept.school_key == "st marys primary"
+        assert [r.id for r in store.returns(trust="St Cuthberts Catholic Academy Trust")] == [3]
+        [warning] = kept.warnings
+        assert (warning.code, warning.sheet, warning.cell) == (
+            "blank-judgement",
+            "2 Environment",
+            "C9",
+        )
+        assert [r.reason for r in store.rejections("Dales and Moors")] == ["damaged"]
+    with sqlite3.connect(path) as db:
+        keys = db.execute("SELECT school_key, trust_key FROM returns").fetchall()
+    assert keys == [("st marys primary", trust_key("St. Cuthbert's Catholic Academy Trust"))]
 
 
 def test_a_newer_or_foreign_database_is_refused_plainly(tmp_path: Path) -> None:

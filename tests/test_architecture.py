@@ -119,3 +119,75 @@ def test_the_checker_sees_imports() -> None:
 def test_no_module_is_several_rooms(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{path.name} has {lines} lines"
+
+
+def classes() -> list[tuple[str, int]]:
+    found = []
+    for path in modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                name = f"{path.relative_to(PACKAGE)}:{node.name}"
+                found.append((name, node.end_lineno - node.lineno + 1))
+    return found
+
+
+@pytest.mark.parametrize(("name", "lines"), classes(), ids=[name for name, _ in classes()])
+def test_no_class_does_many_things(name: str, lines: int) -> None:
+    assert lines <= MAX_CLASS_LINES, f"{name} has {lines} lines"
+
+
+# Functions with "key" in their name outside base/keys.py, each with why it is not an identity key.
+NOT_IDENTITY_KEYS = {
+    "definitions/frameworks.py:key": "a framework's id and version",
+    "definitions/frameworks.py:_version_key": "a sort key for version numbers",
+    "store/schema.py:_trust_key_v3": "a shipped migration's frozen copy of the trust key it used",
+    "store/schema.py:_rekey": "the migration that rewrites stored keys with base/keys",
+    "summarise/outbox.py:roster_by_key": "a lookup keyed by base/keys.school_key",
+}
+KEYS = PACKAGE / "base" / "keys.py"
+
+
+def _builds_a_name_key(node: ast.AST) -> bool:
+    """``<text>.casefold().split()`` (or lower()): the shape of a hand-made name key."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "split"
+        and isinstance(node.func.value, ast.Call)
+        and isinstance(node.func.value.func, ast.Attribute)
+        and node.func.value.func.attr in {"casefold", "lower"}
+    )
+
+
+def test_identity_keys_are_built_only_in_keys() -> None:
+    """School, trust and name keys have one home: two definitions once disagreed about "&" and
+    "St.", and filed whole trusts under "No trust recorded"."""
+    named, hand_made = [], []
+    for path in modules():
+        if path == KEYS:
+            continue
+        where = path.relative_to(PACKAGE).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            is_function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            if (
+                is_function
+                and "key" in node.name
+                and f"{where}:{node.name}" not in NOT_IDENTITY_KEYS
+            ):
+                named.append(f"{where}:{node.name}")
+            if _builds_a_name_key(node):
+                hand_made.append(f"{where}:{node.lineno}")
+    assert named == []
+    assert hand_made == ["store/schema.py:" + str(_frozen_line())]
+
+
+def _frozen_line() -> int:
+    """The one hand-made key allowed: the frozen copy in a shipped migration."""
+    tree = ast.parse((PACKAGE / "store" / "schema.py").read_text(encoding="utf-8"))
+    [frozen] = [n for n in ast.walk(tree) if getattr(n, "name", "") == "_trust_key_v3"]
+    return next(n.lineno for n in ast.walk(frozen) if _builds_a_name_key(n))
+
+
+def test_the_key_rule_sees_a_hand_made_key() -> None:
+    tree = ast.parse('def school_id(name):\n    return " ".join(name.casefold().split())\n')
+    assert any(_builds_a_name_key(node) for node in ast.walk(tree))

@@ -124,6 +124,12 @@ def test_native_radar_points_at_the_cells(tmp_path: Path) -> None:
     with zipfile.ZipFile(path) as archive:
         assert b"<AppVersion>12.0000</AppVersion>" in archive.read("docProps/app.xml")
     assert re.search(r'<(c:)?max val="4"', xml)
-    # and openpyxl, as a trust's own tooling would, finds the chart anchored at E2
-    anchored = load_workbook(path)["Area scores"]
-    assert anchored.cell(row=3, column=2).value == 2
+    # and openpyxl, as a trust's own tooling would, finds one radar chart anchored at E2 (row 2,
+    # column 5 counted from 1; openpyxl's anchor counts from 0) reading both series' cells
+    [chart] = load_workbook(path)["Area scores"]._charts
+    assert type(chart).__name__ == "RadarChart"
+    assert (chart.anchor._from.row + 1, chart.anchor._from.col + 1) == (2, 5)
+    assert [s.val.numRef.f for s in chart.series] == [
+        "'Area scores'!$B$2:$B$6",
+        "'Area scores'!$C$2:$C$6",
+    ]

@@ -642,17 +642,3 @@ def row_zero_copy(source: Path, folder: Path, sheet_name: str) -> Path:
         folder / "row-zero.xlsx",
         replace={part: lambda xml: xml.replace(b"<sheetData>", b"<sheetData>" + cell, 1)},
     )
-
-
-def utf16_sheet_copy(source: Path, folder: Path, sheet_name: str) -> Path:
-    """One sheet part re-encoded as UTF-16 (with its BOM), as no spreadsheet application
-    writes it; python-calamine 0.9 reads such a sheet as empty."""
-    part = sheet_part(source, sheet_name)
-
-    def to_utf16(xml: bytes) -> bytes:
-        text = xml.decode("utf-8")
-        if not text.startswith("<?xml"):
-            text = '<?xml version="1.0" encoding="UTF-16"?>\n' + text
-        return text.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
-
-    return rewrite_zip(source, folder / "utf16-sheet.xlsx", replace={part: to_utf16})

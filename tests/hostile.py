@@ -79,13 +79,6 @@ def sleep_if_named(registry: Registry, path: str, limits: Limits):
     return read_task(registry, path, limits)
 
 
-def spin_if_named(registry: Registry, path: str, limits: Limits):
-    """The real check, except that a file named spin* spins until the CPU limit."""
-    if Path(path).name.startswith("spin"):
-        spin(registry, path, limits)
-    return read_task(registry, path, limits)
-
-
 def counted_check(registry: Registry, path: str, limits: Limits):
     """The real check, counting every file it reads; a file named abort* aborts the worker."""
     _count(path)

@@ -28,7 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sheet_tools.base.files import utc_now
+from sheet_tools.base.clock import utc_now
+from sheet_tools.base.files import sha256_file
 from sheet_tools.base.workspace import Workspace
 from sheet_tools.definitions.frameworks import Registry, load_registry
 from sheet_tools.definitions.roster import School
@@ -37,7 +38,7 @@ from sheet_tools.generate.workbook import workbook_filename
 from sheet_tools.intake import worker
 from sheet_tools.intake.pool import InProcessPool
 from sheet_tools.intake.validate import check_file
-from sheet_tools.service.ingest import ATTEMPTS, ingest_file, sha256_file
+from sheet_tools.service.ingest import ATTEMPTS, ingest_file
 from sheet_tools.store.facade import Store
 
 TEMPLATE = "specialist-provision-review"

@@ -21,7 +21,8 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from sheet_tools.base.files import utc_now
+from sheet_tools.base.clock import utc_now
+from sheet_tools.base.files import sha256_file
 from sheet_tools.base.workspace import Workspace
 from sheet_tools.cli import main
 from sheet_tools.definitions import cell_layout
@@ -29,7 +30,7 @@ from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.definitions.roster import School
 from sheet_tools.generate.annotate import ERROR_FILL
 from sheet_tools.problems.report import CODES
-from sheet_tools.service.ingest import ingest_file, record_file, settle_events, sha256_file
+from sheet_tools.service.ingest import ingest_file, record_file, settle_events
 from sheet_tools.store.facade import Store
 from tests.conftest import REPO
 from tests.filling import make_return, random_answers

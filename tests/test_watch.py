@@ -603,7 +603,7 @@ def test_a_leftover_link_to_a_filed_return_is_not_counted_again(
     """A kill between filing a return (a hard link into archive/) and unlinking it from
     processing/, with another watcher's start-up marking the filing done meanwhile: the
     recovering watcher drops the leftover link and reports the recorded outcome."""
-    from sheet_tools.base.files import utc_now
+    from sheet_tools.base.clock import utc_now
     from sheet_tools.intake.validate import check_file
 
     ws = Workspace.at(tmp_path)

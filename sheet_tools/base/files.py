@@ -1,20 +1,26 @@
 """Helpers every stage may use, and that use nothing of the pipeline: safe names from untrusted
-text, writes that nobody can see half-done, and the one rule for times without a zone.
+text, writes that nobody can see half-done, and a file's SHA-256 read in blocks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
 import tempfile
 import unicodedata
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# problems/ and intake/ still import these from here; new code takes them from base.clock.
+from .clock import as_utc as as_utc
+from .clock import utc_now as utc_now
+
 if TYPE_CHECKING:  # openpyxl is heavy, and a bounded worker that only reads never needs it
     from openpyxl import Workbook
+
+HASH_BLOCK = 1 << 20  # 1 MiB: few reads, little memory
 
 _UNSAFE = re.compile(r"[^\w\s().,&'-]+")
 _WINDOWS_RESERVED = {
@@ -58,11 +64,11 @@ def save_workbook(wb: Workbook, target: Path) -> Path:
     return write_bytes_atomically(buffer.getvalue(), target)
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A time in UTC. A time without a zone is taken as UTC (what the store writes), never as
-    the server's local time, so every stage compares and prints times alike."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def sha256_file(path: Path, block_size: int = HASH_BLOCK) -> str:
+    """The file's SHA-256, read a block at a time: a file is hashed before any size limit has
+    looked at it, so it must never be read into memory whole."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(block_size):
+            digest.update(block)
+    return digest.hexdigest()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from ..base.clock import uk_date
 from ..base.keys import school_key
 from ..definitions.carried import CLOSED_STATUSES, Action, Carried
 from ..definitions.frameworks import Framework, Registry
@@ -81,7 +82,7 @@ def _actions(
         visit_form, visit = found.visits[-1]
         text = action_points(visit_form, visit)
         if text:
-            items.append((text, f"Follow-up visit, {visit.review_date:%d/%m/%Y}"))
+            items.append((text, f"Follow-up visit, {uk_date(visit.review_date)}"))
     actions = [
         Action(id=f"A{n:02d}", action=text, area=area) for n, (text, area) in enumerate(items, 1)
     ]

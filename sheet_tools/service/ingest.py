@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import re
 import shutil
@@ -46,7 +45,8 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ..base.files import safe_filename, utc_now, write_bytes_atomically
+from ..base.clock import utc_now
+from ..base.files import safe_filename, sha256_file, write_bytes_atomically
 from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import School
@@ -105,14 +105,6 @@ def ingest_file(
         return file_event(event, work, workspace, registry, store)
     finally:
         _discard(private)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def record_file(

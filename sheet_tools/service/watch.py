@@ -22,7 +22,9 @@ How a file travels, and why each step is there:
    says summaries are owed from a point in time, so a crash between storing and summarising is
    made good by whoever recovers the session.
 
-Which files are taken and how they are claimed is ``claims``'s; the observer is ``observer``'s.
+Which files are taken and how they are claimed is ``claims``'s; the observer is ``observer``'s;
+what the inbox listing passes on is ``inbox``'s, when a file holds still ``stability``'s, and the
+owed summaries and their marker ``debt``'s.
 
 On start, sessions whose lock can be taken (their process is gone, e.g. after ``kill -9``) are
 recovered before anything else: their files go through ``process`` again, which finishes an
@@ -41,12 +43,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from ..base.files import as_utc, write_bytes_atomically
+from ..base.clock import as_utc
 from ..base.keys import school_key
 from ..base.netfs import require_local_database
 from ..base.workspace import Workspace
@@ -64,18 +66,16 @@ from .claims import (
     abandoned_sessions,
     claimed_files,
     completeness,
-    hidden_on_windows,
-    is_ignored,
     sweep_stray_locks,
 )
 from .config import WatchSettings
+from .debt import Affected, SummaryDebt
+from .inbox import InboxListing
 from .ingest import ingest_file, settle_events
 from .observer import InboxHandler, ObserverGuard
+from .stability import StabilityTracker
 
 logger = logging.getLogger("sheet_tools.watch")
-
-# (template id, school key, trust): the unit a summary is rebuilt for.
-Affected = tuple[str, str, str | None]
 
 # Allowance for clocks when summaries owed since a marker's time are worked out again.
 CLOCK_SLACK = timedelta(seconds=5)
@@ -161,23 +161,15 @@ class WatchStats:
     def files(self) -> int:
         return self.accepted + self.rejected + self.duplicate
 
-
-@dataclass
-class _Candidate:
-    size: int
-    mtime_ns: int
-    since: float  # monotonic time the size and mtime were last seen to change
-
-
-@dataclass
-class _Owed:
-    """Summaries owed: which, since when (wall clock, for the marker) and debounce times."""
-
-    affected: set[Affected] = field(default_factory=set)
-    since: datetime | None = None
-    first: float | None = None
-    last: float = 0.0
-    retry_at: float = 0.0
+    def count(self, report: FileReport, *, recovered: bool = False) -> None:
+        if report.status == "accepted":
+            self.accepted += 1
+        elif report.status == "duplicate":
+            self.duplicate += 1
+        else:
+            self.rejected += 1
+        if recovered:
+            self.recovered += 1
 
 
 class Watcher:
@@ -201,17 +193,16 @@ class Watcher:
         # Set when a second signal cut the shutdown short: owed summaries are left to the next
         # start (the session folder keeps their marker).
         self.abandoned = False
-        self._folders_noted: set[str] = set()
         # Set once recovery is done, the folder watcher runs and the backlog is listed.
         self.started = threading.Event()
         self._names: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._pending: dict[str, _Candidate] = {}
-        self._owed = _Owed()
+        self._waiting = StabilityTracker(settings.stable_seconds)
+        self._inbox = InboxListing(workspace.inbox, self._waiting)
         self._session: Session | None = None
+        self._debt: SummaryDebt | None = None  # made with the session: its marker is there
         # claimed files the step could not file -> whether they were recovered ones
         self._unfiled: dict[Path, bool] = {}
         self._adopted: list[AbandonedSession] = []
-        self._inbox_down = False
 
     # - control
 
@@ -225,12 +216,22 @@ class Watcher:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    @property
+    def _owed(self) -> SummaryDebt:
+        assert self._debt is not None, "the debt exists while run() runs"
+        return self._debt
+
     # - the loop
 
     def run(self) -> WatchStats:
         self.workspace.ensure()
-        claims = self._claims_folder()
-        self._session = Session.open(claims)
+        claims = claims_folder(self.workspace)
+        self._session = session = Session.open(claims)
+        self._debt = SummaryDebt(
+            session.marker,
+            quiet_seconds=self.settings.summary_quiet_seconds,
+            max_delay_seconds=self.settings.summary_max_delay_seconds,
+        )
         once = self.settings.once
         mode = f"polling every {self.settings.poll:g} s" if self.settings.poll else "native events"
         logger.info(
@@ -253,11 +254,11 @@ class Watcher:
                 )
                 if not guard.start():
                     guard.check()
-            self._scan()
+            self._inbox.scan()
             self.started.set()
             next_rescan = time.monotonic() + self.settings.rescan_seconds
             while not self.stopping:
-                if once and not self._pending:
+                if once and not self._waiting:
                     break
                 self._wait()
                 now = time.monotonic()
@@ -266,10 +267,10 @@ class Watcher:
                         self.stats.observer_restarts += 1
                         next_rescan = now
                     if now >= next_rescan:
-                        self._scan()
+                        self._inbox.scan()
                         self._retry_unfiled()
                         next_rescan = now + self.settings.rescan_seconds
-                self._check_pending()
+                self._check_waiting()
                 self._maybe_summarise()
             if self.stopping:
                 logger.info("%s: stopping (a second signal stops at once)", self._stop_reason)
@@ -278,8 +279,7 @@ class Watcher:
                 guard.stop()
             if not self.abandoned:
                 self._maybe_summarise(force=True)
-            owed = bool(self._owed.affected) or bool(self._session.files())
-            self._session.close(keep=owed)
+            session.close(keep=self._owed.owing or bool(session.files()))
             for adopted in self._adopted:
                 if any(claimed_files(adopted.folder)):
                     adopted.close()
@@ -294,23 +294,10 @@ class Watcher:
             )
         return self.stats
 
-    def _claims_folder(self) -> Path:
-        """``processing/``, unless the inbox is on another file system (then a hidden folder in
-        the inbox), because only a rename within one file system is atomic."""
-        processing = self.workspace.processing
-        try:
-            same = os.stat(self.workspace.inbox).st_dev == os.stat(processing).st_dev
-        except OSError:
-            same = True
-        if same:
-            return processing
-        logger.info("inbox is on another file system: claiming files into %s", INBOX_CLAIMS)
-        return self.workspace.inbox / INBOX_CLAIMS
-
     def _wait(self) -> None:
         """Block until an event arrives or it is time to look at waiting files again."""
-        timeout = min(0.25, max(0.02, self.settings.stable_seconds / 4)) if self._pending else 1.0
-        if self._owed.affected:
+        timeout = min(0.25, max(0.02, self.settings.stable_seconds / 4)) if self._waiting else 1.0
+        if self._owed.owing:
             timeout = min(timeout, 0.1)
         try:
             name = self._names.get(timeout=timeout)
@@ -318,71 +305,32 @@ class Watcher:
             return
         while name is not None or not self._names.empty():
             if name is not None:
-                self._consider(name)
+                self._inbox.consider(name)
             try:
                 name = self._names.get_nowait()
             except queue.Empty:
                 break
 
-    def _consider(self, name: str) -> None:
-        if name in self._pending or is_ignored(name):
-            return
-        self._observe(name)
-
-    def _scan(self) -> None:
-        """List the inbox: the backlog at start, then a safety net for missed events."""
-        try:
-            entries = list(os.scandir(self.workspace.inbox))
-        except OSError as exc:
-            if not self._inbox_down:
-                logger.warning("cannot list the inbox %s: %s", self.workspace.inbox, exc)
-            self._inbox_down = True
-            return
-        self._inbox_down = False
-        for entry in entries:
-            if entry.name not in self._pending and not is_ignored(entry.name):
-                self._observe(entry.name)
-
-    def _observe(self, name: str) -> None:
-        path = self.workspace.inbox / name
-        try:
-            if path.is_dir():
-                if name not in self._folders_noted:
-                    self._folders_noted.add(name)
-                    logger.info("the folder %s in the inbox is not looked into", name)
-                return
-            if not path.is_file() or hidden_on_windows(path):
-                return
-            st = path.stat()
-        except OSError:
-            return
-        self._pending[name] = _Candidate(st.st_size, st.st_mtime_ns, time.monotonic())
-
-    def _check_pending(self) -> None:
-        for name in sorted(self._pending):
+    def _check_waiting(self) -> None:
+        for name in self._waiting.names():
             if self.stopping:
                 return
-            candidate = self._pending[name]
             path = self.workspace.inbox / name
             try:
                 st = path.stat()
             except FileNotFoundError:
-                del self._pending[name]  # taken by another watcher, or by the administrator
+                self._waiting.forget(name)  # taken by another watcher, or by the administrator
                 continue
             except OSError:
                 continue  # the share is away: try again later
-            now = time.monotonic()
-            if (st.st_size, st.st_mtime_ns) != (candidate.size, candidate.mtime_ns):
-                self._pending[name] = _Candidate(st.st_size, st.st_mtime_ns, now)
-                continue
-            stable_for = now - candidate.since
-            if stable_for < self.settings.stable_seconds:
+            stable_for = self._waiting.stable_for(name, st.st_size, st.st_mtime_ns)
+            if stable_for is None:
                 continue
             state = completeness(path)
             if state is Completeness.INCOMPLETE and stable_for < self.settings.incomplete_seconds:
                 continue
             if self._take(path):
-                del self._pending[name]
+                self._waiting.forget(name)
             self._maybe_summarise()
 
     def _take(self, path: Path) -> bool:
@@ -392,12 +340,12 @@ class Watcher:
             claimed = self._session.claim(path)
         except OSError as exc:  # e.g. still open in another program on Windows
             logger.info("cannot claim %s yet (%s); will try again", path.name, exc)
-            self._pending[path.name].since = time.monotonic()
+            self._waiting.restart(path.name)
             return False
         if claimed is None:
             logger.debug("%s was claimed by another watcher", path.name)
             return True
-        self._owe_from_now()
+        self._owed.mark()
         self._run_step(claimed)
         return True
 
@@ -434,67 +382,20 @@ class Watcher:
             self._run_step(claimed, recovered=recovered)
 
     def _record(self, report: FileReport, *, recovered: bool = False) -> None:
-        if report.status == "accepted":
-            self.stats.accepted += 1
-        elif report.status == "duplicate":
-            self.stats.duplicate += 1
-        else:
-            self.stats.rejected += 1
-        if recovered:
-            self.stats.recovered += 1
+        self.stats.count(report, recovered=recovered)
         after = " (recovered after a stop)" if recovered else ""
         logger.info("%s%s", render_log_line(report), after)
         if self.on_report is not None:
             self.on_report(report)
         key = affected_by(report)
         if key is not None:
-            self._owed.affected.add(key)
-            self._owed.first = self._owed.first or time.monotonic()
-            self._owed.last = time.monotonic()
-        elif not self._owed.affected:
-            self._settle()
-
-    # - summaries
-
-    def _owe_from_now(self, since: datetime | None = None) -> None:
-        """Write the marker before anything is stored, so a crash leaves the debt on disk."""
-        assert self._session is not None
-        moment = since or datetime.now(UTC)
-        if self._owed.since is not None and self._owed.since <= moment:
-            return
-        self._owed.since = moment
-        write_bytes_atomically(moment.isoformat().encode("utf-8"), self._session.marker)
-
-    def _settle(self) -> None:
-        assert self._session is not None
-        self._owed = _Owed()
-        with contextlib.suppress(FileNotFoundError):
-            self._session.marker.unlink()
+            self._owed.add({key})
+        elif not self._owed.owing:
+            self._owed.clear()
 
     def _maybe_summarise(self, *, force: bool = False) -> None:
-        owed = self._owed
-        if not owed.affected:
-            return
-        now = time.monotonic()
-        if not force:
-            if now < owed.retry_at:
-                return
-            quiet = now - owed.last >= self.settings.summary_quiet_seconds
-            overdue = owed.first is not None and now - owed.first >= (
-                self.settings.summary_max_delay_seconds
-            )
-            if not (quiet or overdue):
-                return
-        affected = set(owed.affected)
-        try:
-            self.pipeline.summarise(affected)
-        except Exception:
-            logger.exception("could not rebuild the summaries; will try again")
-            owed.retry_at = now + max(5.0, self.settings.summary_quiet_seconds)
-            return
-        self.stats.summaries += 1
-        logger.info("summaries rebuilt for %d school(s)", len(affected))
-        self._settle()
+        if self._owed.pay(self.pipeline.summarise, force=force):
+            self.stats.summaries += 1
 
     # - recovery
 
@@ -510,19 +411,30 @@ class Watcher:
                     abandoned.folder.name,
                 )
             if since is not None:
-                self._owe_from_now(since)
-                owed = self.pipeline.owed_since(since - CLOCK_SLACK)
-                if owed:  # rebuilt after the backlog's first files, like any other debt
-                    self._owed.affected |= owed
-                    self._owed.first = self._owed.first or time.monotonic()
-                    self._owed.last = time.monotonic()
+                self._owed.mark(since)
+                # rebuilt after the backlog's first files, like any other debt
+                self._owed.add(self.pipeline.owed_since(since - CLOCK_SLACK))
             for path in files:
-                self._owe_from_now()
+                self._owed.mark()
                 self._run_step(path, recovered=True)
             if any(path in self._unfiled for path in files):
                 self._adopted.append(abandoned)  # keep its lock while retrying its files
             else:
                 abandoned.release()
+
+
+def claims_folder(workspace: Workspace) -> Path:
+    """``processing/``, unless the inbox is on another file system (then a hidden folder in the
+    inbox), because only a rename within one file system is atomic."""
+    processing = workspace.processing
+    try:
+        same = os.stat(workspace.inbox).st_dev == os.stat(processing).st_dev
+    except OSError:
+        same = True
+    if same:
+        return processing
+    logger.info("inbox is on another file system: claiming files into %s", INBOX_CLAIMS)
+    return workspace.inbox / INBOX_CLAIMS
 
 
 # -- running it ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from ..base.clock import long_date
 from ..definitions.carried import ACTION_STATUSES, Action
 from ..definitions.rounds import REVIEWERS, SELF
 from ..store.facade import StoredReturn
@@ -25,7 +26,6 @@ from .cells import (
     fit_row,
     freeze,
     landscape,
-    long_date,
     put,
     set_widths,
     write_header,

@@ -326,10 +326,6 @@ def level_cell(
     put(ws, row, column, level.label, border=True, alignment=CENTRE, fill=level_fill(level))
 
 
-def long_date(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
 def score_cell(
     ws: SummarySheet, row: int, column: int, value: float | None, font: Style | None = None
 ) -> None:

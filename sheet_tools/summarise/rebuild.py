@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
+from ..base import clock
 from ..base.files import write_bytes_atomically
 from ..base.keys import school_key, trust_key
 from ..base.workspace import Workspace
@@ -205,7 +206,7 @@ def summarise_returns(
             members=in_trust,
             log=log,
             roster=on_list,
-            overdue_actions=overdue_count(in_trust, today or date.today()),
+            overdue_actions=overdue_count(in_trust, today or clock.today()),
             today=today,
         )
         trust_jobs.append(("trust", (outbox, data)))

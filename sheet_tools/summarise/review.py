@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..base.clock import long_date
 from ..definitions.frameworks import Framework
 from ..definitions.rounds import judge_label
 from ..store.facade import StoredReturn
@@ -22,7 +23,6 @@ from .cells import (
     SummarySheet,
     fit_row,
     landscape,
-    long_date,
     put,
     set_widths,
     write_header,

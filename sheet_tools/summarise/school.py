@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from ..base import clock
+from ..base.clock import long_date, uk_date
 from ..definitions.frameworks import NOT_APPLICABLE_LABEL, Framework, Level
 from ..definitions.rounds import judge_label
 from ..store.facade import Correction, StoredReturn
@@ -32,7 +34,6 @@ from .cells import (
     landscape,
     level_cell,
     level_fill,
-    long_date,
     put,
     score_cell,
     set_widths,
@@ -270,8 +271,8 @@ def _progress(book: SummaryBook, framework: Framework, history: SchoolHistory) -
         f"the {judge_label(current.judge).lower()} of {long_date(current.review_date)}.",
     )
     row = write_section(ws, row, "Area scores")
-    before_label = f"Earlier ({earlier.review_date:%d/%m/%Y})"
-    after_label = f"Latest ({current.review_date:%d/%m/%Y})"
+    before_label = f"Earlier ({uk_date(earlier.review_date)})"
+    after_label = f"Latest ({uk_date(current.review_date)})"
     header_row = row
     row = write_header(ws, row, ["Area", before_label, after_label, "Change"])
     first = row
@@ -481,7 +482,7 @@ def build_school_workbook(
         _next_steps(book, framework, current, found)
     plan = plan_of(history)
     if plan is not None:
-        school_action_plan(book, plan, today or date.today())
+        school_action_plan(book, plan, today or clock.today())
     if framework.judged or boxes_with_role(framework, "strengths"):
         _strengths(book, framework, current)
     if framework.judged and history.previous is not None:

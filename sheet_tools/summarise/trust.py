@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from ..base.files import as_utc
+from ..base import clock
+from ..base.clock import as_utc, uk_date
 from ..base.keys import school_key
 from ..definitions.frameworks import NOT_APPLICABLE_CODE, NOT_APPLICABLE_LABEL, Framework
 from ..definitions.roster import School
@@ -115,7 +116,7 @@ def returns_log(
             ):
                 detail = (
                     f"A later file ({last_rejection.file_name}) was rejected on "
-                    f"{last_rejection.arrived_at:%d/%m/%Y}: {last_rejection.reason}"
+                    f"{uk_date(last_rejection.arrived_at)}: {last_rejection.reason}"
                 )
             entries[key] = LogEntry(
                 school=history.school,
@@ -478,7 +479,7 @@ def build_trust_workbook(data: TrustData) -> bytes:
         _radar_sheet(book, data)
     if boxes_with_role(framework, "next_steps"):
         _collated_next_steps(book, data)
-    trust_actions_sheet(book, data.members, data.today or date.today())
+    trust_actions_sheet(book, data.members, data.today or clock.today())
     if not framework.judged:
         responses_sheet(book, framework, [h.current for h in data.members], with_school=True)
     _returns_log_sheet(book, data)

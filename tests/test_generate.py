@@ -261,7 +261,9 @@ def test_roster_from_csv_and_xlsx(spr: Framework, tmp_path: Path) -> None:
     assert read_roster(tmp_path / "roster.xlsx")[0].urn == "123456"
     bad = tmp_path / "bad.csv"
     bad.write_text("school,urn\nOakfield,12ab\n", encoding="utf-8")
-    with pytest.raises(RosterError, match=r"bad\.csv, row 2: .*URN"):
+    with pytest.raises(
+        RosterError, match=r"bad\.csv: 1 problem, .*\n  row 2: the URN '12ab' is not six"
+    ):
         read_roster(bad)
 
 

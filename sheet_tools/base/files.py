@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # openpyxl is heavy, and a bounded worker that only reads nev
 
 HASH_BLOCK = 1 << 20  # 1 MiB: few reads, little memory
 
+_CURLY_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'"})
 _UNSAFE = re.compile(r"[^\w\s().,&'-]+")
 _WINDOWS_RESERVED = {
     "CON",
@@ -35,7 +36,8 @@ _WINDOWS_RESERVED = {
 
 def safe_filename(stem: str, suffix: str = ".xlsx", max_length: int = 120) -> str:
     """A file name from untrusted text: no separators, no traversal, no reserved names."""
-    text = unicodedata.normalize("NFKC", stem)
+    # curly quotes as Word and Excel type them become the plain apostrophe a name allows
+    text = unicodedata.normalize("NFKC", stem).translate(_CURLY_QUOTES)
     text = _UNSAFE.sub(" ", text.replace("/", " ").replace("\\", " "))
     text = " ".join(text.split()).strip(" .")
     if not text or text.upper().split(".")[0] in _WINDOWS_RESERVED:

@@ -1,21 +1,23 @@
 """The roster: the schools a trust reviews, with their URNs and trusts.
 
 A roster is a CSV or XLSX whose first row names the columns ``school``, ``urn`` and ``trust``
-(any order, any case). It is the source of truth for which trust a school belongs to, and the
-list summaries chase outstanding returns against.
+(any order, any case; optional ``email`` and ``trust_email``), or the DfE register's extract
+(``roster_files`` reads both, in every encoding Excel saves). It is the source of truth for
+which trust a school belongs to, and the list summaries chase outstanding returns against.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from ..base.keys import name_key
+from ..base.keys import name_key, school_key, squash, trust_key
 from ..exceptions import RosterError
+from .roster_files import roster_rows
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,9 @@ class School(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     urn: str | None = None
     trust: str | None = None
+    # the school's contact, and its trust's, for mail (never an address typed in a return)
+    email: str | None = None
+    trust_email: str | None = None
 
     @field_validator("name", "trust")
     @classmethod
@@ -44,8 +49,8 @@ class School(BaseModel):
         text = str(value).strip()
         if text.endswith(".0"):  # a URN read from a spreadsheet as a float
             text = text[:-2]
-        if not text.isdigit() or not 5 <= len(text) <= 7:
-            raise ValueError(f"URN must be a 6-digit number, not {value!r}")
+        if not text.isdigit() or len(text) != 6:
+            raise ValueError(f"a URN is six digits, not {value!r}")
         return text
 
 
@@ -64,13 +69,22 @@ def find_school(roster: Iterable[School], urn: str | None, name: str | None) -> 
     return None
 
 
-def make_school(name: object, urn: object = None, trust: object = None) -> School:
+def make_school(
+    name: object,
+    urn: object = None,
+    trust: object = None,
+    *,
+    email: str | None = None,
+    trust_email: str | None = None,
+) -> School:
     """A School from untrusted input, or a RosterError saying plainly what is wrong."""
     try:
         return School(
             name=str(name or "").strip(),
             urn=urn,
             trust=str(trust).strip() if trust not in (None, "") else None,
+            email=email,
+            trust_email=trust_email,
         )
     except ValidationError as exc:
         problems = "; ".join(
@@ -79,37 +93,122 @@ def make_school(name: object, urn: object = None, trust: object = None) -> Schoo
         raise RosterError(problems) from None
 
 
-def read_roster(path: Path | str) -> list[School]:
-    """Schools from a CSV or XLSX roster with columns school, urn, trust (any order, any case)."""
-    path = Path(path)
-    rows: list[list[object]]
-    try:
-        if path.suffix.lower() in {".xlsx", ".xlsm", ".ods"}:
-            from python_calamine import CalamineWorkbook
+# The register's statuses that are schools; "Closed" rows are skipped and counted.
+OPEN_STATUSES = frozenset({"open", "open, but proposed to close", "proposed to open"})
+MAX_LISTED = 20
 
-            workbook = CalamineWorkbook.from_path(str(path))
-            rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
-        else:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                rows = [list(row) for row in csv.reader(handle)]
+
+class Roster(BaseModel):
+    """A roster as read: its schools, how many closed schools were skipped, and what is worth
+    telling the administrator about rows that were still accepted."""
+
+    schools: list[School]
+    closed: int = 0
+    warnings: list[str] = Field(default_factory=list)
+
+
+def read_roster(path: Path | str) -> list[School]:
+    """The schools of a roster file (see ``load_roster``)."""
+    return load_roster(path).schools
+
+
+def load_roster(path: Path | str) -> Roster:
+    """A roster from a CSV (any encoding Excel saves), an XLSX or the register's extract, checked
+    as a whole: every bad row is named (the first 20, then a count) in one RosterError, before
+    anything is generated from it."""
+    path = Path(path)
+    try:
+        columns, found, rows = roster_rows(path)
+        if "school" not in columns or "urn" not in columns:
+            missing = " and ".join(c for c in ("school", "urn") if c not in columns)
+            named = ", ".join(repr(name) for name in found if name) or "none"
+            raise RosterError(
+                f"{path.name}: the roster has no {missing} column (the first row names: "
+                f"{named}); it needs columns school, urn and trust, or the register's "
+                "EstablishmentName, URN and Trusts (name)"
+            )
+        return _check(path.name, columns, rows)
     except OSError as exc:
         raise RosterError(f"{path}: the roster cannot be read: {exc.strerror or exc}") from None
-    if not rows:
-        raise RosterError(f"{path.name}: the roster is empty")
-    header = [str(cell).strip().casefold() for cell in rows[0]]
-    if "school" not in header:
-        raise RosterError(f"{path.name}: the first row must name the columns school, urn, trust")
-    index = {name: header.index(name) for name in COLUMNS if name in header}
+
+
+def _check(name: str, columns: dict[str, int], rows: Iterable[list[object]]) -> Roster:
+    problems: list[str] = []
+    warnings: list[str] = []
     schools: list[School] = []
-    for number, row in enumerate(rows[1:], start=2):
-        values = {k: (row[i] if i < len(row) else None) for k, i in index.items()}
-        if not str(values.get("school") or "").strip():
+    closed = 0
+    first_row_of: dict[str, int] = {}
+    trust_of: dict[str, tuple[str | None, int]] = {}
+    email_of: dict[str, tuple[str, int]] = {}
+    for number, row in enumerate(rows, start=2):
+        value = _reader(row, columns)
+        school = value("school")
+        if not school:
             continue
+        if value("status").casefold() not in OPEN_STATUSES | {""}:
+            closed += 1
+            continue
+        urn = value("urn")
+        if urn.endswith(".0"):  # a URN read from a spreadsheet as a number
+            urn = urn[:-2]
+        if urn and not (urn.isdigit() and len(urn) == 6):
+            problems.append(f"row {number}: the URN {urn!r} is not six digits")
+            continue
+        if not urn:
+            warnings.append(
+                f"row {number}: {school} has no URN (a school too new for the register?)"
+            )
+        trust = value("trust") or value("la") or None
+        identity = urn or school_key(school, None)
+        if identity in first_row_of:
+            earlier = first_row_of[identity]
+            listed, _ = trust_of[identity]
+            what = f"the URN {urn}" if urn else f"the school {school!r}"
+            if trust_key(listed) != trust_key(trust):
+                problems.append(
+                    f"row {number}: {what} is listed in two trusts ({listed or 'none'} on row "
+                    f"{earlier}, {trust or 'none'} here)"
+                )
+            else:
+                problems.append(f"row {number}: {what} is listed twice (first on row {earlier})")
+            continue
+        first_row_of[identity] = number
+        trust_of[identity] = (trust, number)
+        trust_email = value("trust_email")
+        if trust and trust_email:
+            seen = email_of.setdefault(trust_key(trust), (trust_email, number))
+            if squash(seen[0]) != squash(trust_email):
+                problems.append(
+                    f"row {number}: {trust} has the trust email {trust_email}, but row {seen[1]} "
+                    f"gives {seen[0]}"
+                )
         try:
-            schools.append(make_school(values["school"], values.get("urn"), values.get("trust")))
+            schools.append(
+                make_school(school, urn or None, trust, email=value("email") or None,
+                            trust_email=trust_email or None)
+            )  # fmt: skip
         except RosterError as exc:
-            raise RosterError(f"{path.name}, row {number}: {exc}") from None
-    return schools
+            problems.append(f"row {number}: {exc}")
+    if problems:
+        listed = problems[:MAX_LISTED]
+        if len(problems) > MAX_LISTED:
+            listed.append(f"... and {len(problems) - MAX_LISTED} more")
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        raise RosterError(f"{name}: {count}, so nothing was done:\n  " + "\n  ".join(listed))
+    return Roster(schools=schools, closed=closed, warnings=warnings)
+
+
+def _reader(row: list[object], columns: dict[str, int]) -> Callable[[str], str]:
+    def value(column: str) -> str:
+        index = columns.get(column)
+        cell = row[index] if index is not None and index < len(row) else None
+        if cell is None:
+            return ""
+        if isinstance(cell, float) and cell.is_integer():  # a URN as a spreadsheet number
+            cell = int(cell)
+        return " ".join(str(cell).split())
+
+    return value
 
 
 def write_roster(path: Path, schools: Iterable[School]) -> Path:
@@ -140,6 +239,7 @@ class RosterSource:
         self._path = Path(path) if path is not None else None
         self._root = Path(root) if root is not None else None
         self._seen: tuple[Path, int, int] | None = None
+        self._failed: tuple[Path, int, int] | None = None
         self._schools: list[School] | None = None
         self.current()  # a roster broken from the start is said at once
 
@@ -160,13 +260,15 @@ class RosterSource:
         except OSError:
             return self._schools
         seen = (path, stat.st_mtime_ns, stat.st_size)
-        if seen != self._seen:
+        if seen not in (self._seen, self._failed):
             try:
                 schools = read_roster(path)
             except RosterError as exc:
                 if self._seen is None:
                     raise
+                # said once for this version of the file, not for every file that arrives
+                self._failed = seen
                 log.warning("roster %s cannot be read, so the last one read is used: %s", path, exc)
                 return self._schools
-            self._seen, self._schools = seen, schools
+            self._seen, self._schools, self._failed = seen, schools, None
         return self._schools

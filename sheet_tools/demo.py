@@ -19,6 +19,7 @@ from .definitions import cell_layout
 from .definitions.frameworks import Framework, FrameworkError, Registry
 from .definitions.roster import ROSTER_NAMES, School, write_roster
 from .definitions.rounds import Judge, term_of
+from .generate.style import put
 from .generate.workbook import generate_workbook
 from .problems.report import FileReport
 from .service.config import WatchSettings
@@ -56,7 +57,9 @@ def fill_workbook(
     actions: dict[str, dict[str, object]] | None = None,
     out: Path | None = None,
 ) -> Path:
-    """Type answers into a generated workbook by id and save it (in place unless ``out``).
+    """Type answers into a generated workbook by id and save it (in place unless ``out``). Text
+    is typed as text, as Excel keeps what a person types after an apostrophe, whatever it starts
+    with.
 
     ``judgements``: statement id -> what is typed in its judgement cell ("Secure", "sec", ...);
     ``texts``: box id, or "<statement id>.<column id>" -> text; ``cover``: field id -> value;
@@ -72,29 +75,27 @@ def fill_workbook(
     box_sheet = {box.id: sh for sh in framework.sheets for box in sh.boxes}
     cover_ws = book[cell_layout.COVER_SHEET]
     for field_id, value in (cover or {}).items():
-        cover_ws.cell(
-            row=_row_of(cover_ws, field_id), column=cell_layout.COVER_VALUE_COL, value=value
-        )
+        put(cover_ws, _row_of(cover_ws, field_id), cell_layout.COVER_VALUE_COL, value)
     for statement_id, value in (judgements or {}).items():
         ws = sheet_of[statement_sheet[statement_id].id]
-        ws.cell(row=_row_of(ws, statement_id), column=cell_layout.JUDGEMENT_COL, value=value)
+        put(ws, _row_of(ws, statement_id), cell_layout.JUDGEMENT_COL, value)
     for key, value in (texts or {}).items():
         if key in box_sheet:
             ws = sheet_of[box_sheet[key].id]
-            ws.cell(row=_row_of(ws, key), column=cell_layout.BOX_VALUE_COL, value=value)
+            put(ws, _row_of(ws, key), cell_layout.BOX_VALUE_COL, value)
             continue
         statement_id, column_id = key.rsplit(".", 1)
         sheet = statement_sheet[statement_id]
         first = cell_layout.text_column(sheet.judged, last_round)
         column = first + [c.id for c in sheet.columns].index(column_id)
         ws = sheet_of[sheet.id]
-        ws.cell(row=_row_of(ws, statement_id), column=column, value=value)
+        put(ws, _row_of(ws, statement_id), column, value)
     if actions:
         plan = book[str(about[cell_layout.KEY_ACTION_PLAN])]
         for action_id, values in actions.items():
             row = _row_of(plan, action_id)
             for key, value in values.items():
-                plan.cell(row=row, column=cell_layout.ACTION_COLS[key], value=value)
+                put(plan, row, cell_layout.ACTION_COLS[key], value)
     target = out or path
     book.save(target)
     return target

@@ -267,3 +267,25 @@ def test_progress_and_the_review_comparison_tell_not_applicable_from_a_blank(
         None,
         None,
     ]
+
+
+def test_not_applicable_is_carried_into_the_last_round_column(
+    spr: Framework, tmp_path: Path
+) -> None:
+    """A statement judged Not applicable last round says so in the next round's workbook: a
+    blank Last round cell would read as "not judged"."""
+    from sheet_tools.definitions import cell_layout
+    from sheet_tools.definitions.carried import Carried
+    from sheet_tools.generate.workbook import generate_workbook
+
+    sheet = next(s for s in spr.sheets if s.judged and len(s.statements) >= 3)
+    first, second, third = (st.id for st in sheet.statements[:3])
+    carried = Carried(round="Autumn 2026", levels={first: "N/A", second: "Sec"})
+    school = School(name="Oakfield Primary School", urn="140101", trust="Oak Trust")
+    path = generate_workbook(spr, school, tmp_path, round_name="Spring 2027", carried=carried)
+    ws = load_workbook(path)[sheet.sheet_name]
+    rows = {ws.cell(r, cell_layout.ID_COL).value: r for r in range(1, ws.max_row + 1)}
+    shown = [ws.cell(rows[i], cell_layout.LAST_ROUND_COL).value for i in (first, second, third)]
+    assert shown == ["Not applicable", "Secure", None]
+    grey = ws.cell(rows[first], cell_layout.LAST_ROUND_COL).fill.start_color.rgb
+    assert grey.endswith("D9D9D9")  # Not applicable's own grey, apart from every level's colour

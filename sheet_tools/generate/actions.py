@@ -20,6 +20,7 @@ from .style import (
     input_cell,
     print_setup,
     protect,
+    put,
     row_height,
     sheet_title,
 )
@@ -72,7 +73,7 @@ def write_action_plan(ws: Worksheet, carried: Carried) -> None:
             input_cell(ws, row, cols["area"])
         else:
             for column, value in ((cols["action"], text), (cols["area"], action.area)):
-                cell = ws.cell(row=row, column=column, value=value or None)
+                cell = put(ws, row, column, value or None)
                 cell.fill = LOCKED_FILL
                 cell.border = BOX
                 cell.alignment = WRAP_TOP

@@ -33,6 +33,7 @@ from .style import (
     input_cell,
     print_setup,
     protect,
+    put,
     row_height,
 )
 
@@ -103,10 +104,10 @@ def write_cover(
     ws.column_dimensions["B"].width = 28
     ws.column_dimensions["C"].width = 45
     ws.column_dimensions["D"].width = 50
-    ws.cell(row=1, column=2, value=framework.title).font = TITLE_FONT
+    put(ws, 1, 2, framework.title).font = TITLE_FONT
     ws.merge_cells("B1:D1")
     ws.row_dimensions[1].height = row_height(framework.title, 90) + 4
-    ws.cell(row=2, column=2, value=framework.instructions).alignment = WRAP_TOP
+    put(ws, 2, 2, framework.instructions).alignment = WRAP_TOP
     ws.merge_cells("B2:D2")
     ws.row_dimensions[2].height = row_height(framework.instructions, 118)
     header_row(ws, [cell_layout.ID_HEADER, "Field", "Your answer", "Help"])
@@ -115,14 +116,14 @@ def write_cover(
     for field in framework.cover:
         id_cell(ws, row, field.id)
         label = field.label + (" (required)" if field.required else "")
-        label_cell = ws.cell(row=row, column=cell_layout.COVER_LABEL_COL, value=label)
+        label_cell = put(ws, row, cell_layout.COVER_LABEL_COL, label)
         label_cell.font = LABEL_FONT
         label_cell.alignment = WRAP_TOP
         input_cell(ws, row, cell_layout.COVER_VALUE_COL, _prefill(field, school, issued, carried))
         ws.cell(row=row, column=cell_layout.COVER_VALUE_COL).alignment = LEFT_TOP
         if field.kind == "date":
             ws.cell(row=row, column=cell_layout.COVER_VALUE_COL).number_format = "dd/mm/yyyy"
-        help_cell = ws.cell(row=row, column=cell_layout.COVER_HELP_COL, value=field.help or None)
+        help_cell = put(ws, row, cell_layout.COVER_HELP_COL, field.help or None)
         help_cell.alignment = WRAP_TOP
         help_cell.font = SUBTITLE_FONT
         ws.row_dimensions[row].height = max(row_height(field.help, 50), 20)
@@ -135,16 +136,16 @@ def write_cover(
         row += 1
     if framework.judged:
         row += 1
-        ws.cell(row=row, column=2, value="Judgement scale").font = LABEL_FONT
+        put(ws, row, 2, "Judgement scale").font = LABEL_FONT
         for level in framework.scale:
             row += 1
-            ws.cell(row=row, column=2, value=f"{level.label} ({level.code})").fill = PatternFill(
+            put(ws, row, 2, f"{level.label} ({level.code})").fill = PatternFill(
                 "solid", start_color=level.colour, end_color=level.colour
             )
         if framework.not_applicable:
             row += 1
             text = f"{NOT_APPLICABLE_LABEL} ({NOT_APPLICABLE_CODE}), not scored"
-            ws.cell(row=row, column=2, value=text).fill = PatternFill(
+            put(ws, row, 2, text).fill = PatternFill(
                 "solid", start_color=NOT_APPLICABLE_COLOUR, end_color=NOT_APPLICABLE_COLOUR
             )
     ws.freeze_panes = ws.cell(row=cell_layout.FIRST_ROW, column=1)

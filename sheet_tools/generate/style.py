@@ -6,10 +6,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..base.text import clean_text, looks_like_formula
 from ..definitions import cell_layout
 
 # --- styles, built once ------------------------------------------------------------------------
@@ -35,6 +37,23 @@ POINTS_PER_LINE = 15
 
 
 # --- cells and sheets ----------------------------------------------------------------------------
+def put(ws: Worksheet, row: int, column: int, value: object = None) -> Cell:
+    """Write one cell of an issued workbook: every cell the generator writes goes through here.
+    Text is stored as a string whatever it starts with (openpyxl would make "=Review TA" a
+    formula, which LibreOffice shows as Err:509): school text is data. Formula-like text keeps
+    Excel's quote prefix, so it shows as typed and stays text when the school edits it."""
+    cell = ws.cell(row=row, column=column)
+    if isinstance(value, str):
+        value = clean_text(value)
+        cell.value = value
+        cell.data_type = "s"
+        if looks_like_formula(value):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
 def row_height(text: str, width: int) -> float:
     """Row height that shows wrapped text in full (Excel does not re-fit rows when opening)."""
     chars_per_line = max(width - 2, 8)
@@ -63,7 +82,7 @@ def print_setup(ws: Worksheet, title_rows: str | None) -> None:
 
 
 def input_cell(ws: Worksheet, row: int, column: int, value: object = None) -> None:
-    cell = ws.cell(row=row, column=column, value=value)
+    cell = put(ws, row, column, value)
     cell.protection = UNLOCKED
     cell.fill = INPUT_FILL
     cell.border = BOX
@@ -71,14 +90,14 @@ def input_cell(ws: Worksheet, row: int, column: int, value: object = None) -> No
 
 
 def id_cell(ws: Worksheet, row: int, value: str) -> None:
-    cell = ws.cell(row=row, column=cell_layout.ID_COL, value=value)
+    cell = put(ws, row, cell_layout.ID_COL, value)
     cell.font = ID_FONT
     cell.alignment = WRAP_TOP
 
 
 def sheet_title(ws: Worksheet, title: str, subtitle: str, last_column: int) -> None:
-    ws.cell(row=cell_layout.TITLE_ROW, column=2, value=title).font = TITLE_FONT
-    ws.cell(row=cell_layout.TITLE_ROW + 1, column=2, value=subtitle).font = SUBTITLE_FONT
+    put(ws, cell_layout.TITLE_ROW, 2, title).font = TITLE_FONT
+    put(ws, cell_layout.TITLE_ROW + 1, 2, subtitle).font = SUBTITLE_FONT
     ws.cell(row=cell_layout.TITLE_ROW + 1, column=2).alignment = WRAP_TOP
     if last_column > 2:
         ws.merge_cells(start_row=2, start_column=2, end_row=2, end_column=last_column)
@@ -88,7 +107,7 @@ def sheet_title(ws: Worksheet, title: str, subtitle: str, last_column: int) -> N
 
 def header_row(ws: Worksheet, labels: Iterable[str]) -> None:
     for column, label in enumerate(labels, start=1):
-        cell = ws.cell(row=cell_layout.HEADER_ROW, column=column, value=label)
+        cell = put(ws, cell_layout.HEADER_ROW, column, label)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = CENTRE if column > 1 else WRAP_TOP

@@ -57,6 +57,7 @@ from .style import (
     input_cell,
     print_setup,
     protect,
+    put,
     row_height,
     sheet_title,
 )
@@ -116,10 +117,14 @@ def _level_colours(ws: Worksheet, framework: Framework, cell_range: str, first_c
 
 # --- sheets ------------------------------------------------------------------------------------
 def _last_round_cell(ws: Worksheet, row: int, framework: Framework, code: str | None) -> None:
-    """The earlier round's level: locked, grey unless coloured by its level."""
+    """The earlier round's level: locked, grey unless coloured by its level. A statement judged
+    Not applicable says so: a blank would read as "not judged"."""
     level = framework.level(code) if code else None
-    cell = ws.cell(row=row, column=cell_layout.LAST_ROUND_COL, value=level.label if level else None)
-    colour = level.colour if level else "F2F2F2"
+    if framework.is_not_applicable(code):
+        label, colour = NOT_APPLICABLE_LABEL, NOT_APPLICABLE_COLOUR
+    else:
+        label, colour = (level.label, level.colour) if level else (None, "F2F2F2")
+    cell = put(ws, row, cell_layout.LAST_ROUND_COL, label)
     cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
     cell.border = BOX
     cell.alignment = CENTRE
@@ -166,7 +171,7 @@ def _write_area(
             ws.row_dimensions[cell_layout.HEADER_ROW].height = 2 * POINTS_PER_LINE + 3
         for statement in sheet.statements:
             id_cell(ws, row, statement.id)
-            text_cell = ws.cell(row=row, column=cell_layout.STATEMENT_COL, value=statement.text)
+            text_cell = put(ws, row, cell_layout.STATEMENT_COL, statement.text)
             text_cell.alignment = WRAP_TOP
             text_cell.border = BOX
             if sheet.judged:
@@ -200,7 +205,7 @@ def _write_area(
     )
     for box in sheet.boxes:
         row += 1
-        label = ws.cell(row=row, column=cell_layout.BOX_VALUE_COL, value=box.label)
+        label = put(ws, row, cell_layout.BOX_VALUE_COL, box.label)
         label.font = LABEL_FONT
         label.alignment = WRAP_TOP
         ws.row_dimensions[row].height = row_height(box.label, box_width)
@@ -263,16 +268,16 @@ def _write_about(
             (cell_layout.KEY_ACTION_PLAN, cell_layout.ACTION_SHEET),
         ]
     for row, (key, value) in enumerate(rows, start=1):
-        ws.cell(row=row, column=1, value=key).font = LABEL_FONT
-        ws.cell(row=row, column=2, value=value).alignment = WRAP_TOP
+        put(ws, row, 1, key).font = LABEL_FONT
+        put(ws, row, 2, value).alignment = WRAP_TOP
     protect(ws)
 
 
 def _write_lists(ws: Worksheet, framework: Framework) -> None:
     ws.title = cell_layout.LISTS_SHEET
-    ws.cell(row=1, column=1, value="Judgement").font = LABEL_FONT
+    put(ws, 1, 1, "Judgement").font = LABEL_FONT
     for row, label in enumerate(framework.choices, start=2):
-        ws.cell(row=row, column=1, value=label)
+        put(ws, row, 1, label)
     protect(ws)
 
 

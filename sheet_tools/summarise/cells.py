@@ -12,20 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from io import BytesIO
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook as XlsxWorkbook
 from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
 
+from ..base.text import clean_text, looks_like_formula
 from ..definitions.frameworks import NOT_APPLICABLE_COLOUR, NOT_APPLICABLE_LABEL, Level
-
-EXCEL_TEXT_LIMIT = 32767
-
-
-# Text starting with these is a formula to a spreadsheet user typing it in; stored as text, and
-# flagged with Excel's quote prefix so editing the cell keeps it text.
-_FORMULA_STARTS = ("=", "+", "-", "@")
-
 
 # Summaries are write-only, so they are written with XlsxWriter, several times faster than
 # openpyxl at writing new workbooks. A style is a tuple of XlsxWriter format properties; a cell's
@@ -127,11 +119,6 @@ _WORKBOOK_OPTIONS = {
 }
 
 
-def clean_text(value: str) -> str:
-    """Text a cell can hold: no XML-illegal control characters, within Excel's length limit."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_TEXT_LIMIT]
-
-
 _UNMADE = object()
 
 
@@ -193,7 +180,7 @@ def put(
     sheet, r, c = ws.ws, row - 1, column - 1
     if isinstance(value, str):
         value = clean_text(value)
-        key = (font, fill, alignment, number_format, border, value.startswith(_FORMULA_STARTS))
+        key = (font, fill, alignment, number_format, border, looks_like_formula(value))
         fmt = ws.owner.formats.get(key, _UNMADE)
         if fmt is _UNMADE:
             fmt = ws.owner.format(key)

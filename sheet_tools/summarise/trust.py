@@ -12,6 +12,7 @@ from datetime import date, datetime
 from ..base import clock
 from ..base.clock import as_utc, uk_date
 from ..base.keys import school_key
+from ..base.text import clean_text
 from ..definitions.frameworks import NOT_APPLICABLE_CODE, NOT_APPLICABLE_LABEL, Framework
 from ..definitions.roster import School
 from ..definitions.rounds import judge_label
@@ -32,7 +33,6 @@ from .cells import (
     TOP,
     WRAP,
     SummaryBook,
-    clean_text,
     fill_style,
     fit_row,
     freeze,

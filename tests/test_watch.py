@@ -561,7 +561,7 @@ def test_a_misspelt_setting_is_an_error_that_names_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="stable_secs"):
         load_watch_settings({"workspace": tmp_path}, environ={})
     result = CliRunner().invoke(main, ["watch", "--workspace", str(tmp_path), "--once"], env={})
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "stable_secs" in result.output
     assert "Traceback" not in result.output
 

@@ -266,7 +266,7 @@ def generate(
         raise click.UsageError("--from-round needs --carry-forward")
     from .base.workspace import Workspace
     from .definitions.roster import make_school, read_roster
-    from .generate.workbook import generate_batch
+    from .generate.workbook import generate_batch, issue_for
 
     role = ROLE_NAMES[judge] if judge else None
     registry = _registry(templates_dir)
@@ -281,7 +281,7 @@ def generate(
             registry,
             framework,
             schools,
-            round_name,
+            issue_for(framework, round_name, role).round,
             from_round=from_round,
             judge=role,
         )

@@ -24,6 +24,7 @@ from tests.conftest import REPO
 
 HEAVY = ("openpyxl", "numpy", "matplotlib", "xlsxwriter", "python_calamine")
 OAK = School(name="Oakfield Primary", urn="123456", trust="Oak Trust")
+FULL = "no space left on the disk"
 BEECH = School(name="Beech School", urn="654321", trust="Oak Trust")
 
 
@@ -152,7 +153,7 @@ def test_generate_out_beneath_a_file_exits_2_naming_the_file(tmp_path: Path) -> 
 
 
 def test_bad_arguments_exit_2() -> None:
-    process = sheet_tools("generate", "specialist-provision-review")  # neither --school nor --roster
+    process = sheet_tools("generate", "specialist-provision-review")  # no --school, no --roster
     assert process.returncode == 2
     assert "give either --school NAME or --roster FILE" in process.stderr
     assert "Traceback" not in process.stderr
@@ -163,7 +164,7 @@ def test_bad_arguments_exit_2() -> None:
 @pytest.mark.parametrize(
     ("fault", "words"),
     [
-        (OSError(errno.ENOSPC, "No space left on device", "ws/sheet-tools.db"), "no space left on the disk"),
+        (OSError(errno.ENOSPC, "No space left on device", "ws/sheet-tools.db"), FULL),
         (OSError(errno.EACCES, "Permission denied", "ws/archive"), "permission denied"),
         (OSError(errno.EROFS, "Read-only file system"), "the disk is read-only"),
         (sqlite3.OperationalError("database or disk is full"), "database or disk is full"),

@@ -19,7 +19,6 @@ from ..definitions.frameworks import Framework, Registry
 from ..definitions.roster import School
 from ..definitions.rounds import REVIEWERS, SELF, Judge, clean_round, round_start
 from ..exceptions import GenerateError
-from ..generate.workbook import issue_for
 from ..store.facade import Store, StoredReturn
 from ..summarise.review import action_points, companions_of, recommendations
 from ..summarise.scores import SchoolHistory, histories
@@ -166,21 +165,20 @@ def carried_in_workspace(
     registry: Registry,
     framework: Framework,
     schools: Iterable[School],
-    round_name: str | None,
+    round_name: str,
     *,
     from_round: str | None = None,
     judge: Judge | None = None,
 ) -> dict[str, Carried]:
-    """``generate --carry-forward``: ``carried_for`` read from the workspace's store, for the
-    round the workbooks are issued for (``round_name``, default the current term)."""
+    """``generate --carry-forward``: ``carried_for`` read from the workspace's store, which must
+    exist (asking never creates one)."""
     database = workspace.database
     if not database.exists():
         raise GenerateError(
             f"there is no {database.name} in {workspace.root}: --carry-forward reads the earlier "
             "returns from the workspace (give --workspace DIR)"
         )
-    issued = issue_for(framework, round_name, judge)
     with Store(database) as store:
         return carried_for(
-            store, registry, framework, schools, issued.round, from_round=from_round, judge=judge
+            store, registry, framework, schools, round_name, from_round=from_round, judge=judge
         )

@@ -1,36 +1,158 @@
-"""The ``sheet-tools`` command: parses arguments, calls one library function, prints."""
+"""The ``sheet-tools`` command: parses arguments, calls one library function, prints.
+
+Errors are turned into words in one place, ``SheetToolsGroup.invoke``: the library's own
+(``SheetToolsError``) and the operating system's (``OSError``, a full disk, a missing folder)
+end as one ``Error: ...`` line and exit status 2, never a traceback. Exit statuses:
+0 done; 1 done, but a return was rejected or a file is invalid; 2 the command could not run or
+could not finish. Everything heavy (openpyxl, numpy, matplotlib, the readers) is imported
+inside the command that needs it, so ``--version``, ``--help`` and ``templates list`` start fast.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from . import __version__
-from .base.workspace import Workspace
-from .definitions.carried import Carried
-from .definitions.frameworks import Framework, Registry, load_framework, load_registry
-from .definitions.roster import School, make_school, read_roster, workspace_roster
-from .definitions.rounds import ROLE_NAMES, Judge
-from .exceptions import FrameworkError, SheetToolsError
-from .generate.workbook import generate_batch, issue_for
-from .problems.report import FileReport
+from .definitions.rounds import ROLE_NAMES
+from .exceptions import SheetToolsError
 
-TEMPLATES_OPTION = click.option(
-    "--templates",
-    "templates_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    envvar="SHEET_TOOLS_TEMPLATES",
-    help="Folder of framework definitions (default: the bundled workbook_templates/).",
-)
+if TYPE_CHECKING:
+    from .definitions.frameworks import Registry
+    from .problems.report import FileReport
+
+DONE, REJECTED, FAILED = 0, 1, 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# What an OSError means, in the words of someone who never reads a traceback.
+_OS_WORDS: dict[int, str] = {
+    errno.ENOENT: "no such file or folder",
+    errno.ENOTDIR: "not a folder",
+    errno.EISDIR: "is a folder, not a file",
+    errno.EEXIST: "already exists",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOSPC: "no space left on the disk",
+    errno.EROFS: "the disk is read-only",
+    errno.ENOTEMPTY: "the folder is not empty",
+    errno.EBUSY: "in use by another program",
+    errno.ENAMETOOLONG: "the name is too long",
+    errno.EIO: "the disk could not be read or written",
+    errno.ENOMEM: "not enough memory",
+    errno.EMFILE: "too many files are open",
+}
+if hasattr(errno, "EDQUOT"):  # not on Windows
+    _OS_WORDS[errno.EDQUOT] = "the disk quota is used up"
 
 
-@click.group()
+class Failed(click.ClickException):
+    """The command could not run or could not finish: ``Error: <message>``, exit status 2."""
+
+    exit_code = FAILED
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``<path>: <what went wrong>``, naming the part of the path that is wrong where it can:
+    the file in the way of a folder, or the first folder that does not exist."""
+    words = _OS_WORDS.get(exc.errno or 0) or (exc.strerror or str(exc) or "failed").lower()
+    if exc.filename is None:
+        return words
+    path = Path(exc.filename)
+    if exc.errno == errno.ENOTDIR:
+        along = (*reversed(path.parents), path)
+        blocking = next((p for p in along if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            return f"{path}: {blocking} is a file, not a folder"
+    if exc.errno == errno.ENOENT:
+        missing = next((p for p in reversed(path.parents) if not p.exists()), None)
+        if missing is not None:
+            return f"{missing}: no such folder"
+    named = f"{path} -> {exc.filename2}" if exc.filename2 is not None else str(path)
+    return f"{named}: {words}"
+
+
+class SheetToolsGroup(click.Group):
+    """The one place an error becomes words: every command runs inside ``invoke``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SheetToolsError as exc:
+            raise Failed(str(exc)) from None
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # output piped into `head`: click ends quietly
+                raise
+            raise Failed(describe_os_error(exc)) from None
+        except sqlite3.DatabaseError as exc:  # a full disk or a damaged file met mid-transaction
+            raise Failed(f"the database could not be used: {exc}") from None
+
+
+def workspace_option(command: F) -> F:
+    """``--workspace``, the same for every command that has one."""
+    return click.option(
+        "--workspace",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("."),
+        help="The workspace folder: its sheet-tools.db, inbox/, archive/, rejected/ and outbox/ "
+        "(default: the current directory).",
+    )(command)
+
+
+def json_option(command: F) -> F:
+    """``--json``, the same for every command that has one."""
+    return click.option(
+        "--json",
+        "json_output",
+        is_flag=True,
+        help="Print one JSON object per line (a file's report, or a return) instead of text.",
+    )(command)
+
+
+def templates_option(command: F) -> F:
+    """``--templates``, the same for every command that reads framework definitions."""
+    return click.option(
+        "--templates",
+        "templates_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        envvar="SHEET_TOOLS_TEMPLATES",
+        help="Folder of framework definitions (default: the bundled workbook_templates/).",
+    )(command)
+
+
+def _registry(templates_dir: Path | None) -> Registry:
+    from .definitions.frameworks import load_registry
+
+    return load_registry(templates_dir)
+
+
+def _given(ctx: click.Context, name: str, value: Any) -> Any:
+    """``value`` if typed on the command line (or its variable), else None: for settings a
+    workspace's sheet-tools.toml may hold."""
+    source = ctx.get_parameter_source(name)
+    return None if source in (None, ParameterSource.DEFAULT) else value
+
+
+def _finish(rejected: bool) -> None:
+    if rejected:
+        click.get_current_context().exit(REJECTED)
+
+
+@click.group(cls=SheetToolsGroup)
 @click.version_option(__version__, prog_name="sheet-tools")
 def main() -> None:
-    """Generate, ingest and summarise SEND provision review workbooks."""
+    """Generate, ingest and summarise SEND provision review workbooks.
+
+    Exit status: 0 done; 1 done, but a return was rejected or a file is invalid; 2 the command
+    could not run or could not finish."""
 
 
 @main.group()
@@ -39,13 +161,10 @@ def templates() -> None:
 
 
 @templates.command("list")
-@TEMPLATES_OPTION
+@templates_option
 def templates_list(templates_dir: Path | None) -> None:
     """List the frameworks workbooks can be generated from."""
-    try:
-        registry = load_registry(templates_dir)
-    except FrameworkError as exc:
-        raise click.ClickException(str(exc)) from None
+    registry = _registry(templates_dir)
     for framework_id in registry.ids():
         framework = registry.latest(framework_id)
         statements = sum(len(sheet.statements) for sheet in framework.sheets)
@@ -59,10 +178,14 @@ def templates_list(templates_dir: Path | None) -> None:
 @templates.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def templates_check(files: tuple[Path, ...]) -> None:
-    """Validate framework definition files (a trust's own, for example)."""
+    """Validate framework definition files (a trust's own, for example).
+    Exit 1 when any file has a problem."""
+    from .definitions.frameworks import load_framework
+    from .exceptions import FrameworkError
+
     failed = False
     for path in files:
-        try:
+        try:  # a bad file is this command's finding, not its failure
             framework = load_framework(path)
         except FrameworkError as exc:
             failed = True
@@ -72,8 +195,7 @@ def templates_check(files: tuple[Path, ...]) -> None:
         click.echo(
             f"{path}: ok ({framework.key}, {len(framework.sheets)} sheets, {statements} statements)"
         )
-    if failed:
-        raise SystemExit(1)
+    _finish(failed)
 
 
 @main.command()
@@ -110,8 +232,8 @@ def templates_check(files: tuple[Path, ...]) -> None:
 @click.option(
     "--carry-forward",
     is_flag=True,
-    help="Start each school's workbook from its earlier round: a locked Last round column, the "
-    "personnel on the cover, and an Action plan sheet.",
+    help="Start each school's workbook from its earlier round (read from the workspace): a "
+    "locked Last round column, the personnel on the cover, and an Action plan sheet.",
 )
 @click.option(
     "--from-round",
@@ -119,15 +241,9 @@ def templates_check(files: tuple[Path, ...]) -> None:
     help="The round to carry forward from (default: each school's latest earlier round with an "
     "accepted return).",
 )
-@click.option(
-    "--workspace",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    help="The workspace whose sheet-tools.db holds the earlier returns (default: current "
-    "directory).",
-)
+@workspace_option
 @click.option("--force", is_flag=True, help="Replace workbooks that already exist.")
-@TEMPLATES_OPTION
+@templates_option
 def generate(
     template_id: str,
     school: str | None,
@@ -148,82 +264,72 @@ def generate(
         raise click.UsageError("give either --school NAME or --roster FILE")
     if from_round is not None and not carry_forward:
         raise click.UsageError("--from-round needs --carry-forward")
+    from .base.workspace import Workspace
+    from .definitions.roster import make_school, read_roster
+    from .generate.workbook import generate_batch, issue_for
+
     role = ROLE_NAMES[judge] if judge else None
-    try:
-        registry = load_registry(templates_dir)
-        framework = registry.get(template_id)
-        if framework is None:
-            known = ", ".join(registry.ids())
-            raise click.ClickException(f"no template {template_id!r}; known templates: {known}")
-        schools = read_roster(roster) if roster is not None else [make_school(school, urn, trust)]
-        carried = None
-        if carry_forward:
-            carried = _carried(
-                workspace, registry, framework, schools, round_name, from_round, role
-            )
-            click.echo(
-                f"Carrying forward {len(carried)} of {len(schools)} school"
-                f"{'s' if len(schools) != 1 else ''} from an earlier round"
-            )
-        if roster is not None:
-            with click.progressbar(length=len(schools), label="Generating") as bar:
-                written = generate_batch(
-                    framework,
-                    schools,
-                    out_dir,
-                    force=force,
-                    progress=lambda _: bar.update(1),
-                    round_name=round_name,
-                    judge=role,
-                    carried=carried,
-                )
-            click.echo(f"Wrote {len(written)} workbooks to {out_dir}")
-        else:
-            [path] = generate_batch(
-                framework, schools, out_dir, force=force, round_name=round_name, judge=role,
-                carried=carried,
-            )  # fmt: skip
-            click.echo(f"Wrote {path}")
-    except SheetToolsError as exc:
-        raise click.ClickException(str(exc)) from None
+    registry = _registry(templates_dir)
+    framework = registry.require(template_id)
+    schools = read_roster(roster) if roster is not None else [make_school(school, urn, trust)]
+    carried = None
+    if carry_forward:
+        from .service.carry import carried_in_workspace
 
-
-def _carried(
-    workspace: Path,
-    registry: Registry,
-    framework: Framework,
-    schools: list[School],
-    round_name: str | None,
-    from_round: str | None,
-    role: Judge | None,
-) -> dict[str, Carried]:
-    """What each school's workbook starts from, read from the workspace's store."""
-    from .service.carry import carried_for
-    from .store.facade import Store
-
-    database = Workspace.at(workspace).database
-    if not database.exists():
-        raise click.ClickException(
-            f"there is no {database.name} in {workspace}: --carry-forward reads the earlier "
-            "returns from the workspace (give --workspace DIR)"
+        carried = carried_in_workspace(
+            Workspace.at(workspace),
+            registry,
+            framework,
+            schools,
+            issue_for(framework, round_name, role).round,
+            from_round=from_round,
+            judge=role,
         )
-    issued = issue_for(framework, round_name, role)
-    with Store(database) as store:
-        return carried_for(
-            store, registry, framework, schools, issued.round, from_round=from_round, judge=role
+        click.echo(
+            f"Carrying forward {len(carried)} of {len(schools)} school"
+            f"{'s' if len(schools) != 1 else ''} from an earlier round"
         )
+    if roster is None:
+        [path] = generate_batch(
+            framework, schools, out_dir, force=force, round_name=round_name, judge=role,
+            carried=carried,
+        )  # fmt: skip
+        click.echo(f"Wrote {path}")
+        return
+    with click.progressbar(length=len(schools), label="Generating") as bar:
+        written = generate_batch(
+            framework,
+            schools,
+            out_dir,
+            force=force,
+            progress=lambda _: bar.update(1),
+            round_name=round_name,
+            judge=role,
+            carried=carried,
+        )
+    click.echo(f"Wrote {len(written)} workbooks to {out_dir}")
 
 
 @main.command()
+@workspace_option
 @click.option(
-    "--workspace",
+    "--inbox",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder holding the database, archive/ and rejected/ (default: current directory).",
+    help="Folder returns are dropped into (default: the workspace's inbox/).",
 )
-@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option("--once", is_flag=True, default=None, help="Process the backlog, then exit.")
+@click.option(
+    "--outbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write the summaries to (default: the workspace's outbox/).",
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    default=None,
+    help="Process the backlog, then exit (1 when any file was rejected).",
+)
 @click.option(
     "--poll",
     type=float,
@@ -231,15 +337,17 @@ def _carried(
     metavar="SECONDS",
     help="Poll the inbox every SECONDS (network shares) instead of waiting for OS events.",
 )
-@click.option("--json", "json_output", is_flag=True, default=None, help="One JSON line per file.")
-@TEMPLATES_OPTION
+@json_option
+@templates_option
+@click.pass_context
 def watch(
-    workspace: Path | None,
+    ctx: click.Context,
+    workspace: Path,
     inbox: Path | None,
     outbox: Path | None,
     once: bool | None,
     poll: float | None,
-    json_output: bool | None,
+    json_output: bool,
     templates_dir: Path | None,
 ) -> None:
     """Process every return dropped into the inbox, exactly once, and keep summaries current.
@@ -249,27 +357,23 @@ def watch(
     from .service.config import load_watch_settings
     from .service.watch import run_watch, service_logging, workspace_for
 
-    given = {
-        "workspace": workspace,
-        "inbox": inbox,
-        "outbox": outbox,
-        "once": once,
-        "poll": poll,
-        "json": json_output,
-        "templates": templates_dir,
-    }
-    try:
-        settings = load_watch_settings(given)
-        registry = load_registry(settings.templates)
-        workspace_for(settings).ensure()
-    except (SheetToolsError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = load_watch_settings(
+        {
+            "workspace": _given(ctx, "workspace", workspace),
+            "inbox": inbox,
+            "outbox": outbox,
+            "once": once,
+            "poll": poll,
+            "json": _given(ctx, "json_output", json_output),
+            "templates": templates_dir,
+        }
+    )
+    registry = _registry(settings.templates)
+    workspace_for(settings).ensure()
     on_report = _echo_json if settings.json_output else None
     with service_logging(workspace_for(settings).log_file):
-        try:
-            run_watch(settings, registry, on_report=on_report)
-        except SheetToolsError as exc:
-            raise click.ClickException(str(exc)) from None
+        stats = run_watch(settings, registry, on_report=on_report)
+    _finish(settings.once and stats.rejected > 0)
 
 
 def _echo_json(report: FileReport) -> None:
@@ -280,57 +384,28 @@ def _echo_json(report: FileReport) -> None:
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.option(
-    "--workspace",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    help="Folder holding the database, archive/ and rejected/ (default: current directory).",
-)
-@click.option("--json", "json_output", is_flag=True, help="One JSON object per file.")
-@TEMPLATES_OPTION
+@workspace_option
+@json_option
+@templates_option
 def ingest(
     files: tuple[Path, ...], workspace: Path, json_output: bool, templates_dir: Path | None
 ) -> None:
     """Validate and store returned workbooks, copying each original into the archive (or, when
     rejected, into rejected/ with an errors report). Exit 1 when any file is rejected."""
-    from .base.netfs import require_local_database
-    from .intake import worker
+    from .base.workspace import Workspace
     from .problems.report import render_line
-    from .service.config import load_limits
-    from .service.ingest import ATTEMPTS, ingest_file
-    from .store.facade import Store
+    from .service.ingest import ingest_paths
 
-    space = Workspace.at(workspace)
-    try:
-        registry = load_registry(templates_dir)
-        roster = workspace_roster(space.root)
-        limits = load_limits(space.root)
-        space.root.mkdir(parents=True, exist_ok=True)
-        require_local_database(space.database)
-        store = Store(space.database)
-    except (SheetToolsError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
-    rejected = False
-    with (
-        worker.using(limits=limits.worker(), guard_limits=limits.guard()),
-        worker.read_ahead(registry, space.temp / ATTEMPTS, files) as ordered,
-        store,
-    ):
-        for path in ordered:  # each file is read while the one before is stored and filed
-            report = ingest_file(path, space, registry, store, roster=roster)
-            rejected = rejected or report.status == "rejected" or report.error_count > 0
-            click.echo(json.dumps(report.to_json()) if json_output else render_line(report))
-    if rejected:
-        raise SystemExit(1)
+    def echo(report: FileReport) -> None:
+        click.echo(json.dumps(report.to_json()) if json_output else render_line(report))
+
+    registry = _registry(templates_dir)
+    reports = ingest_paths(Workspace.at(workspace), files, registry, on_report=echo)
+    _finish(any(r.status == "rejected" or r.error_count > 0 for r in reports))
 
 
 @main.command()
-@click.option(
-    "--workspace",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    help="Folder holding the database and outbox/ (default: current directory).",
-)
+@workspace_option
 @click.option(
     "--outbox",
     type=click.Path(file_okay=False, path_type=Path),
@@ -344,30 +419,19 @@ def ingest(
     help="CSV or XLSX with columns school, urn, trust, for the returns log "
     "(default: the workspace's roster.csv, if any).",
 )
-@TEMPLATES_OPTION
+@templates_option
 def summarise(
     workspace: Path, outbox: Path | None, roster: Path | None, templates_dir: Path | None
 ) -> None:
     """Rebuild every school and trust summary workbook from the stored returns."""
-    from .summarise import summarise_workspace
+    from .summarise.rebuild import summarise_workspace
 
-    try:
-        registry = load_registry(templates_dir)
-        written = summarise_workspace(workspace, registry, outbox=outbox, roster=roster)
-    except (SheetToolsError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
+    registry = _registry(templates_dir)
+    written = summarise_workspace(workspace, registry, outbox=outbox, roster=roster)
     workbooks = [path for path in written if path.suffix == ".xlsx"]
     charts = len(written) - len(workbooks)
     target = outbox if outbox is not None else workspace / "outbox"
     click.echo(f"Wrote {len(workbooks)} summary workbooks and {charts} charts to {target}")
-
-
-WORKSPACE_OPTION = click.option(
-    "--workspace",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    help="The workspace (default: current directory).",
-)
 
 
 @main.group()
@@ -376,11 +440,11 @@ def returns() -> None:
 
 
 @returns.command("list")
-@WORKSPACE_OPTION
+@workspace_option
 @click.option("--school", help="A URN, or part of a school's name.")
 @click.option("--trust", help="A trust (however its name is typed).")
 @click.option("--round", "round_name", metavar="NAME", help='A review round, e.g. "Autumn 2026".')
-@click.option("--json", "json_output", is_flag=True, help="One JSON object per return.")
+@json_option
 def returns_list(
     workspace: Path,
     school: str | None,
@@ -389,17 +453,12 @@ def returns_list(
     json_output: bool,
 ) -> None:
     """Every stored return, oldest first: current, superseded (by a later one) or withdrawn."""
-    from .service.corrections import list_returns
-    from .store.facade import Store
+    from .base.workspace import Workspace
+    from .service.corrections import list_returns_in
 
-    space = Workspace.at(workspace)
-    if not space.database.is_file():
-        raise click.ClickException(f"no returns database at {space.database}")
-    try:
-        with Store(space.database) as store:
-            rows = list_returns(store, school=school, trust=trust, round_name=round_name)
-    except SheetToolsError as exc:
-        raise click.ClickException(str(exc)) from None
+    rows = list_returns_in(
+        Workspace.at(workspace), school=school, trust=trust, round_name=round_name
+    )
     for row in rows:
         click.echo(row.model_dump_json() if json_output else row.line())
     if not json_output:
@@ -409,27 +468,13 @@ def returns_list(
 def _correct(
     workspace: Path, return_id: int, reason: str, templates_dir: Path | None, withdraw: bool
 ) -> None:
-    from .service.corrections import correct_return
-    from .store.facade import Store
+    from .base.workspace import Workspace
+    from .service.corrections import correct_return_in
 
     space = Workspace.at(workspace)
-    if not space.database.is_file():
-        raise click.ClickException(f"no returns database at {space.database}")
-    try:
-        registry = load_registry(templates_dir)
-        roster = workspace_roster(space.root)
-        with Store(space.database) as store:
-            stored, written = correct_return(
-                store,
-                registry,
-                space.outbox,
-                return_id,
-                withdraw=withdraw,
-                reason=reason,
-                roster=roster,
-            )
-    except (SheetToolsError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
+    stored, written = correct_return_in(
+        space, _registry(templates_dir), return_id, withdraw=withdraw, reason=reason
+    )
     done = "Withdrew" if withdraw else "Restored"
     click.echo(
         f"{done} return {stored.id} ({stored.school}, {stored.template_id}, {stored.round}, "
@@ -440,8 +485,8 @@ def _correct(
 @returns.command("withdraw")
 @click.argument("return_id", type=int)
 @click.option("--reason", required=True, help="Why: kept in the school's history.")
-@WORKSPACE_OPTION
-@TEMPLATES_OPTION
+@workspace_option
+@templates_option
 def returns_withdraw(
     return_id: int, reason: str, workspace: Path, templates_dir: Path | None
 ) -> None:
@@ -452,8 +497,8 @@ def returns_withdraw(
 @returns.command("restore")
 @click.argument("return_id", type=int)
 @click.option("--reason", default="restored", show_default=True, help="Why: kept in the history.")
-@WORKSPACE_OPTION
-@TEMPLATES_OPTION
+@workspace_option
+@templates_option
 def returns_restore(
     return_id: int, reason: str, workspace: Path, templates_dir: Path | None
 ) -> None:
@@ -463,44 +508,33 @@ def returns_restore(
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--json", "json_output", is_flag=True, help="One JSON object per file.")
-@TEMPLATES_OPTION
+@json_option
+@templates_option
 def validate(files: tuple[Path, ...], json_output: bool, templates_dir: Path | None) -> None:
     """Check returned workbooks and print what is wrong with them; changes nothing.
     Exit 0 when every file is valid, 1 when any is not."""
     from .intake import worker
     from .problems.report import render_text
 
-    try:
-        registry = load_registry(templates_dir)
-    except FrameworkError as exc:
-        raise click.ClickException(str(exc)) from None
+    registry = _registry(templates_dir)
     rejected = False
     with worker.using():  # a file that makes the reader abort costs its worker, not the command
         for path in files:
             report, _ = worker.check_bounded(path, registry)
             rejected = rejected or report.status != "accepted"
             click.echo(json.dumps(report.to_json()) if json_output else render_text(report))
-    if rejected:
-        raise SystemExit(1)
+    _finish(rejected)
 
 
 @main.command()
-@click.option(
-    "--workspace",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    help="Folder to run the demonstration in (default: current directory).",
-)
-@TEMPLATES_OPTION
+@workspace_option
+@templates_option
 def demo(workspace: Path, templates_dir: Path | None) -> None:
-    """Run the round trip for a sample trust: generate, fill, ingest, summarise."""
+    """Run the round trip for a sample trust: generate, fill, ingest, summarise. Exit 0 when it
+    ran: one sample return is made to be rejected."""
     from .demo import run_demo
 
-    try:
-        result = run_demo(workspace, load_registry(templates_dir))
-    except (SheetToolsError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
+    result = run_demo(workspace, _registry(templates_dir))
     if result.roster.parent != workspace:
         click.echo(
             "This workspace already has a roster the demo did not write: left as it is; "

@@ -25,6 +25,7 @@ RANK = {
     "service": 80,
     "demo": 90,
     "cli": 100,
+    "__main__": 110,
 }
 # What every stage may use: the helpers import nothing of the pipeline.
 HELPERS = {"__init__", "exceptions", "base"}

@@ -542,7 +542,7 @@ def test_carry_forward_needs_a_workspace_and_from_round_needs_carry_forward(
     base = ["generate", SPR, "--school", "Oak", "--out", str(tmp_path / "out")]
     output = run(*base, "--from-round", AUTUMN, code=2)
     assert "--from-round needs --carry-forward" in output
-    output = run(*base, "--carry-forward", "--workspace", str(tmp_path / "none"), code=1)
+    output = run(*base, "--carry-forward", "--workspace", str(tmp_path / "none"), code=2)
     assert "sheet-tools.db" in output
 
 

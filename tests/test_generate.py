@@ -342,10 +342,10 @@ def test_cli_generate_one_and_a_roster(tmp_path: Path) -> None:
             str(tmp_path / "many"),
         ],
     )
-    assert again.exit_code == 1 and "already exists" in again.output
+    assert again.exit_code == 2 and "already exists" in again.output
 
     unknown = runner.invoke(main, ["generate", "nope", "--school", "X"])
-    assert unknown.exit_code == 1 and "known templates" in unknown.output
+    assert unknown.exit_code == 2 and "known templates" in unknown.output
     bad_urn = runner.invoke(
         main,
         [
@@ -359,7 +359,7 @@ def test_cli_generate_one_and_a_roster(tmp_path: Path) -> None:
             str(tmp_path),
         ],
     )
-    assert bad_urn.exit_code == 1 and "URN" in bad_urn.output and "Traceback" not in bad_urn.output
+    assert bad_urn.exit_code == 2 and "URN" in bad_urn.output and "Traceback" not in bad_urn.output
 
 
 def test_files_are_written_whole_or_not_at_all(tmp_path: Path) -> None:

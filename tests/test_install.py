@@ -67,7 +67,7 @@ def test_a_missing_or_empty_templates_folder_is_an_error(
         (command, {"SHEET_TOOLS_TEMPLATES": str(folder)}),
     ):
         result = CliRunner().invoke(main, args, env=env)
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 2, result.output
         assert isinstance(result.exception, SystemExit), result.exception  # no traceback
         expected = "no such folder" if state == "missing" else "no framework definitions"
         assert f"Error: {folder}: {expected}" in result.output
@@ -88,7 +88,7 @@ def test_demo_without_its_framework_says_which_it_needs(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main, ["demo", "--workspace", str(tmp_path / "space"), "--templates", str(templates)]
     )
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit), result.exception
     assert "the demo needs the 'specialist-provision-review' framework" in result.output
 

@@ -82,7 +82,7 @@ def test_the_watch_command_refuses_a_database_on_a_share(
     fake.write_text(f"50 22 0:40 / {tmp_path} rw - smb3 //server/share rw\n", encoding="utf-8")
     monkeypatch.setattr(netfs, "MOUNTINFO", fake)
     result = CliRunner().invoke(main, ["watch", "--once", "--workspace", str(tmp_path / "ws")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "network file system (smb3)" in result.output
     assert not (tmp_path / "ws" / "sheet-tools.db").exists()
 

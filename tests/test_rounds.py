@@ -486,7 +486,7 @@ def test_generate_refuses_a_self_evaluation_of_a_reviewers_form(trust: Trust) ->
         ["generate", "send-review-report", "--school", "Oak", "--judge", "self-evaluation",
          "--out", str(trust.root)],
     )  # fmt: skip
-    assert result.exit_code == 1 and "reviewer" in result.output
+    assert result.exit_code == 2 and "reviewer" in result.output
 
 
 def test_generate_defaults_to_the_school_term_of_today(tmp_path: Path) -> None:

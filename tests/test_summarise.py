@@ -717,7 +717,7 @@ def test_cli_summarise_rebuilds_the_outbox(ws: Workspace, spr) -> None:
 
 def test_cli_summarise_without_a_database_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["summarise", "--workspace", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no returns database" in result.output
     assert not (tmp_path / "sheet-tools.db").exists()  # nothing created by asking
 

@@ -290,7 +290,7 @@ def test_once_processes_the_backlog_and_exits(corpus: Corpus, tmp_path: Path) ->
         ["watch", "--workspace", str(tmp_path), "--once", "--json"],
         env={"SHEET_TOOLS_STABLE_SECONDS": "0.2", "SHEET_TOOLS_INCOMPLETE_SECONDS": "2"},
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # done, and notes.txt was rejected
     reports = [json.loads(line) for line in result.stdout.splitlines()]
     assert sorted(r["file"] for r in reports) == sorted([*expected, "notes.txt"])
     status = {r["file"]: r["status"] for r in reports}
@@ -561,7 +561,7 @@ def test_a_misspelt_setting_is_an_error_that_names_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="stable_secs"):
         load_watch_settings({"workspace": tmp_path}, environ={})
     result = CliRunner().invoke(main, ["watch", "--workspace", str(tmp_path), "--once"], env={})
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "stable_secs" in result.output
     assert "Traceback" not in result.output
 

@@ -351,6 +351,14 @@ class Registry:
             return self.latest(framework_id) if self.versions(framework_id) else None
         return self._by_key.get(f"{framework_id}@{version}")
 
+    def require(self, framework_id: str) -> Framework:
+        """The newest version of ``framework_id``; an unknown id is an error naming the known."""
+        framework = self.get(framework_id)
+        if framework is None:
+            known = ", ".join(self.ids())
+            raise FrameworkError(f"no template {framework_id!r}; known templates: {known}")
+        return framework
+
     def __iter__(self) -> Iterator[Framework]:
         return iter(sorted(self._by_key.values(), key=lambda f: (f.id, _version_key(f.version))))
 

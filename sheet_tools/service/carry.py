@@ -14,10 +14,12 @@ from datetime import date
 
 from ..base.clock import uk_date
 from ..base.keys import school_key
+from ..base.workspace import Workspace
 from ..definitions.carried import CLOSED_STATUSES, Action, Carried
 from ..definitions.frameworks import Framework, Registry
 from ..definitions.roster import School
 from ..definitions.rounds import REVIEWERS, SELF, Judge, clean_round, round_start
+from ..exceptions import GenerateError
 from ..store.facade import Store, StoredReturn
 from ..summarise.review import action_points, companions_of, recommendations
 from ..summarise.scores import SchoolHistory, histories
@@ -157,3 +159,27 @@ def carried_for(
             actions=_actions(framework, history, name, role, family),
         )
     return carried
+
+
+def carried_in_workspace(
+    workspace: Workspace,
+    registry: Registry,
+    framework: Framework,
+    schools: Iterable[School],
+    round_name: str,
+    *,
+    from_round: str | None = None,
+    judge: Judge | None = None,
+) -> dict[str, Carried]:
+    """``generate --carry-forward``: ``carried_for`` read from the workspace's store, which must
+    exist (asking never creates one)."""
+    database = workspace.database
+    if not database.exists():
+        raise GenerateError(
+            f"there is no {database.name} in {workspace.root}: --carry-forward reads the earlier "
+            "returns from the workspace (give --workspace DIR)"
+        )
+    with Store(database) as store:
+        return carried_for(
+            store, registry, framework, schools, round_name, from_round=from_round, judge=judge
+        )

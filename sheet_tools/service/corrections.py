@@ -14,8 +14,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from ..base.keys import name_key, trust_key
+from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
-from ..definitions.roster import School
+from ..definitions.roster import School, workspace_roster
 from ..definitions.rounds import clean_round, judge_label
 from ..exceptions import StoreError
 from ..store.facade import Store, StoredReturn
@@ -118,3 +119,40 @@ def correct_return(
             affected.add((after.template_id, after.school_key, listed.trust))
     written = summarise_affected(store, registry, outbox, affected, roster=roster)
     return after, written
+
+
+def _store_of(workspace: Workspace) -> Store:
+    """The workspace's store, which must exist: asking about returns never creates one."""
+    if not workspace.database.is_file():
+        raise StoreError(f"no returns database at {workspace.database}")
+    return Store(workspace.database)
+
+
+def list_returns_in(
+    workspace: Workspace,
+    *,
+    school: str | None = None,
+    trust: str | None = None,
+    round_name: str | None = None,
+) -> list[ReturnRow]:
+    """``sheet-tools returns list``: ``list_returns`` of the workspace's store."""
+    with _store_of(workspace) as store:
+        return list_returns(store, school=school, trust=trust, round_name=round_name)
+
+
+def correct_return_in(
+    workspace: Workspace, registry: Registry, return_id: int, *, withdraw: bool, reason: str
+) -> tuple[StoredReturn, list[Path]]:
+    """``sheet-tools returns withdraw|restore``: ``correct_return`` in the workspace's store,
+    rebuilding its outbox with the workspace's roster."""
+    roster = workspace_roster(workspace.root)
+    with _store_of(workspace) as store:
+        return correct_return(
+            store,
+            registry,
+            workspace.outbox,
+            return_id,
+            withdraw=withdraw,
+            reason=reason,
+            roster=roster,
+        )

@@ -41,20 +41,22 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from ..base.clock import utc_now
 from ..base.files import safe_filename, sha256_file, write_bytes_atomically
+from ..base.netfs import require_local_database
 from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
-from ..definitions.roster import School
+from ..definitions.roster import School, workspace_roster
 from ..intake.identity import Known
 from ..intake.validate import ValidReturn
-from ..intake.worker import annotate_bounded, check_bounded
+from ..intake.worker import annotate_bounded, check_bounded, read_ahead, using
 from ..problems.report import FileReport, Issue, about_the_file, render_errors_file
 from ..store.facade import Event, Store, duplicate_issue
+from .config import load_limits
 
 ERRORS_SUFFIX = ".errors.txt"
 ANNOTATED_SUFFIX = ".annotated.xlsx"
@@ -431,3 +433,31 @@ def _annotatable(report: FileReport, path: Path) -> bool:
     if about_the_file(report):
         return False
     return any(issue.sheet and issue.cell for issue in report.errors)
+
+
+def ingest_paths(
+    workspace: Workspace,
+    paths: Sequence[Path],
+    registry: Registry,
+    *,
+    on_report: Callable[[FileReport], None] | None = None,
+) -> list[FileReport]:
+    """``sheet-tools ingest``: ``ingest_file`` each path in turn, reading the next in a bounded
+    worker while this one is stored and filed, under the workspace's roster and ``[limits]``.
+    ``on_report`` hears of each file as it is done; every report is also returned."""
+    roster = workspace_roster(workspace.root)
+    limits = load_limits(workspace.root)
+    workspace.root.mkdir(parents=True, exist_ok=True)
+    require_local_database(workspace.database)
+    reports: list[FileReport] = []
+    with (
+        Store(workspace.database) as store,
+        using(limits=limits.worker(), guard_limits=limits.guard()),
+        read_ahead(registry, workspace.temp / ATTEMPTS, paths) as ordered,
+    ):
+        for path in ordered:
+            report = ingest_file(path, workspace, registry, store, roster=roster)
+            reports.append(report)
+            if on_report is not None:
+                on_report(report)
+    return reports

@@ -295,7 +295,7 @@ def ingest(
     rejected, into rejected/ with an errors report). Exit 1 when any file is rejected."""
     from .base.netfs import require_local_database
     from .intake import worker
-    from .problems.report import render_line
+    from .problems.render import render_line
     from .service.config import load_limits
     from .service.ingest import ATTEMPTS, ingest_file
     from .store.facade import Store
@@ -469,7 +469,7 @@ def validate(files: tuple[Path, ...], json_output: bool, templates_dir: Path | N
     """Check returned workbooks and print what is wrong with them; changes nothing.
     Exit 0 when every file is valid, 1 when any is not."""
     from .intake import worker
-    from .problems.report import render_text
+    from .problems.render import render_text
 
     try:
         registry = load_registry(templates_dir)

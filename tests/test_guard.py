@@ -21,7 +21,7 @@ from defusedxml import DefusedXmlException
 from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.intake.guard import Limits, guard_bytes, guard_file
 from sheet_tools.intake.validate import check_file
-from sheet_tools.problems.report import CODES, Severity
+from sheet_tools.problems.codes import CODES, Severity
 
 from . import corpus
 from .conftest import REPO

@@ -16,14 +16,9 @@ from sheet_tools.cli import main
 from sheet_tools.definitions import cell_layout
 from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.intake.validate import MAX_TEXT, check_file, closest, parse_date, personal_data
-from sheet_tools.problems.report import (
-    CODES,
-    FileReport,
-    Issue,
-    Severity,
-    render_errors_file,
-    render_text,
-)
+from sheet_tools.problems.codes import CODES, Severity
+from sheet_tools.problems.render import render_errors_file, render_text
+from sheet_tools.problems.report import FileReport, Issue
 
 from . import corpus
 from .helpers import codes, sha256

@@ -53,7 +53,8 @@ from ..definitions.roster import School
 from ..intake.identity import Known
 from ..intake.validate import ValidReturn
 from ..intake.worker import annotate_bounded, check_bounded
-from ..problems.report import FileReport, Issue, about_the_file, render_errors_file
+from ..problems.render import render_errors_file
+from ..problems.report import FileReport, Issue, about_the_file
 from ..store.facade import Event, Store, duplicate_issue
 
 ERRORS_SUFFIX = ".errors.txt"

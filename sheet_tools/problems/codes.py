@@ -68,7 +68,8 @@ class ProblemCode:
         try:
             return template.format(**values)
         except (KeyError, IndexError) as exc:
-            raise MessageError(f"{self.code} ({variant or 'default'}): no value for {exc}") from None
+            which = variant or "default"
+            raise MessageError(f"{self.code} ({which}): no value for {exc}") from None
 
 
 def _code(
@@ -149,8 +150,8 @@ CODES: dict[str, ProblemCode] = dict(
             ),
             about_file=True,
             variants={
-                "ends-early": "The file ends before the workbook does: it may not have finished "
-                "copying, downloading or saving.",
+                "ends-early": "The file is incomplete: it ends before the workbook does, and may "
+                "not have finished copying, downloading or saving.",
                 "unopenable": "The file is damaged and cannot be opened ({detail}).",
                 "damaged-part": "A part of the file ({part}) is damaged and cannot be read.",
                 "bad-xml": "A part of the file ({part}) is not well-formed.",
@@ -209,8 +210,7 @@ CODES: dict[str, ProblemCode] = dict(
             advice="Ask the school to send the original workbook again.",
             about_file=True,
             variants={
-                "parts": "The file is made of {parts:,} parts; a form has a few dozen. "
-                + NOT_SAFE,
+                "parts": "The file is made of {parts:,} parts; a form has a few dozen. " + NOT_SAFE,
                 "size": "The file would expand to {megabytes:,.0f} MB when opened, far more than "
                 "any form. " + NOT_SAFE,
                 "budget": "The file expands to more than {megabytes:,} MB when opened, far more "
@@ -349,7 +349,7 @@ CODES: dict[str, ProblemCode] = dict(
             "duplicate-statement",
             Severity.ERROR,
             "A statement appears twice",
-            "The id {statement} appears more than once in column A, in cells {cells}, so "
+            "This id appears more than once in column A, in cells {cells}, so "
             "sheet-tools cannot tell which answer is meant.",
             advice=(
                 "Ask the school to delete the extra row so each id appears once (or to copy "
@@ -385,8 +385,8 @@ CODES: dict[str, ProblemCode] = dict(
                 "the cell gets past the list)."
             ),
             variants={
-                "suggestion": "'{value}' is not a judgement: did you mean {suggestion}? The "
-                "choices are {choices}.",
+                "suggestion": "'{value}' is not a judgement: the choices are {choices}. Did you "
+                "mean {suggestion}?",
             },
         ),
         _code(
@@ -477,15 +477,16 @@ CODES: dict[str, ProblemCode] = dict(
             "'{value}' is not one of the choices: {choices}.",
             advice="Choose one of the options from the drop-down list in the cell.",
             variants={
-                "suggestion": "'{value}' is not one of the choices: did you mean {suggestion}? "
-                "The choices are {choices}.",
+                "suggestion": "'{value}' is not one of the choices: {choices}. Did you mean "
+                "{suggestion}?",
             },
         ),
         _code(
             "missing-next-steps",
             Severity.WARNING,
             "Low judgements but no next steps written",
-            "The '{box}' box is empty, yet {levels} was the judgement for {statements}.",
+            "The '{box}' box is empty, though statements on this sheet were judged {levels} "
+            "({statements}).",
             advice="Write the next steps agreed for this area, or explain why there are none.",
         ),
         _code(
@@ -540,8 +541,7 @@ CODES: dict[str, ProblemCode] = dict(
             "missing-judge",
             Severity.ERROR,
             "Whose judgements these are is not said",
-            "'Judgements made by' is empty, so sheet-tools cannot tell whose judgements these "
-            "are.",
+            "'Judgements made by' is empty, so sheet-tools cannot tell whose judgements these are.",
             advice=(
                 "Choose Self-evaluation (the school's own), External reviewer or Peer reviewer "
                 "in 'Judgements made by' on the Cover sheet."

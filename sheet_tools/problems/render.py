@@ -110,7 +110,8 @@ def render_log_line(report: FileReport) -> str:
             f"[{', '.join(codes)}]; the reasons are beside it in rejected/"
         )
     warnings = f", {report.warning_count} warning(s)" if report.warning_count else ""
-    return f"{report.status} {report.file}: {who}, {form}, review {short_date(report.review_date)}{warnings}"
+    review = short_date(report.review_date)
+    return f"{report.status} {report.file}: {who}, {form}, review {review}{warnings}"
 
 
 def render_errors_file(

@@ -74,8 +74,8 @@ class Issue(BaseModel):
     @property
     def where(self) -> str:
         """The sheet and cell, as "sheet 'Cover', cell C8" ("" for the whole file)."""
-        parts = [f"sheet '{self.sheet}'" if self.sheet else "", f"cell {self.cell}" if self.cell else ""]
-        return ", ".join(p for p in parts if p)
+        sheet = f"sheet '{self.sheet}'" if self.sheet else ""
+        return ", ".join(p for p in (sheet, f"cell {self.cell}" if self.cell else "") if p)
 
     @property
     def advice(self) -> str:

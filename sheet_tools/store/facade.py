@@ -28,6 +28,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
+from ..base.clock import uk_time
 from ..base.files import as_utc, utc_now
 from ..base.keys import school_key, trust_key
 from ..definitions.carried import Action
@@ -47,12 +48,7 @@ def _stamp(moment: datetime) -> str:
 
 
 def duplicate_issue(file_name: str, arrived_at: datetime) -> Issue:
-    when = as_utc(arrived_at).strftime("%d/%m/%Y %H:%M UTC")
-    return Issue.of(
-        "duplicate",
-        f"This file is identical, byte for byte, to '{file_name}', received {when}. "
-        "It has been kept once; nothing needs doing.",
-    )
+    return Issue.of("duplicate", original=file_name, received=uk_time(arrived_at))
 
 
 _RETURN_COLUMNS = (

@@ -36,7 +36,8 @@ from ..problems.report import FileReport, Issue
 from .guard import DEFAULT_LIMITS, Limits
 from .identity import Known
 from .pool import DEFAULT_WORKER_LIMITS, Outcome, Pool, WorkerLimits, WorkerPool
-from .validate import ReadFile, ValidReturn, assess, read_file
+from .returns import ValidReturn
+from .validate import ReadFile, assess, read_file
 
 MAX_ATTEMPTS = 2
 

@@ -52,7 +52,7 @@ from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import School
 from ..intake.identity import Known
-from ..intake.validate import ValidReturn
+from ..intake.returns import ValidReturn
 from ..intake.worker import annotate_bounded, check_bounded
 from ..problems.render import render_errors_file
 from ..problems.report import FileReport, Issue, about_the_file

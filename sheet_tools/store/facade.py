@@ -34,7 +34,7 @@ from ..base.keys import school_key, trust_key
 from ..definitions.carried import Action
 from ..definitions.rounds import clean_round, term_of
 from ..exceptions import StoreError
-from ..intake.validate import ValidReturn
+from ..intake.returns import ValidReturn
 from ..problems.report import FileReport, Issue, Status
 from .records import Correction, Event, Rejection, StoredReturn
 from .schema import MIGRATIONS, SCHEMA_VERSION

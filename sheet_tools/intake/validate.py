@@ -530,7 +530,7 @@ class ReadFile(BaseModel):
 
 
 def _internal_error(exc: Exception) -> Issue:
-    return Issue.of("internal-error", detail=f"{type(exc).__name__}: {exc}")
+    return Issue.of("internal-error", detail=repr(exc))  # what support needs: KeyError('LM01')
 
 
 def read_file(path: Path, registry: Registry, limits: Limits = DEFAULT_LIMITS) -> ReadFile:

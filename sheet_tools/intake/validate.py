@@ -285,7 +285,6 @@ def _check_next_steps(checked: _Checked, raw: RawReturn, framework: Framework) -
                 "missing-next-steps",
                 cell,
                 label=box.label,
-                box=box.label,
                 levels=low_words,
                 statements=", ".join(low),
             )

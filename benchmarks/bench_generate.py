@@ -33,7 +33,7 @@ from sheet_tools.definitions.carried import Carried
 from sheet_tools.definitions.frameworks import Framework, load_registry
 from sheet_tools.definitions.roster import School
 from sheet_tools.generate.workbook import generate_batch, workbook_filename
-from sheet_tools.intake.validate import ValidReturn
+from sheet_tools.intake.returns import ValidReturn
 from sheet_tools.service.carry import carried_for
 from sheet_tools.store.facade import Store
 

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sheet_tools.definitions.frameworks import Framework, load_registry
 from sheet_tools.definitions.roster import School
-from sheet_tools.intake.validate import ValidReturn
+from sheet_tools.intake.returns import ValidReturn
 from sheet_tools.store.facade import Store, school_key
 from sheet_tools.summarise import summarise_affected, summarise_all, summarise_returns
 

@@ -393,7 +393,7 @@ def ingest(
     """Validate and store returned workbooks, copying each original into the archive (or, when
     rejected, into rejected/ with an errors report). Exit 1 when any file is rejected."""
     from .base.workspace import Workspace
-    from .problems.report import render_line
+    from .problems.render import render_line
     from .service.ingest import ingest_paths
 
     def echo(report: FileReport) -> None:
@@ -514,7 +514,7 @@ def validate(files: tuple[Path, ...], json_output: bool, templates_dir: Path | N
     """Check returned workbooks and print what is wrong with them; changes nothing.
     Exit 0 when every file is valid, 1 when any is not."""
     from .intake import worker
-    from .problems.report import render_text
+    from .problems.render import render_text
 
     registry = _registry(templates_dir)
     rejected = False

@@ -26,7 +26,7 @@ from sheet_tools.base.files import save_workbook
 from sheet_tools.definitions.frameworks import Framework, load_framework, load_registry
 from sheet_tools.definitions.roster import make_school
 from sheet_tools.generate.workbook import build_workbook, issue_for
-from sheet_tools.intake.validate import ValidReturn
+from sheet_tools.intake.returns import ValidReturn
 from sheet_tools.store.facade import Rejection, Store
 from sheet_tools.summarise import summarise_workspace
 

@@ -552,7 +552,7 @@ def test_the_store_keeps_a_plan_with_its_return_and_loads_it_only_with_contents(
     from datetime import UTC, datetime
 
     from sheet_tools.definitions.carried import Action
-    from sheet_tools.intake.validate import ValidReturn
+    from sheet_tools.intake.returns import ValidReturn
 
     plan = [
         Action(id="A01", action="Agree a plan", area="Leadership", due=date(2027, 3, 31)),

@@ -29,7 +29,7 @@ from sheet_tools.definitions import cell_layout
 from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.definitions.roster import School
 from sheet_tools.generate.annotate import ERROR_FILL
-from sheet_tools.problems.report import CODES
+from sheet_tools.problems.codes import CODES
 from sheet_tools.service.ingest import ingest_file, record_file, settle_events
 from sheet_tools.store.facade import Store
 from tests.conftest import REPO

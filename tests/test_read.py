@@ -154,7 +154,7 @@ def test_unknown_template_id_and_unknown_version(
     raw, issues = read_return(corpus.about_copy(base, tmp_path, version="0.1"), registry)
     assert raw is None and codes(issues) == ["unknown-version"]
     message = issues[0].message
-    assert "'0.1'" in message and "1.0" in message and "fresh copy" in message
+    assert "'0.1'" in message and "1.0" in message and "fresh copy" in issues[0].advice
 
 
 def test_returns_made_from_an_older_version_still_read(spr: Framework, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sheet_tools.base.keys import school_key, trust_key
-from sheet_tools.intake.validate import ValidReturn
+from sheet_tools.intake.returns import ValidReturn
 from sheet_tools.problems.report import FileReport, Issue
 from sheet_tools.store.facade import (
     MIGRATIONS,
@@ -49,11 +49,7 @@ def valid(
         cover={"school": school, "urn": urn or "", "personnel": "SENCO", "judge": judge},
         judgements=judgements if judgements is not None else {"LM01": "Sec", "LM02": None},
         texts=texts if texts is not None else {"LM01.evidence": "Seen in the plan", "lm_next": "x"},
-        warnings=[
-            Issue.of(
-                "blank-judgement", "LM02 not judged", sheet="1 LM", cell="C5", statement="LM02"
-            )
-        ],
+        warnings=[Issue.of("blank-judgement", sheet="1 LM", cell="C5", statement="LM02")],
     )
 
 
@@ -406,7 +402,9 @@ def test_record_keeps_events_for_exactly_once_filing(store: Store) -> None:
     assert raced.return_id == event.return_id
     assert len(store.returns(include_superseded=True)) == 1
 
-    bad = Issue.of("invalid-judgement", "'Embeded' is not a level", sheet="1 LM", cell="C4")
+    bad = Issue.of(
+        "invalid-judgement", sheet="1 LM", cell="C4", value="Embeded", choices="Secure or Embedded"
+    )
     rejected = FileReport(
         file="b.xlsx",
         status="rejected",
@@ -424,7 +422,7 @@ def test_record_keeps_events_for_exactly_once_filing(store: Store) -> None:
     )
     [rejection] = store.rejections("North Star Trust")
     assert rejection.errors == [bad]
-    assert "'Embeded' is not a level" in rejection.reason and "cell C4" in rejection.reason
+    assert "'Embeded' is not a judgement" in rejection.reason and "cell C4" in rejection.reason
     assert store.rejections("Another Trust") == []
     assert [e.status for e in store.events()] == ["accepted", "duplicate", "rejected"]
 

@@ -16,14 +16,9 @@ from sheet_tools.cli import main
 from sheet_tools.definitions import cell_layout
 from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.intake.validate import MAX_TEXT, check_file, closest, parse_date, personal_data
-from sheet_tools.problems.report import (
-    CODES,
-    FileReport,
-    Issue,
-    Severity,
-    render_errors_file,
-    render_text,
-)
+from sheet_tools.problems.codes import CODES, Severity
+from sheet_tools.problems.render import render_errors_file, render_text, split_location
+from sheet_tools.problems.report import FileReport, Issue
 
 from . import corpus
 from .helpers import codes, sha256
@@ -91,18 +86,17 @@ def test_a_whole_report_in_one_assertion(spr: Framework, registry: Registry, mak
     ]
 
 
-def test_every_code_has_a_title_and_a_template_that_fills() -> None:
+def test_every_code_has_a_title_and_its_message_leaves_the_location_to_the_issue() -> None:
     for code, problem in CODES.items():
         assert problem.code == code and problem.title
-        issue = Issue.of(code, sheet="1 Leadership", cell="C4", statement="LM01", value="x")
-        assert "{" not in issue.message and issue.severity is problem.severity, code
-    located = Issue.of("invalid-judgement", sheet="1 Leadership", cell="C4", value="Embeded")
-    assert (
-        located.message
-        == "Sheet '1 Leadership', cell C4: 'Embeded' is not one of the allowed levels."
+    located = Issue.of(
+        "invalid-judgement", sheet="1 Leadership", cell="C4", value="Embeded", choices="A or B"
     )
+    assert located.message == "'Embeded' is not a judgement: the choices are A or B."
+    assert (located.sheet, located.cell) == ("1 Leadership", "C4")
     assert Issue.of("empty-file").message == CODES["empty-file"].template
-    assert Issue.of("invalid-judgement", "typed message").message == "typed message"
+    with pytest.raises(TypeError):
+        Issue.of("invalid-judgement", "typed message")  # type: ignore[misc]
 
 
 def test_invalid_judgement_names_sheet_cell_statement_value_and_suggestion(
@@ -117,9 +111,12 @@ def test_invalid_judgement_names_sheet_cell_statement_value_and_suggestion(
     embeded = found["EN04"]
     assert (embeded.sheet, embeded.cell, embeded.value) == (ENV, cell, "Embeded")
     assert embeded.message == (
-        f"Sheet '{ENV}', cell {cell} (statement EN04): 'Embeded' is not a judgement. Choose "
-        "Beginning, Developing, Secure, Embedded or Not applicable from the drop-down. "
-        "Did you mean Embedded?"
+        "'Embeded' is not a judgement: the choices are Beginning, Developing, Secure, Embedded "
+        "or Not applicable. Did you mean Embedded?"
+    )
+    assert split_location(embeded) == (
+        f"Sheet '{ENV}', cell {cell} (statement EN04)",
+        embeded.message,
     )
     assert "Did you mean" not in found["EN05"].message
     assert found["EN06"].message.endswith("Did you mean Secure?")  # 3 is Secure's score
@@ -178,7 +175,7 @@ def test_a_framework_without_not_applicable_rejects_it(
     assert report.status == "rejected" and valid is None
     [issue] = by_code(report, "invalid-judgement")
     assert (issue.statement, issue.value) == (statement.id, typed)
-    assert "Choose Beginning, Developing, Secure or Embedded from the drop-down." in issue.message
+    assert "the choices are Beginning, Developing, Secure or Embedded." in issue.message
     assert "Not applicable from" not in issue.message
 
 
@@ -243,7 +240,7 @@ def test_review_date_that_is_not_a_date(typed: str, registry: Registry, make) ->
     report, valid = check_file(make(cover={"review_date": typed}), registry)
     assert valid is None
     (issue,) = by_code(report, "invalid-date")
-    assert issue.value == typed and "03/10/2026" in issue.message
+    assert issue.value == typed and "03/10/2026" in issue.advice
 
 
 def test_parse_date_is_day_first() -> None:
@@ -273,7 +270,7 @@ def test_a_blank_judge_is_an_error_not_a_self_evaluation(
     assert valid is None and report.status == "rejected"
     cell = cell_of(path, cell_layout.COVER_SHEET, "judge", cell_layout.COVER_VALUE_COL)
     assert report.flatten() == [["missing-judge", cell_layout.COVER_SHEET, cell]]
-    assert "Self-evaluation" in report.errors[0].message
+    assert "Self-evaluation" in report.errors[0].advice
 
 
 def test_judge_not_among_the_choices(registry: Registry, make) -> None:
@@ -363,7 +360,7 @@ def test_formula_in_a_judgement_cell_is_a_warning_using_its_saved_value(
     report, valid = check_file(path, registry)
     assert valid is not None and valid.judgements["EN02"] == "Sec"
     (issue,) = by_code(report, "formula-value")
-    assert (issue.sheet, issue.cell) == (ENV, cell) and "never recalculates" in issue.message
+    assert (issue.sheet, issue.cell) == (ENV, cell) and "never recalculates" in issue.advice
 
 
 def test_check_file_report_fields_and_json(registry: Registry, make) -> None:

@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from ..base.files import save_workbook
 from ..definitions import cell_layout
 from ..definitions.frameworks import Framework
-from ..problems.report import CODES, FileReport, Issue, Severity
+from ..problems.report import FileReport, Issue, Severity
 from .workbook import judgement_validation
 
 # Far from every level colour of the scale (light oranges and blues), so a flagged cell stands out.
@@ -61,8 +61,7 @@ def annotate_workbook(source: Path, report: FileReport, framework: Framework, ta
 def _note(issue: Issue) -> str:
     if issue.severity is not Severity.ERROR:
         return f"Please check: {issue.message}"
-    advice = CODES[issue.code].advice
-    return f"Must fix: {issue.message}" + (f"\n{advice}" if advice else "")
+    return f"Must fix: {issue.message}\n{issue.advice}"
 
 
 def _rebuild_judgement_lists(book: Workbook, framework: Framework) -> None:

@@ -28,7 +28,6 @@ from ..problems.report import Issue
 from .scan import (
     DEFAULT_LIMITS,
     DIMENSION_TAG,
-    SEND_AGAIN,
     Budget,
     Limits,
     OdsExtent,
@@ -62,38 +61,38 @@ class Guarded(BaseModel):
 # --- magic bytes --------------------------------------------------------------------------------
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-_OTHER_MAGICS: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG picture"),
-    (b"\xff\xd8\xff", "a JPEG picture"),
-    (b"GIF8", "a GIF picture"),
-    (b"{\\rtf", "a Rich Text document"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"\x1f\x8b", "a gzip archive"),
+# leading bytes -> (not-a-workbook variant, its format parameter)
+_OTHER_MAGICS: tuple[tuple[bytes, str, dict[str, str]], ...] = (
+    (b"%PDF", "pdf", {}),
+    (b"\x89PNG", "image", {"format": "PNG"}),
+    (b"\xff\xd8\xff", "image", {"format": "JPEG"}),
+    (b"GIF8", "image", {"format": "GIF"}),
+    (b"{\\rtf", "rich-text", {}),
+    (b"Rar!", "archive", {"format": "RAR"}),
+    (b"7z\xbc\xaf", "archive", {"format": "7-Zip"}),
+    (b"\x1f\x8b", "archive", {"format": "gzip"}),
 )
 
 
-def _describe_unknown(head: bytes) -> str:
-    """What a file that is not a workbook most likely is, in words an administrator knows."""
-    for magic, what in _OTHER_MAGICS:
+def _not_a_workbook(head: bytes) -> Refused:
+    """What a file that is not a workbook plainly is, from its leading bytes (never its name)."""
+    for magic, variant, params in _OTHER_MAGICS:
         if head.startswith(magic):
-            return what
+            return refuse("not-a-workbook", variant=variant, **params)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<!doctype html", b"<html", b"<table")):
-        return "a web page (HTML) saved with a spreadsheet name"
+        return refuse("not-a-workbook", variant="html")
     if text.startswith(b"<?xml"):
-        return "an XML file (perhaps 'XML Spreadsheet 2003')"
+        return refuse("not-a-workbook", variant="xml")
     try:
         sample = head.decode("utf-8")
     except UnicodeDecodeError:
         sample = head.decode("latin-1")
     printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in sample)
     if sample and printable / len(sample) > 0.95:
-        if any(sep in sample for sep in (",", ";", "\t")):
-            return "a text (CSV) file"
-        return "a text file"
-    return "not a spreadsheet"
+        csv = any(sep in sample for sep in (",", ";", "\t"))
+        return refuse("not-a-workbook", variant="csv" if csv else "text")
+    return refuse("not-a-workbook")
 
 
 # --- OOXML / ODS content types ------------------------------------------------------------------
@@ -113,10 +112,11 @@ _SPREADSHEET_TYPES: dict[str, tuple[Format, bool]] = {
     "application/vnd.ms-excel.template.macroEnabled.main+xml": ("xlsm", True),
     "application/vnd.ms-excel.addin.macroEnabled.main+xml": ("xlsm", True),
 }
+# main part content type fragment -> (code, variant)
 _OTHER_OFFICE_TYPES = {
-    "wordprocessingml": "a Word document",
-    "presentationml": "a PowerPoint presentation",
-    "ms-excel.sheet.binary": "an Excel binary workbook (.xlsb)",
+    "wordprocessingml": ("not-a-workbook", "word"),
+    "presentationml": ("not-a-workbook", "powerpoint"),
+    "ms-excel.sheet.binary": ("unsupported-file", "xlsb"),
 }
 _ODS_MIMETYPES = {
     "application/vnd.oasis.opendocument.spreadsheet",
@@ -131,10 +131,7 @@ def _parse(xml: bytes | None, part: str) -> SafeET.Element | None:
     try:
         return SafeET.fromstring(xml)
     except (SafeET.ParseError, DefusedXmlException):
-        raise refuse(
-            "truncated-file",
-            f"The file is damaged: a part of it ({part}) is not well-formed. " + SEND_AGAIN,
-        ) from None
+        raise refuse("truncated-file", variant="bad-xml", part=part) from None
 
 
 def _relationships(root: SafeET.Element | None, source: str) -> dict[str, tuple[str, str]]:
@@ -183,51 +180,28 @@ def _sheet_parts(
 def _check_directory(archive: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
     infos = archive.infolist()
     if len(infos) > limits.max_members:
-        raise refuse(
-            "zip-bomb",
-            f"The file is made of {len(infos):,} parts; a form has a few dozen. It was not "
-            "opened, to keep the system safe. " + SEND_AGAIN,
-        )
+        raise refuse("zip-bomb", variant="parts", parts=len(infos))
     names = [info.filename for info in infos]
     if len(set(names)) != len(names):
         twice = sorted({name for name in names if names.count(name) > 1})
-        raise refuse(
-            "duplicate-part",
-            f"The file holds two parts with the same name ({', '.join(twice[:3])}), which "
-            "spreadsheet applications never write: different programs would read different "
-            "contents from it, so it was not read. It may have been damaged or put together by "
-            "another program. " + SEND_AGAIN,
-        )
+        raise refuse("duplicate-part", parts=", ".join(twice[:3]))
     if any(info.flag_bits & 0x1 for info in infos):
-        raise refuse(
-            "encrypted-workbook",
-            "The file is protected with a password, so it cannot be read. Please remove the "
-            "password (File > Info > Protect Workbook > Encrypt with Password, then clear it), "
-            "save, and send it again.",
-        )
+        raise refuse("encrypted-workbook")
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise refuse(
                 "unsupported-file",
-                f"The file was compressed in a way spreadsheet applications do not use "
-                f"(method {info.compress_type} in {info.filename}). " + SEND_AGAIN,
+                variant="compression",
+                method=info.compress_type,
+                part=info.filename,
             )
     total = sum(info.file_size for info in infos)
     if total > limits.max_total_uncompressed:
-        raise refuse(
-            "zip-bomb",
-            f"The file would expand to {total / (1024 * 1024):,.0f} MB when opened, far more than "
-            "any form. It was not opened, to keep the system safe. " + SEND_AGAIN,
-        )
+        raise refuse("zip-bomb", variant="size", megabytes=total / (1024 * 1024))
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > limits.ratio_grace_bytes and ratio > limits.max_ratio:
-            raise refuse(
-                "zip-bomb",
-                f"A part of the file ({info.filename}) expands {ratio:,.0f} times when opened, "
-                "which is how 'zip bombs' are built. It was not opened, to keep the system "
-                "safe. " + SEND_AGAIN,
-            )
+            raise refuse("zip-bomb", variant="ratio", part=info.filename, ratio=ratio)
     return infos
 
 
@@ -238,10 +212,7 @@ def _guard_ooxml(
     repairs: dict[str, bytes] = {}
     by_name = {info.filename: info for info in infos}
     if "[Content_Types].xml" not in by_name:
-        raise refuse(
-            "not-a-workbook",
-            "This file is a zip archive, not an Excel workbook. " + SEND_AGAIN,
-        )
+        raise refuse("not-a-workbook", variant="zip")
     kept: dict[str, bytes | None] = {}
     # The parts that say what the package is, read (and checked) first.
     for name in ("[Content_Types].xml", "_rels/.rels"):
@@ -249,7 +220,7 @@ def _guard_ooxml(
             kept[name] = scan_member(data, by_name[name], budget, None, None, repairs)
     types = _parse(kept.get("[Content_Types].xml"), "[Content_Types].xml")
     if types is None:
-        raise refuse("truncated-file", "The file is damaged: it has no content list. " + SEND_AGAIN)
+        raise refuse("truncated-file", variant="no-content-list")
     root_rels = _relationships(_parse(kept.get("_rels/.rels"), "_rels/.rels"), "")
     main = next((p for t, p in root_rels.values() if t.endswith(_OFFICE_DOCUMENT)), None)
     overrides = {
@@ -258,14 +229,11 @@ def _guard_ooxml(
     }
     main_type = overrides.get(main or "", "")
     if main is None or main_type not in _SPREADSHEET_TYPES:
-        what = next((w for key, w in _OTHER_OFFICE_TYPES.items() if key in main_type), None)
-        if what and "xlsb" in what:
-            raise refuse("unsupported-file", f"This file is {what}. " + SEND_AGAIN)
-        if what:
-            raise refuse(
-                "not-a-workbook", f"This file is {what}, not an Excel workbook. " + SEND_AGAIN
-            )
-        raise refuse("not-a-workbook", "This file is not an Excel workbook. " + SEND_AGAIN)
+        code, variant = next(
+            (found for key, found in _OTHER_OFFICE_TYPES.items() if key in main_type),
+            ("not-a-workbook", None),
+        )
+        raise refuse(code, variant=variant)
     fmt, macro_enabled = _SPREADSHEET_TYPES[main_type]
     defaults = {d.get("ContentType", "") for d in types.iter(f"{_CT_NS}Default")}
     if _VBA_CONTENT_TYPE in set(overrides.values()) | defaults or any(
@@ -277,9 +245,7 @@ def _guard_ooxml(
             kept[name] = scan_member(data, by_name[name], budget, None, None, repairs)
     workbook = _parse(kept.get(main), main)
     if workbook is None:
-        raise refuse(
-            "truncated-file", "The file is damaged: its workbook part is missing. " + SEND_AGAIN
-        )
+        raise refuse("truncated-file", variant="no-workbook-part")
     rels = _relationships(_parse(kept.get(_rels_name(main)), _rels_name(main)), main)
     sheet_parts = _sheet_parts(workbook, rels, infos)
     formulas: dict[str, list[str]] = {}
@@ -326,13 +292,9 @@ def _guard_ods(
         if info.filename == "META-INF/manifest.xml" and kept:
             manifest = kept
     if b"encryption-data" in manifest:
-        raise refuse(
-            "encrypted-workbook",
-            "The spreadsheet is protected with a password, so it cannot be read. Please save it "
-            "without a password and send it again.",
-        )
+        raise refuse("encrypted-workbook")
     if "content.xml" not in {info.filename for info in infos}:
-        raise refuse("truncated-file", "The file is damaged: it has no sheets. " + SEND_AGAIN)
+        raise refuse("truncated-file", variant="no-sheets")
     for name, (rows, columns) in ods.tables.items():
         too_big(name, rows, columns, limits)
     macros = any(info.filename.startswith(("Basic/", "Scripts/")) for info in infos)
@@ -343,15 +305,9 @@ def _guard_zip(data: bytes, limits: Limits) -> tuple[Format, bool, dict[str, lis
     try:
         archive = zipfile.ZipFile(BytesIO(data))
     except zipfile.BadZipFile:
-        raise refuse(
-            "truncated-file",
-            "The file is incomplete or damaged: it ends before the workbook does. It may not have "
-            "finished copying, downloading or saving. Please save it again and resend it.",
-        ) from None
+        raise refuse("truncated-file", variant="ends-early") from None
     except (zipfile.LargeZipFile, NotImplementedError, ValueError, OSError) as exc:
-        raise refuse(
-            "truncated-file", f"The file is damaged and cannot be opened ({exc}). " + SEND_AGAIN
-        ) from None
+        raise refuse("truncated-file", variant="unopenable", detail=str(exc)) from None
     with archive:
         infos = _check_directory(archive, limits)
     # From here on members are inflated straight from ``data``: the directory is all zipfile
@@ -361,10 +317,7 @@ def _guard_zip(data: bytes, limits: Limits) -> tuple[Format, bool, dict[str, lis
         declared = b"".join(inflate(data, mimetype, Budget(limits))).strip()
         if declared.decode("ascii", "replace") in _ODS_MIMETYPES:
             return _guard_ods(data, infos, limits)
-        raise refuse(
-            "not-a-workbook",
-            "This file is an OpenDocument file but not a spreadsheet. " + SEND_AGAIN,
-        )
+        raise refuse("not-a-workbook", variant="opendocument")
     return _guard_ooxml(data, infos, limits)
 
 
@@ -376,22 +329,14 @@ def _ole2_refusal(data: bytes) -> Refused | None:
         with olefile.OleFileIO(data) as ole:
             streams = {"/".join(p).lower() for p in ole.listdir(streams=True, storages=False)}
     except (OSError, ValueError, IndexError, EOFError):
-        return refuse(
-            "truncated-file",
-            "The file is an old-style Office file, and it is damaged or incomplete. " + SEND_AGAIN,
-        )
+        return refuse("truncated-file", variant="old-office")
     if {"encryptioninfo", "encryptedpackage"} <= streams:
-        return refuse(
-            "encrypted-workbook",
-            "The workbook is protected with a password, so it cannot be read. Please open it, "
-            "remove the password (File > Info > Protect Workbook > Encrypt with Password, then "
-            "clear the password box), save it and send it again.",
-        )
+        return refuse("encrypted-workbook")
     if "workbook" in streams or "book" in streams:
         return None  # an Excel 97-2003 workbook: read (in the bounded worker) like any other
     if "worddocument" in streams:
-        return refuse("not-a-workbook", "This file is a Word document. " + SEND_AGAIN)
-    return refuse("not-a-workbook", "This file is not an Excel workbook. " + SEND_AGAIN)
+        return refuse("not-a-workbook", variant="word")
+    return refuse("not-a-workbook")
 
 
 def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
@@ -400,11 +345,7 @@ def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
     base = {"sha256": sha256, "size": len(data)}
     try:
         if not data:
-            raise refuse(
-                "empty-file",
-                "The file is empty (0 bytes). It may not have finished saving or copying. "
-                "Please save the workbook again and resend it.",
-            )
+            raise refuse("empty-file")
         if len(data) > limits.max_file_bytes:
             raise _too_large(len(data), limits)
         head = data[:512]
@@ -415,25 +356,14 @@ def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
             return Guarded(format="xls", data=data, **base)
         if not head.startswith(ZIP_MAGICS):
             if head.startswith(OLE2_MAGIC[:4]) or (len(data) < 4 and b"PK".startswith(data[:2])):
-                raise refuse("truncated-file", "The file is incomplete or damaged. " + SEND_AGAIN)
-            raise refuse(
-                "not-a-workbook",
-                f"This file is {_describe_unknown(head)}, not an Excel workbook, even though its "
-                "name says it is one. " + SEND_AGAIN,
-            )
+                raise refuse("truncated-file")
+            raise _not_a_workbook(head)
         fmt, macro_enabled, formulas, readable = _guard_zip(data, limits)
     except Refused as refused:
         return Guarded(issues=[refused.issue], **base)
     issues = []
     if macro_enabled:
-        issues.append(
-            Issue.of(
-                "macro-enabled",
-                "The workbook contains macros. sheet-tools read its answers and ignored the "
-                "macros (they were never run). Next time, please save it as an ordinary Excel "
-                "Workbook (.xlsx).",
-            )
-        )
+        issues.append(Issue.of("macro-enabled"))
     return Guarded(
         issues=issues,
         format=fmt,
@@ -447,10 +377,8 @@ def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
 def _too_large(size: int, limits: Limits) -> Refused:
     return refuse(
         "too-large",
-        f"The file is {size / (1024 * 1024):,.1f} MB; returns are limited to "
-        f"{limits.max_file_bytes // (1024 * 1024)} MB (a filled-in form is usually well under "
-        "1 MB). Large pictures pasted into the workbook are the usual cause: please remove them "
-        "and send it again.",
+        size_mb=size / (1024 * 1024),
+        limit_mb=limits.max_file_bytes // (1024 * 1024),
     )
 
 
@@ -470,13 +398,5 @@ def guard_file(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> Guarded:
             data = handle.read(limits.max_file_bytes + 1)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        return Guarded(
-            issues=[
-                Issue.of(
-                    "unreadable-file",
-                    f"The file could not be opened ({reason}). Check that it exists and is not "
-                    "open in another program, then try again.",
-                )
-            ]
-        )
+        return Guarded(issues=[Issue.of("unreadable-file", reason=reason)])
     return guard_bytes(data, limits)

@@ -22,6 +22,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from ..base.clock import uk_date
 from ..base.keys import trust_key
 from ..definitions import cell_layout
 from ..definitions.roster import School, find_school
@@ -93,16 +94,7 @@ def resolve(
 
     issued_urn = issued.get(cell_layout.KEY_URN)
     if issued_urn and typed_urn and typed_urn != issued_urn:
-        issues.append(
-            Issue.of(
-                "urn-mismatch",
-                f"Sheet '{at('urn')['sheet']}': the URN typed, {typed_urn}, is not the URN this "
-                f"workbook was issued for, {issued_urn}. The return is filed under {issued_urn}; "
-                "if that is the wrong school, ask for the right school's workbook.",
-                **at("urn"),
-                value=typed_urn,
-            )
-        )
+        issues.append(Issue.of("urn-mismatch", **at("urn"), value=typed_urn, issued=issued_urn))
     listed = find_school(known.roster, issued_urn or typed_urn, issued.get(cell_layout.KEY_SCHOOL))
     if listed is None:
         listed = find_school(known.roster, issued_urn or typed_urn, typed_school)
@@ -141,16 +133,7 @@ def _trust(
         return names[key]
     near = closest(key, list(names))
     if near is not None:
-        issues.append(
-            Issue.of(
-                "similar-trust",
-                f"Sheet '{where['sheet']}': the trust '{typed}' is not one sheet-tools knows. "
-                f"Did you mean {names[near]}? The return is filed under '{typed}' as typed; if "
-                "it is the same trust, correct the cover (or add the school to the roster).",
-                **where,
-                value=typed,
-            )
-        )
+        issues.append(Issue.of("similar-trust", **where, value=typed, suggestion=names[near]))
     return typed
 
 
@@ -168,11 +151,9 @@ def _judge(
             issues.append(
                 Issue.of(
                     "judge-mismatch",
-                    f"Sheet '{where['sheet']}': 'Judgements made by' says {judge_label(typed)}, "
-                    f"but this workbook was issued for the {judge_label(issued_to).lower()}'s "
-                    "judgements, so that is how it is filed.",
                     **where,
                     value=judge_label(typed),
+                    issued=judge_label(issued_to).lower(),
                 )
             )
         return issued_to  # type: ignore[return-value]
@@ -182,15 +163,7 @@ def _judge(
         return "external-review"
     if not asks_judge:
         return "self-evaluation"
-    issues.append(
-        Issue.of(
-            "missing-judge",
-            f"Sheet '{where['sheet']}': 'Judgements made by' is empty, so sheet-tools cannot "
-            "tell whose judgements these are. Choose Self-evaluation (the school's own), External "
-            "reviewer or Peer reviewer from the drop-down.",
-            **where,
-        )
-    )
+    issues.append(Issue.of("missing-judge", **where))
     return None
 
 
@@ -198,19 +171,16 @@ def _check_date(
     review_date: date, round_name: str, today: date, where: dict[str, str], issues: list[Issue]
 ) -> None:
     start = round_start(round_name)
-    shown = f"{review_date:%d/%m/%Y}"
+    shown = uk_date(review_date)
     if review_date > today:
-        reason = "is in the future"
+        issues.append(Issue.of("unlikely-review-date", variant="future", **where, value=shown))
     elif start is not None and (start - review_date).days > LONG_BEFORE_DAYS:
-        reason = f"is more than two years before the {round_name} round"
-    else:
-        return
-    issues.append(
-        Issue.of(
-            "unlikely-review-date",
-            f"Sheet '{where['sheet']}': the review date {shown} {reason}. Please check it; if it "
-            "is wrong, correct it and send the workbook again.",
-            **where,
-            value=shown,
+        issues.append(
+            Issue.of(
+                "unlikely-review-date",
+                variant="long-before",
+                **where,
+                value=shown,
+                round=round_name,
+            )
         )
-    )

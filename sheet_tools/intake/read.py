@@ -65,12 +65,6 @@ class RawReturn(BaseModel):
     actions: list[RawAction] | None = None
 
 
-ASK_FOR_NEW = (
-    "Please ask whoever sent you the form for a fresh copy, copy your answers into it and send "
-    "that back."
-)
-
-
 def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -135,14 +129,7 @@ def _identify(book: _Book, registry: Registry) -> _Identity:
             None,
             None,
             {},
-            [
-                Issue.of(
-                    "unknown-template",
-                    "This workbook was not made by sheet-tools, or its About sheet has been "
-                    "deleted, so it cannot be matched to a form. Please fill in the workbook you "
-                    "were sent (without deleting any sheets) and send that back.",
-                )
-            ],
+            [Issue.of("unknown-template")],
         )
     about_sheet, keys = found
     template_id = _text(keys.get(cell_layout.KEY_TEMPLATE))
@@ -156,9 +143,7 @@ def _identify(book: _Book, registry: Registry) -> _Identity:
             [
                 Issue.of(
                     "unknown-template",
-                    f"This workbook says it is the form '{template_id}', which sheet-tools does "
-                    "not know. It may have been made for another organisation, or its About "
-                    f"sheet was edited. {ASK_FOR_NEW}",
+                    variant="unknown-form",
                     sheet=about_sheet,
                     cell="B2",
                     value=template_id,
@@ -175,13 +160,11 @@ def _identify(book: _Book, registry: Registry) -> _Identity:
             [
                 Issue.of(
                     "unknown-version",
-                    f"This workbook was made from version '{version}' of the form "
-                    f"'{latest.short_title}', which sheet-tools does not know (it knows version"
-                    f"{'s' if len(versions) > 1 else ''} {', '.join(versions)}). "
-                    f"{ASK_FOR_NEW}",
                     sheet=about_sheet,
                     cell="B3",
                     value=version,
+                    form=latest.short_title,
+                    known=", ".join(versions),
                 )
             ],
         )
@@ -206,15 +189,7 @@ def _sheet_names(
         if name is None and sheet.sheet_name in book.names and sheet.sheet_name not in taken:
             name = sheet.sheet_name
         if name is None:
-            issues.append(
-                Issue.of(
-                    "missing-sheet",
-                    f"The sheet '{sheet.sheet_name}' ({sheet.title}) is missing from the "
-                    "workbook: it may have been deleted. Please send back the workbook you were "
-                    "sent, with all its sheets, or copy your answers into a fresh copy.",
-                    sheet=sheet.sheet_name,
-                )
-            )
+            issues.append(Issue.of("missing-sheet", sheet=sheet.sheet_name, title=sheet.title))
             continue
         found[sheet.id] = name
         taken.add(name)
@@ -249,36 +224,34 @@ class _Reader:
             formula=ref in self.formulas.get(sheet, ()),
         )
 
-    def locate(self, sheet_name: str, wanted: dict[str, str], ignore: set[str]) -> dict[str, int]:
-        """Row index of every wanted id (id -> what it is, for messages); reports missing,
-        duplicated and unknown ids."""
+    def locate(
+        self, sheet_name: str, wanted: dict[str, tuple[str | None, str | None]], ignore: set[str]
+    ) -> dict[str, int]:
+        """Row index of every wanted id (id -> the missing-statement variant for its kind of
+        row, and what it is); reports missing, duplicated and unknown ids."""
         column = self.book.column_a(sheet_name)
         rows: dict[str, int] = {}
-        for item_id, what in wanted.items():
+        for item_id, (kind, what) in wanted.items():
             places = column.get(item_id, [])
             if not places:
                 self.issues.append(
                     Issue.of(
                         "missing-statement",
-                        f"Sheet '{sheet_name}': the row for {what} (id {item_id} in column A) is "
-                        "missing. It may have been deleted, or its id changed. Please put it "
-                        f"back as it was in the form you were sent. {ASK_FOR_NEW}",
+                        variant=kind,
                         sheet=sheet_name,
                         statement=item_id,
+                        label=what,
                     )
                 )
             elif len(places) > 1:
-                cells = " and ".join(f"A{index + 1}" for index in places)
                 self.issues.append(
                     Issue.of(
                         "duplicate-statement",
-                        f"Sheet '{sheet_name}': {what} (id {item_id}) appears more than once, in "
-                        f"cells {cells}, so sheet-tools cannot tell which answer is meant. "
-                        "Please delete the extra row (or copy your answers into a fresh copy "
-                        "of the form).",
                         sheet=sheet_name,
                         cell=f"A{places[1] + 1}",
                         statement=item_id,
+                        label=what,
+                        cells=" and ".join(f"A{index + 1}" for index in places),
                     )
                 )
                 rows[item_id] = places[0]
@@ -293,8 +266,6 @@ class _Reader:
                 self.issues.append(
                     Issue.of(
                         "unknown-statement",
-                        f"Sheet '{sheet_name}', cell A{index + 1}: the id '{key}' is not part of "
-                        "this form, so anything written in that row was not read.",
                         sheet=sheet_name,
                         cell=f"A{index + 1}",
                         value=key,
@@ -306,8 +277,10 @@ class _Reader:
 def _read_sheet(
     reader: _Reader, raw: RawReturn, sheet: Sheet, name: str, last_round: bool = False
 ) -> None:
-    wanted = {st.id: f"statement {st.id}" for st in sheet.statements}
-    wanted |= {box.id: f"the box '{box.label}'" for box in sheet.boxes}
+    wanted: dict[str, tuple[str | None, str | None]] = {
+        st.id: (None, None) for st in sheet.statements
+    }
+    wanted |= {box.id: ("box", box.label) for box in sheet.boxes}
     rows = reader.locate(name, wanted, {sheet.id, cell_layout.ID_HEADER})
     first_text = cell_layout.text_column(sheet.judged, last_round)
     for statement in sheet.statements:
@@ -337,21 +310,8 @@ def read_guarded(guarded: Guarded, registry: Registry) -> tuple[RawReturn | None
         return _read_book(book, guarded, registry)
     except CalamineError as exc:
         if guarded.format == "xls":
-            return None, [
-                Issue.of(
-                    "legacy-xls",
-                    f"The workbook is in the old Excel 97-2003 format (.xls) and could not be "
-                    f"read ({exc}). Please open it and use File > Save As > Excel Workbook "
-                    "(.xlsx), then send the .xlsx file.",
-                )
-            ]
-        return None, [
-            Issue.of(
-                "truncated-file",
-                f"The workbook is damaged and its sheets cannot be read ({exc}). Please open it, "
-                "check your answers are there, save it again and resend it.",
-            )
-        ]
+            return None, [Issue.of("legacy-xls", detail=str(exc))]
+        return None, [Issue.of("truncated-file", variant="unreadable-sheets", detail=str(exc))]
 
 
 _ISSUED_KEYS = (
@@ -395,15 +355,12 @@ def _read_book(
     cover = _cover_sheet(book, framework, taken)
     if cover is None:
         reader.issues.append(
-            Issue.of(
-                "missing-sheet",
-                f"The '{cell_layout.COVER_SHEET}' sheet (school, review date and other details) is "
-                f"missing from the workbook. {ASK_FOR_NEW}",
-                sheet=cell_layout.COVER_SHEET,
-            )
+            Issue.of("missing-sheet", variant="cover", sheet=cell_layout.COVER_SHEET)
         )
     else:
-        wanted = {f.id: f"the cover field '{f.label}'" for f in framework.cover}
+        wanted: dict[str, tuple[str | None, str | None]] = {
+            f.id: ("cover", f.label) for f in framework.cover
+        }
         rows = reader.locate(cover, wanted, {cell_layout.ID_HEADER})
         for field in framework.cover:
             if field.id in rows:
@@ -433,12 +390,7 @@ def _read_actions(
         )
     if name is None:
         reader.issues.append(
-            Issue.of(
-                "missing-sheet",
-                f"The '{cell_layout.ACTION_SHEET}' sheet is missing from the workbook: it may have "
-                f"been deleted. {ASK_FOR_NEW}",
-                sheet=cell_layout.ACTION_SHEET,
-            )
+            Issue.of("missing-sheet", variant="action-plan", sheet=cell_layout.ACTION_SHEET)
         )
         return
     taken.add(name)

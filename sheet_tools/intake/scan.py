@@ -55,13 +55,10 @@ class Refused(Exception):
         self.issue = issue
 
 
-def refuse(code: str, message: str, **location: str | None) -> Refused:
-    return Refused(Issue.of(code, message, **location))
-
-
-SEND_AGAIN = (
-    "Please send the workbook you were sent, filled in and saved as an Excel workbook (.xlsx)."
-)
+def refuse(code: str, **values: str | int | float | None) -> Refused:
+    """A refusal with the issue of ``code`` made from ``values`` (its location, variant and the
+    parameters its template names)."""
+    return Refused(Issue.of(code, **values))  # type: ignore[arg-type]
 
 
 # --- streaming scans ----------------------------------------------------------------------------
@@ -142,12 +139,9 @@ class SheetExtent:
     def _row_zero(self, found: list[tuple[bytes, bytes, bytes]]) -> None:
         zero = [f for f in found if f[2] and not f[2].strip(b"0")]
         cell = next((letters + number for name, letters, number in zero if name == b"c"), None)
-        what = f"cell {cell.decode('ascii')} is" if cell else "a row is"
         raise refuse(
             "row-zero",
-            f"Sheet '{self.sheet}': {what} numbered as row 0, which no spreadsheet has (rows "
-            "start at 1), so its cells cannot be placed. The file was written by a program other "
-            "than a spreadsheet application, or damaged. " + SEND_AGAIN,
+            variant=None if cell else "row",
             sheet=self.sheet,
             cell=cell.decode("ascii") if cell else None,
         )
@@ -230,9 +224,8 @@ class Budget:
         if self.total > self.limits.max_total_uncompressed:
             raise refuse(
                 "zip-bomb",
-                "The file expands to more than "
-                f"{self.limits.max_total_uncompressed // (1024 * 1024)} MB when opened, far more "
-                "than any form. It was not opened, to keep the system safe. " + SEND_AGAIN,
+                variant="budget",
+                megabytes=self.limits.max_total_uncompressed // (1024 * 1024),
             )
 
 
@@ -241,12 +234,8 @@ _UTF8_NAME = 0x800
 _UNSUPPORTED_FLAGS = 0x20 | 0x40  # patched data, strong encryption: zipfile refuses them too
 
 
-def _damaged(name: str, why: str) -> Refused:
-    return refuse(
-        "truncated-file",
-        f"The file is damaged: a part of it ({name}) cannot be read ({why}). "
-        "It may not have finished copying or downloading. " + SEND_AGAIN,
-    )
+def _damaged(name: str) -> Refused:
+    return refuse("truncated-file", variant="damaged-part", part=name)
 
 
 def _member_data(data: bytes, info: zipfile.ZipInfo) -> memoryview:
@@ -255,26 +244,22 @@ def _member_data(data: bytes, info: zipfile.ZipInfo) -> memoryview:
     start = info.header_offset
     header = data[start : start + _LOCAL_HEADER.size]
     if len(header) != _LOCAL_HEADER.size:
-        raise _damaged(info.filename, "truncated file header")
+        raise _damaged(info.filename)
     magic, _, _, flags, _, _, _, _, _, _, name_length, extra_length = _LOCAL_HEADER.unpack(header)
     if magic != zipfile.stringFileHeader:
-        raise _damaged(info.filename, "bad magic number for file header")
+        raise _damaged(info.filename)
     if info.flag_bits & _UNSUPPORTED_FLAGS:
-        raise refuse(
-            "unsupported-file",
-            f"The file was saved in a way spreadsheet applications do not use ({info.filename}). "
-            + SEND_AGAIN,
-        )
+        raise refuse("unsupported-file", variant="zip-flags", part=info.filename)
     name_start = start + _LOCAL_HEADER.size
     raw_name = data[name_start : name_start + name_length]
     if raw_name.decode("utf-8" if flags & _UTF8_NAME else "cp437", "replace") != (
         info.orig_filename
     ):
-        raise _damaged(info.filename, "file name in directory and header differ")
+        raise _damaged(info.filename)
     begin = name_start + name_length + extra_length
     compressed = memoryview(data)[begin : begin + info.compress_size]
     if len(compressed) != info.compress_size:
-        raise _damaged(info.filename, "the file ends inside it")
+        raise _damaged(info.filename)
     return compressed
 
 
@@ -295,29 +280,21 @@ def inflate(data: bytes, info: zipfile.ZipInfo, budget: Budget) -> Iterator[byte
             try:
                 # Never more than one chunk out at a time, however much the input would make.
                 chunk = inflater.decompress(pending, size)
-            except zlib.error as exc:
-                raise _damaged(info.filename, str(exc)) from None
+            except zlib.error:
+                raise _damaged(info.filename) from None
             pending = inflater.unconsumed_tail
         if not chunk:
             break
         produced += len(chunk)
         if produced > info.file_size:
-            raise refuse(
-                "zip-bomb",
-                f"A part of the file ({info.filename}) holds more data than the file "
-                "says it does, which is how 'zip bombs' hide. It was not opened. " + SEND_AGAIN,
-            )
+            raise refuse("zip-bomb", variant="hidden-data", part=info.filename)
         budget.take(len(chunk))
         crc = zlib.crc32(chunk, crc)
         yield chunk
     if produced != info.file_size:
-        raise refuse(
-            "truncated-file",
-            f"The file is damaged: a part of it ({info.filename}) is shorter than the file says. "
-            + SEND_AGAIN,
-        )
+        raise refuse("truncated-file", variant="short-part", part=info.filename)
     if crc != info.CRC:
-        raise _damaged(info.filename, "its checksum does not match")
+        raise _damaged(info.filename)
 
 
 def _utf8(first: bytes) -> bool:
@@ -331,13 +308,8 @@ def _utf8(first: bytes) -> bool:
 _ENCODING_DECLARATION = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
 
 
-def _refuse_encoding(name: str, why: str) -> Refused:
-    return refuse(
-        "xml-encoding",
-        f"A part of the file ({name}) is written in a text encoding spreadsheet applications "
-        f"never use ({why}), so it could not be read safely. The file was probably written by "
-        "another program. " + SEND_AGAIN,
-    )
+def _refuse_encoding(name: str, encoding: str) -> Refused:
+    return refuse("xml-encoding", part=name, encoding=encoding)
 
 
 def _transcoded(name: str, raw: bytes) -> bytes:
@@ -435,10 +407,7 @@ def scan_member(
             try:
                 parser.feed(chunk)
             except (SAXException, DefusedXmlException, ValueError) as exc:
-                raise refuse(
-                    "truncated-file",
-                    f"The file is damaged: its sheet data cannot be read ({exc}). " + SEND_AGAIN,
-                ) from None
+                raise refuse("truncated-file", variant="sheet-data", detail=str(exc)) from None
     if carry:
         _refuse_dtd(carry, name)
         if extent is not None:
@@ -447,10 +416,7 @@ def scan_member(
         try:
             parser.close()
         except (SAXException, DefusedXmlException, ValueError) as exc:
-            raise refuse(
-                "truncated-file",
-                f"The file is damaged: its sheet data cannot be read ({exc}). " + SEND_AGAIN,
-            ) from None
+            raise refuse("truncated-file", variant="sheet-data", detail=str(exc)) from None
     return b"".join(kept) if keep else None
 
 
@@ -467,12 +433,7 @@ def _split_at_open_tag(text: bytes, name: str, is_sheet: bool) -> tuple[bytes, b
     if _COMPLETE_TAG.match(tail):  # a finished tag followed by long text content
         return text, b""
     if is_sheet and len(tail) > _CARRY_LIMIT:
-        raise refuse(
-            "xml-attack",
-            f"A part of the file ({name}) holds a single XML tag longer than 64 KB, which "
-            "spreadsheet applications never write. It was not opened, to keep the system safe. "
-            + SEND_AGAIN,
-        )
+        raise refuse("xml-attack", variant="long-tag", part=name)
     return (text, b"") if len(tail) > _CARRY_LIMIT else (text[:cut], tail)
 
 
@@ -480,28 +441,11 @@ def _refuse_dtd(text: bytes, name: str) -> None:
     """Refuse a DOCTYPE or ENTITY declaration anywhere in ``text``. '!' is rare in a part (unlike
     '<'), so looking for it first makes the check nearly free."""
     if b"!" in text and _DTD.search(text):
-        raise refuse(
-            "xml-attack",
-            f"A part of the file ({name}) declares XML entities (a DOCTYPE), which spreadsheet "
-            "applications never write and which can be used to attack the computer opening it "
-            "('billion laughs', external entities). It was not opened. " + SEND_AGAIN,
-        )
+        raise refuse("xml-attack", variant="doctype", part=name)
 
 
 def too_big(sheet: str, rows: int, columns: int, limits: Limits) -> None:
     if rows > limits.max_rows:
-        raise refuse(
-            "too-many-rows",
-            f"Sheet '{sheet}' reaches row {rows:,}; the form has a few dozen rows. Something "
-            "was pasted or filled far down the sheet. Please delete the extra rows (or copy "
-            "your answers into a fresh copy of the form) and send it again.",
-            sheet=sheet,
-        )
+        raise refuse("too-many-rows", sheet=sheet, rows=rows)
     if columns > limits.max_columns:
-        raise refuse(
-            "too-many-columns",
-            f"Sheet '{sheet}' reaches column {columns:,}; the form has a handful of columns. "
-            "Please delete the extra columns (or copy your answers into a fresh copy of the "
-            "form) and send it again.",
-            sheet=sheet,
-        )
+        raise refuse("too-many-columns", sheet=sheet, columns=columns)

@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ..base.keys import squash
+from ..definitions import cell_layout
 from ..definitions.carried import ACTION_STATUSES, Action
 from ..definitions.frameworks import (
     NOT_APPLICABLE_CODE,
@@ -36,41 +37,13 @@ from ..problems.report import FileReport, Issue, Severity, has_errors
 from .guard import DEFAULT_LIMITS, Limits, guard_file
 from .identity import Known, closest, resolve
 from .read import RawCell, RawReturn, read_guarded
+from .returns import ValidReturn
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 32_767  # Excel's limit on the characters in one cell
 EARLIEST_REVIEW = date(2000, 1, 1)
 LATEST_REVIEW = date(2100, 12, 31)
-
-
-class ValidReturn(BaseModel):
-    """A return whose content has been checked: what the store keeps."""
-
-    template_id: str
-    template_version: str
-    school: str
-    urn: str | None = None
-    trust: str | None = None
-    review_date: date
-    judge: Judge = "self-evaluation"
-    # the review cycle: the issued round, else the school term of the review date
-    round: str = ""
-    # the issued workbook's id: a later return of the same workbook supersedes the earlier one
-    issue_id: str | None = None
-    # what tells apart several returns of one role in a round (a follow-up visit's workbook or
-    # date); "" for a form a round holds once
-    occasion: str = ""
-    # every cover field id -> its value as text ("" when blank)
-    cover: dict[str, str] = Field(default_factory=dict)
-    # every judged statement id -> the level code ("Beg", "Sec", ...), "N/A" for Not applicable
-    # (where the framework allows it), or None when not judged
-    judgements: dict[str, str | None] = Field(default_factory=dict)
-    # every non-blank free-text answer: "<statement id>.<column id>" or "<box id>" -> text
-    texts: dict[str, str] = Field(default_factory=dict)
-    # a carried-forward workbook's action plan, each row with an action; None: no plan
-    actions: list[Action] | None = None
-    warnings: list[Issue] = Field(default_factory=list)
 
 
 # --- values -------------------------------------------------------------------------------------
@@ -178,13 +151,14 @@ def _judge_of(choice: str) -> Judge:
     return "self-evaluation"
 
 
-# Pupils' personal data that must not travel on to trust-wide summaries.
+# Pupils' personal data that must not travel on to trust-wide summaries, by the personal-data
+# variant that names it.
 _PERSONAL = (
-    (re.compile(r"\b[A-Za-z]\d{12}\b"), "a pupil's UPN (a letter followed by 12 digits)"),
-    (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "an e-mail address"),
+    (re.compile(r"\b[A-Za-z]\d{12}\b"), "upn"),
+    (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "email"),
     (
         re.compile(r"(?<![\d+])(?:\+44\s?(?:\(0\)\s?)?|\b0)\d(?:[ -]?\d){8,9}(?![\d])"),
-        "a phone number",
+        "phone",
     ),
 )
 
@@ -193,17 +167,14 @@ _MAYBE_PERSONAL = re.compile(r"[\d@]")
 
 
 def personal_data(text: str) -> list[str]:
-    """Descriptions of what in ``text`` looks like personal data (never the data itself)."""
+    """The kinds of personal data ``text`` seems to hold ("upn", "email", "phone"; never the data
+    itself)."""
     if not _MAYBE_PERSONAL.search(text):  # every pattern needs a digit or an @
         return []
     return [what for pattern, what in _PERSONAL if pattern.search(text)]
 
 
 # --- checking -----------------------------------------------------------------------------------
-def _at(cell: RawCell, what: str) -> str:
-    return f"Sheet '{cell.sheet}', cell {cell.cell} ({what})"
-
-
 @dataclass
 class _Checked:
     """Everything worked out from a return, whether or not it is valid (the report needs it)."""
@@ -221,10 +192,12 @@ class _Checked:
     actions: list[Action] | None = None
     issues: list[Issue] = field(default_factory=list)
 
-    def add(self, code: str, message: str, cell: RawCell | None = None, **more: str | None) -> None:
+    def add(self, code: str, cell: RawCell | None = None, **values: str | int | None) -> None:
+        """An issue of ``code`` located at ``cell``, made from ``values`` (``label``, ``variant``,
+        ``statement``, ``value`` and the parameters its template names)."""
         if cell is not None:
-            more = {"sheet": cell.sheet, "cell": cell.cell, **more}
-        self.issues.append(Issue.of(code, message, **more))
+            values = {"sheet": cell.sheet, "cell": cell.cell, **values}
+        self.issues.append(Issue.of(code, **values))  # type: ignore[arg-type]
 
 
 def _suggest_level(framework: Framework, value: object) -> str | None:
@@ -249,15 +222,9 @@ def _formula_warning(checked: _Checked, cell: RawCell, what: str) -> None:
     if not cell.formula:
         return
     if cell.value is None:
-        detail = "holds a formula whose result was not saved, so it was read as blank"
+        checked.add("formula-value", cell, variant="unsaved", label=what)
     else:
-        detail = f"holds a formula; its saved result '{_as_text(cell.value)}' was used"
-    checked.add(
-        "formula-value",
-        f"{_at(cell, what)} {detail}. sheet-tools never recalculates formulas: please type "
-        "the answer itself.",
-        cell,
-    )
+        checked.add("formula-value", cell, label=what, value=_as_text(cell.value))
 
 
 def _check_judgements(checked: _Checked, raw: RawReturn, framework: Framework) -> None:
@@ -269,8 +236,7 @@ def _check_judgements(checked: _Checked, raw: RawReturn, framework: Framework) -
         if cell is None:  # missing row: already reported by the reader
             checked.judgements[statement.id] = None
             continue
-        what = f"statement {statement.id}"
-        _formula_warning(checked, cell, what)
+        _formula_warning(checked, cell, f"statement {statement.id}")
         if cell.value is None or (isinstance(cell.value, str) and not cell.value.strip()):
             checked.judgements[statement.id] = None
             blanks.append((sheet, statement, cell))
@@ -288,29 +254,18 @@ def _check_judgements(checked: _Checked, raw: RawReturn, framework: Framework) -
         hint = _suggest_level(framework, cell.value)
         checked.add(
             "invalid-judgement",
-            f"{_at(cell, what)}: '{found}' is not a judgement. Choose {allowed} from the "
-            "drop-down." + (f" Did you mean {hint}?" if hint else ""),
             cell,
+            variant="suggestion" if hint else None,
             statement=statement.id,
             value=found,
+            choices=allowed,
+            **({"suggestion": hint} if hint else {}),
         )
     if framework.judged and raw.judgements and judged == 0:
-        checked.add(
-            "no-judgements",
-            "No statement has been judged: every judgement cell is blank. Please choose "
-            f"{allowed} for each statement you have discussed, then send the workbook "
-            "again.",
-        )
+        checked.add("no-judgements")
         return
     for _, statement, cell in blanks:
-        checked.add(
-            "blank-judgement",
-            f"{_at(cell, f'statement {statement.id}')} has no judgement, so it counts as "
-            "'not judged'. If the statement was discussed, choose a judgement from the "
-            "drop-down.",
-            cell,
-            statement=statement.id,
-        )
+        checked.add("blank-judgement", cell, statement=statement.id)
 
 
 def _check_next_steps(checked: _Checked, raw: RawReturn, framework: Framework) -> None:
@@ -326,13 +281,12 @@ def _check_next_steps(checked: _Checked, raw: RawReturn, framework: Framework) -
                 continue
             if checked.texts.get(box.id):
                 continue
-            count = f"{len(low)} statement{'s are' if len(low) > 1 else ' is'}"
             checked.add(
                 "missing-next-steps",
-                f"Sheet '{cell.sheet}': {count} judged {low_words} ({', '.join(low)}) but the "
-                f"'{box.label}' box (cell {cell.cell}) is empty. Please write the next steps "
-                "agreed for this area, or explain why there are none.",
                 cell,
+                label=box.label,
+                levels=low_words,
+                statements=", ".join(low),
             )
 
 
@@ -343,7 +297,7 @@ def _check_texts(checked: _Checked, raw: RawReturn, framework: Framework) -> Non
             for column in sheet.columns:
                 labels[f"{statement.id}.{column.id}"] = f"statement {statement.id}, {column.label}"
         for box in sheet.boxes:
-            labels[box.id] = f"the '{box.label}' box"
+            labels[box.id] = box.label
     for key, cell in raw.texts.items():
         what = labels.get(key, key)
         _formula_warning(checked, cell, what)
@@ -351,22 +305,19 @@ def _check_texts(checked: _Checked, raw: RawReturn, framework: Framework) -> Non
         if not text:
             continue
         if len(text) > MAX_TEXT:
-            checked.add(
-                "text-too-long",
-                f"{_at(cell, what)} holds {len(text):,} characters; an Excel cell holds at most "
-                f"{MAX_TEXT:,}, and summaries could not show it. Please shorten it.",
-                cell,
-            )
+            checked.add("text-too-long", cell, label=what, length=len(text), limit=MAX_TEXT)
         checked.texts[key] = text
-        found = personal_data(text)
-        if found:
-            checked.add(
-                "personal-data",
-                f"{_at(cell, what)} contains what looks like {_either(found)}. Answers travel on "
-                "to trust-wide summaries, so please remove pupils' personal details (names, "
-                "UPNs, contact details) unless they are meant to be shared.",
-                cell,
-            )
+        _personal_data(checked, cell, what, text)
+
+
+def _personal_data(checked: _Checked, cell: RawCell, label: str, text: str) -> None:
+    """One query for each kind of personal data the text seems to hold."""
+    for kind in personal_data(text):
+        checked.add("personal-data", cell, variant=kind, label=label)
+
+
+# action plan cell key -> its column's heading ("due" -> "Due date")
+_ACTION_LABELS = dict(zip(cell_layout.ACTION_COLS, cell_layout.ACTION_HEADERS[1:], strict=True))
 
 
 def _check_actions(checked: _Checked, raw: RawReturn) -> None:
@@ -379,29 +330,21 @@ def _check_actions(checked: _Checked, raw: RawReturn) -> None:
     for row in raw.actions:
         cells = row.cells
         for key, cell in cells.items():
-            _formula_warning(checked, cell, key.replace("due", "due date"))
+            _formula_warning(checked, cell, _ACTION_LABELS.get(key, key))
         text = {key: _printable(_as_text(cell.value)) for key, cell in cells.items()}
         if not text["action"]:
             if any(text[key] for key in ("owner", "due", "status", "note")):
                 cell = cells["action"]
-                checked.add(
-                    "action-without-text",
-                    f"{_at(cell, 'action')}: this row has details but no action, so it was not "
-                    "read. Please write the action, or clear the row.",
-                    cell,
-                )
+                checked.add("action-without-text", cell, label=_ACTION_LABELS["action"])
             continue
         due = None
         if text["due"]:
             due = parse_date(cells["due"].value)
             if due is None or not EARLIEST_REVIEW <= due <= LATEST_REVIEW:
                 due = None
+                due_cell = cells["due"]
                 checked.add(
-                    "invalid-due-date",
-                    f"{_at(cells['due'], 'due date')}: '{text['due']}' is not a date. Please "
-                    "type the due date as day/month/year, e.g. 31/03/2027.",
-                    cells["due"],
-                    value=text["due"],
+                    "invalid-due-date", due_cell, label=_ACTION_LABELS["due"], value=text["due"]
                 )
         status = ""
         if text["status"]:
@@ -409,33 +352,20 @@ def _check_actions(checked: _Checked, raw: RawReturn) -> None:
             if not status:
                 checked.add(
                     "invalid-status",
-                    f"{_at(cells['status'], 'status')}: '{text['status']}' is not a status. "
-                    f"Choose {_either(list(ACTION_STATUSES))} from the drop-down.",
                     cells["status"],
+                    label=_ACTION_LABELS["status"],
                     value=text["status"],
+                    choices=_either(list(ACTION_STATUSES)),
                 )
         if status == "Done" and not text["note"]:
-            checked.add(
-                "done-without-note",
-                f"{_at(cells['note'], 'progress note')}: the action is marked Done but has no "
-                "progress note. Please say briefly what was done.",
-                cells["note"],
-            )
+            checked.add("done-without-note", cells["note"], label=_ACTION_LABELS["note"])
         for key in ("action", "note"):
+            label = _ACTION_LABELS[key]
             if len(text[key]) > MAX_TEXT:
                 checked.add(
-                    "text-too-long",
-                    f"{_at(cells[key], key)} holds {len(text[key]):,} characters; at most "
-                    f"{MAX_TEXT:,} fit in a cell.",
-                    cells[key],
+                    "text-too-long", cells[key], label=label, length=len(text[key]), limit=MAX_TEXT
                 )
-            if personal_data(text[key]):
-                checked.add(
-                    "personal-data",
-                    f"{_at(cells[key], key)} contains what looks like "
-                    f"{_either(personal_data(text[key]))}. Please remove pupils' personal details.",
-                    cells[key],
-                )
+            _personal_data(checked, cells[key], label, text[key])
         checked.actions.append(
             Action(
                 id=row.id,
@@ -452,31 +382,21 @@ def _check_actions(checked: _Checked, raw: RawReturn) -> None:
 def _check_cover_field(checked: _Checked, spec: CoverField, cell: RawCell | None) -> None:
     value = cell.value if cell is not None else None
     blank = value is None or (isinstance(value, str) and not value.strip())
-    where = _at(cell, spec.label) if cell is not None else f"The cover field '{spec.label}'"
+    label = spec.label
     if cell is not None:
         _formula_warning(checked, cell, spec.label)
     if blank:
         checked.cover[spec.id] = ""
         if spec.required or spec.role in ("school", "review_date"):
-            checked.add(
-                "missing-field",
-                f"{where} is empty. It is required: please fill it in"
-                + (", e.g. 03/10/2026." if spec.kind == "date" else "."),
-                cell,
-            )
+            variant = "date" if spec.kind == "date" else None
+            checked.add("missing-field", cell, variant=variant, label=label)
         return
     if spec.kind == "date":
         parsed = parse_date(value)
         if parsed is None or not EARLIEST_REVIEW <= parsed <= LATEST_REVIEW:
             shown = _as_text(value)
-            reason = "is not a date" if parsed is None else "is not a plausible review date"
-            checked.add(
-                "invalid-date",
-                f"{where}: '{shown}' {reason}. Please type the date as day/month/year, "
-                "e.g. 03/10/2026.",
-                cell,
-                value=shown,
-            )
+            variant = None if parsed is None else "implausible"
+            checked.add("invalid-date", cell, variant=variant, label=label, value=shown)
             checked.cover[spec.id] = shown
             return
         checked.cover[spec.id] = parsed.isoformat()
@@ -487,13 +407,7 @@ def _check_cover_field(checked: _Checked, spec: CoverField, cell: RawCell | None
         urn = normalise_urn(value)
         if urn is None:
             shown = _as_text(value)
-            checked.add(
-                "invalid-urn",
-                f"{where}: '{shown}' is not a URN. A URN is the school's six-digit Unique "
-                "Reference Number (find it on Get Information About Schools), e.g. 123456.",
-                cell,
-                value=shown,
-            )
+            checked.add("invalid-urn", cell, label=label, value=shown)
             checked.cover[spec.id] = shown
             return
         checked.cover[spec.id] = urn
@@ -506,13 +420,14 @@ def _check_cover_field(checked: _Checked, spec: CoverField, cell: RawCell | None
         choice = by_word.get(squash(text))
         if choice is None:
             word = closest(squash(text), list(by_word))
-            hint = f" Did you mean {by_word[word]}?" if word else ""
             checked.add(
                 "invalid-choice",
-                f"{where}: '{text}' is not one of the choices. Choose "
-                f"{_either(list(spec.choices))} from the drop-down.{hint}",
                 cell,
+                variant="suggestion" if word else None,
+                label=label,
                 value=text,
+                choices=_either(list(spec.choices)),
+                **({"suggestion": by_word[word]} if word else {}),
             )
             checked.cover[spec.id] = text
             return
@@ -520,23 +435,14 @@ def _check_cover_field(checked: _Checked, spec: CoverField, cell: RawCell | None
         if spec.role == "judge":
             checked.judge = _judge_of(choice)
     if len(text) > MAX_TEXT:
-        checked.add(
-            "text-too-long",
-            f"{where} holds {len(text):,} characters; at most {MAX_TEXT:,} fit in a cell.",
-            cell,
-        )
+        checked.add("text-too-long", cell, label=label, length=len(text), limit=MAX_TEXT)
     checked.cover[spec.id] = text
     if spec.role == "school":
         checked.school = text
     elif spec.role == "trust":
         checked.trust = text
-    elif spec.role == "other" and personal_data(text) and cell is not None:
-        checked.add(
-            "personal-data",
-            f"{where} contains what looks like {_either(personal_data(text))}. Please remove "
-            "pupils' personal details.",
-            cell,
-        )
+    elif spec.role == "other" and cell is not None:
+        _personal_data(checked, cell, label, text)
 
 
 def _identify(checked: _Checked, raw: RawReturn, framework: Framework, known: Known) -> None:
@@ -569,11 +475,7 @@ def _check(raw: RawReturn, framework: Framework, known: Known | None = None) -> 
         _check_cover_field(checked, spec, raw.cover.get(spec.id))
     _identify(checked, raw, framework, known or Known())
     if framework.cover_field("review_date") is None:
-        checked.add(
-            "missing-field",
-            f"The form '{framework.id}' has no review date field, so its returns cannot be "
-            "stored. Please tell whoever maintains the form definitions.",
-        )
+        checked.add("missing-field", variant="no-review-date-field", form=framework.id)
     _check_judgements(checked, raw, framework)
     _check_texts(checked, raw, framework)
     _check_next_steps(checked, raw, framework)
@@ -627,12 +529,7 @@ class ReadFile(BaseModel):
 
 
 def _internal_error(exc: Exception) -> Issue:
-    return Issue.of(
-        "internal-error",
-        f"sheet-tools could not process this file because of an internal problem "
-        f"({type(exc).__name__}: {exc}). The file was not changed. Please pass it to "
-        "whoever runs sheet-tools.",
-    )
+    return Issue.of("internal-error", detail=repr(exc))  # what support needs: KeyError('LM01')
 
 
 def read_file(path: Path, registry: Registry, limits: Limits = DEFAULT_LIMITS) -> ReadFile:

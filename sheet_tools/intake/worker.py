@@ -36,7 +36,8 @@ from ..problems.report import FileReport, Issue
 from .guard import DEFAULT_LIMITS, Limits
 from .identity import Known
 from .pool import DEFAULT_WORKER_LIMITS, Outcome, Pool, WorkerLimits, WorkerPool
-from .validate import ReadFile, ValidReturn, assess, read_file
+from .returns import ValidReturn
+from .validate import ReadFile, assess, read_file
 
 MAX_ATTEMPTS = 2
 
@@ -180,34 +181,14 @@ _CODES: dict[str, str] = {
     "timeout": "reader-timeout",
     "out-of-memory": "reader-out-of-memory",
 }
-_RESAVE = (
-    "Please open the workbook in Excel, use File > Save As > Excel Workbook (.xlsx), and send "
-    "the new file."
-)
 
 
 def failure_issue(outcome: Outcome) -> Issue:
-    """The issue for a file whose reading failed: worded for the school, with the detail."""
-    detail = f" ({outcome.detail})" if outcome.detail else ""
-    if outcome.kind == "timeout":
-        return Issue.of(
-            "reader-timeout",
-            "Reading this workbook took far longer than any form takes, so it was stopped"
-            f"{detail}. The file is probably damaged or was saved by an unusual program. "
-            + _RESAVE,
-        )
-    if outcome.kind == "out-of-memory":
-        return Issue.of(
-            "reader-out-of-memory",
-            "Reading this workbook needed far more memory than any form needs, so it was "
-            f"stopped{detail}. Something inside the file declares sizes it does not have: it is "
-            "probably damaged or was saved by an unusual program. " + _RESAVE,
-        )
-    return Issue.of(
-        "reader-crashed",
-        f"The workbook could not be read: the reader stopped while opening it{detail}. The file "
-        "is probably damaged or was saved by an unusual program. " + _RESAVE,
-    )
+    """The issue for a file whose reading failed, with the detail when there is one."""
+    code = _CODES.get(outcome.kind, "reader-crashed")
+    if outcome.detail:
+        return Issue.of(code, variant="detail", detail=outcome.detail)
+    return Issue.of(code)
 
 
 def attempts(marker: Path) -> int:
@@ -240,12 +221,7 @@ def quarantined_report(path: Path, marker: Path) -> FileReport | None:
     tried = attempts(marker)
     if tried < MAX_ATTEMPTS:
         return None
-    issue = Issue.of(
-        "reader-crashed",
-        f"The service stopped {tried} times while reading this workbook, so it was set aside "
-        "without being read again. The file is probably damaged or was saved by an unusual "
-        "program. " + _RESAVE,
-    )
+    issue = Issue.of("reader-crashed", variant="set-aside", attempts=tried)
     return FileReport(file=str(path), status="rejected", errors=[issue])
 
 

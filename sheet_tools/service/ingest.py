@@ -44,6 +44,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from ..base.clock import utc_now
 from ..base.files import safe_filename, sha256_file, write_bytes_atomically
@@ -52,9 +53,10 @@ from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import School, workspace_roster
 from ..intake.identity import Known
-from ..intake.validate import ValidReturn
+from ..intake.returns import ValidReturn
 from ..intake.worker import annotate_bounded, check_bounded, read_ahead, using
-from ..problems.report import FileReport, Issue, about_the_file, render_errors_file
+from ..problems.render import render_errors_file
+from ..problems.report import FileReport, Issue, about_the_file
 from ..store.facade import Event, Store, duplicate_issue
 from .config import load_limits
 
@@ -152,7 +154,7 @@ def record_file(
     try:
         return _record(report, valid, sha256, name, workspace, store, arrived_at)
     except Exception as exc:
-        report = _internal_error(name, sha256, exc, stage="recording it")
+        report = _internal_error(name, sha256, exc, stage="recording")
     try:
         return _record(report, None, sha256, name, workspace, store, arrived_at)
     except Exception:
@@ -246,8 +248,9 @@ def file_event(
         # the next run (or the watcher's recovery) files it.
         issue = Issue.of(
             "internal-error",
-            f"The file was checked but could not be filed into {event.destination} "
-            f"({_describe_exception(exc)}). It has been left where it was.",
+            variant="filing",
+            destination=event.destination,
+            detail=_describe_exception(exc),
         )
         return report.model_copy(update={"errors": [*report.errors, issue]})
     return report
@@ -379,22 +382,15 @@ def _discard(private: Path | None) -> None:
 
 # --- reports for an administrator and a school --------------------------------------------------
 def _unreadable(name: str, exc: OSError) -> FileReport:
-    issue = Issue.of(
-        "internal-error",
-        f"The file could not be read ({exc.strerror or exc}). It has been left where it is; "
-        "check it exists and that sheet-tools may read it.",
-    )
+    issue = Issue.of("internal-error", variant="unreadable", detail=str(exc.strerror or exc))
     return FileReport(file=name, status="rejected", errors=[issue])
 
 
 def _internal_error(
-    name: str, sha256: str, exc: BaseException, stage: str = "checking it"
+    name: str, sha256: str, exc: BaseException, stage: Literal["checking", "recording"] = "checking"
 ) -> FileReport:
-    issue = Issue.of(
-        "internal-error",
-        f"sheet-tools met an unexpected problem while {stage} ({_describe_exception(exc)}). "
-        "The file is kept, unchanged, in the rejected folder.",
-    )
+    """The rejection for a file sheet-tools failed on; ``stage`` is the internal-error variant."""
+    issue = Issue.of("internal-error", variant=stage, detail=_describe_exception(exc))
     return FileReport(file=name, status="rejected", sha256=sha256, errors=[issue])
 
 

@@ -55,7 +55,8 @@ from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import RosterSource, School
 from ..intake import worker
-from ..problems.report import FileReport, render_log_line
+from ..problems.render import render_log_line
+from ..problems.report import FileReport
 from ..store.facade import Store
 from ..summarise import summarise_affected
 from .claims import (

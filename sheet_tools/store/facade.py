@@ -18,9 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from ..base.keys import school_key
 from ..exceptions import StoreError
-from ..intake.validate import ValidReturn
+from ..intake.returns import ValidReturn
 from ..problems.report import FileReport
 from .connection import BUSY_TIMEOUT_S, Connection
 from .corrections import CorrectionAction, Corrections, Rejections, rejection_from
@@ -42,7 +41,6 @@ __all__ = [
     "StoredReturn",
     "duplicate_issue",
     "rejection_from",
-    "school_key",
 ]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ..base.clock import uk_time, utc_now
-from ..intake.validate import ValidReturn
+from ..intake.returns import ValidReturn
 from ..problems.report import FileReport, Issue, Status
 from .connection import Connection, stamp
 from .corrections import insert_rejection, rejection_from
@@ -21,11 +21,7 @@ _EVENT_COLUMNS = (
 
 
 def duplicate_issue(file_name: str, arrived_at: datetime) -> Issue:
-    return Issue.of(
-        "duplicate",
-        f"This file is identical, byte for byte, to '{file_name}', received "
-        f"{uk_time(arrived_at)}. It has been kept once; nothing needs doing.",
-    )
+    return Issue.of("duplicate", original=file_name, received=uk_time(arrived_at))
 
 
 class Journal:

@@ -16,7 +16,7 @@ from typing import Literal
 from ..base.keys import school_key, trust_key
 from ..definitions.carried import Action
 from ..definitions.rounds import clean_round, term_of
-from ..intake.validate import ValidReturn
+from ..intake.returns import ValidReturn
 from ..problems.report import Issue
 from .connection import Connection, stamp
 from .records import StoredReturn

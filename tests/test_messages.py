@@ -73,7 +73,7 @@ def test_the_scan_finds_the_issue_makers() -> None:
     assert len(calls) > 60
     for module in ("guard.py", "scan.py", "read.py", "identity.py", "validate.py", "worker.py"):
         assert f"sheet_tools/intake/{module}" in files
-    assert {"sheet_tools/service/ingest.py", "sheet_tools/store/facade.py"} <= files
+    assert {"sheet_tools/service/ingest.py", "sheet_tools/store/journal.py"} <= files
 
 
 def test_no_caller_writes_a_sentence() -> None:

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 # problems/ and intake/ still import these from here; new code takes them from base.clock.
-from .clock import as_utc as as_utc
-from .clock import utc_now as utc_now
 
 if TYPE_CHECKING:  # openpyxl is heavy, and a bounded worker that only reads never needs it
     from openpyxl import Workbook

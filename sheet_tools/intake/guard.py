@@ -24,6 +24,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..base.files import sha256_file
 from ..problems.report import Issue
 from .scan import (
     DEFAULT_LIMITS,
@@ -340,7 +341,8 @@ def _ole2_refusal(data: bytes) -> Refused | None:
 
 
 def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
-    """Check a file's bytes; see ``guard_file``."""
+    """Check a file's bytes; see ``guard_file``. The digest is of the very bytes checked
+    and read, already in memory (a file too large to hold is hashed from disk instead)."""
     sha256 = hashlib.sha256(data).hexdigest()
     base = {"sha256": sha256, "size": len(data)}
     try:
@@ -393,7 +395,7 @@ def guard_file(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> Guarded:
             size = handle.seek(0, 2)
             handle.seek(0)
             if size > limits.max_file_bytes:
-                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+                digest = sha256_file(path)
                 return Guarded(issues=[_too_large(size, limits).issue], sha256=digest, size=size)
             data = handle.read(limits.max_file_bytes + 1)
     except OSError as exc:

@@ -22,6 +22,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from ..base import clock
 from ..base.clock import uk_date
 from ..base.keys import trust_key
 from ..definitions import cell_layout
@@ -37,7 +38,7 @@ class Known(BaseModel):
 
     roster: list[School] = Field(default_factory=list)
     trusts: list[str] = Field(default_factory=list)
-    today: date = Field(default_factory=date.today)
+    today: date = Field(default_factory=clock.today)
 
     def trust_names(self) -> dict[str, str]:
         """Known trusts by key, the roster's spelling first."""

@@ -23,7 +23,6 @@ two stops is rejected as ``reader-crashed`` without being read again. No file is
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..base.files import sha256_file
 from ..definitions.frameworks import Framework, Registry
 from ..problems.report import FileReport, Issue
 from .guard import DEFAULT_LIMITS, Limits
@@ -75,7 +75,7 @@ class _Ahead:
         self.futures.append(self.executor.submit(self._read, Path(path)))
 
     def _read(self, path: Path) -> tuple[str, Read]:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256_file(path)  # streamed: never the whole file in the service's memory
         marker = self.attempts / digest if self.attempts is not None else None
         return digest, read_bounded(path, self.registry, marker)
 

@@ -11,6 +11,8 @@ import pytest
 
 from sheet_tools.definitions.frameworks import Framework, Registry, load_registry
 
+from .support.trust import Trust
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -51,3 +53,10 @@ def soffice_path() -> str | None:
 
 def ssconvert_path() -> str | None:
     return shutil.which("ssconvert")
+
+
+@pytest.fixture
+def trust(tmp_path: Path, registry: Registry):
+    """A trust's workspace, driven through the CLI (``tests.support.trust``)."""
+
+    return Trust(tmp_path / "workspace", registry)

@@ -21,7 +21,7 @@ from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.demo import fill_workbook, sample_answers
 from sheet_tools.store.facade import Store
 from sheet_tools.summarise import rebuild, summarise_all
-from tests.test_rounds import Trust, area_scores_of, expected_area_means, sheet_rows
+from tests.support.trust import Trust, area_scores_of, expected_area_means, sheet_rows
 
 SPR = "specialist-provision-review"
 AUTUMN, SPRING, SUMMER = "Autumn 2026", "Spring 2027", "Summer 2027"

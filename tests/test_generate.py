@@ -16,7 +16,7 @@ from sheet_tools.definitions.roster import School, read_roster
 from sheet_tools.exceptions import GenerateError, RosterError
 from sheet_tools.generate.workbook import generate_batch, generate_workbook
 
-from .helpers import cells_of
+from .support.helpers import cells_of
 
 OAKFIELD = School(name="Oakfield Primary", urn="123456", trust="North Star Trust")
 

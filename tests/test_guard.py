@@ -23,9 +23,9 @@ from sheet_tools.intake.guard import Limits, guard_bytes, guard_file
 from sheet_tools.intake.validate import check_file
 from sheet_tools.problems.codes import CODES, Severity
 
-from . import corpus
 from .conftest import REPO
-from .helpers import codes, sha256
+from .support import corpus
+from .support.helpers import codes, sha256
 
 AREA = "2 Environment"
 

@@ -33,9 +33,9 @@ from sheet_tools.problems.codes import CODES
 from sheet_tools.service.ingest import ingest_file, record_file, settle_events
 from sheet_tools.store.facade import Store
 from tests.conftest import REPO
-from tests.filling import make_return, random_answers
+from tests.support.returns import make_return, random_answers
 
-from .helpers import cells_of, codes, sha256
+from .support.helpers import cells_of, codes, sha256
 
 OAKFIELD = School(name="Oakfield Primary", urn="123456", trust="North Star Trust")
 

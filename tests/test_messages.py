@@ -20,8 +20,8 @@ from sheet_tools.problems.render import render_errors_file, render_line, render_
 from sheet_tools.problems.report import FileReport, Issue
 from sheet_tools.store.facade import duplicate_issue
 
-from . import corpus
 from .conftest import REPO
+from .support import corpus
 
 PACKAGE = REPO / "sheet_tools"
 # Calls that make an issue: Issue.of and Issue themselves, and the helpers that pass their

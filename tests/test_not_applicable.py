@@ -16,33 +16,11 @@ from openpyxl import load_workbook
 
 from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.definitions.roster import School
-from sheet_tools.demo import make_return, sample_answers
+from sheet_tools.demo import make_return
 from sheet_tools.store.facade import Store
 
-from .realapp import libreoffice_fill, require_libreoffice
-from .test_rounds import SPR, Trust, run
-
-SCORE = {"Beginning": 1, "Developing": 2, "Secure": 3, "Embedded": 4}
-NA_SPELLINGS = {"not applicable", "n/a", "na"}  # what the test types, case folded and trimmed
-SECURE = 3
-
-
-@pytest.fixture
-def trust(tmp_path: Path, registry: Registry) -> Trust:
-    return Trust(tmp_path / "workspace", registry)
-
-
-def kind(typed: object) -> str | int:
-    """What a typed judgement is, worked out here: "blank", "na" or the level's score."""
-    if typed is None or not str(typed).strip():
-        return "blank"
-    if str(typed).strip().casefold() in NA_SPELLINGS:
-        return "na"
-    return SCORE[str(typed)]
-
-
-def typed_of(spr: Framework, seed: int, overrides: dict[str, object]) -> dict[str, object]:
-    return {**sample_answers(spr, seed).judgements, **overrides}
+from .support.realapp import libreoffice_fill, require_libreoffice
+from .support.trust import LABEL_SCORE, SECURE, SPR, Trust, kind, run, typed_of
 
 
 def area_expectation(spr: Framework, typed: dict[str, object]) -> dict[str, dict[str, object]]:
@@ -56,7 +34,7 @@ def area_expectation(spr: Framework, typed: dict[str, object]) -> dict[str, dict
         scores = [k for k in kinds if isinstance(k, int)]
         found[title] = {
             "score": sum(scores) / len(scores) if scores else None,
-            "counts": [kinds.count(score) for score in SCORE.values()],
+            "counts": [kinds.count(score) for score in LABEL_SCORE.values()],
             "na": kinds.count("na"),
             "blank": kinds.count("blank"),
             "secure": sum(1 for s in scores if s >= SECURE) / len(scores) if scores else None,
@@ -127,7 +105,7 @@ def test_not_applicable_through_ingest_and_summarise(
     for title, want in area_expectation(spr, typed["Oakfield Primary"]).items():
         row = find_row(overview, 1, title)
         assert overview.cell(row, columns["Score"]).value == approx(want["score"]), title
-        got = [overview.cell(row, columns[label]).value for label in SCORE]
+        got = [overview.cell(row, columns[label]).value for label in LABEL_SCORE]
         assert got == want["counts"], title
         assert overview.cell(row, columns["Not applicable"]).value == want["na"], title
         assert overview.cell(row, columns["Not judged"]).value == want["blank"], title

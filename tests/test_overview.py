@@ -15,22 +15,16 @@ from xml.etree import ElementTree
 import pytest
 from openpyxl import load_workbook
 
-from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.definitions.frameworks import Framework
 from sheet_tools.summarise.scores import histories
 from sheet_tools.summarise.trust import TrustData, build_trust_workbook
 
-from .test_not_applicable import SCORE, kind, typed_of
-from .test_rounds import SPR, Trust
+from .support.trust import LABEL_SCORE, SPR, Trust, kind, typed_of
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 SPRING, AUTUMN = "Spring 2026", "Autumn 2026"
 SCHOOLS = {"Oakfield Primary": "140101", "Ash Grove": "140102", "Birch Lane": "140103"}
-
-
-@pytest.fixture
-def trust(tmp_path: Path, registry: Registry) -> Trust:
-    return Trust(tmp_path / "workspace", registry)
 
 
 def send(trust: Trust, spr: Framework, school: str, round_name: str, seed: int, **judgements):
@@ -127,7 +121,7 @@ def test_the_trust_overview_shows_the_round_at_a_glance(trust: Trust, spr: Frame
     [bar] = [c for c in overview_charts(path) if c.find(f".//{C}barChart") is not None]
     assert bar.find(f".//{C}barChart/{C}grouping").get("val") == "percentStacked"
     levels = series_of(bar, ws)
-    assert [name for name, _ in levels] == list(SCORE)  # Not applicable, Not judged left out
+    assert [name for name, _ in levels] == list(LABEL_SCORE)  # Not applicable, Not judged left out
     areas = [sheet for sheet in spr.sheets if sheet.judged]
     for name, counts in levels:
         want = [
@@ -135,7 +129,7 @@ def test_the_trust_overview_shows_the_round_at_a_glance(trust: Trust, spr: Frame
                 1
                 for typed in autumn
                 for st in sheet.statements
-                if kind(typed[st.id]) == SCORE[name]
+                if kind(typed[st.id]) == LABEL_SCORE[name]
             )
             for sheet in areas
         ]

@@ -17,8 +17,8 @@ from sheet_tools.intake.guard import guard_file
 from sheet_tools.intake.read import RawReturn, read_guarded, read_return
 from sheet_tools.intake.validate import check_file
 
-from . import corpus, realapp
-from .helpers import codes, sha256
+from .support import corpus, realapp
+from .support.helpers import codes, sha256
 
 ENV = "2 Environment"
 

@@ -21,8 +21,13 @@ from sheet_tools.definitions.roster import School
 from sheet_tools.generate.workbook import generate_workbook
 from sheet_tools.intake.validate import check_file
 
-from .helpers import cells_of
-from .realapp import gnumeric_resave, libreoffice_fill, require_gnumeric, require_libreoffice
+from .support.helpers import cells_of
+from .support.realapp import (
+    gnumeric_resave,
+    libreoffice_fill,
+    require_gnumeric,
+    require_libreoffice,
+)
 
 pytestmark = [
     pytest.mark.realapp,

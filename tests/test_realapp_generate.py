@@ -43,9 +43,8 @@ from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.definitions.roster import School
 from sheet_tools.generate.workbook import generate_workbook
 
-from .filling import fill_workbook
-from .helpers import cells_of
-from .realapp import (
+from .support.helpers import cells_of
+from .support.realapp import (
     RealAppError,
     gnumeric_resave,
     libreoffice_fill,
@@ -57,6 +56,7 @@ from .realapp import (
     require_libreoffice,
     require_pdftotext,
 )
+from .support.returns import fill_workbook
 
 pytestmark = [
     pytest.mark.realapp,

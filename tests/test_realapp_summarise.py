@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from sheet_tools.summarise import school_summary_path, summarise_all, trust_summary_path
-from tests.realapp import (
+from tests.support.realapp import (
     libreoffice_resave,
     libreoffice_to_pdf,
     pdf_page_texts,

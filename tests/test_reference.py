@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.reference_cases import CASES, REFERENCE_DIR, build_all, regenerate, versions_hint
-from tests.xlsx_compare import (
+from tests.support.reference_cases import CASES, REFERENCE_DIR, build_all, regenerate, versions_hint
+from tests.support.xlsx_compare import (
     BLANK,
     Difference,
     assert_xlsx_equal,

@@ -21,126 +21,18 @@ from openpyxl import load_workbook
 from sheet_tools.cli import main
 from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.definitions.rounds import term_of
-from sheet_tools.demo import fill_workbook, sample_answers
-from sheet_tools.store.facade import Store
+from sheet_tools.demo import sample_answers
 from sheet_tools.summarise import DATA_HEADERS, summarise_affected
-from sheet_tools.summarise.outbox import MANIFEST
 
-SPR = "specialist-provision-review"
-AUTUMN = "Autumn 2026"
-SCORE = {"Beg": 1, "Dev": 2, "Sec": 3, "Emb": 4}
-LABEL_CODE = {"Beginning": "Beg", "Developing": "Dev", "Secure": "Sec", "Embedded": "Emb"}
-
-
-def run(*args: str) -> str:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exit_code in (0, 1), result.output
-    return result.output
-
-
-class Trust:
-    """A workspace driven as an administrator drives it: generate, fill, ingest, summarise."""
-
-    def __init__(self, root: Path, registry: Registry) -> None:
-        self.root = root
-        self.registry = registry
-        self.issued = root / "issued"
-        self.filled = root / "filled"
-        self.filled.mkdir(parents=True)
-        self.count = 0
-
-    def issue(
-        self,
-        template: str,
-        school: str,
-        urn: str | None = None,
-        trust: str | None = None,
-        round_name: str = AUTUMN,
-        judge: str | None = None,
-    ) -> Path:
-        folder = self.issued / f"{self.count}"
-        self.count += 1
-        args = ["generate", template, "--school", school, "--out", str(folder)]
-        args += ["--round", round_name]
-        if urn:
-            args += ["--urn", urn]
-        if trust:
-            args += ["--trust", trust]
-        if judge:
-            args += ["--judge", judge]
-        output = run(*args)
-        assert "Wrote" in output, output
-        [path] = folder.glob("*.xlsx")
-        return path
-
-    def fill(self, workbook: Path, template: str, seed: int = 1, **answers: dict) -> Path:
-        framework = self.registry.latest(template)
-        sample = sample_answers(framework, seed)
-        self.count += 1
-        return fill_workbook(
-            workbook,
-            framework,
-            judgements={**sample.judgements, **answers.get("judgements", {})},
-            texts={**sample.texts, **answers.get("texts", {})},
-            cover={**sample.cover, **answers.get("cover", {})},
-            out=self.filled / f"{self.count:03d} {workbook.name}",
-        )
-
-    def ingest(self, *paths: Path) -> list[dict]:
-        output = run("ingest", *map(str, paths), "--workspace", str(self.root), "--json")
-        return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-
-    def summarise(self) -> None:
-        run("summarise", "--workspace", str(self.root))
-
-    def roster(self, rows: list[tuple[str, str, str]]) -> None:
-        lines = ["school,urn,trust", *(",".join(row) for row in rows)]
-        (self.root / "roster.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-    @property
-    def outbox(self) -> Path:
-        return self.root / "outbox"
-
-    def outbox_files(self) -> set[str]:
-        return {
-            p.relative_to(self.outbox).as_posix()
-            for p in self.outbox.rglob("*")
-            if p.is_file() and p.name != MANIFEST
-        }
-
-    def store(self) -> Store:
-        return Store(self.root / "sheet-tools.db")
-
-
-@pytest.fixture
-def trust(tmp_path: Path, registry: Registry) -> Trust:
-    return Trust(tmp_path / "workspace", registry)
-
-
-def sheet_rows(path: Path, sheet: str) -> list[list[object]]:
-    return [list(row) for row in load_workbook(path)[sheet].iter_rows(values_only=True)]
-
-
-def area_scores_of(path: Path) -> dict[str, list[object]]:
-    """School -> its row on a trust workbook's Area scores sheet."""
-    rows = sheet_rows(path, "Area scores")
-    schools = {}
-    for row in rows[1:]:
-        if row[0] == "Trust average":
-            break
-        schools[row[0]] = row[1:]
-    return schools
-
-
-def expected_area_means(framework: Framework, labels: dict[str, str]) -> list[float]:
-    """Each judged area's mean score, computed here from the labels the test typed."""
-    means = []
-    for sheet in framework.sheets:
-        if not sheet.judged:
-            continue
-        scores = [SCORE[LABEL_CODE[labels[s.id]]] for s in sheet.statements if labels.get(s.id)]
-        means.append(sum(scores) / len(scores))
-    return means
+from .support.trust import (
+    AUTUMN,
+    SPR,
+    Trust,
+    area_scores_of,
+    expected_area_means,
+    run,
+    sheet_rows,
+)
 
 
 # --- the trust typed in another case -----------------------------------------------------------

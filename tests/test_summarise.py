@@ -18,11 +18,12 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from sheet_tools import summarise
+from sheet_tools.base.keys import school_key
 from sheet_tools.cli import main
 from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.definitions.roster import School
 from sheet_tools.intake.returns import ValidReturn
-from sheet_tools.store.facade import Rejection, Store, school_key
+from sheet_tools.store.facade import Rejection, Store
 from sheet_tools.summarise import (
     DATA_HEADERS,
     area_scores,

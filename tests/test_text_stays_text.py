@@ -26,7 +26,7 @@ from sheet_tools.service.ingest import ingest_file
 from sheet_tools.store.facade import Store
 from sheet_tools.summarise import summarise_workspace
 
-from . import realapp
+from .support import realapp
 
 TEXTS = [
     "=Review TA deployment across KS3",

@@ -20,8 +20,8 @@ from sheet_tools.problems.codes import CODES, Severity
 from sheet_tools.problems.render import render_errors_file, render_text, split_location
 from sheet_tools.problems.report import FileReport, Issue
 
-from . import corpus
-from .helpers import codes, sha256
+from .support import corpus
+from .support.helpers import codes, sha256
 
 ENV = "2 Environment"
 

@@ -44,7 +44,7 @@ from sheet_tools.service.watch import (
 from sheet_tools.store.facade import Store
 from sheet_tools.summarise import school_summary_path
 
-from .helpers import sha256
+from .support.helpers import sha256
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = "specialist-provision-review"

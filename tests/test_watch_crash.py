@@ -26,7 +26,7 @@ from sheet_tools.base.workspace import Workspace
 from sheet_tools.definitions.frameworks import Framework
 from sheet_tools.demo import make_return
 from sheet_tools.service.ingest import ERRORS_SUFFIX
-from tests.helpers import sha256
+from tests.support.helpers import sha256
 from tests.test_watch import (
     DEADLINE,
     REPO,

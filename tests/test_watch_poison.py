@@ -19,8 +19,8 @@ import pytest
 from sheet_tools.base.workspace import Workspace
 from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.intake import worker
-from tests import corpus, hostile
-from tests.helpers import sha256
+from tests.support import corpus, hostile
+from tests.support.helpers import sha256
 from tests.test_watch import (
     DEADLINE,
     REPO,
@@ -103,7 +103,7 @@ from sheet_tools.intake import worker
 from sheet_tools.service.config import load_watch_settings
 from sheet_tools.definitions.frameworks import load_registry
 from sheet_tools.service.watch import run_watch, service_logging, workspace_for
-from tests import hostile
+from tests.support import hostile
 
 settings = load_watch_settings({"workspace": sys.argv[1], "once": sys.argv[2] == "once"})
 with service_logging(workspace_for(settings).log_file), worker.using(check=hostile.sleep_if_named):

@@ -34,8 +34,8 @@ from sheet_tools.intake.worker import (
 )
 from sheet_tools.service.ingest import ingest_file
 from sheet_tools.store.facade import Store
-from tests import corpus, hostile
-from tests.helpers import sha256
+from tests.support import corpus, hostile
+from tests.support.helpers import sha256
 
 # The issue's file: both counts declared (as Excel writes them), a handful of strings inside.
 SST_COUNT = 'count="4294967295" uniqueCount="4294967295"'
@@ -259,7 +259,7 @@ PARENT_SCRIPT = """
 import sys, threading, time
 from sheet_tools.definitions.frameworks import load_registry
 from sheet_tools.intake.pool import WorkerPool
-from tests import hostile
+from tests.support import hostile
 
 pool = WorkerPool()
 registry = load_registry()

@@ -34,7 +34,7 @@ from typing import NoReturn
 
 from pydantic import BaseModel
 
-from .conftest import soffice_path, ssconvert_path, unavailable
+from ..conftest import soffice_path, ssconvert_path, unavailable
 
 XLSX_FILTER = "Calc MS Excel 2007 XML"
 DEFAULT_TIMEOUT = 180.0

@@ -1,10 +1,10 @@
 """Factories for the test corpus: every valid, broken and hostile return, made as real files.
 
 Each function writes one file (into the folder it is given, normally ``tmp_path``) and returns its
-path. Valid returns are filled by ``tests.filling``; damaged ones are edited copies of a valid
-return, changed either with openpyxl (as a person would in Excel) or at the zip/XML level (as an
-attacker would). The hostile files are built without ever inflating them: the zip bomb is written
-as raw deflate blocks repeated, so a 3 GB sheet costs a few MB of disk and about a second.
+path. Valid returns are built by ``tests.support.returns``; damaged ones are edited copies of a
+valid return, changed either with openpyxl (as a person would in Excel) or at the zip/XML level
+(as an attacker would). The hostile files are built without ever inflating them: the zip bomb is
+written as raw deflate blocks repeated, so a 3 GB sheet costs a few MB of disk and about a second.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 import shutil
 import struct
-import tempfile
 import warnings
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 from xml.etree import ElementTree
@@ -27,12 +26,8 @@ from openpyxl import Workbook, load_workbook
 
 from sheet_tools.definitions import cell_layout
 from sheet_tools.definitions.frameworks import Framework
-from sheet_tools.definitions.roster import School
-from sheet_tools.demo import make_return
 
 from .realapp import _convert, require_libreoffice
-
-OAKFIELD = School(name="Oakfield Primary", urn="123456", trust="North Star Trust")
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -48,27 +43,6 @@ def find_row(ws, item_id: str) -> int:
 
 
 # --- valid returns ------------------------------------------------------------------------------
-def all_judgements(framework: Framework, labels: Iterable[str] | None = None) -> dict[str, str]:
-    """A judgement for every judged statement, cycling through ``labels`` (default: the scale's
-    labels), so a test knows exactly what it wrote."""
-    cycle = list(labels or [level.label for level in framework.scale])
-    statements = [st.id for _, st in framework.judged_statements()]
-    return {sid: cycle[i % len(cycle)] for i, sid in enumerate(statements)}
-
-
-def valid_return(
-    framework: Framework,
-    folder: Path,
-    school: School = OAKFIELD,
-    *,
-    seed: int = 1,
-    **overrides: dict[str, object],
-) -> Path:
-    """A completely filled return (``sheet_tools.demo.make_return``) in its own sub-folder;
-    ``overrides`` are its judgements=, texts=, cover=."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = Path(tempfile.mkdtemp(prefix=f"return-{seed}-", dir=folder))
-    return make_return(framework, target, school, seed=seed, **overrides)
 
 
 def edited_copy(source: Path, target: Path, edit: Callable[[Workbook], None]) -> Path:

@@ -24,7 +24,7 @@ from sheet_tools.intake.validate import check_file
 from sheet_tools.problems.codes import CODES, Severity
 
 from .conftest import REPO
-from .support import corpus
+from .support import corpus, returns
 from .support.helpers import codes, sha256
 
 AREA = "2 Environment"
@@ -33,7 +33,7 @@ AREA = "2 Environment"
 @pytest.fixture(scope="module")
 def base(spr: Framework, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One valid return; every damaged file is a copy of it."""
-    return corpus.valid_return(spr, tmp_path_factory.mktemp("base"))
+    return returns.valid_return(spr, tmp_path_factory.mktemp("base"))
 
 
 def test_a_valid_return_passes_and_is_hashed(base: Path) -> None:

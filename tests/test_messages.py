@@ -21,7 +21,7 @@ from sheet_tools.problems.report import FileReport, Issue
 from sheet_tools.store.facade import duplicate_issue
 
 from .conftest import REPO
-from .support import corpus
+from .support import corpus, returns
 
 PACKAGE = REPO / "sheet_tools"
 # Calls that make an issue: Issue.of and Issue themselves, and the helpers that pass their
@@ -182,7 +182,7 @@ def test_an_empty_required_cover_field_is_said_once_with_its_place_once(
     spr: Framework, registry: Registry, tmp_path: Path
 ) -> None:
     """(c) errors.txt: what is wrong once, where once, what to do once."""
-    filled = corpus.valid_return(spr, tmp_path / "filled")
+    filled = returns.valid_return(spr, tmp_path / "filled")
     sheet = load_workbook(filled)[cell_layout.COVER_SHEET]
     row = corpus.find_row(sheet, "review_date")
     cell = sheet.cell(row=row, column=cell_layout.COVER_VALUE_COL).coordinate
@@ -277,3 +277,18 @@ def test_a_located_issue_shows_its_place_once_in_every_rendering() -> None:
     errors_txt = render_errors_file(report, None, None)
     assert f"1. {place}\n   '31/02/2026' is not a date.\n   What to do: " in errors_txt
     assert errors_txt.count("C8") == 1
+
+
+def test_every_registered_code_can_be_raised() -> None:
+    """The registry holds what can happen, no more: each code is named somewhere outside the
+    registry (a literal at a call site, or a value a check passes on). "unsafe-name" was
+    registered and never raised, since a name from the inbox is made safe, never refused."""
+    named: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        if "problems" in path.relative_to(PACKAGE).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                named.add(node.value)
+    assert set(CODES) - named == set()
+    assert "unsafe-name" not in CODES

@@ -17,7 +17,7 @@ from sheet_tools.intake.guard import guard_file
 from sheet_tools.intake.read import RawReturn, read_guarded, read_return
 from sheet_tools.intake.validate import check_file
 
-from .support import corpus, realapp
+from .support import corpus, realapp, returns
 from .support.helpers import codes, sha256
 
 ENV = "2 Environment"
@@ -30,7 +30,7 @@ def judgement_values(raw: RawReturn) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def written(spr: Framework) -> dict[str, str]:
     """The judgements every return in this module is filled with (all four levels, cycled)."""
-    return corpus.all_judgements(spr)
+    return returns.all_judgements(spr)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def base(spr: Framework, written: dict[str, str], tmp_path_factory) -> Path:
         "EN.next_steps": "Plan the sensory room.",
         "LM01.evidence": "Minutes of governors, May.",
     }
-    return corpus.valid_return(
+    return returns.valid_return(
         spr, tmp_path_factory.mktemp("read"), judgements=written, texts=texts
     )
 
@@ -54,7 +54,7 @@ def test_reads_every_answer_by_id(
     assert judgement_values(raw) == written
     assert raw.texts["EN.next_steps"].value == "Plan the sensory room."
     assert raw.texts["LM01.evidence"].value == "Minutes of governors, May."
-    assert raw.cover["school"].value == corpus.OAKFIELD.name
+    assert raw.cover["school"].value == returns.OAKFIELD.name
     assert raw.cover["review_date"].value == date(2026, 10, 3)
     # every cell is located as the generator laid it out: judgement in column C, by row
     sheet = spr.sheets[1]
@@ -171,8 +171,8 @@ def test_returns_made_from_an_older_version_still_read(spr: Framework, tmp_path:
     assert registry.versions(spr.id) == ["0.9", "1.0"]
     old_framework = registry.get(spr.id, "0.9")
     assert old_framework is not None
-    judgements = corpus.all_judgements(old_framework)
-    path = corpus.valid_return(old_framework, tmp_path, judgements=judgements)
+    judgements = returns.all_judgements(old_framework)
+    path = returns.valid_return(old_framework, tmp_path, judgements=judgements)
     raw, issues = read_return(path, registry)
     assert issues == [] and raw is not None
     assert raw.template_version == "0.9"
@@ -254,8 +254,8 @@ def test_returns_resaved_by_libreoffice_and_gnumeric_read_in_full(
         report, _ = check_file(path, registry)
         assert report.status == "accepted", (path.name, report.errors)
         assert (report.school, report.urn, report.review_date) == (
-            corpus.OAKFIELD.name,
-            corpus.OAKFIELD.urn,
+            returns.OAKFIELD.name,
+            returns.OAKFIELD.urn,
             "2026-10-03",
         )
     assert sha256(base) == before
@@ -266,7 +266,7 @@ def test_a_return_filled_in_libreoffice_reads(
     spr: Framework, registry: Registry, tmp_path: Path
 ) -> None:
     realapp.require_libreoffice(uno=True)
-    blank = generate_workbook(spr, corpus.OAKFIELD, tmp_path / "blank")
+    blank = generate_workbook(spr, returns.OAKFIELD, tmp_path / "blank")
     edits: list[tuple[str, str, object]] = []
     expected: dict[str, str] = {}
     labels = [level.label for level in spr.scale]

@@ -20,7 +20,7 @@ from sheet_tools.problems.codes import CODES, Severity
 from sheet_tools.problems.render import render_errors_file, render_text, split_location
 from sheet_tools.problems.report import FileReport, Issue
 
-from .support import corpus
+from .support import corpus, returns
 from .support.helpers import codes, sha256
 
 ENV = "2 Environment"
@@ -42,7 +42,7 @@ def make(spr: Framework, tmp_path: Path):
     counter = iter(range(1000))
 
     def build(**overrides: dict[str, object]) -> Path:
-        return corpus.valid_return(spr, tmp_path / f"r{next(counter)}", **overrides)
+        return returns.valid_return(spr, tmp_path / f"r{next(counter)}", **overrides)
 
     return build
 
@@ -170,7 +170,7 @@ def test_a_framework_without_not_applicable_rejects_it(
     mainstream = registry.latest("send-review-mainstream")
     assert not mainstream.not_applicable
     statement = next(st for _, st in mainstream.judged_statements())
-    path = corpus.valid_return(mainstream, tmp_path, judgements={statement.id: typed})
+    path = returns.valid_return(mainstream, tmp_path, judgements={statement.id: typed})
     report, valid = check_file(path, registry)
     assert report.status == "rejected" and valid is None
     [issue] = by_code(report, "invalid-judgement")
@@ -371,8 +371,8 @@ def test_check_file_report_fields_and_json(registry: Registry, make) -> None:
     assert report.sha256 == sha256(path)
     assert (report.template, report.template_version) == ("specialist-provision-review", "1.0")
     assert (report.school, report.urn, report.trust) == (
-        corpus.OAKFIELD.name,
-        corpus.OAKFIELD.urn,
+        returns.OAKFIELD.name,
+        returns.OAKFIELD.urn,
         "North Star Trust",
     )
     data = report.to_json()
@@ -389,8 +389,8 @@ def test_rejected_report_still_says_whose_return_it_is(registry: Registry, make)
     report, valid = check_file(make(judgements={"EN04": "Embeded"}), registry)
     assert valid is None and report.status == "rejected"
     assert (report.school, report.urn, report.review_date) == (
-        corpus.OAKFIELD.name,
-        corpus.OAKFIELD.urn,
+        returns.OAKFIELD.name,
+        returns.OAKFIELD.urn,
         "2026-10-03",
     )
 

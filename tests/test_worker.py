@@ -34,7 +34,7 @@ from sheet_tools.intake.worker import (
 )
 from sheet_tools.service.ingest import ingest_file
 from sheet_tools.store.facade import Store
-from tests.support import corpus, hostile
+from tests.support import corpus, hostile, returns
 from tests.support.helpers import sha256
 
 # The file: both counts declared (as Excel writes them), a handful of strings inside.
@@ -48,7 +48,7 @@ SHAPES = {"count": SST_COUNT, "unique": SST_UNIQUE, "large": SST_LARGE}
 
 @pytest.fixture(scope="module")
 def good(spr: Framework, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return corpus.valid_return(spr, tmp_path_factory.mktemp("worker-good"))
+    return returns.valid_return(spr, tmp_path_factory.mktemp("worker-good"))
 
 
 @pytest.fixture(scope="module")
@@ -203,8 +203,8 @@ def test_ingest_reads_ahead_and_reads_each_file_once(
     src = tmp_path / "src"
     names = ["a.xlsx", "abort.xlsx", "b.xlsx", "a again.xlsx", "c.xlsx"]
     spr = registry.latest("specialist-provision-review")
-    sources = {"b.xlsx": corpus.valid_return(spr, tmp_path, seed=7)}
-    sources["abort.xlsx"] = corpus.valid_return(spr, tmp_path, seed=8)
+    sources = {"b.xlsx": returns.valid_return(spr, tmp_path, seed=7)}
+    sources["abort.xlsx"] = returns.valid_return(spr, tmp_path, seed=8)
     for name in names:
         corpus.copy_to(sources.get(name, good), src, name)
     paths = [src / name for name in names]

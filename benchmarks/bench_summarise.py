@@ -33,10 +33,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sheet_tools.base.clock import utc_now
+from sheet_tools.base.keys import school_key
 from sheet_tools.definitions.frameworks import Framework, load_registry
 from sheet_tools.definitions.roster import School
 from sheet_tools.intake.returns import ValidReturn
-from sheet_tools.store.facade import Store, school_key
+from sheet_tools.store.facade import Store
 from sheet_tools.summarise import summarise_affected, summarise_all, summarise_returns
 
 TEMPLATE = "specialist-provision-review"
@@ -147,7 +149,7 @@ def phase(name: str, work: Path, workers: int | None) -> dict[str, object]:
                 framework, school, random.Random(7), "external-review", date(2026, 10, 1)
             )
             store.add_return(
-                valid, sha256="f" * 64, file_name="late review.xlsx", arrived_at=datetime.now(UTC)
+                valid, sha256="f" * 64, file_name="late review.xlsx", arrived_at=utc_now()
             )
             started = time.perf_counter()
             cpu_before = _usage()[2]

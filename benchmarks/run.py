@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,6 +40,7 @@ import bench_summarise
 import bench_watch
 import synthetic
 
+from sheet_tools.base.clock import utc_now
 from sheet_tools.base.workspace import Workspace
 from sheet_tools.definitions.frameworks import Registry, load_registry
 from sheet_tools.generate.workbook import generate_batch, workbook_filename
@@ -107,7 +108,7 @@ class Results:
     sizes: Sizes
     quick: bool
     rows: list[Row] = field(default_factory=list)
-    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started: datetime = field(default_factory=utc_now)
     seconds: float = 0.0
     others_cpu: float | None = None  # share of the machine's CPU other programs used meanwhile
     notes: list[str] = field(default_factory=list)

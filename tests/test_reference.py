@@ -1,8 +1,8 @@
 """Reference workbooks: what schools and trusts receive, compared part by part with committed files.
 
 A failure here means a workbook changed. If the change is intended, regenerate the references
-(``python -m tests.xlsx_compare --regenerate``, see tests/reference/README.md), review the diff
-and commit it with the change; if not, the diff shows where the output went wrong.
+(``python -m tests.support.xlsx_compare --regenerate``, see tests/reference/README.md), review the
+diff and commit it with the change; if not, the diff shows where the output went wrong.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ TINY = "workbook-reference-review.xlsx"
 FOLLOW_UP = "workbook-send-review-follow-up.xlsx"
 SCHOOL = "school-summary.xlsx"
 TRUST = "trust-summary.xlsx"
-REGENERATE = "python -m tests.xlsx_compare --regenerate"
+REGENERATE = "python -m tests.support.xlsx_compare --regenerate"
 
 
 @pytest.fixture(scope="module")
@@ -281,7 +281,7 @@ def test_another_process_builds_the_same_workbooks(built: dict[str, bytes], tmp_
     """Another process, with another hash seed and time zone, builds what this one built."""
     env = {**os.environ, "PYTHONHASHSEED": "12345", "TZ": "Pacific/Auckland"}
     subprocess.run(
-        [sys.executable, "-m", "tests.reference_cases", "--write", str(tmp_path)],
+        [sys.executable, "-m", "tests.support.reference_cases", "--write", str(tmp_path)],
         cwd=REPO,
         env=env,
         check=True,

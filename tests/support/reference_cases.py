@@ -2,11 +2,11 @@
 
 Every input is fixed (names, URNs, dates, judgements, texts, arrival times, file hashes), so the
 same code builds the same workbooks; the only readings of the clock left are the ones the
-comparer blanks (see ``tests/xlsx_compare.py``).
+comparer blanks (see ``tests/support/xlsx_compare.py``).
 
-``python -m tests.reference_cases --write DIR`` builds them all into DIR (the determinism test
-runs it in another process); ``python -m tests.xlsx_compare --regenerate`` rewrites the committed
-references after printing how they changed.
+``python -m tests.support.reference_cases --write DIR`` builds them all into DIR (the determinism
+test runs it in another process); ``python -m tests.support.xlsx_compare --regenerate`` rewrites
+the committed references after printing how they changed.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sheet_tools.intake.returns import ValidReturn
 from sheet_tools.store.facade import Rejection, Store
 from sheet_tools.summarise import summarise_workspace
 
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
 FRAMEWORKS_DIR = REFERENCE_DIR / "frameworks"
 TINY_FRAMEWORK = FRAMEWORKS_DIR / "reference-review.toml"
 VERSIONS_FILE = "versions.json"
@@ -234,7 +234,7 @@ def regenerate(
 ) -> dict[str, str]:
     """Rewrite the references that changed, printing each diff: review it before committing.
     One that compares equal is left as it is, so git sees no change. Returns name -> outcome."""
-    from tests.xlsx_compare import compare_xlsx, format_differences
+    from tests.support.xlsx_compare import compare_xlsx, format_differences
 
     outcomes: dict[str, str] = {}
     for name, data in build_all().items():
@@ -254,7 +254,7 @@ def regenerate(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.reference_cases")
+    parser = argparse.ArgumentParser(prog="python -m tests.support.reference_cases")
     parser.add_argument("--write", type=Path, required=True, help="folder to build them into")
     args = parser.parse_args(argv)
     args.write.mkdir(parents=True, exist_ok=True)

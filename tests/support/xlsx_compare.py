@@ -21,8 +21,9 @@ parts in the zip, of ``[Content_Types].xml`` entries and of relationships, of at
 shared-strings table (each string cell shows its text in place of its index) and of the style
 tables (each style index is replaced by a digest of the style it means).
 
-Run ``python -m tests.xlsx_compare A.xlsx B.xlsx`` to see the differences between two files, or
-``python -m tests.xlsx_compare --regenerate`` to rewrite ``tests/reference/`` on purpose.
+Run ``python -m tests.support.xlsx_compare A.xlsx B.xlsx`` to see the differences between two
+files, or ``python -m tests.support.xlsx_compare --regenerate`` to rewrite ``tests/reference/`` on
+purpose.
 """
 
 from __future__ import annotations
@@ -433,7 +434,7 @@ def assert_xlsx_equal(
 # --- command line --------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.xlsx_compare",
+        prog="python -m tests.support.xlsx_compare",
         description="Compare two .xlsx files part by part, or rewrite the reference workbooks.",
     )
     parser.add_argument("files", nargs="*", type=Path, help="GENERATED.xlsx REFERENCE.xlsx")
@@ -445,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-lines", type=int, default=MAX_DIFF_LINES)
     args = parser.parse_args(argv)
     if args.regenerate:
-        from tests.reference_cases import regenerate
+        from tests.support.reference_cases import regenerate
 
         regenerate(max_lines=args.max_lines)
         print("Review the diff above (git diff --stat tests/reference/) before committing.")

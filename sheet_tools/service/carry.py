@@ -116,7 +116,7 @@ def carried_for(
     from_round: str | None = None,
     judge: Judge | None = None,
 ) -> dict[str, Carried]:
-    """By ``carry_key``, what each school's workbook for ``round_name`` starts from; a school
+    """By ``keys.school_key``, what each school's workbook for ``round_name`` starts from; a school
     with no accepted return in an earlier round (or in ``from_round``) has no entry."""
     round_name = clean_round(round_name)
     role: Judge = judge or SELF

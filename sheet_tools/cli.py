@@ -116,6 +116,16 @@ def json_option(command: F) -> F:
     )(command)
 
 
+def outbox_option(command: F) -> F:
+    """``--outbox``, the same for every command that writes summaries."""
+    return click.option(
+        "--outbox",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Folder to write the summaries to (default: the workspace's outbox/).",
+    )(command)
+
+
 def templates_option(command: F) -> F:
     """``--templates``, the same for every command that reads framework definitions."""
     return click.option(
@@ -318,12 +328,7 @@ def generate(
     default=None,
     help="Folder returns are dropped into (default: the workspace's inbox/).",
 )
-@click.option(
-    "--outbox",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder to write the summaries to (default: the workspace's outbox/).",
-)
+@outbox_option
 @click.option(
     "--once",
     is_flag=True,
@@ -406,12 +411,7 @@ def ingest(
 
 @main.command()
 @workspace_option
-@click.option(
-    "--outbox",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder to write the summaries to (default: the workspace's outbox/).",
-)
+@outbox_option
 @click.option(
     "--roster",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),

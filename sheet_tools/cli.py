@@ -266,7 +266,8 @@ def generate(
         raise click.UsageError("--from-round needs --carry-forward")
     from .base.workspace import Workspace
     from .definitions.roster import make_school, read_roster
-    from .generate.workbook import generate_batch, issue_for
+    from .generate.workbook import issue_for
+    from .service.issuing import generate_issued, issuing_workspace
 
     role = ROLE_NAMES[judge] if judge else None
     registry = _registry(templates_dir)
@@ -289,18 +290,21 @@ def generate(
             f"Carrying forward {len(carried)} of {len(schools)} school"
             f"{'s' if len(schools) != 1 else ''} from an earlier round"
         )
+    given = _given(click.get_current_context(), "workspace", workspace) is not None
+    recorded = issuing_workspace(workspace, given=given, roster=roster is not None)
     if roster is None:
-        [path] = generate_batch(
-            framework, schools, out_dir, force=force, round_name=round_name, judge=role,
-            carried=carried,
+        [path] = generate_issued(
+            framework, schools, out_dir, workspace=recorded, force=force, round_name=round_name,
+            judge=role, carried=carried,
         )  # fmt: skip
         click.echo(f"Wrote {path}")
         return
     with click.progressbar(length=len(schools), label="Generating") as bar:
-        written = generate_batch(
+        written = generate_issued(
             framework,
             schools,
             out_dir,
+            workspace=recorded,
             force=force,
             progress=lambda _: bar.update(1),
             round_name=round_name,
@@ -308,6 +312,8 @@ def generate(
             carried=carried,
         )
     click.echo(f"Wrote {len(written)} workbooks to {out_dir}")
+    if recorded is not None:
+        click.echo(f"Recorded them as issued in {recorded.database}")
 
 
 @main.command()

@@ -430,10 +430,14 @@ def summarise(
     workspace: Path, outbox: Path | None, roster: Path | None, templates_dir: Path | None
 ) -> None:
     """Rebuild every school and trust summary workbook from the stored returns."""
+    from .service.config import load_rounds
     from .summarise.rebuild import summarise_workspace
 
     registry = _registry(templates_dir)
-    written = summarise_workspace(workspace, registry, outbox=outbox, roster=roster)
+    current = load_rounds(workspace).current
+    written = summarise_workspace(
+        workspace, registry, outbox=outbox, roster=roster, current_round=current
+    )
     workbooks = [path for path in written if path.suffix == ".xlsx"]
     charts = len(written) - len(workbooks)
     target = outbox if outbox is not None else workspace / "outbox"

@@ -266,8 +266,8 @@ def generate(
         raise click.UsageError("--from-round needs --carry-forward")
     from .base.workspace import Workspace
     from .definitions.roster import make_school, read_roster
-    from .generate.workbook import issue_for
-    from .service.issuing import generate_issued, issuing_workspace
+    from .generate.workbook import generate_batch, issue_for
+    from .service.issuing import issuing_workspace, recording_issues
 
     role = ROLE_NAMES[judge] if judge else None
     registry = _registry(templates_dir)
@@ -293,18 +293,22 @@ def generate(
     given = _given(click.get_current_context(), "workspace", workspace) is not None
     recorded = issuing_workspace(workspace, given=given, roster=roster is not None)
     if roster is None:
-        [path] = generate_issued(
-            framework, schools, out_dir, workspace=recorded, force=force, round_name=round_name,
-            judge=role, carried=carried,
-        )  # fmt: skip
+        with recording_issues(recorded, framework) as note:
+            [path] = generate_batch(
+                framework, schools, out_dir, force=force, round_name=round_name, judge=role,
+                carried=carried, on_issue=note,
+            )  # fmt: skip
         click.echo(f"Wrote {path}")
         return
-    with click.progressbar(length=len(schools), label="Generating") as bar:
-        written = generate_issued(
+    with (
+        recording_issues(recorded, framework) as note,
+        click.progressbar(length=len(schools), label="Generating") as bar,
+    ):
+        written = generate_batch(
             framework,
             schools,
             out_dir,
-            workspace=recorded,
+            on_issue=note,
             force=force,
             progress=lambda _: bar.update(1),
             round_name=round_name,

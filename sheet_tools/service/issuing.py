@@ -1,26 +1,35 @@
-"""Generating workbooks into a workspace: each workbook issued is recorded in the store (issue
-id, school, trust, framework, round, role, when), so the chase list is "issued and not
-returned" and a round is known before its first return arrives. Without a workspace, generating
-writes the workbooks and nothing else."""
+"""Recording what a workspace issues: each workbook generated into it (issue id, school, trust,
+framework, round, role, when) goes in the store, so the chase list is "issued and not returned"
+and a round is known before its first return arrives. Without a workspace, generating writes
+the workbooks and nothing else."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from ..base.clock import utc_now
 from ..base.workspace import Workspace
-from ..definitions.carried import Carried
 from ..definitions.frameworks import Framework
 from ..definitions.roster import School
-from ..definitions.rounds import Judge
-from ..generate.issue import Issued
-from ..generate.workbook import generate_batch
 from ..store.facade import IssuedWorkbook, Store
 
 # A folder is a workspace when it holds either of these (one made by hand, before `init`, has
 # only its database).
 WORKSPACE_MARKS = ("sheet-tools.db", "sheet-tools.toml")
+
+
+class IssueLike(Protocol):
+    """What a workbook was issued for (``generate.issue.Issued``)."""
+
+    issue_id: str
+    round: str
+    judge: str | None
+
+
+Note = Callable[[School, IssueLike], None]
 
 
 def is_workspace(root: Path) -> bool:
@@ -35,30 +44,18 @@ def issuing_workspace(root: Path, *, given: bool, roster: bool) -> Workspace | N
     return None
 
 
-def generate_issued(
-    framework: Framework,
-    schools: Iterable[School],
-    out_dir: Path,
-    *,
-    workspace: Workspace | None,
-    force: bool = False,
-    round_name: str | None = None,
-    judge: Judge | None = None,
-    carried: Mapping[str, Carried] | None = None,
-    progress: Callable[[Path], None] | None = None,
-) -> list[Path]:
-    """Write a workbook per school (``generate_batch``) and, in a workspace, record each one
-    written, even when a later one fails. The store is opened first, so a workspace whose
-    database cannot be used stops before any workbook is written."""
+@contextmanager
+def recording_issues(workspace: Workspace | None, framework: Framework) -> Iterator[Note | None]:
+    """A note to pass the generator (``on_issue``) that records each workbook it writes in the
+    workspace's store, even when a later one fails; None without a workspace. The store is
+    opened first, so a database that cannot be used stops generating before any workbook."""
     if workspace is None:
-        return generate_batch(
-            framework, schools, out_dir, force=force, progress=progress,
-            round_name=round_name, judge=judge, carried=carried,
-        )  # fmt: skip
+        yield None
+        return
     with Store(workspace.database) as store:
         issued: list[IssuedWorkbook] = []
 
-        def note(school: School, issue: Issued) -> None:
+        def note(school: School, issue: IssueLike) -> None:
             issued.append(
                 IssuedWorkbook(
                     issue_id=issue.issue_id,
@@ -74,10 +71,7 @@ def generate_issued(
             )
 
         try:
-            return generate_batch(
-                framework, schools, out_dir, force=force, progress=progress,
-                round_name=round_name, judge=judge, carried=carried, on_issue=note,
-            )  # fmt: skip
+            yield note
         finally:
             if issued:
                 store.record_issued(issued)

@@ -26,14 +26,6 @@ class IssuedWorkbook(BaseModel):
     judge: str | None
     issued_at: datetime
 
-    @property
-    def school_key(self) -> str:
-        return school_key(self.school, self.urn)
-
-    @property
-    def trust_key(self) -> str:
-        return trust_key(self.trust)
-
 
 _COLUMNS = "issue_id, template_id, template_version, school, urn, trust, round, judge, issued_at"
 
@@ -53,9 +45,9 @@ class IssuedLog:
                 item.template_version,
                 item.school,
                 item.urn,
-                item.school_key,
+                school_key(item.school, item.urn),
                 item.trust,
-                item.trust_key,
+                trust_key(item.trust),
                 item.round,
                 item.judge,
                 stamp(item.issued_at),

@@ -191,7 +191,7 @@ def summarise_returns(
     rejection_trusts = [(r, rejection_trust(r, on_roster)) for r in rejections]
     issued_of: dict[tuple[str, str], list[IssuedWorkbook]] = defaultdict(list)
     for item in issued:
-        listed = on_roster.get(item.school_key)
+        listed = on_roster.get(school_key(item.school, item.urn))
         its_trust = listed.trust if listed is not None and listed.trust else item.trust
         issued_of[(item.template_id, trust_key(its_trust))].append(item)
     trust_jobs: list[Job] = []
@@ -218,7 +218,7 @@ def summarise_returns(
         )
         expected = {school_key(s.name, s.urn) for s in on_list} or {
             *(h.school_key for h in in_trust),
-            *(i.school_key for i in sent if i.round == round_name),
+            *(school_key(i.school, i.urn) for i in sent if i.round == round_name),
         }
         data = TrustData(
             framework=framework,
@@ -263,7 +263,8 @@ def summarise_all(
     outbox = Path(outbox)
     roster_list = list(roster or ())
     returns = store.returns()
-    planned = plan(returns, registry, outbox, roster_list)
+    issued = store.issued()
+    planned = plan(returns, registry, outbox, roster_list, issued)
     written = summarise_returns(
         returns,
         registry,
@@ -275,7 +276,7 @@ def summarise_all(
         corrections=store.corrections(),
         workers=workers,
         today=today,
-        issued=store.issued(),
+        issued=issued,
         current_round=current_round,
     )
     tidy(outbox, planned, written)
@@ -299,7 +300,8 @@ def summarise_affected(
     outbox = Path(outbox)
     roster_list = list(roster or ())
     on_roster = roster_by_key(roster_list)
-    planned = plan(store.returns(contents=False), registry, outbox, roster_list)
+    issued = store.issued()
+    planned = plan(store.returns(contents=False), registry, outbox, roster_list, issued)
     schools: set[tuple[str, str]] = set()
     trusts: set[tuple[str, str]] = set()
     trust_queries: set[tuple[str, str]] = set()
@@ -360,7 +362,7 @@ def summarise_affected(
             names=planned.trust_names,
             corrections=store.corrections(),
             today=today,
-            issued=store.issued(),
+            issued=issued,
             current_round=current_round,
         )
     tidy(outbox, planned, written)

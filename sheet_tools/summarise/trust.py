@@ -105,7 +105,7 @@ def returns_log(
     }
     for item in issued:
         if item.template_id == framework.id and item.round == round_name:
-            names.setdefault(item.school_key, (item.school, item.urn))
+            names.setdefault(school_key(item.school, item.urn), (item.school, item.urn))
     for history in members:
         names.setdefault(history.school_key, (history.school, history.urn))
     for rejection_key, items in by_key_rejections.items():

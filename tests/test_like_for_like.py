@@ -10,8 +10,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from sheet_tools.cli import main
 from sheet_tools.definitions.frameworks import Framework
 from sheet_tools.summarise.outbox import trust_summary_path
 
@@ -173,3 +175,14 @@ def test_six_schools_in_three_groups_each_get_their_own_trust_workbook(
             school: "Returned" for school, _ in items
         }
         assert str(load_workbook(path)["Overview"]["A1"].value).startswith(f"{group}: ")
+
+
+def test_a_round_setting_that_is_not_a_name_is_one_plain_line(trust: Trust) -> None:
+    trust.roster([(name, urn, OAK_TRUST) for name, urn in SCHOOLS.items()])
+    generate(trust, AUTUMN, "autumn")
+    (trust.root / "sheet-tools.toml").write_text("[rounds]\ncurrent = 2026\nterm = 1\n")
+    result = CliRunner().invoke(main, ["summarise", "--workspace", str(trust.root)])
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert "[rounds]" in line and "current" in line and "term" in line
+    assert "Traceback" not in result.output

@@ -277,6 +277,7 @@ def generate(
     from .base.workspace import Workspace
     from .definitions.roster import make_school, read_roster
     from .generate.workbook import generate_batch, issue_for
+    from .service.issuing import issuing_workspace, recording_issues
 
     role = ROLE_NAMES[judge] if judge else None
     registry = _registry(templates_dir)
@@ -299,18 +300,25 @@ def generate(
             f"Carrying forward {len(carried)} of {len(schools)} school"
             f"{'s' if len(schools) != 1 else ''} from an earlier round"
         )
+    given = _given(click.get_current_context(), "workspace", workspace) is not None
+    recorded = issuing_workspace(workspace, given=given, roster=roster is not None)
     if roster is None:
-        [path] = generate_batch(
-            framework, schools, out_dir, force=force, round_name=round_name, judge=role,
-            carried=carried,
-        )  # fmt: skip
+        with recording_issues(recorded, framework) as note:
+            [path] = generate_batch(
+                framework, schools, out_dir, force=force, round_name=round_name, judge=role,
+                carried=carried, on_issue=note,
+            )  # fmt: skip
         click.echo(f"Wrote {path}")
         return
-    with click.progressbar(length=len(schools), label="Generating") as bar:
+    with (
+        recording_issues(recorded, framework) as note,
+        click.progressbar(length=len(schools), label="Generating") as bar,
+    ):
         written = generate_batch(
             framework,
             schools,
             out_dir,
+            on_issue=note,
             force=force,
             progress=lambda _: bar.update(1),
             round_name=round_name,
@@ -318,6 +326,8 @@ def generate(
             carried=carried,
         )
     click.echo(f"Wrote {len(written)} workbooks to {out_dir}")
+    if recorded is not None:
+        click.echo(f"Recorded them as issued in {recorded.database}")
 
 
 @main.command()
@@ -424,10 +434,14 @@ def summarise(
     workspace: Path, outbox: Path | None, roster: Path | None, templates_dir: Path | None
 ) -> None:
     """Rebuild every school and trust summary workbook from the stored returns."""
+    from .service.config import load_rounds
     from .summarise.rebuild import summarise_workspace
 
     registry = _registry(templates_dir)
-    written = summarise_workspace(workspace, registry, outbox=outbox, roster=roster)
+    current = load_rounds(workspace).current
+    written = summarise_workspace(
+        workspace, registry, outbox=outbox, roster=roster, current_round=current
+    )
     workbooks = [path for path in written if path.suffix == ".xlsx"]
     charts = len(written) - len(workbooks)
     target = outbox if outbox is not None else workspace / "outbox"

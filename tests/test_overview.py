@@ -108,14 +108,21 @@ def test_the_trust_overview_shows_the_round_at_a_glance(trust: Trust, spr: Frame
     assert ws.cell(find_row(ws, "Returns expected"), 2).value == 3
     assert "Overdue actions" not in {ws.cell(r, 1).value for r in range(1, ws.max_row + 1)}
 
-    # the radar: this round's and the previous round's trust means, through its references
+    # the radar: this round's trust means, then both rounds over the one school (Oakfield)
+    # that returned in both, through its references
     [radar] = [c for c in overview_charts(path) if c.find(f".//{C}radarChart") is not None]
     drawn = dict(series_of(radar, ws))
-    assert list(drawn) == [AUTUMN, SPRING]
-    for got, want in zip(drawn[AUTUMN], area_means(spr, autumn), strict=True):
-        assert got == pytest.approx(want)
-    for got, want in zip(drawn[SPRING], area_means(spr, spring), strict=True):
-        assert got == pytest.approx(want)
+    both_now, both_before = f"{AUTUMN} (both rounds)", f"{SPRING} (both rounds)"
+    assert list(drawn) == [AUTUMN, both_now, both_before]
+    for name, returned in (
+        (AUTUMN, autumn),
+        (both_now, [autumn[0]]),
+        (both_before, [spring[0]]),
+    ):
+        for got, want in zip(drawn[name], area_means(spr, returned), strict=True):
+            assert got == pytest.approx(want), name
+    said = ws.cell(find_row(ws, "Returns expected"), 3).value
+    assert said == f"1 school returned in both rounds; {len(autumn)} of {len(SCHOOLS)} this round."
 
     # the 100% stacked bar: one series per level, counts of this round's statements per area
     [bar] = [c for c in overview_charts(path) if c.find(f".//{C}barChart") is not None]

@@ -326,16 +326,21 @@ def generate_workbook(
     round_name: str | None = None,
     judge: Judge | None = None,
     carried: Carried | None = None,
+    on_issue: Callable[[School, Issued], None] | None = None,
 ) -> Path:
     """Write one school's workbook, issued for a round (and a role), into ``out_dir``; with
-    ``carried``, it starts from the earlier round's return."""
+    ``carried``, it starts from the earlier round's return. ``on_issue`` hears of each workbook
+    written (to record it in a workspace)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     target = out / workbook_filename(framework, school)
     if target.exists() and not force:
         raise GenerateError(f"{target} already exists; use --force to replace it")
     issued = issue_for(framework, round_name, judge)
-    return save_workbook(build_workbook(framework, school, issued, carried), target)
+    path = save_workbook(build_workbook(framework, school, issued, carried), target)
+    if on_issue is not None:
+        on_issue(school, issued)
+    return path
 
 
 def generate_batch(
@@ -348,6 +353,7 @@ def generate_batch(
     round_name: str | None = None,
     judge: Judge | None = None,
     carried: Mapping[str, Carried] | None = None,
+    on_issue: Callable[[School, Issued], None] | None = None,
 ) -> list[Path]:
     """Write a workbook for every school; checks every target name before writing any.
     ``carried``: by ``keys.school_key``, what each school's workbook starts from (a school without an
@@ -376,6 +382,7 @@ def generate_batch(
             round_name=round_name,
             judge=judge,
             carried=(carried or {}).get(school_key(school.name, school.urn)),
+            on_issue=on_issue,
         )
         written.append(path)
         if progress is not None:

@@ -11,6 +11,10 @@ processor time and wall-clock timeout (``pool.WorkerLimits``) and the guard's li
 itself (``guard.Limits``); ``SHEET_TOOLS_LIMIT_<KEY>`` variables override it. ``ingest`` and
 ``watch`` both use it.
 
+A ``[rounds]`` table says which round the trust is in (``current``): the Returns log chases the
+schools with no accepted return in it. Left out, it is the newest round with a workbook issued or
+returned. ``summarise``, ``watch`` and ``returns withdraw|restore`` use it.
+
 Relative folders in the file are relative to the workspace; on the command line or in the
 environment they are relative to the current directory, as a shell user expects.
 """
@@ -25,6 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..definitions.rounds import clean_round
 from ..exceptions import ConfigError
 from ..intake.guard import Limits
 from ..intake.pool import WorkerLimits
@@ -95,6 +100,21 @@ class WatchSettings(BaseModel):
         if value in ("", 0, "0", None):
             return None
         return value
+
+
+class RoundSettings(BaseModel):
+    """The ``[rounds]`` table: the round summaries chase, and the trust's own round names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    current: str | None = Field(default=None, min_length=1)
+    names: list[str] = Field(default_factory=list)
+
+    @field_validator("current")
+    @classmethod
+    def _as_written(cls, value: str | None) -> str | None:
+        """Written as rounds are everywhere ("spring  2027" is "Spring 2027")."""
+        return clean_round(value) if value is not None else None
 
 
 FIELDS = {
@@ -187,3 +207,25 @@ def load_limits(workspace: Path, environ: Mapping[str, str] | None = None) -> Li
         return LimitSettings.model_validate(values)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, f"{workspace / CONFIG_FILE} [limits]")) from None
+
+
+def load_rounds(workspace: Path) -> RoundSettings:
+    """The ``[rounds]`` table of a workspace's ``sheet-tools.toml`` (defaults when it has none)."""
+    path = workspace / CONFIG_FILE
+    if not path.is_file():
+        return RoundSettings()
+    try:
+        with path.open("rb") as handle:
+            table = tomllib.load(handle).get("rounds", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the settings file: {exc}") from None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [rounds] must be a table of options")
+    try:
+        return RoundSettings.model_validate(table)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc']) or 'rounds'}: {item['msg']}"
+            for item in exc.errors()
+        )
+        raise ConfigError(f"{path}: invalid [rounds] settings: {problems}") from None

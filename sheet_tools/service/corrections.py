@@ -21,6 +21,7 @@ from ..definitions.rounds import clean_round, judge_label
 from ..exceptions import StoreError
 from ..store.facade import Store, StoredReturn
 from ..summarise import summarise_affected
+from .config import load_rounds
 
 
 class ReturnRow(BaseModel):
@@ -105,6 +106,7 @@ def correct_return(
     reason: str,
     roster: Sequence[School] | None = None,
     by_whom: str | None = None,
+    current_round: str | None = None,
 ) -> tuple[StoredReturn, list[Path]]:
     """Withdraw (or restore) one return and rebuild what it touches; returns the return and the
     summary files written."""
@@ -117,7 +119,9 @@ def correct_return(
     for listed in roster or ():
         if trust_key(listed.trust) and listed.urn == after.urn:
             affected.add((after.template_id, after.school_key, listed.trust))
-    written = summarise_affected(store, registry, outbox, affected, roster=roster)
+    written = summarise_affected(
+        store, registry, outbox, affected, roster=roster, current_round=current_round
+    )
     return after, written
 
 
@@ -155,4 +159,5 @@ def correct_return_in(
             withdraw=withdraw,
             reason=reason,
             roster=roster,
+            current_round=load_rounds(workspace.root).current,
         )

@@ -69,7 +69,7 @@ from .claims import (
     completeness,
     sweep_stray_locks,
 )
-from .config import WatchSettings
+from .config import WatchSettings, load_rounds
 from .debt import Affected, SummaryDebt
 from .inbox import InboxListing
 from .ingest import ingest_file, settle_events
@@ -115,6 +115,8 @@ def default_pipeline(
 ) -> Pipeline:
     """ingest -> store -> archive/rejected, then summarise into the outbox."""
 
+    current_round = load_rounds(workspace.root).current
+
     def schools() -> list[School] | None:
         return roster.current() if isinstance(roster, RosterSource) else roster
 
@@ -122,7 +124,14 @@ def default_pipeline(
         return ingest_file(path, workspace, registry, store, move=True, roster=schools())
 
     def summarise(affected: set[Affected]) -> None:
-        summarise_affected(store, registry, workspace.outbox, affected, roster=schools())
+        summarise_affected(
+            store,
+            registry,
+            workspace.outbox,
+            affected,
+            roster=schools(),
+            current_round=current_round,
+        )
 
     def owed_since(since: datetime) -> set[Affected]:
         return {

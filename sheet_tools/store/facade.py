@@ -3,8 +3,8 @@
 ``Store`` is the one object the other stages hold; it is a facade over the store's parts, which
 share one connection: ``connection`` (opening, pragmas, migrations, the lock), ``returns`` (saving
 and querying returns, and how superseding works), ``journal`` (an event per file handled, written
-with its outcome) and ``corrections`` (withdrawals, restorations and rejections). The schema and
-its migrations are ``schema``'s.
+with its outcome), ``corrections`` (withdrawals, restorations and rejections) and ``issued``
+(the workbooks generated into the workspace). The schema and its migrations are ``schema``'s.
 
 Judgements are kept as the level code the school chose ("Sec"), or NULL for "not judged"; scores
 come from the framework version recorded with the return, so a score is never baked in twice.
@@ -23,6 +23,7 @@ from ..intake.returns import ValidReturn
 from ..problems.report import FileReport
 from .connection import BUSY_TIMEOUT_S, Connection
 from .corrections import CorrectionAction, Corrections, Rejections, rejection_from
+from .issued import IssuedLog, IssuedWorkbook
 from .journal import Journal, duplicate_issue
 from .records import Correction, Event, Rejection, StoredReturn
 from .returns import Returns
@@ -35,6 +36,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Correction",
     "Event",
+    "IssuedWorkbook",
     "Rejection",
     "Store",
     "StoreError",
@@ -55,6 +57,7 @@ class Store:
         self._journal = Journal(self._conn)
         self._corrections = Corrections(self._conn)
         self._rejections = Rejections(self._conn)
+        self._issued = IssuedLog(self._conn)
 
     def close(self) -> None:
         self._conn.close()
@@ -194,3 +197,12 @@ class Store:
     def rejections(self, trust: str | None = None) -> list[Rejection]:
         """Files turned away, oldest first; ``trust`` matches however the name was typed."""
         return self._rejections.select(trust)
+
+    # --- workbooks issued ----------------------------------------------------------------------
+    def record_issued(self, items: Collection[IssuedWorkbook]) -> int:
+        """Record workbooks generated into this workspace, in one transaction."""
+        return self._issued.add(items)
+
+    def issued(self, template_id: str | None = None) -> list[IssuedWorkbook]:
+        """Every workbook issued from this workspace (of one framework), oldest first."""
+        return self._issued.select(template_id)

@@ -128,6 +128,23 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     ),
     # 5: school and trust keys recomputed by the one key (base.keys), where they differ
     (lambda db: _rekey(db),),
+    # next: every workbook issued from a workspace, so the chase list is "issued, not returned"
+    (
+        """CREATE TABLE issued (
+            issue_id TEXT PRIMARY KEY,
+            template_id TEXT NOT NULL,
+            template_version TEXT NOT NULL,
+            school TEXT NOT NULL,
+            urn TEXT,
+            school_key TEXT NOT NULL,
+            trust TEXT,
+            trust_key TEXT NOT NULL,
+            round TEXT NOT NULL,
+            judge TEXT,
+            issued_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX issued_by_round ON issued(template_id, round, trust_key)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -29,7 +29,7 @@ from ..base.files import safe_filename, write_bytes_atomically
 from ..base.keys import school_key, trust_key
 from ..definitions.frameworks import Registry
 from ..definitions.roster import School
-from ..store.facade import StoredReturn
+from ..store.facade import IssuedWorkbook, StoredReturn
 from .scores import NO_TRUST, SchoolHistory, histories
 
 MANIFEST = ".sheet-tools-manifest.json"
@@ -117,9 +117,14 @@ def trust_names(
 
 
 def plan(
-    returns: Iterable[StoredReturn], registry: Registry, outbox: Path, roster: Iterable[School]
+    returns: Iterable[StoredReturn],
+    registry: Registry,
+    outbox: Path,
+    roster: Iterable[School],
+    issued: Iterable[IssuedWorkbook] = (),
 ) -> Planned:
-    """The summaries the returns (contents not needed) and the roster call for."""
+    """The summaries the returns (contents not needed), the roster and the workbooks issued call
+    for: a trust with a workbook issued and nothing returned gets its chase list."""
     roster_list = list(roster)
     on_roster = roster_by_key(roster_list)
     planned = Planned()
@@ -141,14 +146,19 @@ def plan(
         planned.trusts[(template_id, trust_key(trust))] = trust_summary_path(
             outbox, trust, template_id
         )
-    for template_id in templates:
-        for listed in roster_list:
-            tkey = trust_key(listed.trust)
-            if tkey and (template_id, tkey) not in planned.trusts:
-                planned.trusts[(template_id, tkey)] = trust_summary_path(
-                    outbox, listed.trust, template_id
-                )
-                planned.empty_trusts[(template_id, tkey)] = listed.trust or ""
+    sent = [
+        (item.template_id, on_roster.get(school_key(item.school, item.urn)), item.trust)
+        for item in issued
+        if registry.get(item.template_id) is not None
+    ]
+    templates.update(template_id for template_id, _, _ in sent)
+    wanted = [(t, listed.trust) for t in templates for listed in roster_list]
+    wanted += [(t, listed.trust if listed and listed.trust else trust) for t, listed, trust in sent]
+    for template_id, name in wanted:
+        tkey = trust_key(name)
+        if tkey and (template_id, tkey) not in planned.trusts:
+            planned.trusts[(template_id, tkey)] = trust_summary_path(outbox, name, template_id)
+            planned.empty_trusts[(template_id, tkey)] = name or ""
     return planned
 
 

@@ -2,14 +2,16 @@
 returned this round, the trust's area scores beside the previous round's, the levels per area,
 the five weakest statements and, where the form has an action plan, the actions overdue.
 
-"This round" is the trust's current round: the latest among its schools' returns. Only the
-schools that returned in it count towards its scores and levels (a school whose latest return is
-from an earlier round is not this round's picture); the previous round is the one before it.
+"This round" is the trust's current round: the one the workspace names (``[rounds] current``),
+else the newest with a workbook issued or returned. Only the schools that returned in it count
+towards its scores and levels (a school whose latest return is from an earlier round is not this
+round's picture). The previous round, the one before it, is compared like for like: over the
+schools that returned in both, and the Overview says how many those are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -67,10 +69,50 @@ def trust_rounds(members: Sequence[SchoolHistory]) -> list[TrustRound]:
     ]
 
 
+def current_round_name(
+    members: Sequence[SchoolHistory], issued: Iterable[tuple[str, date]] = ()
+) -> str | None:
+    """The newest round (``rounds.round_order``) with a workbook issued (round, day issued) or
+    returned; None when there is neither."""
+    earliest: dict[str, date] = {}
+    for history in members:
+        for name, held in history.rounds.items():
+            first = min(r.review_date for r in held.values())
+            earliest[name] = min(first, earliest.get(name, first))
+    for name, day in issued:
+        earliest[name] = min(day, earliest.get(name, day))
+    return max(earliest, key=lambda name: round_order(name, earliest[name]), default=None)
+
+
+ScoreColumn = tuple[str, list[StoredReturn]]
+
+
+def like_for_like(
+    current: TrustRound, previous: TrustRound | None
+) -> tuple[list[ScoreColumn], int]:
+    """The score columns: this round's schools, then the previous round over the schools that
+    returned in both (and this round over them too, when some returned only now); and how many
+    schools returned in both."""
+    columns: list[ScoreColumn] = [(current.name, current.returns)]
+    before = {r.school_key: r for r in previous.returns} if previous else {}
+    both = [r for r in current.returns if r.school_key in before]
+    if previous is None or not both:
+        return columns, 0
+    earlier = [before[r.school_key] for r in both]
+    if len(both) == len(current.returns):
+        return [*columns, (previous.name, earlier)], len(both)
+    return [
+        *columns,
+        (f"{current.name} (both rounds)", both),
+        (f"{previous.name} (both rounds)", earlier),
+    ], len(both)
+
+
 def _returns_section(
     ws: SummarySheet,
     row: int,
     current: TrustRound | None,
+    previous: TrustRound | None,
     expected: int,
     overdue_actions: int | None,
 ) -> int:
@@ -81,6 +123,16 @@ def _returns_section(
     put(ws, row + 1, 1, "Returns expected", font=BOLD, border=True)
     put(ws, row + 1, 2, expected, border=True, alignment=CENTRE)
     put(ws, row, 3, f"{received} of {expected} schools have returned.", font=SUBTITLE)
+    if current is not None and previous is not None:
+        both = like_for_like(current, previous)[1]
+        put(
+            ws,
+            row + 1,
+            3,
+            f"{both} {'school' if both == 1 else 'schools'} returned in both rounds; "
+            f"{received} of {expected} this round.",
+            font=SUBTITLE,
+        )
     row += 2
     if overdue_actions is not None:
         put(ws, row, 1, "Overdue actions", font=BOLD, border=True)
@@ -97,18 +149,19 @@ def _area_table(
     current: TrustRound,
     previous: TrustRound | None,
 ) -> tuple[int, int, int, int]:
-    """Area | this round | previous round | a count per level | Not applicable | Not judged.
-    Returns (header row, last area row, first count column, the score columns)."""
-    rounds = [current, *([previous] if previous else [])]
+    """Area | this round | the previous round like for like | a count per level | Not
+    applicable | Not judged. Returns (header row, last area row, first count column, the score
+    columns)."""
+    rounds = like_for_like(current, previous)[0]
     extra = [NOT_APPLICABLE_LABEL] if framework.not_applicable else []
     levels = [level.label for level in framework.levels]
     header_row = row
-    labels = ["Area", *(r.name for r in rounds), *levels, *extra, "Not judged"]
+    labels = ["Area", *(label for label, _ in rounds), *levels, *extra, "Not judged"]
     row = write_header(ws, row, labels)
     fit_row(ws, header_row, [(label, _COUNT_WIDTH - 3) for label in labels[1:]])  # bold wraps
     means = [
-        trust_area_means(framework, [area_scores(framework, r.judgements) for r in item.returns])
-        for item in rounds
+        trust_area_means(framework, [area_scores(framework, r.judgements) for r in returns])
+        for _, returns in rounds
     ]
     per_school = [area_scores(framework, r.judgements) for r in current.returns]
     first_count = 2 + len(rounds)
@@ -208,22 +261,38 @@ def overview_sheet(
     members: Sequence[SchoolHistory],
     roster: Sequence[School],
     overdue_actions: int | None,
+    *,
+    current_round: str | None = None,
+    expected: int | None = None,
 ) -> None:
-    """The trust's Overview, on one landscape page. Expected returns: the trust's schools on the
-    roster, else the schools that have returned at some time."""
+    """The trust's Overview, on one landscape page, of ``current_round`` (default: the newest
+    returned). Expected returns (default): the trust's schools on the roster, else the schools
+    that have returned at some time."""
     ws = book.sheet("Overview")
     rounds = trust_rounds(members)
-    current = rounds[-1] if rounds else None
-    previous = rounds[-2] if len(rounds) > 1 else None
+    names = [r.name for r in rounds]
+    wanted = current_round or (names[-1] if names else None)
+    current = previous = None
+    if wanted in names:
+        at = names.index(wanted)
+        current, previous = rounds[at], rounds[at - 1] if at else None
+    elif wanted is not None:
+        current = TrustRound(wanted, [])
     subtitle = (
-        f"{current.name} round" + (f", beside the {previous.name} round" if previous else "")
+        f"{current.name} round"
+        + (
+            f", beside the {previous.name} round over the schools that returned in both"
+            if previous
+            else ""
+        )
         if current
         else "No school has returned yet"
     )
     row = write_title(ws, f"{name}: {framework.short_title}", f"{framework.title}. {subtitle}.")
     row = write_section(ws, row, "Returns")
-    expected = len(roster) if roster else len(members)
-    row = _returns_section(ws, row, current, expected, overdue_actions)
+    if expected is None:
+        expected = len(roster) if roster else len(members)
+    row = _returns_section(ws, row, current, previous, expected, overdue_actions)
     if framework.judged and current is not None and current.returns:
         row = write_section(ws, row, "Area scores and levels this round")
         put(
@@ -231,12 +300,14 @@ def overview_sheet(
             row,
             1,
             "A score is the mean level of the judged statements; the trust's is the mean of its "
-            "schools' scores. Counts are statements across the schools that returned this round.",
+            "schools' scores. Counts are statements across the schools that returned this round; "
+            "the previous round is scored over the schools that returned in both.",
             font=SUBTITLE,
         )
         table = _area_table(ws, row + 1, framework, current, previous)
         row = _charts(book, ws, table[1] + 2, framework, table)
         _weakest(ws, row, framework, current)
-    columns = 2 + (1 if previous else 0) + len(framework.levels) + 2
+    scored = len(like_for_like(current, previous)[0]) if current else 1
+    columns = 1 + scored + len(framework.levels) + 2
     set_widths(ws, [40, *([_COUNT_WIDTH] * max(columns - 1, _STATEMENT_COLUMNS + 3))])
     landscape(ws, one_page=True)

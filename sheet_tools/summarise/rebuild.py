@@ -21,7 +21,7 @@ from ..base.workspace import Workspace
 from ..definitions.frameworks import Framework, Registry
 from ..definitions.roster import School, read_roster, workspace_roster
 from ..exceptions import RosterError, StoreError, SummariseError
-from ..store.facade import Correction, Rejection, Store, StoredReturn
+from ..store.facade import Correction, IssuedWorkbook, Rejection, Store, StoredReturn
 from .actions import overdue_count
 from .outbox import (
     effective_trust,
@@ -33,6 +33,7 @@ from .outbox import (
     trust_names,
     trust_summary_path,
 )
+from .overview import current_round_name
 from .school import build_school_workbook
 from .scores import SchoolHistory, histories
 from .trust import TrustData, build_trust_workbook, returns_log
@@ -139,6 +140,8 @@ def summarise_returns(
     corrections: Sequence[Correction] = (),
     workers: int | None = None,
     today: date | None = None,
+    issued: Sequence[IssuedWorkbook] = (),
+    current_round: str | None = None,
 ) -> list[Path]:
     """Write summaries from plain data. ``schools`` ((template id, school key)) and ``trusts``
     ((template id, trust key)) limit what is written; None writes everything. ``returns`` must
@@ -146,8 +149,10 @@ def summarise_returns(
     with none, whose workbooks are their chase lists; ``names`` spells each trust (by key), as
     ``outbox.plan`` does, so files land where the plan expects them. ``workers``: processes to
     write with (default: one per core, used only for large rebuilds); ``today``: the day actions
-    are overdue against (default: today). Returns the paths written:
-    trust workbooks first, then each school's workbook and picture."""
+    are overdue against (default: today). ``issued``: the workbooks issued, and
+    ``current_round`` the round summaries chase (default: each trust's newest round with a
+    workbook issued or returned). Returns the paths written: trust workbooks first, then each
+    school's workbook and picture."""
     outbox = Path(outbox)
     roster_list = list(roster or ())
     on_roster = roster_by_key(roster_list)
@@ -184,6 +189,11 @@ def summarise_returns(
     for listed in roster_list:
         roster_of[trust_key(listed.trust)].append(listed)
     rejection_trusts = [(r, rejection_trust(r, on_roster)) for r in rejections]
+    issued_of: dict[tuple[str, str], list[IssuedWorkbook]] = defaultdict(list)
+    for item in issued:
+        listed = on_roster.get(school_key(item.school, item.urn))
+        its_trust = listed.trust if listed is not None and listed.trust else item.trust
+        issued_of[(item.template_id, trust_key(its_trust))].append(item)
     trust_jobs: list[Job] = []
     for tkey in sorted({*members, *(empty_trusts or {})}):
         template_id, key = tkey
@@ -199,7 +209,17 @@ def summarise_returns(
             if its_trust == key or (r.school and school_key(r.school, r.urn) in member_keys)
         ]
         on_list = roster_of.get(key, [])
-        log = returns_log(framework, in_trust, on_list, trust_rejections)
+        sent = issued_of.get(tkey, [])
+        round_name = current_round or current_round_name(
+            in_trust, [(i.round, i.issued_at.date()) for i in sent]
+        )
+        log = returns_log(
+            framework, in_trust, on_list, trust_rejections, round_name=round_name, issued=sent
+        )
+        expected = {school_key(s.name, s.urn) for s in on_list} or {
+            *(h.school_key for h in in_trust),
+            *(school_key(i.school, i.urn) for i in sent if i.round == round_name),
+        }
         data = TrustData(
             framework=framework,
             name=name,
@@ -208,6 +228,8 @@ def summarise_returns(
             roster=on_list,
             overdue_actions=overdue_count(in_trust, today or clock.today()),
             today=today,
+            round=round_name,
+            expected=len(expected),
         )
         trust_jobs.append(("trust", (outbox, data)))
     return _run_jobs([*trust_jobs, *school_jobs], workers)
@@ -233,13 +255,16 @@ def summarise_all(
     *,
     workers: int | None = None,
     today: date | None = None,
+    current_round: str | None = None,
 ) -> list[Path]:
     """Rebuild every school and trust summary from the store (``sheet-tools summarise``), then
-    remove what sheet-tools wrote that the store and roster no longer call for."""
+    remove what sheet-tools wrote that the store and roster no longer call for. ``current_round``:
+    the round the Returns logs chase (default: each trust's newest issued or returned)."""
     outbox = Path(outbox)
     roster_list = list(roster or ())
     returns = store.returns()
-    planned = plan(returns, registry, outbox, roster_list)
+    issued = store.issued()
+    planned = plan(returns, registry, outbox, roster_list, issued)
     written = summarise_returns(
         returns,
         registry,
@@ -251,6 +276,8 @@ def summarise_all(
         corrections=store.corrections(),
         workers=workers,
         today=today,
+        issued=issued,
+        current_round=current_round,
     )
     tidy(outbox, planned, written)
     return written
@@ -264,6 +291,7 @@ def summarise_affected(
     roster: Iterable[School] | None = None,
     *,
     today: date | None = None,
+    current_round: str | None = None,
 ) -> list[Path]:
     """Rebuild only what new returns change: each (template id, school key, trust) names a
     school whose summary is redrawn, and its trust whose consolidated workbook is redrawn. Any
@@ -272,7 +300,8 @@ def summarise_affected(
     outbox = Path(outbox)
     roster_list = list(roster or ())
     on_roster = roster_by_key(roster_list)
-    planned = plan(store.returns(contents=False), registry, outbox, roster_list)
+    issued = store.issued()
+    planned = plan(store.returns(contents=False), registry, outbox, roster_list, issued)
     schools: set[tuple[str, str]] = set()
     trusts: set[tuple[str, str]] = set()
     trust_queries: set[tuple[str, str]] = set()
@@ -333,6 +362,8 @@ def summarise_affected(
             names=planned.trust_names,
             corrections=store.corrections(),
             today=today,
+            issued=issued,
+            current_round=current_round,
         )
     tidy(outbox, planned, written)
     return written
@@ -346,9 +377,11 @@ def summarise_workspace(
     roster: Path | str | None = None,
     workers: int | None = None,
     today: date | None = None,
+    current_round: str | None = None,
 ) -> list[Path]:
     """``sheet-tools summarise``: rebuild every summary from the workspace's database into its
-    outbox, listing outstanding schools from the roster (given, else the workspace's own)."""
+    outbox, listing outstanding schools from the roster (given, else the workspace's own) for
+    ``current_round`` (default: each trust's newest round with a workbook issued or returned)."""
     space = Workspace.at(root, outbox=outbox)
     if not space.database.is_file():
         raise SummariseError(
@@ -363,7 +396,13 @@ def summarise_workspace(
     try:
         with Store(space.database) as store:
             return summarise_all(
-                store, registry, space.outbox, schools, workers=workers, today=today
+                store,
+                registry,
+                space.outbox,
+                schools,
+                workers=workers,
+                today=today,
+                current_round=current_round,
             )
     except StoreError as exc:
         raise SummariseError(str(exc)) from None

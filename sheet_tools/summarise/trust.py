@@ -16,7 +16,7 @@ from ..base.text import clean_text
 from ..definitions.frameworks import NOT_APPLICABLE_CODE, NOT_APPLICABLE_LABEL, Framework
 from ..definitions.roster import School
 from ..definitions.rounds import judge_label
-from ..store.facade import Rejection
+from ..store.facade import IssuedWorkbook, Rejection
 from . import charts
 from .actions import trust_actions_sheet
 from .cells import (
@@ -43,7 +43,7 @@ from .cells import (
     set_widths,
     write_header,
 )
-from .overview import overview_sheet
+from .overview import current_round_name, overview_sheet
 from .scores import (
     NO_TRUST,
     AreaScore,
@@ -84,9 +84,16 @@ def returns_log(
     members: Sequence[SchoolHistory],
     roster_schools: Sequence[School],
     rejections: Sequence[Rejection],
+    *,
+    round_name: str | None = None,
+    issued: Sequence[IssuedWorkbook] = (),
 ) -> list[LogEntry]:
-    """Every school on the trust's roster or seen in its returns or rejections, with its status:
-    returned (when), outstanding, or rejected (with the reason)."""
+    """The round's chase list (``round_name``, default: the newest returned): every school on
+    the trust's roster, issued a workbook for the round, or seen in its returns or rejections,
+    with its status in that round. Returned: an accepted return in the round. Rejected: its
+    newest file was turned away and no accepted return has put it right since. Outstanding:
+    anything else, whatever the school did in earlier rounds."""
+    round_name = round_name or current_round_name(members)
     by_key_rejections: dict[str, list[Rejection]] = defaultdict(list)
     for rejection in rejections:
         if rejection.template_id not in (None, framework.id) or not rejection.school:
@@ -96,6 +103,9 @@ def returns_log(
     names: dict[str, tuple[str, str | None]] = {
         school_key(s.name, s.urn): (s.name, s.urn) for s in roster_schools
     }
+    for item in issued:
+        if item.template_id == framework.id and item.round == round_name:
+            names.setdefault(school_key(item.school, item.urn), (item.school, item.urn))
     for history in members:
         names.setdefault(history.school_key, (history.school, history.urn))
     for rejection_key, items in by_key_rejections.items():
@@ -106,14 +116,15 @@ def returns_log(
         history = by_history.get(key)
         rejected = by_key_rejections.get(key, [])
         last_rejection = max(rejected, key=lambda r: as_utc(r.arrived_at)) if rejected else None
-        if history is not None:
-            newest = history.newest
-            current = history.current
-            round_ = history.rounds[current.round]
+        put_right = history is not None and (
+            last_rejection is None
+            or as_utc(last_rejection.arrived_at) <= as_utc(history.newest.arrived_at)
+        )
+        if history is not None and round_name in history.rounds:
+            round_ = history.rounds[round_name]
+            newest = max(round_.values(), key=lambda r: (as_utc(r.arrived_at), r.id))
             detail = ""
-            if last_rejection is not None and as_utc(last_rejection.arrived_at) > as_utc(
-                newest.arrived_at
-            ):
+            if last_rejection is not None and not put_right:
                 detail = (
                     f"A later file ({last_rejection.file_name}) was rejected on "
                     f"{uk_date(last_rejection.arrived_at)}: {last_rejection.reason}"
@@ -123,30 +134,33 @@ def returns_log(
                 urn=history.urn,
                 status="Returned",
                 when=newest.arrived_at,
-                review_date=current.review_date,
+                review_date=history.primary(round_name).review_date,
                 judges=", ".join(judge_label(j) for j in sorted({j for j, _ in round_})),
                 detail=detail,
-                round=current.round,
+                round=round_name,
             )
-        elif last_rejection is not None:
+        elif last_rejection is not None and not put_right:
             entries[key] = LogEntry(
-                school=name,
-                urn=urn,
+                school=history.school if history else name,
+                urn=history.urn if history else urn,
                 status="Rejected",
                 when=last_rejection.arrived_at,
                 review_date=None,
                 judges="",
                 detail=f"{last_rejection.file_name}: {last_rejection.reason}",
+                round=round_name,
             )
         else:
+            last = history.round_names()[-1] if history is not None else None
             entries[key] = LogEntry(
-                school=name,
-                urn=urn,
+                school=history.school if history else name,
+                urn=history.urn if history else urn,
                 status="Outstanding",
                 when=None,
                 review_date=None,
                 judges="",
-                detail="",
+                detail=f"Last returned for {last}." if last else "",
+                round=round_name,
             )
     return sorted(
         entries.values(), key=lambda e: (_STATUS_ORDER[e.status], e.school.casefold(), e.urn or "")
@@ -170,6 +184,10 @@ class TrustData:
     roster: list[School] = field(default_factory=list)
     # the day overdue is judged against (default: today), so a summary can be built as of a day
     today: date | None = None
+    # the round the Overview and the Returns log are of (default: the newest returned), and the
+    # schools expected to return in it (default: the roster's, else the members)
+    round: str | None = None
+    expected: int | None = None
 
     def __post_init__(self) -> None:
         self.members = sorted(self.members, key=lambda h: (h.school.casefold(), h.school_key))
@@ -470,7 +488,14 @@ def build_trust_workbook(data: TrustData) -> bytes:
     framework = data.framework
     book = SummaryBook()
     overview_sheet(
-        book, framework, data.name or NO_TRUST, data.members, data.roster, data.overdue_actions
+        book,
+        framework,
+        data.name or NO_TRUST,
+        data.members,
+        data.roster,
+        data.overdue_actions,
+        current_round=data.round,
+        expected=data.expected,
     )
     if framework.judged and data.members:
         _area_scores_sheet(book, data)

@@ -356,8 +356,8 @@ def generate_batch(
     on_issue: Callable[[School, Issued], None] | None = None,
 ) -> list[Path]:
     """Write a workbook for every school; checks every target name before writing any.
-    ``carried``: by ``keys.school_key``, what each school's workbook starts from (a school without an
-    entry gets the ordinary workbook)."""
+    ``carried``: by ``keys.school_key``, what each school's workbook starts from (a school
+    without an entry gets the ordinary workbook)."""
     issue_for(framework, round_name, judge)  # a bad round or role is said before any file
     out = Path(out_dir)
     schools = list(schools)

@@ -4,7 +4,6 @@ every report is held to what the manifest says each file truly is."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

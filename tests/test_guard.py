@@ -86,7 +86,7 @@ HOSTILE: dict[str, tuple[Factory, str, str]] = {
     "a million rows": (
         lambda src, d: corpus.million_row_copy(src, d, AREA),
         "too-many-rows",
-        "The sheet reaches row",
+        "The sheet reaches at least row",  # the scan stops at the first chunk over the limit
     ),
 }
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+import struct
 import zipfile
 from io import BytesIO
 from pathlib import Path
@@ -75,16 +76,50 @@ _OTHER_MAGICS: tuple[tuple[bytes, str, dict[str, str]], ...] = (
 )
 
 
+# BIFF2 to BIFF4 (Excel 2.x to 4.0) files are a bare record stream, not an OLE2 container: a
+# BOF record (type 0x0009, 0x0209 or 0x0409) with its length first.
+_OLD_BIFF_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
+_OLD_BIFF_VERSIONS = {b"\x09\x00": "2.x", b"\x09\x02": "3.0", b"\x09\x04": "4.0"}
+_OPENDOCUMENT_SPREADSHEET = b"application/vnd.oasis.opendocument.spreadsheet"
+_XML_SPREADSHEET_2003 = (b"urn:schemas-microsoft-com:office:spreadsheet", b'progid="excel.sheet"')
+
+
+def _old_excel(head: bytes) -> Refused | None:
+    """An Excel 2.x to 4.0 worksheet or workbook, from its first BOF record."""
+    if head[:2] not in _OLD_BIFF_BOF or len(head) < 8:
+        return None
+    (length,) = struct.unpack_from("<H", head, 2)
+    if length not in (4, 6, 8, 16):
+        return None
+    return refuse("unsupported-file", variant="old-excel", version=_OLD_BIFF_VERSIONS[head[:2]])
+
+
+def _xml_kind(text: bytes) -> Refused:
+    """An XML file: a flat OpenDocument spreadsheet, an Excel 2003 XML spreadsheet, or other."""
+    if b"office:document" in text and _OPENDOCUMENT_SPREADSHEET in text:
+        return refuse("not-a-workbook", variant="fods")
+    if any(mark in text for mark in _XML_SPREADSHEET_2003):
+        return refuse("not-a-workbook", variant="xml-2003")
+    return refuse("not-a-workbook", variant="xml")
+
+
 def _not_a_workbook(head: bytes) -> Refused:
     """What a file that is not a workbook plainly is, from its leading bytes (never its name)."""
     for magic, variant, params in _OTHER_MAGICS:
         if head.startswith(magic):
             return refuse("not-a-workbook", variant=variant, **params)
+    old = _old_excel(head)
+    if old is not None:
+        return old
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<!doctype html", b"<html", b"<table")):
         return refuse("not-a-workbook", variant="html")
-    if text.startswith(b"<?xml"):
-        return refuse("not-a-workbook", variant="xml")
+    if text.startswith(b"<?xml") or text.startswith(b"<office:document"):
+        return _xml_kind(text)
+    if text.startswith(b"id;p"):
+        return refuse("not-a-workbook", variant="sylk")
+    if text.startswith(b"table\r\n0,1") or text.startswith(b"table\n0,1"):
+        return refuse("not-a-workbook", variant="dif")
     try:
         sample = head.decode("utf-8")
     except UnicodeDecodeError:
@@ -124,6 +159,31 @@ _ODS_MIMETYPES = {
     "application/vnd.oasis.opendocument.spreadsheet-template",
 }
 _VBA_CONTENT_TYPE = "application/vnd.ms-office.vbaProject"
+_MACRO_SHEET = re.compile(r"(^|/)macrosheets/[^/]+\.xml$")
+
+
+def _content_type(types: SafeET.Element, part: str) -> str:
+    """A part's content type as a conforming package reader finds it (ECMA-376 Part 2, 10.1.2):
+    the Override naming the part, else the Default for its extension; part names and
+    extensions compared case-insensitively."""
+    wanted = part.lstrip("/").lower()
+    for override in types.iter(f"{_CT_NS}Override"):
+        if (override.get("PartName") or "").lstrip("/").lower() == wanted:
+            return override.get("ContentType", "")
+    extension = posixpath.splitext(wanted)[1].lstrip(".")
+    for default in types.iter(f"{_CT_NS}Default"):
+        if (default.get("Extension") or "").lower() == extension:
+            return default.get("ContentType", "")
+    return ""
+
+
+def _numbers_package(infos: list[zipfile.ZipInfo]) -> bool:
+    """An Apple Numbers document: a zip of .iwa (protobuf) parts under Index/."""
+    return any(
+        (info.filename.startswith("Index/") and info.filename.endswith(".iwa"))
+        or info.filename == "Index.zip"
+        for info in infos
+    )
 
 
 def _parse(xml: bytes | None, part: str) -> SafeET.Element | None:
@@ -167,7 +227,7 @@ def _sheet_parts(
     Matched by local names, so that Strict Open XML (other namespaces) is covered too; every
     sheet-type relationship and every member in a sheets folder counts, named or not."""
     parts = {part: part for kind, part in rels.values() if kind.endswith(_SHEET_RELATIONSHIPS)}
-    parts |= {i.filename: i.filename for i in infos if _SHEET_FOLDER.search(i.filename)}
+    parts |= {i.filename: i.filename for i in infos if _SHEET_FOLDER.search(i.filename.lower())}
     for element in workbook.iter():
         if _local(element.tag) != "sheet":
             continue
@@ -180,11 +240,19 @@ def _sheet_parts(
 
 def _check_directory(archive: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
     infos = archive.infolist()
+    sheets = sum(
+        bool(_SHEET_FOLDER.search(info.filename.lower())) and info.filename.endswith(".xml")
+        for info in infos
+    )
+    if sheets > limits.max_sheets:
+        raise refuse("too-many-sheets", sheets=sheets)
     if len(infos) > limits.max_members:
         raise refuse("zip-bomb", variant="parts", parts=len(infos))
-    names = [info.filename for info in infos]
+    # Part names are case-insensitive (ECMA-376 Part 2, 9.1.1.1): readers differ on which of
+    # two names differing only in case they would read.
+    names = [info.filename.lower() for info in infos]
     if len(set(names)) != len(names):
-        twice = sorted({name for name in names if names.count(name) > 1})
+        twice = sorted({i.filename for i in infos if names.count(i.filename.lower()) > 1})
         raise refuse("duplicate-part", parts=", ".join(twice[:3]))
     if any(info.flag_bits & 0x1 for info in infos):
         raise refuse("encrypted-workbook")
@@ -211,24 +279,24 @@ def _guard_ooxml(
 ) -> tuple[Format, bool, dict[str, list[str]], bytes]:
     budget = Budget(limits)
     repairs: dict[str, bytes] = {}
-    by_name = {info.filename: info for info in infos}
-    if "[Content_Types].xml" not in by_name:
+    # Keyed by the lower-case name: part names are case-insensitive, and the directory check
+    # has made them unique.
+    by_name = {info.filename.lower(): info for info in infos}
+    if "[content_types].xml" not in by_name:
+        if _numbers_package(infos):
+            raise refuse("not-a-workbook", variant="numbers")
         raise refuse("not-a-workbook", variant="zip")
     kept: dict[str, bytes | None] = {}
     # The parts that say what the package is, read (and checked) first.
-    for name in ("[Content_Types].xml", "_rels/.rels"):
+    for name in ("[content_types].xml", "_rels/.rels"):
         if name in by_name:
             kept[name] = scan_member(data, by_name[name], budget, None, None, repairs)
-    types = _parse(kept.get("[Content_Types].xml"), "[Content_Types].xml")
+    types = _parse(kept.get("[content_types].xml"), "[Content_Types].xml")
     if types is None:
         raise refuse("truncated-file", variant="no-content-list")
     root_rels = _relationships(_parse(kept.get("_rels/.rels"), "_rels/.rels"), "")
     main = next((p for t, p in root_rels.values() if t.endswith(_OFFICE_DOCUMENT)), None)
-    overrides = {
-        (o.get("PartName") or "").lstrip("/"): o.get("ContentType", "")
-        for o in types.iter(f"{_CT_NS}Override")
-    }
-    main_type = overrides.get(main or "", "")
+    main_type = _content_type(types, main) if main is not None else ""
     if main is None or main_type not in _SPREADSHEET_TYPES:
         code, variant = next(
             (found for key, found in _OTHER_OFFICE_TYPES.items() if key in main_type),
@@ -236,24 +304,30 @@ def _guard_ooxml(
         )
         raise refuse(code, variant=variant)
     fmt, macro_enabled = _SPREADSHEET_TYPES[main_type]
-    defaults = {d.get("ContentType", "") for d in types.iter(f"{_CT_NS}Default")}
-    if _VBA_CONTENT_TYPE in set(overrides.values()) | defaults or any(
+    declared = {t.get("ContentType", "") for t in types.iter() if t.get("ContentType")}
+    if _VBA_CONTENT_TYPE in declared or any(
         info.filename.lower().endswith("vbaproject.bin") for info in infos
     ):
         macro_enabled = True
-    for name in (main, _rels_name(main)):
-        if name in by_name and name not in kept:
-            kept[name] = scan_member(data, by_name[name], budget, None, None, repairs)
-    workbook = _parse(kept.get(main), main)
+    macro_sheet = next((i.filename for i in infos if _MACRO_SHEET.search(i.filename.lower())), None)
+    if macro_sheet is not None:
+        raise refuse("unsupported-file", variant="macro-sheet", part=macro_sheet)
+    rels_name = _rels_name(main)
+    for name in (main, rels_name):
+        if name.lower() in by_name and name.lower() not in kept:
+            kept[name.lower()] = scan_member(
+                data, by_name[name.lower()], budget, None, None, repairs
+            )
+    workbook = _parse(kept.get(main.lower()), main)
     if workbook is None:
         raise refuse("truncated-file", variant="no-workbook-part")
-    rels = _relationships(_parse(kept.get(_rels_name(main)), _rels_name(main)), main)
-    sheet_parts = _sheet_parts(workbook, rels, infos)
+    rels = _relationships(_parse(kept.get(rels_name.lower()), rels_name), main)
+    sheet_parts = {part.lower(): name for part, name in _sheet_parts(workbook, rels, infos).items()}
     formulas: dict[str, list[str]] = {}
     for info in infos:
-        if info.filename in kept:
+        if info.filename.lower() in kept:
             continue
-        sheet_name = sheet_parts.get(info.filename)
+        sheet_name = sheet_parts.get(info.filename.lower())
         extent = SheetExtent(sheet_name, limits) if sheet_name is not None else None
         scan_member(data, info, budget, extent, None, repairs)
         if extent is not None and extent.formulas:
@@ -286,16 +360,20 @@ def _guard_ods(
 ) -> tuple[Format, bool, dict[str, list[str]], bytes]:
     budget = Budget(limits)
     ods = OdsExtent()
-    manifest = b""
-    for info in infos:
-        is_content = info.filename == "content.xml"
-        kept = scan_member(data, info, budget, None, ods if is_content else None)
-        if info.filename == "META-INF/manifest.xml" and kept:
-            manifest = kept
-    if b"encryption-data" in manifest:
+    # The manifest first: it says whether the other parts are encrypted (and so not XML).
+    manifest = next((i for i in infos if i.filename == "META-INF/manifest.xml"), None)
+    if manifest is not None and b"encryption-data" in (
+        scan_member(data, manifest, budget, None) or b""
+    ):
         raise refuse("encrypted-workbook")
+    for info in infos:
+        if info is not manifest:
+            is_content = info.filename == "content.xml"
+            scan_member(data, info, budget, None, ods if is_content else None)
     if "content.xml" not in {info.filename for info in infos}:
         raise refuse("truncated-file", variant="no-sheets")
+    if len(ods.tables) > limits.max_sheets:
+        raise refuse("too-many-sheets", sheets=len(ods.tables))
     for name, (rows, columns) in ods.tables.items():
         too_big(name, rows, columns, limits)
     macros = any(info.filename.startswith(("Basic/", "Scripts/")) for info in infos)
@@ -322,20 +400,43 @@ def _guard_zip(data: bytes, limits: Limits) -> tuple[Format, bool, dict[str, lis
     return _guard_ooxml(data, infos, limits)
 
 
+_GLOBALS_HEAD = 64 * 1024
+_FILEPASS = 0x002F
+_GLOBALS_END = (0x000A, 0x0085)  # EOF, BoundSheet8: past where a FILEPASS may stand
+
+
+def _declares_encryption(stream: bytes) -> bool:
+    """Whether an .xls workbook stream is encrypted (XOR, RC4 or CryptoAPI alike): a FILEPASS
+    record in its globals, which follows the first BOF (MS-XLS 2.4.117)."""
+    offset = 0
+    while offset + 4 <= len(stream):
+        kind, length = struct.unpack_from("<HH", stream, offset)
+        if kind == _FILEPASS:
+            return True
+        if kind in _GLOBALS_END:
+            return False
+        offset += 4 + length
+    return False
+
+
 def _ole2_refusal(data: bytes) -> Refused | None:
     """An OLE2 container is an encrypted modern workbook, an old Excel 97-2003 workbook (.xls,
     read: None), or something else, which is not read. An .xls has no zip or XML to check:
     what bounds its reading is the worker's memory and time limits."""
     try:
         with olefile.OleFileIO(data) as ole:
-            streams = {"/".join(p).lower() for p in ole.listdir(streams=True, storages=False)}
+            paths = {"/".join(p).lower(): p for p in ole.listdir(streams=True, storages=False)}
+            book = paths.get("workbook") or paths.get("book")
+            start = ole.openstream(book).read(_GLOBALS_HEAD) if book is not None else b""
     except (OSError, ValueError, IndexError, EOFError):
         return refuse("truncated-file", variant="old-office")
-    if {"encryptioninfo", "encryptedpackage"} <= streams:
+    if {"encryptioninfo", "encryptedpackage"} <= set(paths):
         return refuse("encrypted-workbook")
-    if "workbook" in streams or "book" in streams:
-        return None  # an Excel 97-2003 workbook: read (in the bounded worker) like any other
-    if "worddocument" in streams:
+    if book is not None:
+        if _declares_encryption(start):
+            return refuse("encrypted-workbook")
+        return None  # an Excel 95-2003 workbook: read (in the bounded worker) like any other
+    if "worddocument" in paths:
         return refuse("not-a-workbook", variant="word")
     return refuse("not-a-workbook")
 
@@ -359,7 +460,7 @@ def guard_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Guarded:
         if not head.startswith(ZIP_MAGICS):
             if head.startswith(OLE2_MAGIC[:4]) or (len(data) < 4 and b"PK".startswith(data[:2])):
                 raise refuse("truncated-file")
-            raise _not_a_workbook(head)
+            raise _not_a_workbook(data[:8192])
         fmt, macro_enabled, formulas, readable = _guard_zip(data, limits)
     except Refused as refused:
         return Guarded(issues=[refused.issue], **base)

@@ -10,9 +10,11 @@ ever sees bytes that ``guard`` has checked: never an unguarded file.
 
 from __future__ import annotations
 
+import zipfile
 from datetime import date, datetime, time, timedelta
 from io import BytesIO
 from pathlib import Path
+from xml.parsers import expat
 
 from pydantic import BaseModel, ConfigDict, Field
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
@@ -311,7 +313,32 @@ def read_guarded(guarded: Guarded, registry: Registry) -> tuple[RawReturn | None
     except CalamineError as exc:
         if guarded.format == "xls":
             return None, [Issue.of("legacy-xls", detail=str(exc))]
-        return None, [Issue.of("truncated-file", variant="unreadable-sheets", detail=str(exc))]
+        part = _ill_formed_part(guarded.data)
+        if part is not None:
+            return None, [Issue.of("truncated-file", variant="ill-formed-part", part=part)]
+        # Every part is whole and well-formed: what the reader could not do is a limit of the
+        # reader, not damage to the file.
+        return None, [Issue.of("reader-error", detail=str(exc))]
+
+
+def _ill_formed_part(data: bytes) -> str | None:
+    """The first XML part of a package that is not well-formed, looked for only once the reader
+    has failed (the guard does not parse sheets, to stay fast): that is damage, and anything
+    else a limit of the reader. The guard has already bounded every part and refused DTDs."""
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith((".xml", ".rels")):
+                    continue
+                parser = expat.ParserCreate()
+                with archive.open(info) as member:
+                    try:
+                        parser.ParseFile(member)
+                    except expat.ExpatError:
+                        return info.filename
+    except (zipfile.BadZipFile, OSError):
+        return None
+    return None
 
 
 _ISSUED_KEYS = (

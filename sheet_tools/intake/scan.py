@@ -41,6 +41,8 @@ class Limits(BaseModel):
     ratio_grace_bytes: int = 1024 * 1024
     max_rows: int = 5000
     max_columns: int = 200
+    # A form has a handful of sheets; Excel allows as many as memory does.
+    max_sheets: int = 250
     chunk_bytes: int = 256 * 1024
 
 
@@ -78,20 +80,31 @@ _COMPLETE_TAG = re.compile(rb"<(?:[^>\"']|\"[^\"]*+\"|'[^']*+')*+>")
 _MAX_DIGITS = 9
 
 
+def _column_number(letters: bytes) -> int:
+    """A column's number from its letters; more than three letters is beyond any sheet."""
+    return column_index_from_string(letters.decode("ascii").upper()) if len(letters) <= 3 else 10**6
+
+
 class SheetExtent:
-    """Rows and columns a sheet part would make a reader lay out, counted without parsing."""
+    """Rows and columns a sheet part would make a reader lay out, counted without parsing.
+
+    A cell without an ``r`` reference (the attribute is optional) takes the column after the
+    previous cell in its row, as a conforming reader places it; a row without one, the row after
+    the rows seen so far."""
 
     def __init__(self, sheet: str, limits: Limits) -> None:
         self.sheet = sheet
         self.limits = limits
         self.row_tags = 0
         self.max_row = 0
-        self.cells_without_ref = 0
         self.max_column = 0
+        self.column = 0  # the column of the last cell seen in the current row
         self.formulas: list[str] = []
         self.open_cell: bytes | None = None  # the last cell started, whose formula may follow
 
-    def scan(self, text: bytes) -> None:
+    def scan(self, text: bytes, final: bool = False) -> None:
+        """Count the tags in ``text``; ``final``: nothing of the sheet follows, so a refusal
+        can give its exact extent rather than the extent reached so far."""
         found = _MARK.findall(text)
         if not found:
             return
@@ -108,19 +121,11 @@ class SheetExtent:
                     int(n) if len(n.lstrip(b"0")) <= _MAX_DIGITS else 10**_MAX_DIGITS for n in refs
                 )
             self.max_row = max(self.max_row, top)
-        columns = set(letters)
-        columns.discard(b"")
-        if columns:
-            widest = max(columns, key=lambda col: (len(col), col.upper()))
-            column = (
-                column_index_from_string(widest.decode("ascii").upper())
-                if len(widest) <= 3
-                else 10**6
-            )
-            self.max_column = max(self.max_column, column)
-        # A cell without letters in a reference of its own takes a column of its own.
         referenced = list(compress(names, letters)).count(b"c")
-        self.cells_without_ref += names.count(b"c") - referenced
+        if referenced == names.count(b"c"):
+            self._referenced_columns(found, letters)
+        else:
+            self._placed_columns(found)
         cell = self.open_cell
         if b"f" in names:
             for name, col, row in found:
@@ -134,7 +139,33 @@ class SheetExtent:
             cell = next(col + row for name, col, row in reversed(found) if col and name == b"c")
         self.open_cell = cell
         # Refuse as soon as a sheet is too big, rather than streaming the rest of it.
-        too_big(self.sheet, self.rows, self.columns, self.limits)
+        too_big(self.sheet, self.rows, self.columns, self.limits, at_least=not final)
+
+    def _referenced_columns(
+        self, found: list[tuple[bytes, bytes, bytes]], letters: tuple[bytes, ...]
+    ) -> None:
+        """Every cell has its reference: the widest is found without a loop over the cells."""
+        columns = set(letters)
+        columns.discard(b"")
+        if columns:
+            widest = max(columns, key=lambda col: (len(col), col.upper()))
+            self.max_column = max(self.max_column, _column_number(widest))
+        last = next((item for item in reversed(found) if item[0] != b"f"), None)
+        if last is not None:
+            self.column = _column_number(last[1]) if last[0] == b"c" else 0
+
+    def _placed_columns(self, found: list[tuple[bytes, bytes, bytes]]) -> None:
+        """Some cells lack a reference: each is placed after the previous cell of its row."""
+        column = self.column
+        widest = self.max_column
+        for name, letters, _ in found:
+            if name == b"row":
+                column = 0
+            elif name == b"c":
+                column = _column_number(letters) if letters else column + 1
+                widest = max(widest, column)
+        self.column = column
+        self.max_column = widest
 
     def _row_zero(self, found: list[tuple[bytes, bytes, bytes]]) -> None:
         zero = [f for f in found if f[2] and not f[2].strip(b"0")]
@@ -152,7 +183,7 @@ class SheetExtent:
 
     @property
     def columns(self) -> int:
-        return self.max_column + self.cells_without_ref
+        return self.max_column
 
 
 class OdsExtent(ContentHandler):
@@ -390,7 +421,7 @@ def scan_member(
         chunks = chain([opening], chunks)
         if extent is not None and repairs is not None and dimension_names_row_zero(opening):
             repairs.setdefault(name, b"")  # b"": the member as it is, less its dimension
-    for chunk in chunks:
+    for chunk, last in _with_last(chunks):
         if first:
             first = False
             head = chunk[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -402,7 +433,7 @@ def scan_member(
         body, carry = _split_at_open_tag(carry + chunk, name, extent is not None)
         _refuse_dtd(body, name)
         if extent is not None:
-            extent.scan(body)
+            extent.scan(body, final=last)
         if parser is not None:
             try:
                 parser.feed(chunk)
@@ -411,13 +442,23 @@ def scan_member(
     if carry:
         _refuse_dtd(carry, name)
         if extent is not None:
-            extent.scan(carry)
+            extent.scan(carry, final=True)
     if parser is not None:
         try:
             parser.close()
         except (SAXException, DefusedXmlException, ValueError) as exc:
             raise refuse("truncated-file", variant="sheet-data", detail=str(exc)) from None
     return b"".join(kept) if keep else None
+
+
+def _with_last(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Each chunk, and whether it is the member's last."""
+    previous = next(chunks, None)
+    for chunk in chunks:
+        yield previous, False  # type: ignore[misc]
+        previous = chunk
+    if previous is not None:
+        yield previous, True
 
 
 def _split_at_open_tag(text: bytes, name: str, is_sheet: bool) -> tuple[bytes, bytes]:
@@ -444,8 +485,11 @@ def _refuse_dtd(text: bytes, name: str) -> None:
         raise refuse("xml-attack", variant="doctype", part=name)
 
 
-def too_big(sheet: str, rows: int, columns: int, limits: Limits) -> None:
+def too_big(sheet: str, rows: int, columns: int, limits: Limits, *, at_least: bool = False) -> None:
+    """Refuse a sheet beyond the limits; ``at_least``: the scan stopped before the sheet's end,
+    so the extent given is where it got to, not where the sheet ends."""
+    variant = "at-least" if at_least else None
     if rows > limits.max_rows:
-        raise refuse("too-many-rows", sheet=sheet, rows=rows)
+        raise refuse("too-many-rows", variant=variant, sheet=sheet, rows=rows)
     if columns > limits.max_columns:
-        raise refuse("too-many-columns", sheet=sheet, columns=columns)
+        raise refuse("too-many-columns", variant=variant, sheet=sheet, columns=columns)

@@ -56,6 +56,7 @@ class LimitSettings(BaseModel):
     ratio_grace_bytes: int = Field(default=Limits().ratio_grace_bytes, ge=0)
     max_rows: int = Field(default=Limits().max_rows, gt=0)
     max_columns: int = Field(default=Limits().max_columns, gt=0)
+    max_sheets: int = Field(default=Limits().max_sheets, gt=0)
 
     def worker(self) -> WorkerLimits:
         return WorkerLimits(**self.model_dump(include=set(WorkerLimits.model_fields)))

@@ -551,6 +551,12 @@ def ods_copy(source: Path, folder: Path) -> Path:
     return _convert(source.resolve(), folder / "return.ods", "ods", 180)
 
 
+def libreoffice_copy(source: Path, folder: Path, name: str, convert_to: str) -> Path:
+    """The return saved by LibreOffice in another format (``convert_to``: fods, slk, dif ...)."""
+    require_libreoffice()
+    return _convert(source.resolve(), folder / name, convert_to, 180)
+
+
 def copy_to(source: Path, folder: Path, name: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copyfile(source, folder / name))

@@ -68,7 +68,8 @@ class ExtendedLimits(ctypes.Structure):
     ]
 
 
-def _kernel32() -> Any:
+def load_kernel32() -> Any:
+    """Windows' kernel32, its errors kept for ``ctypes.get_last_error``."""
     return ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
 
 
@@ -115,7 +116,7 @@ def missing_limits(kernel32: Any = None) -> list[str]:
     """The worker limits this system cannot apply (empty where all can)."""
     if WINDOWS or kernel32 is not None:
         try:
-            kernel32 = kernel32 or _kernel32()
+            kernel32 = kernel32 or load_kernel32()
         except (AttributeError, OSError):
             return ["memory", "processor time"]
         return [] if hasattr(kernel32, "CreateJobObjectW") else ["memory", "processor time"]
@@ -172,7 +173,7 @@ def contain(process_handle: int, memory_mb: int, kernel32: Any = None) -> Contai
     """Put a just-started worker (its process handle) in a Job Object of its own."""
     if not (WINDOWS or kernel32 is not None):
         return Containment()
-    kernel32 = kernel32 or _kernel32()
+    kernel32 = kernel32 or load_kernel32()
     job = kernel32.CreateJobObjectW(None, None)
     if not job:
         raise OSError(f"could not make a Job Object (Windows error {ctypes.get_last_error()})")

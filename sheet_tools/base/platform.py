@@ -73,6 +73,11 @@ def load_kernel32() -> Any:
     return ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
 
 
+def _last_error() -> int:
+    """Windows' last error code (0 where ctypes has none to give)."""
+    return int(getattr(ctypes, "get_last_error", lambda: 0)())
+
+
 def _resource() -> Any:
     try:
         import resource
@@ -150,7 +155,7 @@ class Containment:
             ctypes.sizeof(info),
         )
         if not ok:
-            raise OSError(f"could not limit a worker (Windows error {ctypes.get_last_error()})")
+            raise OSError(f"could not limit a worker (Windows error {_last_error()})")
 
     def budget(self, cpu_seconds: int) -> None:
         """Before a task: the worker may use ``cpu_seconds`` more of user time."""
@@ -176,13 +181,13 @@ def contain(process_handle: int, memory_mb: int, kernel32: Any = None) -> Contai
     kernel32 = kernel32 or load_kernel32()
     job = kernel32.CreateJobObjectW(None, None)
     if not job:
-        raise OSError(f"could not make a Job Object (Windows error {ctypes.get_last_error()})")
+        raise OSError(f"could not make a Job Object (Windows error {_last_error()})")
     containment = Containment(kernel32, job, process_handle)
     containment.memory = memory_mb * 1024 * 1024
     try:
         containment._apply(0)
         if not kernel32.AssignProcessToJobObject(job, process_handle):
-            raise OSError(f"could not limit a worker (Windows error {ctypes.get_last_error()})")
+            raise OSError(f"could not limit a worker (Windows error {_last_error()})")
     except BaseException:
         containment.close()
         raise

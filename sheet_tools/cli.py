@@ -21,6 +21,7 @@ import click
 from click.core import ParameterSource
 
 from . import __version__
+from .base import platform
 from .definitions.rounds import ROLE_NAMES
 from .exceptions import SheetToolsError
 
@@ -163,6 +164,7 @@ def main() -> None:
 
     Exit status: 0 done; 1 done, but a return was rejected or a file is invalid; 2 the command
     could not run or could not finish."""
+    platform.utf8_output()  # a scheduled task's cp1252 log must not stop at a school's name
 
 
 @main.group()

@@ -2,18 +2,27 @@
 systems do not provide, and two hosts sharing one database file over SMB or NFS corrupt it, so the
 service refuses to start with its database on a share (the inbox and outbox may stay there).
 
-The file system is found from ``/proc/self/mountinfo`` (Linux): the mount with the longest mount
-point holding the path. Elsewhere, or when it cannot be read, the path counts as local.
+On Linux the file system is found from ``/proc/self/mountinfo``: the mount with the longest mount
+point holding the path; when it cannot be read, the path counts as local. On Windows a share is a
+UNC path (``\\\\server\\share``), a drive ``GetDriveTypeW`` calls remote (a mapped drive), or a
+folder under a OneDrive or SharePoint sync root (``%OneDrive%``, ``%OneDriveCommercial%``), whose
+sync client replaces files under SQLite as another computer changes them.
 """
 
 from __future__ import annotations
 
+import ntpath
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..exceptions import SheetToolsError
+from . import platform
 
 MOUNTINFO = Path("/proc/self/mountinfo")
+DRIVE_REMOTE = 4  # GetDriveTypeW
+SYNC_ROOTS = ("OneDriveCommercial", "OneDriveConsumer", "OneDrive")  # environment variables
 
 NETWORK_TYPES = frozenset(
     {
@@ -104,15 +113,66 @@ def is_network(fstype: str | None) -> bool:
     return kind == "fuse" or (kind.startswith("fuse.") and kind not in LOCAL_FUSE)
 
 
-def require_local_database(database: Path, mountinfo: str | None = None) -> None:
+def windows_share(
+    path: Path | str, kernel32: Any = None, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """What kind of share holds a Windows path ("a network share (UNC path)", "a mapped network
+    drive", "a OneDrive or SharePoint synced folder"), or None for a local disk."""
+    text = os.path.abspath(path) if platform.WINDOWS else str(path)
+    if text.startswith(("\\\\?\\UNC\\", "\\\\?\\unc\\")):
+        return "a network share (UNC path)"
+    text = text.removeprefix("\\\\?\\")
+    if text.startswith(("\\\\", "//")) and not text.startswith(("\\\\.\\", "//./")):
+        return "a network share (UNC path)"
+    full = ntpath.normcase(ntpath.normpath(text))
+    environ = os.environ if environ is None else environ
+    for variable in SYNC_ROOTS:
+        root = environ.get(variable, "")
+        if root:
+            base = ntpath.normcase(ntpath.normpath(root)).rstrip("\\")
+            if full == base or full.startswith(base + "\\"):
+                return "a OneDrive or SharePoint synced folder"
+    drive = ntpath.splitdrive(full)[0]
+    if len(drive) == 2 and drive[1] == ":":
+        kernel32 = kernel32 if kernel32 is not None else platform.load_kernel32()
+        if kernel32.GetDriveTypeW(drive + "\\") == DRIVE_REMOTE:
+            return "a mapped network drive"
+    return None
+
+
+def _share(path: Path, mountinfo: str | None, kernel32: Any) -> str | None:
+    if platform.WINDOWS or kernel32 is not None:
+        return windows_share(path, kernel32)
+    fstype = filesystem_type(path, mountinfo)
+    return f"a network file system ({fstype})" if is_network(fstype) else None
+
+
+def require_local_database(
+    database: Path, mountinfo: str | None = None, kernel32: Any = None
+) -> None:
     """Refuse a database on a network file system, with what to do instead."""
-    fstype = filesystem_type(database, mountinfo)
-    if not is_network(fstype):
+    share = _share(database, mountinfo, kernel32)
+    if share is None:
         return
     raise NetworkDatabaseError(
-        f"The database {database} is on a network file system ({fstype}). SQLite cannot keep it "
+        f"The database {database} is on {share}. SQLite cannot keep it "
         "safe there (its write-ahead log needs a local disk, and two computers sharing one "
-        "database file over SMB or NFS corrupt it). Keep the workspace, and so its database, on "
-        "a local disk of the computer running sheet-tools; the inbox and outbox may stay on the "
-        "share (--inbox, --outbox, with --poll for the inbox)."
+        "database file over SMB or NFS, or a sync client replacing it, corrupt it). Keep the "
+        "workspace, and so its database, on a local disk of the computer running sheet-tools; "
+        "the inbox and outbox may stay on the share (--inbox, --outbox, with --poll for the "
+        "inbox)."
+    )
+
+
+def shared_inbox_warning(
+    inbox: Path, mountinfo: str | None = None, kernel32: Any = None
+) -> str | None:
+    """For an inbox on a share: each return is filed once only when one server watches it."""
+    share = _share(inbox, mountinfo, kernel32)
+    if share is None:
+        return None
+    return (
+        f"The inbox {inbox} is on {share}. Each return is filed exactly once only when one "
+        "computer watches it: two servers syncing one library (OneDrive, SharePoint) can each "
+        "claim the same return. Run sheet-tools on one server only."
     )

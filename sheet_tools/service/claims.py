@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 
+from ..base import platform
 from ..intake.guard import DEFAULT_LIMITS
 
 logger = logging.getLogger("sheet_tools.watch")
@@ -88,16 +89,7 @@ def completeness(path: Path) -> Completeness:
 def _try_lock(path: Path) -> int | None:
     """An exclusive, non-blocking OS lock on ``path`` (released when the process dies)."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        if os.name == "nt":
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    if not platform.try_lock(fd):
         os.close(fd)
         return None
     return fd
@@ -143,6 +135,8 @@ class Session:
             slot = self.folder / str(self._slot)
             slot.mkdir(exist_ok=True)
             target = slot / source.name
+        # Past 260 characters Windows finds neither path without the \\?\ prefix.
+        source, target = platform.long_path(source), platform.long_path(target)
         try:
             os.rename(source, target)
         except FileNotFoundError:

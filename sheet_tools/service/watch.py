@@ -38,7 +38,6 @@ import contextlib
 import logging
 import os
 import queue
-import signal
 import sys
 import threading
 import time
@@ -48,9 +47,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from ..base import platform
 from ..base.clock import as_utc
 from ..base.keys import school_key
-from ..base.netfs import require_local_database
+from ..base.netfs import require_local_database, shared_inbox_warning
 from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import RosterSource, School
@@ -482,29 +482,16 @@ def workspace_for(settings: WatchSettings) -> Workspace:
 
 @contextlib.contextmanager
 def _signals_stop(watcher: Watcher) -> Iterator[None]:
-    """SIGINT and SIGTERM finish the current file and stop cleanly (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    wanted = [signal.SIGINT, signal.SIGTERM]
-    if hasattr(signal, "SIGBREAK"):  # Ctrl+Break, and how service wrappers stop on Windows
-        wanted.append(signal.SIGBREAK)
-    previous = {sig: signal.getsignal(sig) for sig in wanted}
+    """SIGINT, SIGTERM (and Ctrl+Break on Windows) finish the current file and stop cleanly."""
 
-    def handle(signum: int, _frame: object) -> None:
-        name = signal.Signals(signum).name
+    def handle(name: str) -> None:
         if watcher.stopping:  # asked twice: stop at once; the next start recovers the rest
             watcher.abandoned = True
             raise KeyboardInterrupt(name)
         watcher.stop(f"received {name}")
 
-    for sig in wanted:
-        signal.signal(sig, handle)
-    try:
+    with platform.on_stop(handle):
         yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def run_watch(
@@ -520,6 +507,9 @@ def run_watch(
     workspace = workspace_for(settings)
     workspace.ensure()
     require_local_database(workspace.database)
+    shared = shared_inbox_warning(workspace.inbox)
+    if shared is not None:
+        logger.warning(shared)
     roster = RosterSource(settings.roster, workspace.root)
     limits = settings.limits
     with (

@@ -92,3 +92,10 @@ def nap(registry: Registry, path: str, limits: Limits) -> str:
     _count(path)
     time.sleep(1.0)
     return "done"
+
+
+def chatter(registry: Registry, path: str, limits: Limits) -> int:
+    """Writes to stdout, as a careless library does, by print and straight to fd 1."""
+    print("a library's chatter " * 100, flush=True)
+    os.write(1, b"\x80\x04 not a message\n" * 100)
+    return 42

@@ -217,3 +217,80 @@ def test_a_whole_register_extract_reads_without_holding_the_file(tmp_path: Path)
     (kept, narrow_peak), (same, wide_peak) = _peak(narrow), _peak(wide)
     assert kept == same == 8_000
     assert wide_peak - narrow_peak < extra / 20, (narrow_peak, wide_peak, extra)
+
+
+def _register_of_forty(path: Path) -> list[tuple[str, str, str, str]]:
+    """A register-shaped extract of 40 establishments: (URN, name, status, group) per row, where
+    group is the trust, or for a maintained school its local authority. Every fifth is Closed."""
+    header = (ROSTERS / "edubasealldata-sample.csv").read_bytes().split(b"\r\n", 1)[0]
+    columns = header.decode("cp1252").replace('"', "").split(",")
+    at = {name: columns.index(name) for name in ("URN", "LA (name)", "EstablishmentName")}
+    status_at, trust_at = (
+        columns.index("EstablishmentStatus (name)"),
+        columns.index("Trusts (name)"),
+    )
+    trusts = ["Dales & Moors Education Trust", "St. Cuthbert's Catholic Academy Trust"]
+    rows = []
+    lines = [header]
+    for n in range(40):
+        urn, name = f"{150000 + n}", f"School {n:02d} of Brontë Road"
+        status = "Closed" if n % 5 == 4 else ("Open, but proposed to close" if n == 7 else "Open")
+        trust = trusts[n % 2] if n % 3 else ""
+        la = "Bristol, City of" if n % 2 else "North Yorkshire"
+        cells = [""] * len(columns)
+        cells[at["URN"]], cells[at["EstablishmentName"]], cells[at["LA (name)"]] = urn, name, la
+        cells[status_at], cells[trust_at] = status, trust
+        lines.append(",".join(f'"{c}"' for c in cells).encode("cp1252"))
+        rows.append((urn, name, status, trust or la))
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    return rows
+
+
+def test_generate_from_the_register_extract_issues_one_workbook_per_open_school(
+    tmp_path: Path,
+) -> None:
+    """Through the CLI: each open school gets its workbook, its group the trust where it has one,
+    else its local authority as the register names it; Closed rows get none."""
+    from openpyxl import load_workbook
+
+    from sheet_tools.definitions import cell_layout
+
+    extract = tmp_path / "edubasealldata20261201.csv"
+    rows = _register_of_forty(extract)
+    out = tmp_path / "issued"
+    result = CliRunner().invoke(
+        main,
+        ["generate", "specialist-provision-review", "--roster", str(extract), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    expected = {urn: group for urn, _, status, group in rows if status != "Closed"}
+    assert len(expected) == 32
+    written = sorted(out.glob("*.xlsx"))
+    assert len(written) == len(expected)
+    for path in written:
+        urn = path.name.split("(")[1].split(")")[0]
+        cover = load_workbook(path, read_only=True)[cell_layout.COVER_SHEET]
+        values = {
+            row[cell_layout.ID_COL - 1]: row[cell_layout.COVER_VALUE_COL - 1]
+            for row in cover.iter_rows(values_only=True)
+            if row and len(row) >= cell_layout.COVER_VALUE_COL
+        }
+        assert (str(values["urn"]), values["trust"]) == (urn, expected[urn])
+
+
+def test_generate_from_an_excel_unicode_text_roster(tmp_path: Path) -> None:
+    """Through the CLI, Excel's "Unicode Text" (UTF-16, tab-separated) as the roster."""
+    out = tmp_path / "issued"
+    result = CliRunner().invoke(
+        main,
+        [
+            "generate",
+            "specialist-provision-review",
+            "--roster",
+            str(ROSTERS / "excel-unicode-text.txt"),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert len(list(out.glob("*.xlsx"))) == len(FOUR)

@@ -187,3 +187,20 @@ def load_limits(workspace: Path, environ: Mapping[str, str] | None = None) -> Li
         return LimitSettings.model_validate(values)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, f"{workspace / CONFIG_FILE} [limits]")) from None
+
+
+def declared_round_names(workspace: Path) -> list[str]:
+    """The round names a trust with its own cycle declares in ``sheet-tools.toml``
+    (``[rounds] names = ["Cycle 3", ...]``), besides the terms; none when it declares none."""
+    path = workspace / CONFIG_FILE
+    if not path.is_file():
+        return []
+    try:
+        with path.open("rb") as handle:
+            table = tomllib.load(handle).get("rounds", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the settings file: {exc}") from None
+    names = table.get("names", []) if isinstance(table, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ConfigError(f'{path}: [rounds] names must be a list of names, e.g. ["Cycle 3"]')
+    return names

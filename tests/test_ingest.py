@@ -55,7 +55,7 @@ def originals(folder: Path) -> list[Path]:
         for p in folder.iterdir()
         if p.is_file()
         and not p.name.startswith(".")
-        and not p.name.endswith((".errors.txt", ".annotated.xlsx"))
+        and not p.name.endswith((".errors.txt", ".annotated.xlsx", ".queries.txt"))
     )
 
 

@@ -204,7 +204,8 @@ def filed(workspace: Workspace) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
     for folder in (workspace.archive, workspace.rejected):
         for path in folder.iterdir() if folder.is_dir() else []:
-            if path.name.endswith((".errors.txt", ".annotated.xlsx")) or not path.is_file():
+            report_file = path.name.endswith((".errors.txt", ".annotated.xlsx", ".queries.txt"))
+            if report_file or not path.is_file():
                 continue
             found.setdefault(sha256(path), []).append(path)
     return found
@@ -331,8 +332,9 @@ def test_files_dropped_while_running_are_processed(
     assert svc.names() == Counter([backlog.name, *(p.name for p in dropped)])
     assert {r.status for r in svc.reports} == {"accepted"}
     assert len(db_rows(ws, "returns")) == 4
+    queried = [f"{r.file}.queries.txt" for r in svc.reports if r.warning_count]
     assert sorted(p.name for p in ws.archive.iterdir()) == sorted(
-        [backlog.name, *(p.name for p in dropped)]
+        [backlog.name, *(p.name for p in dropped), *queried]
     )
     assert list(ws.inbox.iterdir()) == []
     assert files_under(ws.processing) == []

@@ -167,6 +167,24 @@ def main() -> None:
     platform.utf8_output()  # a scheduled task's cp1252 log must not stop at a school's name
 
 
+@main.command()
+@click.argument("directory", default=Path("."), type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Make DIRECTORY (default: the current folder) a workspace: its folders, a commented
+    sheet-tools.toml and an example roster. Nothing already there is replaced."""
+    from .service.setup import EXAMPLE_ROSTER, init_workspace
+
+    made = init_workspace(directory)
+    for path in made:
+        click.echo(f"Made {path}")
+    if not made:
+        click.echo(f"{directory} is already a workspace: nothing to make.")
+    click.echo(
+        f"Workspace ready: {directory}. Save your schools as roster.csv there "
+        f"(see {EXAMPLE_ROSTER}), then generate, and watch the inbox."
+    )
+
+
 @main.group()
 def templates() -> None:
     """List and check framework definitions."""
@@ -256,7 +274,9 @@ def templates_check(files: tuple[Path, ...]) -> None:
 @workspace_option
 @click.option("--force", is_flag=True, help="Replace workbooks that already exist.")
 @templates_option
+@click.pass_context
 def generate(
+    ctx: click.Context,
     template_id: str,
     school: str | None,
     urn: str | None,
@@ -276,11 +296,15 @@ def generate(
         raise click.UsageError("give either --school NAME or --roster FILE")
     if from_round is not None and not carry_forward:
         raise click.UsageError("--from-round needs --carry-forward")
-    from .base.workspace import Workspace
+    from .base.workspace import Workspace, require_workspace
     from .definitions.roster import make_school, read_roster
     from .generate.workbook import generate_batch, issue_for
     from .service.issuing import issuing_workspace, recording_issues
+    from .service.setup import round_to_issue
 
+    if carry_forward or _given(ctx, "workspace", workspace) is not None:
+        require_workspace(workspace)
+    round_name = round_to_issue(round_name, workspace)
     role = ROLE_NAMES[judge] if judge else None
     registry = _registry(templates_dir)
     framework = registry.require(template_id)
@@ -302,7 +326,7 @@ def generate(
             f"Carrying forward {len(carried)} of {len(schools)} school"
             f"{'s' if len(schools) != 1 else ''} from an earlier round"
         )
-    given = _given(click.get_current_context(), "workspace", workspace) is not None
+    given = _given(ctx, "workspace", workspace) is not None
     recorded = issuing_workspace(workspace, given=given, roster=roster is not None)
     if roster is None:
         with recording_issues(recorded, framework) as note:
@@ -371,6 +395,7 @@ def watch(
 
     Options may also be set in the workspace's sheet-tools.toml ([watch] table) or as
     SHEET_TOOLS_* environment variables. Stops cleanly on Ctrl+C or SIGTERM."""
+    from .base.workspace import require_workspace
     from .service.config import load_watch_settings
     from .service.watch import run_watch, service_logging, workspace_for
 
@@ -385,6 +410,7 @@ def watch(
             "templates": templates_dir,
         }
     )
+    require_workspace(settings.workspace, settings.inbox, settings.outbox)
     registry = _registry(settings.templates)
     workspace_for(settings).ensure()
     on_report = _echo_json if settings.json_output else None
@@ -409,7 +435,7 @@ def ingest(
 ) -> None:
     """Validate and store returned workbooks, copying each original into the archive (or, when
     rejected, into rejected/ with an errors report). Exit 1 when any file is rejected."""
-    from .base.workspace import Workspace
+    from .base.workspace import require_workspace
     from .problems.render import render_line
     from .service.ingest import ingest_paths
 
@@ -417,7 +443,7 @@ def ingest(
         click.echo(json.dumps(report.to_json()) if json_output else render_line(report))
 
     registry = _registry(templates_dir)
-    reports = ingest_paths(Workspace.at(workspace), files, registry, on_report=echo)
+    reports = ingest_paths(require_workspace(workspace), files, registry, on_report=echo)
     _finish(any(r.status == "rejected" or r.error_count > 0 for r in reports))
 
 
@@ -436,9 +462,11 @@ def summarise(
     workspace: Path, outbox: Path | None, roster: Path | None, templates_dir: Path | None
 ) -> None:
     """Rebuild every school and trust summary workbook from the stored returns."""
+    from .base.workspace import require_workspace
     from .service.config import load_rounds
     from .summarise.rebuild import summarise_workspace
 
+    require_workspace(workspace, outbox=outbox)
     registry = _registry(templates_dir)
     current = load_rounds(workspace).current
     written = summarise_workspace(
@@ -469,11 +497,11 @@ def returns_list(
     json_output: bool,
 ) -> None:
     """Every stored return, oldest first: current, superseded (by a later one) or withdrawn."""
-    from .base.workspace import Workspace
+    from .base.workspace import require_workspace
     from .service.corrections import list_returns_in
 
     rows = list_returns_in(
-        Workspace.at(workspace), school=school, trust=trust, round_name=round_name
+        require_workspace(workspace), school=school, trust=trust, round_name=round_name
     )
     for row in rows:
         click.echo(row.model_dump_json() if json_output else row.line())
@@ -484,10 +512,10 @@ def returns_list(
 def _correct(
     workspace: Path, return_id: int, reason: str, templates_dir: Path | None, withdraw: bool
 ) -> None:
-    from .base.workspace import Workspace
+    from .base.workspace import require_workspace
     from .service.corrections import correct_return_in
 
-    space = Workspace.at(workspace)
+    space = require_workspace(workspace)
     stored, written = correct_return_in(
         space, _registry(templates_dir), return_id, withdraw=withdraw, reason=reason
     )

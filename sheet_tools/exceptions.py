@@ -31,3 +31,12 @@ class StoreError(SheetToolsError):
 
 class SummariseError(SheetToolsError):
     """Summaries could not be built; the message says why in plain words."""
+
+
+class RoundError(SheetToolsError):
+    """A new review round's name that is not a term and year nor a declared round."""
+
+
+class WorkspaceError(SheetToolsError):
+    """A folder that is not a workspace, or a missing inbox or outbox: the message names
+    ``sheet-tools init``."""

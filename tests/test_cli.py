@@ -21,6 +21,7 @@ from sheet_tools.definitions.frameworks import Framework
 from sheet_tools.definitions.roster import School
 from sheet_tools.demo import make_return
 from tests.conftest import REPO
+from tests.support.helpers import workspace
 
 HEAVY = ("openpyxl", "numpy", "matplotlib", "xlsxwriter", "python_calamine")
 OAK = School(name="Oakfield Primary", urn="123456", trust="Oak Trust")
@@ -97,7 +98,7 @@ def test_a_clean_ingest_exits_0_and_one_with_a_rejected_return_exits_1(
     (tmp_path / "bad").mkdir()
     good = make_return(spr, tmp_path / "good", OAK, seed=1)
     bad = make_return(spr, tmp_path / "bad", BEECH, seed=2, judgements={"LM01": "Embeded"})
-    space = tmp_path / "ws"
+    space = workspace(tmp_path / "ws")
     clean = CliRunner().invoke(main, ["ingest", str(good), "--workspace", str(space), "--json"])
     assert clean.exit_code == 0, clean.output
     assert json.loads(clean.output)["status"] == "accepted"
@@ -130,8 +131,14 @@ def test_a_missing_workspace_exits_2_in_one_line(tmp_path: Path) -> None:
     for args in (["summarise"], ["returns", "list"], ["returns", "withdraw", "1", "--reason", "x"]):
         process = sheet_tools(*args, "--workspace", str(nowhere))
         assert process.returncode == 2, process.stderr
-        assert_one_plain_line(process, "no returns database", str(nowhere))
+        assert_one_plain_line(process, "not a sheet-tools workspace", f"sheet-tools init {nowhere}")
     assert not nowhere.exists()  # nothing made by asking
+    empty = workspace(tmp_path / "new")  # a workspace with no return yet
+    for args in (["summarise"], ["returns", "list"], ["returns", "withdraw", "1", "--reason", "x"]):
+        process = sheet_tools(*args, "--workspace", str(empty))
+        assert process.returncode == 2, process.stderr
+        assert_one_plain_line(process, "no returns database", str(empty))
+    assert not (empty / "sheet-tools.db").exists()
 
 
 def test_a_missing_templates_folder_exits_2_in_one_line(tmp_path: Path) -> None:
@@ -185,7 +192,8 @@ def test_a_service_fault_exits_2_in_one_plain_line(
     monkeypatch.setattr(ingest, "ingest_paths", broken)
     (tmp_path / "in").mkdir()
     path = make_return(spr, tmp_path / "in", OAK, seed=4)
-    result = CliRunner().invoke(main, ["ingest", str(path), "--workspace", str(tmp_path / "ws")])
+    space = workspace(tmp_path / "ws")
+    result = CliRunner().invoke(main, ["ingest", str(path), "--workspace", str(space)])
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)  # said, not raised
     [line] = result.output.splitlines()

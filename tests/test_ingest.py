@@ -35,7 +35,7 @@ from sheet_tools.store.facade import Store
 from tests.conftest import REPO
 from tests.support.returns import make_return, random_answers
 
-from .support.helpers import cells_of, codes, sha256
+from .support.helpers import cells_of, codes, sha256, workspace
 
 OAKFIELD = School(name="Oakfield Primary", urn="123456", trust="North Star Trust")
 
@@ -55,7 +55,7 @@ def originals(folder: Path) -> list[Path]:
         for p in folder.iterdir()
         if p.is_file()
         and not p.name.startswith(".")
-        and not p.name.endswith((".errors.txt", ".annotated.xlsx"))
+        and not p.name.endswith((".errors.txt", ".annotated.xlsx", ".queries.txt"))
     )
 
 
@@ -584,19 +584,17 @@ def test_ingest_command_prints_a_line_per_file_and_exits_1_on_a_rejection(
         School(name="Beech School", urn="654321"),
         judgements={"LM01": "Embeded"},
     )
-    workspace = tmp_path / "ws"
-    result = CliRunner().invoke(
-        main, ["ingest", str(good), str(bad), "--workspace", str(workspace)]
-    )
+    space = workspace(tmp_path / "ws")
+    result = CliRunner().invoke(main, ["ingest", str(good), str(bad), "--workspace", str(space)])
     assert result.exit_code == 1, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("accepted") and "Oakfield Primary" in lines[0]
     assert lines[1].startswith("rejected") and "Embedded" in lines[1]
-    assert (workspace / "archive" / good.name).exists()
-    assert (workspace / "rejected" / f"{bad.name}.errors.txt").exists()
+    assert (space / "archive" / good.name).exists()
+    assert (space / "rejected" / f"{bad.name}.errors.txt").exists()
 
-    again = CliRunner().invoke(main, ["ingest", str(good), "--workspace", str(workspace), "--json"])
+    again = CliRunner().invoke(main, ["ingest", str(good), "--workspace", str(space), "--json"])
     assert again.exit_code == 0, again.output
     [line] = again.output.strip().splitlines()
     payload = json.loads(line)
@@ -612,8 +610,7 @@ def test_ingest_command_defaults_to_the_current_directory(
     spr: Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     good = a_return(spr, tmp_path / "in")
-    here = tmp_path / "workspace"
-    here.mkdir()
+    here = workspace(tmp_path / "workspace")
     monkeypatch.chdir(here)
     result = CliRunner().invoke(main, ["ingest", str(good), "--json"])
     assert result.exit_code == 0, result.output

@@ -20,6 +20,7 @@ from sheet_tools.definitions.roster import School
 from sheet_tools.demo import make_return
 from sheet_tools.intake.identity import Known
 from sheet_tools.summarise.outbox import trust_names
+from tests.support.helpers import workspace
 
 # Spellings of one name, as different people type it: each group must share one key.
 SAME = [
@@ -128,6 +129,7 @@ def test_trusts_with_punctuation_get_their_own_workbooks(
     for seed, (name, urn, trust) in enumerate(ROSTER, start=1):
         school = School(name=name, urn=urn, trust=trust)
         make_return(spr, inbox, school, seed=seed, cover={"trust": typed.get(urn, trust)})
+    workspace(tmp_path)
     _run("ingest", "--workspace", str(tmp_path), *map(str, sorted(inbox.iterdir())))
     _run("summarise", "--workspace", str(tmp_path))
 

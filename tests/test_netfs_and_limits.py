@@ -14,6 +14,7 @@ from sheet_tools.base.netfs import (
     require_local_database,
 )
 from sheet_tools.service.config import ConfigError, load_limits, load_watch_settings
+from tests.support.helpers import workspace
 
 # What /proc/self/mountinfo says on a school server with its shares mounted.
 MOUNTINFO = """\
@@ -81,6 +82,7 @@ def test_the_watch_command_refuses_a_database_on_a_share(
     fake = tmp_path / "mountinfo"
     fake.write_text(f"50 22 0:40 / {tmp_path} rw - smb3 //server/share rw\n", encoding="utf-8")
     monkeypatch.setattr(netfs, "MOUNTINFO", fake)
+    workspace(tmp_path / "ws")
     result = CliRunner().invoke(main, ["watch", "--once", "--workspace", str(tmp_path / "ws")])
     assert result.exit_code == 2
     assert "network file system (smb3)" in result.output

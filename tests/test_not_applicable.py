@@ -19,6 +19,7 @@ from sheet_tools.definitions.roster import School
 from sheet_tools.demo import make_return
 from sheet_tools.store.facade import Store
 
+from .support.helpers import workspace as make_workspace
 from .support.realapp import libreoffice_fill, require_libreoffice
 from .support.trust import LABEL_SCORE, SECURE, SPR, Trust, kind, run, typed_of
 
@@ -182,7 +183,7 @@ def test_not_applicable_chosen_in_libreoffice_is_ingested_as_not_applicable(
     assert report.validation == "LIST" and report.show_list and not report.locked
     assert "Not applicable" in report.formula
     assert report.text == "Not applicable"
-    workspace = tmp_path / "workspace"
+    workspace = make_workspace(tmp_path / "workspace")
     output = run("ingest", str(saved), "--workspace", str(workspace), "--json")
     [result] = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert result["status"] == "accepted", result

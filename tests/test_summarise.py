@@ -34,6 +34,7 @@ from sheet_tools.summarise import (
     trust_area_means,
     trust_summary_path,
 )
+from tests.support.helpers import workspace
 
 SPR = "specialist-provision-review"
 SCORE = {"Beg": 1, "Dev": 2, "Sec": 3, "Emb": 4}
@@ -717,6 +718,7 @@ def test_cli_summarise_rebuilds_the_outbox(ws: Workspace, spr) -> None:
 
 
 def test_cli_summarise_without_a_database_says_so(tmp_path: Path) -> None:
+    workspace(tmp_path)
     result = CliRunner().invoke(main, ["summarise", "--workspace", str(tmp_path)])
     assert result.exit_code == 2
     assert "no returns database" in result.output

@@ -44,7 +44,7 @@ from sheet_tools.service.watch import (
 from sheet_tools.store.facade import Store
 from sheet_tools.summarise import school_summary_path
 
-from .support.helpers import sha256
+from .support.helpers import sha256, workspace
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = "specialist-provision-review"
@@ -204,7 +204,8 @@ def filed(workspace: Workspace) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
     for folder in (workspace.archive, workspace.rejected):
         for path in folder.iterdir() if folder.is_dir() else []:
-            if path.name.endswith((".errors.txt", ".annotated.xlsx")) or not path.is_file():
+            report_file = path.name.endswith((".errors.txt", ".annotated.xlsx", ".queries.txt"))
+            if report_file or not path.is_file():
                 continue
             found.setdefault(sha256(path), []).append(path)
     return found
@@ -274,7 +275,7 @@ def test_completeness_reads_the_zip_directory(corpus: Corpus, tmp_path: Path) ->
 
 
 def test_once_processes_the_backlog_and_exits(corpus: Corpus, tmp_path: Path) -> None:
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     returns = [drop(corpus.school_return(i), ws.inbox) for i in range(3)]
     expected = {p.name: sha256(p) for p in returns}
@@ -320,7 +321,7 @@ def test_once_processes_the_backlog_and_exits(corpus: Corpus, tmp_path: Path) ->
 def test_files_dropped_while_running_are_processed(
     corpus: Corpus, registry: Registry, tmp_path: Path, poll: float | None
 ) -> None:
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     backlog = drop(corpus.school_return(0), ws.inbox)
     with running(fast_settings(tmp_path, poll=poll), registry) as svc:
@@ -331,8 +332,9 @@ def test_files_dropped_while_running_are_processed(
     assert svc.names() == Counter([backlog.name, *(p.name for p in dropped)])
     assert {r.status for r in svc.reports} == {"accepted"}
     assert len(db_rows(ws, "returns")) == 4
+    queried = [f"{r.file}.queries.txt" for r in svc.reports if r.warning_count]
     assert sorted(p.name for p in ws.archive.iterdir()) == sorted(
-        [backlog.name, *(p.name for p in dropped)]
+        [backlog.name, *(p.name for p in dropped), *queried]
     )
     assert list(ws.inbox.iterdir()) == []
     assert files_under(ws.processing) == []
@@ -343,7 +345,7 @@ def test_slow_copy_is_processed_once_after_it_ends(
 ) -> None:
     """Written in chunks with pauses longer than the stability interval: the incomplete zip
     holds it back, and it is taken once, whole, after the last chunk."""
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     source = corpus.school_return(5)
     data = source.read_bytes()
@@ -382,7 +384,7 @@ def test_slow_copy_is_processed_once_after_it_ends(
 def test_stable_files_that_are_not_whole_workbooks_are_rejected_with_a_report(
     corpus: Corpus, registry: Registry, tmp_path: Path
 ) -> None:
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     data = corpus.school_return(0).read_bytes()
     with running(fast_settings(tmp_path, incomplete_seconds=1.5), registry) as svc:
@@ -404,7 +406,7 @@ def test_stable_files_that_are_not_whole_workbooks_are_rejected_with_a_report(
 def test_lock_and_temp_files_are_left_alone(
     corpus: Corpus, registry: Registry, tmp_path: Path
 ) -> None:
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     ignored = {
         "~$Watch School 000.xlsx": b"owner",
@@ -429,7 +431,7 @@ def test_lock_and_temp_files_are_left_alone(
 def test_the_same_file_dropped_twice_is_a_duplicate_stored_once(
     corpus: Corpus, registry: Registry, tmp_path: Path
 ) -> None:
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     source = corpus.school_return(0)
     with running(fast_settings(tmp_path), registry) as svc:
@@ -449,7 +451,7 @@ def test_the_same_file_dropped_twice_is_a_duplicate_stored_once(
 def test_a_burst_causes_a_handful_of_summary_rebuilds(
     corpus: Corpus, registry: Registry, tmp_path: Path
 ) -> None:
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     staging = tmp_path / "staging"
     staging.mkdir()
@@ -477,7 +479,7 @@ def test_the_watcher_survives_the_inbox_going_away_and_coming_back(
     so, and watches the folder again once it is back. The rescan is off (600 s), so the file
     dropped after the outage can only be seen by the restarted observer."""
     caplog.set_level(logging.INFO, logger="sheet_tools")
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
 
     def logged(text: str) -> bool:
@@ -508,7 +510,7 @@ def test_a_share_that_blinks_loses_nothing_and_takes_nothing_twice(
     that file is taken once, the one filed before the outage is not taken again, and the log
     says what happened. The rescan is off (600 s): only the restart's own listing finds it."""
     caplog.set_level(logging.INFO, logger="sheet_tools")
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     away = tmp_path / "share-away"
 
@@ -574,7 +576,7 @@ def test_files_left_by_a_dead_watcher_are_recovered_and_live_ones_left(
 ) -> None:
     from sheet_tools.service.claims import _try_lock
 
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     dead = ws.processing / "otherhost-123-dead"
     dead.mkdir()
@@ -606,7 +608,7 @@ def test_a_leftover_link_to_a_filed_return_is_not_counted_again(
     from sheet_tools.base.clock import utc_now
     from sheet_tools.intake.validate import check_file
 
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     dead = ws.processing / "otherhost-789-dead"
     dead.mkdir()
@@ -655,7 +657,7 @@ def test_a_file_the_step_could_not_file_stays_claimed_and_is_retried(
 ) -> None:
     """A fault (here: the first attempt fails) never loses the file or reports it twice, and a
     second file of the same name meanwhile does not clash with it in processing/."""
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     first = corpus.school_return(0)
     staging = tmp_path / "staging"
@@ -715,7 +717,7 @@ def watching(ws: Workspace, pid: int) -> bool:
 def test_two_watchers_racing_over_200_files_process_each_once(
     corpus: Corpus, tmp_path: Path
 ) -> None:
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     staging = tmp_path / "staging"
     staging.mkdir()
@@ -751,7 +753,7 @@ def test_two_watchers_racing_over_200_files_process_each_once(
 def test_a_signal_stops_the_service_cleanly(
     corpus: Corpus, tmp_path: Path, sig: signal.Signals
 ) -> None:
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     staging = tmp_path / "staging"
     staging.mkdir()
@@ -785,7 +787,7 @@ def test_a_signal_stops_the_service_cleanly(
 def test_a_second_signal_stops_at_once_and_the_next_start_finishes(
     corpus: Corpus, tmp_path: Path
 ) -> None:
-    ws = Workspace.at(tmp_path)
+    ws = Workspace.at(workspace(tmp_path))
     ws.ensure()
     staging = tmp_path / "staging"
     staging.mkdir()

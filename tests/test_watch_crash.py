@@ -26,7 +26,7 @@ from sheet_tools.base.workspace import Workspace
 from sheet_tools.definitions.frameworks import Framework
 from sheet_tools.demo import make_return
 from sheet_tools.service.ingest import ERRORS_SUFFIX
-from tests.support.helpers import sha256
+from tests.support.helpers import sha256, workspace
 from tests.test_watch import (
     DEADLINE,
     REPO,
@@ -105,7 +105,7 @@ def test_kill_9_at_random_moments_loses_nothing_and_counts_nothing_twice(
     crash_corpus: Corpus, spr: Framework, tmp_path: Path
 ) -> None:
     rng = random.Random(SEED)
-    ws = Workspace.at(tmp_path / "ws")
+    ws = Workspace.at(workspace(tmp_path / "ws"))
     ws.ensure()
     staging = tmp_path / "staging"
     staging.mkdir()

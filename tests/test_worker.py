@@ -35,7 +35,7 @@ from sheet_tools.intake.worker import (
 from sheet_tools.service.ingest import ingest_file
 from sheet_tools.store.facade import Store
 from tests.support import corpus, hostile, returns
-from tests.support.helpers import sha256
+from tests.support.helpers import sha256, workspace
 
 # The file: both counts declared (as Excel writes them), a handful of strings inside.
 SST_COUNT = 'count="4294967295" uniqueCount="4294967295"'
@@ -244,7 +244,15 @@ def test_the_ingest_command_files_a_poison_file_and_goes_on(
 
     poison = corpus.shared_strings_copy(good, tmp_path, SST_COUNT, "poison.xlsx")
     result = CliRunner().invoke(
-        main, ["ingest", str(poison), str(good), "--workspace", str(tmp_path / "ws"), "--json"]
+        main,
+        [
+            "ingest",
+            str(poison),
+            str(good),
+            "--workspace",
+            str(workspace(tmp_path / "ws")),
+            "--json",
+        ],
     )
     assert result.exit_code == 1, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]

@@ -7,14 +7,25 @@
     archive/          accepted originals, byte for byte
     rejected/         rejected originals, each with <name>.errors.txt (and an annotated copy)
     processing/       returns being worked on (claimed from the inbox)
+    sheet-tools.toml  the settings (``sheet-tools init`` writes a commented one)
     sheet-tools.db    the SQLite store of every return
     sheet-tools.log
+
+A workspace is a folder holding ``sheet-tools.toml`` or ``sheet-tools.db``, so one made before
+``init`` existed is one still. The commands that work in a workspace refuse any other folder, and
+an inbox or outbox that does not exist, rather than making folders and a database at a mistyped
+path and watching an empty inbox for ever.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..exceptions import WorkspaceError
+
+SETTINGS_FILE = "sheet-tools.toml"
+DATABASE_FILE = "sheet-tools.db"
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,11 @@ class Workspace:
 
     @property
     def database(self) -> Path:
-        return self.root / "sheet-tools.db"
+        return self.root / DATABASE_FILE
+
+    @property
+    def settings(self) -> Path:
+        return self.root / SETTINGS_FILE
 
     @property
     def log_file(self) -> Path:
@@ -67,3 +82,30 @@ class Workspace:
     def ensure(self) -> None:
         for folder in (self.inbox, self.outbox, self.archive, self.rejected, self.processing):
             folder.mkdir(parents=True, exist_ok=True)
+
+
+def is_workspace(root: Path | str) -> bool:
+    """A folder holding ``sheet-tools.toml`` or ``sheet-tools.db``."""
+    base = Path(root)
+    return (base / SETTINGS_FILE).is_file() or (base / DATABASE_FILE).is_file()
+
+
+def require_workspace(
+    root: Path | str = ".",
+    inbox: Path | str | None = None,
+    outbox: Path | str | None = None,
+) -> Workspace:
+    """The workspace at ``root``, refusing a folder that is not one and an ``inbox`` or
+    ``outbox`` given that does not exist (a mistyped path), in one line naming ``init``."""
+    if not is_workspace(root):
+        raise WorkspaceError(
+            f"{root}: not a sheet-tools workspace (it has no {SETTINGS_FILE} or {DATABASE_FILE}); "
+            f"check the path, or make one with: sheet-tools init {root}"
+        )
+    for role, folder in (("inbox", inbox), ("outbox", outbox)):
+        if folder is not None and not Path(folder).is_dir():
+            raise WorkspaceError(
+                f"{folder}: the {role} folder does not exist; check the path, or leave out "
+                f"--{role} to use the workspace's own (sheet-tools init makes it)"
+            )
+    return Workspace.at(root, inbox, outbox)

@@ -70,6 +70,16 @@ def _cover_validation(field: CoverField) -> DataValidation | None:
     return None
 
 
+def _required(framework: Framework, field: CoverField, issued: Issued | None) -> bool:
+    """Whether a blank field rejects the return, as validate and identity judge it: a field
+    marked required, and "Judgements made by" when the workbook is issued to no role and the
+    form is not a reviewer's (nothing else says whose judgements they are)."""
+    if field.required or field.role in ("school", "review_date"):
+        return True
+    asks = field.role == "judge" and not framework.reviewer_form
+    return asks and (issued is None or issued.judge is None)
+
+
 def _prefill(
     field: CoverField,
     school: School | None,
@@ -115,7 +125,7 @@ def write_cover(
     row = cell_layout.FIRST_ROW
     for field in framework.cover:
         id_cell(ws, row, field.id)
-        label = field.label + (" (required)" if field.required else "")
+        label = field.label + (" (required)" if _required(framework, field, issued) else "")
         label_cell = put(ws, row, cell_layout.COVER_LABEL_COL, label)
         label_cell.font = LABEL_FONT
         label_cell.alignment = WRAP_TOP

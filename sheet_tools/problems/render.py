@@ -1,5 +1,6 @@
 """Every way a report is shown to a person: the verdict ``validate`` prints, the line ``ingest``
-prints, the watcher's log line and ``<file>.errors.txt``.
+prints, the watcher's log line, ``<file>.errors.txt`` and an accepted return's
+``<file>.queries.txt``.
 
 An issue's location (sheet, cell, what the cell is) is shown here, once, beside its message, which
 never repeats it; dates read day first (03/10/2026), as everywhere a person reads them.
@@ -172,4 +173,45 @@ def render_errors_file(
             "Send this report to the school and ask them to send a corrected workbook. "
             "Nothing from this file has been stored."
         )
+    return "\n".join(lines) + "\n"
+
+
+def render_queries_file(
+    report: FileReport, form_title: str | None, received: datetime | None = None
+) -> str:
+    """The plain-English ``<file>.queries.txt`` beside an accepted return with warnings: each
+    thing an administrator should check with the school, where it is, and what to check."""
+    warnings = report.warnings_only()
+    form = (
+        form_title
+        or " ".join(p for p in (report.template, report.template_version) if p)
+        or "unknown"
+    )
+    school = report.school or "not known"
+    if report.urn:
+        school += f" (URN {report.urn})"
+    lines = [
+        "sheet-tools accepted this return, with queries to check with the school.",
+        "",
+        f"File:         {report.file}",
+        f"School:       {school}",
+        f"Form:         {form}",
+        f"Review date:  {short_date(report.review_date) or 'not known'}",
+        f"Received:     {uk_time(received or utc_now())}",
+        f"SHA-256:      {report.sha256 or 'not known'}",
+        "",
+        f"{len(warnings)} {'query' if len(warnings) == 1 else 'queries'} (the return is stored "
+        "and counts in the summaries meanwhile):",
+    ]
+    for number, issue in enumerate(warnings, start=1):
+        where, what = split_location(issue)
+        lines += ["", f"{number}. {where}", f"   {what}", f"   What to check: {issue.advice}"]
+    lines += [
+        "",
+        "What to do next",
+        "",
+        "Check each query with the school. If something needs correcting, the school sends a "
+        "corrected workbook; it replaces this return when it is accepted. The trust summary's "
+        "Queries sheet lists every query still open.",
+    ]
     return "\n".join(lines) + "\n"

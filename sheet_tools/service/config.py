@@ -25,7 +25,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -109,7 +109,7 @@ class RoundSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     current: str | None = Field(default=None, min_length=1)
-    names: list[str] = Field(default_factory=list)
+    names: list[Annotated[str, Field(min_length=1, pattern=r"\S")]] = Field(default_factory=list)
 
     @field_validator("current")
     @classmethod
@@ -230,3 +230,9 @@ def load_rounds(workspace: Path) -> RoundSettings:
             for item in exc.errors()
         )
         raise ConfigError(f"{path}: invalid [rounds] settings: {problems}") from None
+
+
+def declared_round_names(workspace: Path) -> list[str]:
+    """The round names a trust with its own cycle declares in ``sheet-tools.toml``
+    (``[rounds] names = ["Cycle 3", ...]``), besides the terms; none when it declares none."""
+    return load_rounds(workspace).names

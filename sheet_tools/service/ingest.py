@@ -1,8 +1,9 @@
 """One returned file -> checked, stored and filed: the step both ``ingest`` and ``watch`` run.
 
 guard -> read -> validate (``validate.check_file``) -> store, then the original goes, byte for
-byte, to the workspace's archive (accepted, duplicate) or rejected folder (with
-``<name>.errors.txt`` and ``<stem>.annotated.xlsx`` beside it). The original is never altered and
+byte, to the workspace's archive (accepted, duplicate; an accepted return with warnings has
+``<name>.queries.txt`` beside it) or rejected folder (with ``<name>.errors.txt`` and
+``<stem>.annotated.xlsx`` beside it). The original is never altered and
 nothing in archive/ or rejected/ is ever overwritten by another file.
 
 The file worked on: with ``move=True`` (the watcher) the claimed file itself; with ``move=False``
@@ -18,7 +19,8 @@ Order, so that a ``kill -9`` at any moment loses nothing and counts nothing twic
 3. hard-link the file at its destination: never replaces anything (a name taken meanwhile gets
    the next free name); a rename where links are not possible, a copy across disks
    (``file_event``, as are 4 and 5);
-4. write ``errors.txt`` and the annotated copy (rejected only; derived, so rewriting is harmless);
+4. write ``errors.txt`` and the annotated copy (rejected), or ``queries.txt`` (accepted with
+   warnings); derived, so rewriting is harmless;
 5. unlink the working file, then mark the event done.
 
 A crash before 2 leaves no trace in the database: the file is processed afresh. A crash between
@@ -55,12 +57,13 @@ from ..definitions.roster import School, workspace_roster
 from ..intake.identity import Known
 from ..intake.returns import ValidReturn
 from ..intake.worker import annotate_bounded, check_bounded, read_ahead, using
-from ..problems.render import render_errors_file
+from ..problems.render import render_errors_file, render_queries_file
 from ..problems.report import FileReport, Issue, about_the_file
 from ..store.facade import Event, Store, duplicate_issue
 from .config import load_limits
 
 ERRORS_SUFFIX = ".errors.txt"
+QUERIES_SUFFIX = ".queries.txt"
 ANNOTATED_SUFFIX = ".annotated.xlsx"
 _ANNOTATABLE = {".xlsx", ".xlsm"}
 _STALE_TEMP_S = 3600.0
@@ -298,7 +301,7 @@ def _candidates(name: str, sha256: str) -> Iterator[str]:
     stem, suffix = _safe_name(name)
     plain = (stem + suffix).casefold()
     # A return may never take a name ingest gives to its own report files.
-    if not (plain.endswith(ERRORS_SUFFIX) or plain.endswith(ANNOTATED_SUFFIX)):
+    if not plain.endswith((ERRORS_SUFFIX, ANNOTATED_SUFFIX, QUERIES_SUFFIX)):
         yield stem + suffix
     yield f"{stem} ({sha256[:8]}){suffix}"
     for counter in range(2, 10_000):
@@ -314,10 +317,15 @@ def _side_files(destination: Path) -> tuple[Path, Path]:
     )
 
 
+def _queries_file(destination: Path) -> Path:
+    return destination.with_name(destination.name + QUERIES_SUFFIX)
+
+
 def _free_destination(folder: Path, name: str, sha256: str, *, rejected: bool) -> Path:
     for candidate in _candidates(name, sha256):
         target = folder / candidate
-        taken = [target, *_side_files(target)] if rejected else [target]
+        side = _side_files(target) if rejected else (_queries_file(target),)
+        taken = [target, *side]
         if not any(path.exists() or path.is_symlink() for path in taken):
             return target
     raise RuntimeError("no free file name")  # unreachable: the last candidate is random
@@ -402,13 +410,18 @@ def _describe_exception(exc: BaseException) -> str:
 def _write_side_files(
     event: Event, destination: Path, workspace: Workspace, registry: Registry
 ) -> None:
-    """``errors.txt`` and the annotated copy beside a rejected original (rewritten if present)."""
-    if event.status != "rejected":
-        return
+    """``errors.txt`` and the annotated copy beside a rejected original, ``queries.txt`` beside
+    an accepted one with warnings (rewritten if present)."""
     report = event.report
     framework = None
     if report.template and report.template_version:
         framework = registry.get(report.template, report.template_version)
+    title = f"{framework.title}, version {framework.version}" if framework else None
+    if event.status == "accepted" and report.warnings_only():
+        text = render_queries_file(report, title, event.arrived_at)
+        write_bytes_atomically(text.encode("utf-8"), _queries_file(destination))
+    if event.status != "rejected":
+        return
     errors_path, annotated_path = _side_files(destination)
     annotated = None
     # in a bounded worker: openpyxl parses the untrusted original too
@@ -418,7 +431,6 @@ def _write_side_files(
         and annotate_bounded(destination, report, framework, annotated_path)
     ):
         annotated = annotated_path.name
-    title = f"{framework.title}, version {framework.version}" if framework else None
     text = render_errors_file(report, title, annotated, event.arrived_at)
     write_bytes_atomically(text.encode("utf-8"), errors_path)
 

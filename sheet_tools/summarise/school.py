@@ -41,6 +41,7 @@ from .cells import (
     write_section,
     write_title,
 )
+from .queries import queries_sheet, round_returns
 from .review import Companions, companions_of, next_steps_section, report_sheet, visits_sheet
 from .scores import SchoolHistory, area_scores, level_steps, overall_score
 from .sheets import (
@@ -496,6 +497,9 @@ def build_school_workbook(
     responses_sheet(book, framework, [current], with_school=False)
     if framework.judged:
         _data(book, framework, current, trust)
+    queried = round_returns(history)
+    if any(r.warnings for r in queried):
+        queries_sheet(book, queried, with_school=False, empty="")
     used = history.used()
     if plan is not None and all(plan.id != item.id for item, _ in used):
         used.append((plan, "Action plan of the latest round"))

@@ -44,6 +44,7 @@ from .cells import (
     write_header,
 )
 from .overview import current_round_name, overview_sheet
+from .queries import queries_sheet, round_returns
 from .scores import (
     NO_TRUST,
     AreaScore,
@@ -508,5 +509,7 @@ def build_trust_workbook(data: TrustData) -> bytes:
     if not framework.judged:
         responses_sheet(book, framework, [h.current for h in data.members], with_school=True)
     _returns_log_sheet(book, data)
+    queried = [r for h in data.members for r in round_returns(h)]
+    queries_sheet(book, queried, with_school=True, empty="No return has a query to check.")
     provenance_sheet(book, [(h.current, "Trust roll-up (latest round)") for h in data.members])
     return book.to_bytes(f"{data.name or NO_TRUST}: {framework.short_title}")

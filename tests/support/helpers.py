@@ -1,5 +1,5 @@
-"""What several test modules need: a file's fingerprint, the codes of a list of issues, and the
-cells a range covers."""
+"""What several test modules need: a file's fingerprint, the codes of a list of issues, the
+cells a range covers, and a workspace made as an administrator makes one."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
 
 from sheet_tools.problems.report import Issue
+from sheet_tools.service.setup import init_workspace
 
 
 def sha256(path: Path) -> str:
@@ -30,3 +31,10 @@ def cells_of(sqref: object) -> set[str]:
         for cell_range in MultiCellRange(str(sqref)).ranges
         for row, column in cell_range.cells
     }
+
+
+def workspace(root: Path) -> Path:
+    """``root`` made a workspace (``sheet-tools init``'s folders and settings), as the commands
+    that work in one require."""
+    init_workspace(root)
+    return root

@@ -39,6 +39,7 @@ class Trust:
         self.filled = root / "filled"
         self.filled.mkdir(parents=True)
         self.count = 0
+        run("init", str(root))  # a workspace, as an administrator starts one
 
     def issue(
         self,

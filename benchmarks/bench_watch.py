@@ -178,7 +178,8 @@ def run_burst(
     last_summary = recorder.rebuilds[-1][1]
     names = Counter(report.file for _, report in recorder.reports)
     stored = len(store.returns(include_superseded=True))
-    archived = sum(1 for p in ws.archive.iterdir() if p.is_file())
+    # the originals, not the queries reports filed beside some of them
+    archived = sum(1 for p in ws.archive.iterdir() if p.is_file() and p.suffix == ".xlsx")
     once = (
         set(names.values()) == {1}
         and len(names) == len(burst)

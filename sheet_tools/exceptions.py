@@ -31,3 +31,17 @@ class StoreError(SheetToolsError):
 
 class SummariseError(SheetToolsError):
     """Summaries could not be built; the message says why in plain words."""
+
+
+class ServiceFault(SheetToolsError):
+    """The service itself cannot work just now (the disk is full, a disk error, a damaged
+    database): never the fault of the file in hand, which is left where it is to be tried again."""
+
+
+class DatabaseDamaged(StoreError):
+    """The database fails SQLite's own check (a torn page, a damaged file)."""
+
+
+class DatabaseMissing(StoreError):
+    """The database vanished or was replaced under a running service, or a new one would be made
+    beside an archive that already holds returns."""

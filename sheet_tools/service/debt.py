@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..base.clock import utc_now
+from ..base.faults import service_fault
 from ..base.files import write_bytes_atomically
 
 logger = logging.getLogger("sheet_tools.watch")
@@ -100,8 +101,12 @@ class SummaryDebt:
         affected = set(self.affected)
         try:
             summarise(affected)
-        except Exception:
-            logger.exception("could not rebuild the summaries; will try again")
+        except Exception as exc:
+            fault = service_fault(exc)
+            if fault is None:
+                logger.exception("could not rebuild the summaries; will try again")
+            else:
+                logger.error("could not rebuild the summaries: %s (%s); will try again", fault, exc)
             self._retry_at = self._clock() + max(5.0, self.quiet_seconds)
             return False
         logger.info("summaries rebuilt for %d school(s)", len(affected))

@@ -54,6 +54,7 @@ from ..base.netfs import require_local_database
 from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import RosterSource, School
+from ..exceptions import ServiceFault
 from ..intake import worker
 from ..problems.render import render_log_line
 from ..problems.report import FileReport
@@ -157,6 +158,14 @@ class WatchStats:
     recovered: int = 0
     summaries: int = 0
     observer_restarts: int = 0
+    # what was left undone: claimed files not filed (a fault of the service), and whether the
+    # owed summaries could not be rebuilt; ``--once`` then exits "could not finish"
+    unfiled: int = 0
+    summaries_failed: bool = False
+
+    @property
+    def unfinished(self) -> bool:
+        return bool(self.unfiled or self.summaries_failed)
 
     @property
     def files(self) -> int:
@@ -203,6 +212,9 @@ class Watcher:
         self._debt: SummaryDebt | None = None  # made with the session: its marker is there
         # claimed files the step could not file -> whether they were recovered ones
         self._unfiled: dict[Path, bool] = {}
+        # set by a fault of the service (disk full, damaged database): take no new file until
+        # the files already claimed have been filed at a rescan (``once``: stop taking files)
+        self._faulted = False
         self._adopted: list[AbandonedSession] = []
 
     # - control
@@ -259,7 +271,7 @@ class Watcher:
             self.started.set()
             next_rescan = time.monotonic() + self.settings.rescan_seconds
             while not self.stopping:
-                if once and not self._waiting:
+                if once and (not self._waiting or self._faulted):
                     break
                 self._wait()
                 now = time.monotonic()
@@ -280,6 +292,8 @@ class Watcher:
                 guard.stop()
             if not self.abandoned:
                 self._maybe_summarise(force=True)
+            self.stats.unfiled = len(self._unfiled)
+            self.stats.summaries_failed = self._owed.owing
             session.close(keep=self._owed.owing or bool(session.files()))
             for adopted in self._adopted:
                 if any(claimed_files(adopted.folder)):
@@ -314,7 +328,7 @@ class Watcher:
 
     def _check_waiting(self) -> None:
         for name in self._waiting.names():
-            if self.stopping:
+            if self.stopping or self._faulted:
                 return
             path = self.workspace.inbox / name
             try:
@@ -355,6 +369,12 @@ class Watcher:
         claimed, unreported, and is tried again at each rescan and by the next start."""
         try:
             report: FileReport | None = self.pipeline.process(claimed)
+        except ServiceFault as exc:
+            if not self._faulted:
+                logger.error("%s (in %s)", exc, claimed.parent)
+            self._faulted = True
+            self._unfiled[claimed] = recovered
+            return
         except Exception as exc:
             if claimed in self._unfiled:  # the traceback was logged the first time
                 logger.error("still cannot process %s: %s", claimed.name, exc)
@@ -370,6 +390,9 @@ class Watcher:
             self._unfiled[claimed] = recovered
             return
         self._unfiled.pop(claimed, None)
+        if self._faulted and not self._unfiled:
+            logger.info("the fault has cleared: taking files again")
+            self._faulted = False
         if report is not None:
             self._record(report, recovered=recovered)
 

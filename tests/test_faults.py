@@ -1,0 +1,166 @@
+"""A fault of the service is never a school's fault: a full disk met mid-ingest and mid-rebuild
+leaves files claimed or in the inbox, never rejected; ``watch --once`` says it could not finish
+(exit 2) and says the disk is full; once space is freed every return is filed once in archive/.
+
+Runs on a real, small tmpfs; skipped (saying why) where one cannot be mounted (not root).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sheet_tools.base.workspace import Workspace
+from sheet_tools.definitions.frameworks import Framework
+from tests.test_watch import REPO, Corpus, fast_env
+
+RUN_TIMEOUT_S = 300
+SCHOOLS = 8
+
+
+@pytest.fixture(scope="module")
+def corpus(spr: Framework, tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    return Corpus(spr, tmp_path_factory.mktemp("faults-corpus"))
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.name != "posix" or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _watch_once(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sheet_tools.cli", "watch", "--workspace", str(root), "--once"],
+        cwd=REPO,
+        env=fast_env(SHEET_TOOLS_STABLE_SECONDS="0.05"),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+    )
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    """Fill the disk, then give back ``leave`` bytes."""
+    filler = disk / f".filler-{uuid.uuid4().hex}"
+    block = b"\0" * 65536
+    with filler.open("wb") as out, contextlib.suppress(OSError):
+        while True:
+            out.write(block)
+            out.flush()
+    size = filler.stat().st_size
+    with filler.open("r+b") as out:
+        out.truncate(max(0, size - leave))
+    return filler
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _returns_in(folder: Path) -> list[Path]:
+    return [
+        p
+        for p in folder.rglob("*.xlsx")
+        if not p.name.endswith(".annotated.xlsx") and not p.name.startswith(".")
+    ]
+
+
+@pytest.mark.parametrize("leave", [64 * 1024, 400 * 1024])
+def test_disk_full_mid_ingest_and_rebuild_rejects_nothing_and_finishes_once_freed(
+    corpus: Corpus, small_disk: Path, leave: int
+) -> None:
+    root = small_disk / "ws"
+    ws = Workspace.at(root)
+    first = _watch_once(root)  # makes the workspace and its database while there is room
+    assert first.returncode == 0, first.stderr
+    sources = [corpus.school_return(i) for i in range(SCHOOLS)]
+    expected = {_digest(p): p.name for p in sources}
+    for source in sources:
+        (ws.inbox / source.name).write_bytes(source.read_bytes())
+
+    filler = _fill(small_disk, leave)
+    full = _watch_once(root)
+    assert full.returncode == 2, full.stderr
+    assert "could not finish" in full.stderr
+    assert "the disk is full" in full.stderr
+    assert "damaged" not in full.stderr
+    # no good return was rejected, and none was lost
+    assert _returns_in(ws.rejected) == []
+    left = _returns_in(ws.inbox) + _returns_in(ws.processing) + _returns_in(ws.archive)
+    assert sorted(_digest(p) for p in left) == sorted(expected)
+
+    filler.unlink()
+    freed = _watch_once(root)
+    assert freed.returncode == 0, freed.stderr
+    archived = _returns_in(ws.archive)
+    assert sorted(_digest(p) for p in archived) == sorted(expected)  # each exactly once
+    assert _returns_in(ws.rejected) == []
+    assert _returns_in(ws.inbox) == [] and _returns_in(ws.processing) == []
+    summaries = [p for p in ws.outbox.rglob("*.xlsx") if "trust summary" not in p.name]
+    assert len(summaries) == SCHOOLS
+
+
+def _sqlite_full() -> Exception:
+    exc = sqlite3.OperationalError("database or disk is full")
+    exc.sqlite_errorcode = 13  # type: ignore[attr-defined]
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        (_sqlite_full, "the disk is full"),
+        (lambda: OSError(errno.ENOSPC, "No space left on device"), "the disk is full"),
+        (lambda: OSError(errno.EIO, "Input/output error"), "could not be read or written"),
+        (lambda: sqlite3.DatabaseError("database disk image is malformed"), "is damaged"),
+    ],
+)
+def test_a_fault_when_recording_is_named_and_keeps_the_file(
+    corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault, words: str
+) -> None:
+    """Without a tmpfs too: the store failing for the service's own reasons raises ServiceFault
+    naming the fault, and the file is neither filed nor rejected."""
+    from sheet_tools.exceptions import ServiceFault
+    from sheet_tools.service import ingest
+    from sheet_tools.store.facade import Store
+
+    ws = Workspace.at(tmp_path / "ws")
+    ws.ensure()
+    claimed = ws.processing / "claimed.xlsx"
+    claimed.write_bytes(corpus.school_return(0).read_bytes())
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise fault()
+
+    from sheet_tools.definitions.frameworks import load_registry
+
+    with Store(ws.database) as store:
+        monkeypatch.setattr(store, "record", full)
+        with pytest.raises(ServiceFault, match=words):
+            ingest.ingest_file(claimed, ws, load_registry(), store, move=True)
+    assert claimed.exists()
+    assert _returns_in(ws.rejected) == [] and _returns_in(ws.archive) == []

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,67 @@ def test_a_fault_when_recording_is_named_and_keeps_the_file(
             ingest.ingest_file(claimed, ws, load_registry(), store, move=True)
     assert claimed.exists()
     assert _returns_in(ws.rejected) == [] and _returns_in(ws.archive) == []
+
+
+# -- the clock stepped back ---------------------------------------------------------------------
+
+
+def _ingest_at(corpus: Corpus, ws: Workspace, store, k: int, when: datetime):
+    from sheet_tools.definitions.frameworks import load_registry
+    from sheet_tools.service.ingest import ingest_file
+
+    folder = ws.root.parent / f"v{k}"
+    folder.mkdir(exist_ok=True)
+    path = corpus.variant(0, k, folder)
+    report = ingest_file(path, ws, load_registry(), store, arrived_at=when)
+    assert report.status == "accepted", report.errors
+    return report.sha256
+
+
+def test_a_later_return_stored_while_the_clock_went_back_supersedes_the_earlier(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    from sheet_tools.store.facade import Store
+
+    ws = Workspace.at(tmp_path / "ws")
+    ws.ensure()
+    noon = datetime(2026, 10, 3, 12, 0, tzinfo=UTC)
+    with Store(ws.database) as store:
+        first = _ingest_at(corpus, ws, store, 1, noon)
+        # NTP steps the clock back an hour before the school's corrected return arrives
+        corrected = _ingest_at(corpus, ws, store, 2, noon - timedelta(hours=1))
+        [current] = store.returns()
+        assert current.sha256 == corrected
+        assert store.find_return(first).superseded
+        assert not store.find_return(corrected).superseded
+
+
+def test_the_migration_to_the_stores_order_reports_each_return_whose_standing_changes(
+    corpus: Corpus, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sheet_tools.store.facade import MIGRATIONS, Store
+
+    step = next(
+        n
+        for n, steps in enumerate(MIGRATIONS)
+        if any("CREATE TABLE reordered" in str(s) for s in steps)
+    )
+    ws = Workspace.at(tmp_path / "ws")
+    ws.ensure()
+    noon = datetime(2026, 10, 3, 12, 0, tzinfo=UTC)
+    with Store(ws.database) as store:
+        first = _ingest_at(corpus, ws, store, 1, noon)
+        corrected = _ingest_at(corpus, ws, store, 2, noon - timedelta(hours=1))
+        ids = {r.sha256: r.id for r in store.returns(include_superseded=True)}
+    # back to the database as it was before the step: arrival order made ``first`` current
+    with sqlite3.connect(ws.database) as db:
+        db.execute("DROP TABLE reordered")
+        db.execute("DROP TABLE identity")
+        db.execute(f"PRAGMA user_version = {step}")
+    with caplog.at_level("WARNING", logger="sheet_tools.store"), Store(ws.database) as store:
+        rows = sorted(store._db.execute("SELECT return_id, now_superseded FROM reordered"))
+        assert rows == sorted([(ids[first], 1), (ids[corrected], 0)])
+        assert store.find_return(first).superseded
+    warned = [r.getMessage() for r in caplog.records]
+    assert any(f"return {ids[first]} " in m and "now superseded" in m for m in warned)
+    assert any(f"return {ids[corrected]} " in m and "now current" in m for m in warned)

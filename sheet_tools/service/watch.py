@@ -44,11 +44,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from ..base.clock import as_utc
 from ..base.keys import school_key
 from ..base.netfs import require_local_database
 from ..base.workspace import Workspace
@@ -79,9 +77,6 @@ from .stability import StabilityTracker
 
 logger = logging.getLogger("sheet_tools.watch")
 
-# Allowance for clocks when summaries owed since a marker's time are worked out again.
-CLOCK_SLACK = timedelta(seconds=5)
-
 
 # -- the pipeline the watcher drives ------------------------------------------------------------
 
@@ -99,13 +94,15 @@ class Pipeline:
     ``process`` files a claimed file (out of the processing folder) and returns its report; it
     never raises for a bad file, and given a file an interrupted run left behind it finishes
     that run's work instead of counting the file again. ``settle`` tidies what such a run left
-    elsewhere (after recovery). ``owed_since`` names the summaries returns stored since a moment
-    change, for summaries a crash left owing."""
+    elsewhere (after recovery). ``owed_since`` names the summaries returns stored after a point
+    in the store's sequence change (``sequence``: the point now), for summaries a crash left
+    owing."""
 
     process: Step
     summarise: Callable[[set[Affected]], object]
-    owed_since: Callable[[datetime], set[Affected]]
+    owed_since: Callable[[int], set[Affected]]
     settle: Callable[[], object] = _nothing_to_settle
+    sequence: Callable[[], int] = lambda: 0
 
 
 def default_pipeline(
@@ -125,17 +122,23 @@ def default_pipeline(
     def summarise(affected: set[Affected]) -> None:
         summarise_affected(store, registry, workspace.outbox, affected, roster=schools())
 
-    def owed_since(since: datetime) -> set[Affected]:
+    def owed_since(since: int) -> set[Affected]:
         return {
             (r.template_id, r.school_key, r.trust)
-            for r in store.returns(include_superseded=True)
-            if as_utc(r.arrived_at) >= as_utc(since)
+            for r in store.returns(include_superseded=True, include_withdrawn=True, contents=False)
+            if r.id > since
         }
 
     def settle() -> None:
         settle_events(workspace, registry, store)
 
-    return Pipeline(process=process, summarise=summarise, owed_since=owed_since, settle=settle)
+    return Pipeline(
+        process=process,
+        summarise=summarise,
+        owed_since=owed_since,
+        settle=settle,
+        sequence=store.last_return_id,
+    )
 
 
 def affected_by(report: FileReport) -> Affected | None:
@@ -244,6 +247,7 @@ class Watcher:
             session.marker,
             quiet_seconds=self.settings.summary_quiet_seconds,
             max_delay_seconds=self.settings.summary_max_delay_seconds,
+            sequence=self.pipeline.sequence,
         )
         once = self.settings.once
         mode = f"polling every {self.settings.poll:g} s" if self.settings.poll else "native events"
@@ -437,7 +441,7 @@ class Watcher:
             if since is not None:
                 self._owed.mark(since)
                 # rebuilt after the backlog's first files, like any other debt
-                self._owed.add(self.pipeline.owed_since(since - CLOCK_SLACK))
+                self._owed.add(self.pipeline.owed_since(since))
             for path in files:
                 self._owed.mark()
                 self._run_step(path, recovered=True)

@@ -166,6 +166,10 @@ class Store:
     def get_return(self, return_id: int) -> StoredReturn | None:
         return self._returns.by_id(return_id)
 
+    def last_return_id(self) -> int:
+        """The store's own sequence: the highest return id stored (0 when none)."""
+        return self._returns.last_id()
+
     def trusts(self) -> list[str]:
         """Every trust name returns have given, one spelling per trust (the first stored)."""
         return self._returns.trusts()

@@ -107,7 +107,7 @@ def trust_names(
     for history in found:
         trust = effective_trust(history, on_roster)
         key = trust_key(trust)
-        stamp = (history.newest.arrived_at, history.newest.id)
+        stamp = history.newest.id
         if key not in latest or stamp > latest[key][0]:  # type: ignore[operator]
             latest[key] = (stamp, trust)
     for key, (_, trust) in latest.items():

@@ -229,3 +229,69 @@ def test_the_migration_to_the_stores_order_reports_each_return_whose_standing_ch
     warned = [r.getMessage() for r in caplog.records]
     assert any(f"return {ids[first]} " in m and "now superseded" in m for m in warned)
     assert any(f"return {ids[corrected]} " in m and "now current" in m for m in warned)
+
+
+# -- a summary file that cannot be replaced -----------------------------------------------------
+
+
+def test_a_locked_summary_is_skipped_named_once_and_retried_on_its_own(
+    corpus: Corpus,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from sheet_tools.definitions.frameworks import load_registry
+    from sheet_tools.service.ingest import ingest_file
+    from sheet_tools.store.facade import Store
+    from sheet_tools.summarise import rebuild
+    from sheet_tools.summarise.rebuild import retry_unwritten, summarise_all, unwritten
+
+    registry = load_registry()
+    ws = Workspace.at(tmp_path / "ws")
+    ws.ensure()
+    with Store(ws.database) as store:
+        for i in (1, 2):
+            ingest_file(corpus.school_return(i), ws, registry, store)
+        summarise_all(store, registry, ws.outbox)
+        before = {p: p.read_bytes() for p in ws.outbox.rglob("*.xlsx")}
+        [locked] = [p for p in before if "Watch School 001" in p.name]
+        real_replace = os.replace
+
+        def refusing(src: str | Path, dst: str | Path) -> None:
+            if Path(dst) == locked:
+                raise PermissionError(13, "The process cannot access the file", str(dst))
+            real_replace(src, dst)
+
+        monkeypatch.setattr(os, "replace", refusing)
+        folder = tmp_path / "newer"
+        folder.mkdir()
+        ingest_file(corpus.variant(1, 3, folder), ws, registry, store)  # school 1 again
+        with caplog.at_level("WARNING", logger="sheet_tools.summarise"):
+            summarise_all(store, registry, ws.outbox)  # does not fail
+            summarise_all(store, registry, ws.outbox)
+        named = [r for r in caplog.records if str(locked) in r.getMessage()]
+        assert len(named) == 1  # once, however many rebuilds meet it
+        assert unwritten() == [locked]
+        assert locked.read_bytes() == before[locked]
+        # the rest of the rebuild completed: the trust workbook now counts the newer return
+        trust_books = [p for p in before if "trust summary" in p.name]
+        assert any(p.read_bytes() != before[p] for p in trust_books)
+        wanted = rebuild._UNWRITTEN[locked]
+        assert retry_unwritten() == [locked]  # still locked: still waiting
+        monkeypatch.setattr(os, "replace", real_replace)
+        assert retry_unwritten() == []
+        assert locked.read_bytes() == wanted != before[locked]
+
+
+def test_tidy_removes_nothing_when_the_plan_calls_for_nothing(tmp_path: Path) -> None:
+    import json
+
+    from sheet_tools.summarise.outbox import MANIFEST, Planned, tidy
+
+    outbox = tmp_path / "outbox"
+    (outbox / "Trust").mkdir(parents=True)
+    summary = outbox / "Trust" / "School (1) - spr.xlsx"
+    summary.write_bytes(b"book")
+    (outbox / MANIFEST).write_text(json.dumps(["Trust/School (1) - spr.xlsx"]), encoding="utf-8")
+    assert tidy(outbox, Planned(), []) == []
+    assert summary.exists()

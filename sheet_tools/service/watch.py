@@ -58,6 +58,7 @@ from ..problems.render import render_log_line
 from ..problems.report import FileReport
 from ..store.facade import Store
 from ..summarise import summarise_affected
+from ..summarise.rebuild import retry_unwritten
 from .claims import (
     INBOX_CLAIMS,
     AbandonedSession,
@@ -103,6 +104,8 @@ class Pipeline:
     owed_since: Callable[[int], set[Affected]]
     settle: Callable[[], object] = _nothing_to_settle
     sequence: Callable[[], int] = lambda: 0
+    # summaries that could not replace a locked file, tried again on their own: those left
+    retry_summaries: Callable[[], list[Path]] = list
 
 
 def default_pipeline(
@@ -138,6 +141,7 @@ def default_pipeline(
         owed_since=owed_since,
         settle=settle,
         sequence=store.last_return_id,
+        retry_summaries=retry_unwritten,
     )
 
 
@@ -286,6 +290,7 @@ class Watcher:
                     if now >= next_rescan:
                         self._inbox.scan()
                         self._retry_unfiled()
+                        self.pipeline.retry_summaries()
                         next_rescan = now + self.settings.rescan_seconds
                 self._check_waiting()
                 self._maybe_summarise()
@@ -297,7 +302,9 @@ class Watcher:
             if not self.abandoned:
                 self._maybe_summarise(force=True)
             self.stats.unfiled = len(self._unfiled)
-            self.stats.summaries_failed = self._owed.owing
+            self.stats.summaries_failed = self._owed.owing or bool(
+                not self.abandoned and self.pipeline.retry_summaries()
+            )
             session.close(keep=self._owed.owing or bool(session.files()))
             for adopted in self._adopted:
                 if any(claimed_files(adopted.folder)):

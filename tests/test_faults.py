@@ -295,3 +295,50 @@ def test_tidy_removes_nothing_when_the_plan_calls_for_nothing(tmp_path: Path) ->
     (outbox / MANIFEST).write_text(json.dumps(["Trust/School (1) - spr.xlsx"]), encoding="utf-8")
     assert tidy(outbox, Planned(), []) == []
     assert summary.exists()
+
+
+# -- the database guarded -----------------------------------------------------------------------
+
+
+def test_a_torn_database_stops_the_service_saying_so_and_rejects_nothing(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    root = tmp_path / "ws"
+    ws = Workspace.at(root)
+    assert _watch_once(root).returncode == 0
+    source = corpus.school_return(1)
+    (ws.inbox / source.name).write_bytes(source.read_bytes())
+    assert _watch_once(root).returncode == 0  # one return stored: the tables have pages
+    with sqlite3.connect(ws.database) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = db.execute("PRAGMA page_size").fetchone()[0]
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+    assert pages > 3
+    with ws.database.open("r+b") as handle:  # tear a page in the middle of the file
+        handle.seek(page * (pages // 2))
+        handle.write(b"\xff" * page)
+    second = corpus.school_return(2)
+    (ws.inbox / second.name).write_bytes(second.read_bytes())
+    torn = _watch_once(root)
+    assert torn.returncode == 2
+    assert "damaged" in torn.stderr and "backup" in torn.stderr
+    assert _returns_in(ws.rejected) == []
+    assert (ws.inbox / second.name).exists()
+
+
+def test_a_start_that_would_make_a_new_database_beside_archived_returns_refuses(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    root = tmp_path / "ws"
+    ws = Workspace.at(root)
+    assert _watch_once(root).returncode == 0
+    source = corpus.school_return(1)
+    (ws.inbox / source.name).write_bytes(source.read_bytes())
+    assert _watch_once(root).returncode == 0
+    assert _returns_in(ws.archive)
+    for path in root.glob("sheet-tools.db*"):
+        path.unlink()  # the database deleted while the service was stopped
+    refused = _watch_once(root)
+    assert refused.returncode == 2
+    assert "missing" in refused.stderr and "restore" in refused.stderr
+    assert not ws.database.exists()

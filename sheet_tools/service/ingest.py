@@ -53,7 +53,7 @@ from ..base.netfs import require_local_database
 from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import School, workspace_roster
-from ..exceptions import ServiceFault
+from ..exceptions import DatabaseMissing, ServiceFault
 from ..intake.identity import Known
 from ..intake.returns import ValidReturn
 from ..intake.worker import annotate_bounded, check_bounded, read_ahead, using
@@ -257,6 +257,23 @@ def file_event(
     return report
 
 
+def refuse_new_database_beside_returns(workspace: Workspace) -> None:
+    """A missing database beside an ``archive/`` that holds returns was lost, not never made:
+    starting would make an empty one, whose first rebuild could empty the outbox."""
+    if workspace.database.exists():
+        return
+    archive = workspace.archive
+    held = archive.is_dir() and any(
+        p.is_file() and not p.name.startswith(".") for p in archive.iterdir()
+    )
+    if held:
+        raise DatabaseMissing(
+            f"the database {workspace.database} is missing but {archive} holds returns: restore "
+            "the database from a backup (put the copy at that path), or, to rebuild the store, "
+            "move the files in archive/ back into the inbox; nothing was started"
+        )
+
+
 def settle_events(workspace: Workspace, registry: Registry, store: Store) -> int:
     """Finish events whose original reached its destination before a crash; clear stale private
     copies. Safe to run at any time (the watcher runs it at start); returns events settled."""
@@ -457,6 +474,7 @@ def ingest_paths(
     limits = load_limits(workspace.root)
     workspace.root.mkdir(parents=True, exist_ok=True)
     require_local_database(workspace.database)
+    refuse_new_database_beside_returns(workspace)
     reports: list[FileReport] = []
     with (
         Store(workspace.database) as store,

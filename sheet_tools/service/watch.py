@@ -72,7 +72,7 @@ from .claims import (
 from .config import WatchSettings
 from .debt import Affected, SummaryDebt
 from .inbox import InboxListing
-from .ingest import ingest_file, settle_events
+from .ingest import ingest_file, refuse_new_database_beside_returns, settle_events
 from .observer import InboxHandler, ObserverGuard
 from .stability import StabilityTracker
 
@@ -545,12 +545,14 @@ def run_watch(
     workspace = workspace_for(settings)
     workspace.ensure()
     require_local_database(workspace.database)
+    refuse_new_database_beside_returns(workspace)
     roster = RosterSource(settings.roster, workspace.root)
     limits = settings.limits
     with (
         worker.using(limits=limits.worker(), guard_limits=limits.guard()),
         Store(workspace.database) as store,
     ):
+        store.check()
         watcher = Watcher(
             settings,
             workspace,

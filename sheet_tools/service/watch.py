@@ -264,9 +264,9 @@ class Watcher:
         )
         guard: ObserverGuard | None = None
         try:
-            self._recover(claims)
+            _recover(self, claims)
             if self.workspace.processing != claims:
-                self._recover(self.workspace.processing)
+                _recover(self, self.workspace.processing)
             self.pipeline.settle()
             if not once:
                 # Watch before listing the backlog, so a file landing in between is not missed.
@@ -432,30 +432,30 @@ class Watcher:
         if self._owed.pay(self.pipeline.summarise, force=force):
             self.stats.summaries += 1
 
-    # - recovery
 
-    def _recover(self, claims: Path) -> None:
-        sweep_stray_locks(claims)
-        for abandoned in abandoned_sessions(claims, self._session):
-            since = abandoned.owed_since()
-            files = list(claimed_files(abandoned.folder))
-            if since is not None or files:
-                logger.warning(
-                    "recovering %d file(s) left by a stopped watcher (%s)",
-                    len(files),
-                    abandoned.folder.name,
-                )
-            if since is not None:
-                self._owed.mark(since)
-                # rebuilt after the backlog's first files, like any other debt
-                self._owed.add(self.pipeline.owed_since(since))
-            for path in files:
-                self._owed.mark()
-                self._run_step(path, recovered=True)
-            if any(path in self._unfiled for path in files):
-                self._adopted.append(abandoned)  # keep its lock while retrying its files
-            else:
-                abandoned.release()
+def _recover(watcher: Watcher, claims: Path) -> None:
+    """Recover the sessions of stopped watchers under ``claims``: their files and owed summaries."""
+    sweep_stray_locks(claims)
+    for abandoned in abandoned_sessions(claims, watcher._session):
+        since = abandoned.owed_since()
+        files = list(claimed_files(abandoned.folder))
+        if since is not None or files:
+            logger.warning(
+                "recovering %d file(s) left by a stopped watcher (%s)",
+                len(files),
+                abandoned.folder.name,
+            )
+        if since is not None:
+            watcher._owed.mark(since)
+            # rebuilt after the backlog's first files, like any other debt
+            watcher._owed.add(watcher.pipeline.owed_since(since))
+        for path in files:
+            watcher._owed.mark()
+            watcher._run_step(path, recovered=True)
+        if any(path in watcher._unfiled for path in files):
+            watcher._adopted.append(abandoned)  # keep its lock while retrying its files
+        else:
+            abandoned.release()
 
 
 def claims_folder(workspace: Workspace) -> Path:

@@ -369,7 +369,8 @@ def generate(
     "--once",
     is_flag=True,
     default=None,
-    help="Process the backlog, then exit (1 when any file was rejected).",
+    help="Process the backlog, then exit (1 when any file was rejected, 2 when a file was left "
+    "unfiled or the summaries could not be rebuilt).",
 )
 @click.option(
     "--poll",
@@ -416,6 +417,16 @@ def watch(
     on_report = _echo_json if settings.json_output else None
     with service_logging(workspace_for(settings).log_file):
         stats = run_watch(settings, registry, on_report=on_report)
+    if settings.once and stats.unfinished:
+        left = (
+            f"{stats.unfiled} file(s) were left in processing/ to be tried again"
+            if stats.unfiled
+            else ""
+        )
+        summaries = "the summaries could not be rebuilt" if stats.summaries_failed else ""
+        raise Failed(
+            f"could not finish: {'; '.join(w for w in (left, summaries) if w)} (see the log)"
+        )
     _finish(settings.once and stats.rejected > 0)
 
 

@@ -40,3 +40,17 @@ class RoundError(SheetToolsError):
 class WorkspaceError(SheetToolsError):
     """A folder that is not a workspace, or a missing inbox or outbox: the message names
     ``sheet-tools init``."""
+
+
+class ServiceFault(SheetToolsError):
+    """The service itself cannot work just now (the disk is full, a disk error, a damaged
+    database): never the fault of the file in hand, which is left where it is to be tried again."""
+
+
+class DatabaseDamaged(StoreError):
+    """The database fails SQLite's own check (a torn page, a damaged file)."""
+
+
+class DatabaseMissing(StoreError):
+    """The database vanished or was replaced under a running service, or a new one would be made
+    beside an archive that already holds returns."""

@@ -420,23 +420,27 @@ def test_a_database_failure_part_way_becomes_an_internal_error_and_the_file_is_k
     assert len(store.rejections()) == 1
 
 
-def test_with_the_database_unusable_the_file_still_lands_in_rejected_with_its_report(
+def test_with_the_database_unusable_the_file_is_left_where_it_is_never_rejected(
     spr: Framework, registry: Registry, ws: Workspace, store: Store, tmp_path: Path
 ) -> None:
+    """The database refusing even a rejection is the service's fault, not the school's: the
+    file is neither filed nor rejected, and the fault is named (issue 19)."""
     import sqlite3
+
+    from sheet_tools.exceptions import ServiceFault
 
     with sqlite3.connect(ws.database) as other:
         other.execute(
             "CREATE TRIGGER fail_events BEFORE INSERT ON events "
             "BEGIN SELECT RAISE(ABORT, 'database disk image is malformed'); END"
         )
-    path = a_return(spr, tmp_path / "in")
-    report = ingest_file(path, ws, registry, store)
-    assert report.status == "rejected"
-    assert codes(report.errors) == ["internal-error"]
-    [filed] = originals(ws.rejected)
-    assert sha256(filed) == sha256(path) and sha256(path) == report.sha256
-    assert (ws.rejected / f"{path.name}.errors.txt").exists()
+    ws.processing.mkdir(parents=True)
+    claimed = ws.processing / "oak.xlsx"
+    shutil.copyfile(a_return(spr, tmp_path / "in"), claimed)
+    with pytest.raises(ServiceFault, match="the database could not be used"):
+        ingest_file(claimed, ws, registry, store, move=True)
+    assert claimed.exists()
+    assert originals(ws.rejected) == [] and originals(ws.archive) == []
     assert store.returns(include_superseded=True) == [] and store.rejections() == []
 
 

@@ -3,7 +3,7 @@ injected clock (never by sleeping)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -34,13 +34,13 @@ def clock() -> Clock:
     return Clock()
 
 
-def make_debt(tmp_path: Path, clock: Clock, wall: datetime = T0) -> SummaryDebt:
+def make_debt(tmp_path: Path, clock: Clock, sequence: int = 40) -> SummaryDebt:
     return SummaryDebt(
         tmp_path / "owed",
         quiet_seconds=2.0,
         max_delay_seconds=10.0,
         clock=clock,
-        wall=lambda: wall,
+        sequence=lambda: sequence,
     )
 
 
@@ -48,14 +48,15 @@ def make_debt(tmp_path: Path, clock: Clock, wall: datetime = T0) -> SummaryDebt:
 
 
 def test_the_debt_is_on_disk_before_anything_is_owed(tmp_path: Path, clock: Clock) -> None:
-    debt = make_debt(tmp_path, clock)
+    debt = make_debt(tmp_path, clock, sequence=40)
     debt.mark()
-    assert datetime.fromisoformat(debt.marker.read_text(encoding="utf-8")) == T0
-    # a later moment does not move the marker on; an earlier one (a recovered session's) does
-    debt.mark(T0 + timedelta(hours=1))
-    assert datetime.fromisoformat(debt.marker.read_text(encoding="utf-8")) == T0
-    debt.mark(T0 - timedelta(days=1))
-    assert datetime.fromisoformat(debt.marker.read_text(encoding="utf-8")) == T0 - timedelta(days=1)
+    # the store's sequence (highest return id), never a wall-clock time an NTP step can move back
+    assert int(debt.marker.read_text(encoding="utf-8")) == 40
+    # a later point does not move the marker on; an earlier one (a recovered session's) does
+    debt.mark(55)
+    assert int(debt.marker.read_text(encoding="utf-8")) == 40
+    debt.mark(7)
+    assert int(debt.marker.read_text(encoding="utf-8")) == 7
 
 
 def test_owed_summaries_are_paid_once(tmp_path: Path, clock: Clock) -> None:

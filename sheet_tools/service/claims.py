@@ -19,7 +19,6 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 
@@ -195,15 +194,16 @@ class AbandonedSession:
     lock_file: Path
     lock_fd: int
 
-    def owed_since(self) -> datetime | None:
-        """When the dead process started owing summaries, if it did."""
+    def owed_since(self) -> int | None:
+        """The store's sequence (highest return id) after which the dead process owed
+        summaries, if it did."""
         marker = self.folder / MARKER
         if not marker.exists():
             return None
         try:
-            return datetime.fromisoformat(marker.read_text(encoding="utf-8").strip())
+            return int(marker.read_text(encoding="utf-8").strip())
         except (OSError, ValueError):
-            return datetime.fromtimestamp(0, UTC)  # torn marker: owe everything
+            return 0  # torn, or a time written by an older version: owe everything
 
     def release(self) -> None:
         """Remove the (now empty) session and let go of its lock."""

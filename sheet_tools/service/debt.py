@@ -1,9 +1,10 @@
 """Summaries owed: which schools' summaries returns have changed, since when, and when to rebuild.
 
-The debt is persisted before any return is stored: a marker file (the session's) holds the time
-it began, so a crash between storing and summarising leaves the debt on disk for whoever recovers
-the session. Rebuilds are debounced: they wait for a quiet spell in a burst of returns, but never
-longer than a maximum delay, and a failed rebuild is retried after a pause.
+The debt is persisted before any return is stored: a marker file (the session's) holds the store's
+sequence when it began (the highest return id then stored: never a wall-clock time, which an NTP
+step can move back), so a crash between storing and summarising leaves the debt on disk for
+whoever recovers the session. Rebuilds are debounced: they wait for a quiet spell in a burst of
+returns, but never longer than a maximum delay, and a failed rebuild is retried after a pause.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from pathlib import Path
 
-from ..base.clock import utc_now
+from ..base.faults import service_fault
 from ..base.files import write_bytes_atomically
 
 logger = logging.getLogger("sheet_tools.watch")
@@ -34,15 +34,15 @@ class SummaryDebt:
         quiet_seconds: float,
         max_delay_seconds: float,
         clock: Callable[[], float] = time.monotonic,
-        wall: Callable[[], datetime] = utc_now,
+        sequence: Callable[[], int] = lambda: 0,
     ) -> None:
         self.marker = marker
         self.quiet_seconds = quiet_seconds
         self.max_delay_seconds = max_delay_seconds
         self._clock = clock
-        self._wall = wall
+        self._sequence = sequence
         self.affected: set[Affected] = set()
-        self.since: datetime | None = None  # wall clock: what the marker says
+        self.since: int | None = None  # the store's sequence: what the marker says
         self._first: float | None = None
         self._last = 0.0
         self._retry_at = 0.0
@@ -51,14 +51,15 @@ class SummaryDebt:
     def owing(self) -> bool:
         return bool(self.affected)
 
-    def mark(self, since: datetime | None = None) -> None:
-        """Say on disk that summaries are owed from ``since`` (default now), before anything is
-        stored; an earlier moment already marked stands."""
-        moment = since or self._wall()
-        if self.since is not None and self.since <= moment:
+    def mark(self, since: int | None = None) -> None:
+        """Say on disk that summaries are owed for returns stored after ``since`` (default: the
+        store's sequence now), before anything is stored; an earlier point already marked
+        stands."""
+        point = self._sequence() if since is None else since
+        if self.since is not None and self.since <= point:
             return
-        self.since = moment
-        write_bytes_atomically(moment.isoformat().encode("utf-8"), self.marker)
+        self.since = point
+        write_bytes_atomically(str(point).encode("utf-8"), self.marker)
 
     def add(self, affected: Iterable[Affected]) -> None:
         """Owe these summaries; the debounce counts from the first and the latest addition."""
@@ -100,8 +101,12 @@ class SummaryDebt:
         affected = set(self.affected)
         try:
             summarise(affected)
-        except Exception:
-            logger.exception("could not rebuild the summaries; will try again")
+        except Exception as exc:
+            fault = service_fault(exc)
+            if fault is None:
+                logger.exception("could not rebuild the summaries; will try again")
+            else:
+                logger.error("could not rebuild the summaries: %s (%s); will try again", fault, exc)
             self._retry_at = self._clock() + max(5.0, self.quiet_seconds)
             return False
         logger.info("summaries rebuilt for %d school(s)", len(affected))

@@ -49,11 +49,13 @@ from pathlib import Path
 from typing import Literal
 
 from ..base.clock import utc_now
+from ..base.faults import UNUSABLE, service_fault
 from ..base.files import safe_filename, sha256_file, write_bytes_atomically
 from ..base.netfs import require_local_database
 from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import School, workspace_roster
+from ..exceptions import DatabaseMissing, ServiceFault
 from ..intake.identity import Known
 from ..intake.returns import ValidReturn
 from ..intake.worker import annotate_bounded, check_bounded, read_ahead, using
@@ -82,7 +84,9 @@ def ingest_file(
     roster: Sequence[School] | None = None,
 ) -> FileReport:
     """Check and store one file, then copy (or, with ``move``, rename) the original into the
-    archive or the rejected folder. Never raises for a bad file: every outcome is a report.
+    archive or the rejected folder. Never raises for a bad file: every outcome is a report. A
+    fault of the service (a full disk, a disk error, a damaged database) raises ``ServiceFault``
+    instead and leaves the file where it is: it is never the file's fault.
     ``roster`` (the workspace's) tells which school and trust a return is from."""
     path = Path(path)
     name = path.name
@@ -99,12 +103,14 @@ def ingest_file(
         digest = sha256_file(work)
     except OSError as exc:
         _discard(private)
+        _raise_if_fault(exc, name)
         return _unreadable(name, exc)
     try:
         try:
             event = resume_event(work, digest, name, workspace, registry, store, move=move)
-        except Exception:
-            event = None  # the database is failing: record_file reports it
+        except Exception as exc:
+            _raise_if_fault(exc, name)
+            event = None  # record_file reports what went wrong
         if event is None:
             event = record_file(
                 work, digest, name, workspace, registry, store, arrived, roster=roster
@@ -153,27 +159,21 @@ def record_file(
             if report.status == "accepted" and valid is None:
                 raise RuntimeError("check_bounded accepted a file without returning its contents")
     except Exception as exc:
+        _raise_if_fault(exc, name)
         report, valid = _internal_error(name, sha256, exc), None
     try:
         return _record(report, valid, sha256, name, workspace, store, arrived_at)
     except Exception as exc:
+        _raise_if_fault(exc, name)
         report = _internal_error(name, sha256, exc, stage="recording")
     try:
         return _record(report, None, sha256, name, workspace, store, arrived_at)
-    except Exception:
-        # The database is unusable: the file is still filed in rejected/ with its report.
-        destination = _free_destination(workspace.rejected, name, sha256, rejected=True)
-        return Event(
-            id=0,
-            sha256=sha256,
-            file_name=name,
-            arrived_at=arrived_at,
-            status="rejected",
-            destination=_relative(destination, workspace),
-            return_id=None,
-            report=report,
-            done=False,
-        )
+    except Exception as exc:
+        # The database cannot record even a rejection: the service's fault, never the file's.
+        raise ServiceFault(
+            f"could not record {name}: {service_fault(exc) or UNUSABLE} "
+            f"({_describe_exception(exc)}); it is left where it is and will be tried again"
+        ) from exc
 
 
 def _record(
@@ -249,6 +249,7 @@ def file_event(
     except Exception as exc:
         # The outcome is recorded; the file stays where it is and the event stays pending, so
         # the next run (or the watcher's recovery) files it.
+        _raise_if_fault(exc, report.file)
         issue = Issue.of(
             "internal-error",
             variant="filing",
@@ -257,6 +258,23 @@ def file_event(
         )
         return report.model_copy(update={"errors": [*report.errors, issue]})
     return report
+
+
+def refuse_new_database_beside_returns(workspace: Workspace) -> None:
+    """A missing database beside an ``archive/`` that holds returns was lost, not never made:
+    starting would make an empty one, whose first rebuild could empty the outbox."""
+    if workspace.database.exists():
+        return
+    archive = workspace.archive
+    held = archive.is_dir() and any(
+        p.is_file() and not p.name.startswith(".") for p in archive.iterdir()
+    )
+    if held:
+        raise DatabaseMissing(
+            f"the database {workspace.database} is missing but {archive} holds returns: restore "
+            "the database from a backup (put the copy at that path), or, to rebuild the store, "
+            "move the files in archive/ back into the inbox; nothing was started"
+        )
 
 
 def settle_events(workspace: Workspace, registry: Registry, store: Store) -> int:
@@ -402,6 +420,17 @@ def _internal_error(
     return FileReport(file=name, status="rejected", sha256=sha256, errors=[issue])
 
 
+def _raise_if_fault(exc: BaseException, name: str) -> None:
+    """Raise ``ServiceFault`` when ``exc`` is the service's fault (a full disk, a disk error, a
+    damaged database): the file is then left where it is, never rejected for it."""
+    words = service_fault(exc)
+    if words is not None:
+        raise ServiceFault(
+            f"could not file {name}: {words} ({_describe_exception(exc)}); "
+            "it is left where it is and will be tried again"
+        ) from exc
+
+
 def _describe_exception(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -457,6 +486,7 @@ def ingest_paths(
     limits = load_limits(workspace.root)
     workspace.root.mkdir(parents=True, exist_ok=True)
     require_local_database(workspace.database)
+    refuse_new_database_beside_returns(workspace)
     reports: list[FileReport] = []
     with (
         Store(workspace.database) as store,

@@ -43,22 +43,22 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 from ..base import platform
-from ..base.clock import as_utc
 from ..base.keys import school_key
 from ..base.netfs import require_local_database, shared_inbox_warning
 from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import RosterSource, School
+from ..exceptions import ServiceFault
 from ..intake import worker
 from ..problems.render import render_log_line
 from ..problems.report import FileReport
 from ..store.facade import Store
 from ..summarise import summarise_affected
+from ..summarise.rebuild import retry_unwritten
 from .claims import (
     INBOX_CLAIMS,
     AbandonedSession,
@@ -72,14 +72,11 @@ from .claims import (
 from .config import WatchSettings, load_rounds
 from .debt import Affected, SummaryDebt
 from .inbox import InboxListing
-from .ingest import ingest_file, settle_events
+from .ingest import ingest_file, refuse_new_database_beside_returns, settle_events
 from .observer import InboxHandler, ObserverGuard
 from .stability import StabilityTracker
 
 logger = logging.getLogger("sheet_tools.watch")
-
-# Allowance for clocks when summaries owed since a marker's time are worked out again.
-CLOCK_SLACK = timedelta(seconds=5)
 
 
 # -- the pipeline the watcher drives ------------------------------------------------------------
@@ -98,13 +95,17 @@ class Pipeline:
     ``process`` files a claimed file (out of the processing folder) and returns its report; it
     never raises for a bad file, and given a file an interrupted run left behind it finishes
     that run's work instead of counting the file again. ``settle`` tidies what such a run left
-    elsewhere (after recovery). ``owed_since`` names the summaries returns stored since a moment
-    change, for summaries a crash left owing."""
+    elsewhere (after recovery). ``owed_since`` names the summaries returns stored after a point
+    in the store's sequence change (``sequence``: the point now), for summaries a crash left
+    owing."""
 
     process: Step
     summarise: Callable[[set[Affected]], object]
-    owed_since: Callable[[datetime], set[Affected]]
+    owed_since: Callable[[int], set[Affected]]
     settle: Callable[[], object] = _nothing_to_settle
+    sequence: Callable[[], int] = lambda: 0
+    # summaries that could not replace a locked file, tried again on their own: those left
+    retry_summaries: Callable[[], list[Path]] = list
 
 
 def default_pipeline(
@@ -133,17 +134,24 @@ def default_pipeline(
             current_round=current_round,
         )
 
-    def owed_since(since: datetime) -> set[Affected]:
+    def owed_since(since: int) -> set[Affected]:
         return {
             (r.template_id, r.school_key, r.trust)
-            for r in store.returns(include_superseded=True)
-            if as_utc(r.arrived_at) >= as_utc(since)
+            for r in store.returns(include_superseded=True, include_withdrawn=True, contents=False)
+            if r.id > since
         }
 
     def settle() -> None:
         settle_events(workspace, registry, store)
 
-    return Pipeline(process=process, summarise=summarise, owed_since=owed_since, settle=settle)
+    return Pipeline(
+        process=process,
+        summarise=summarise,
+        owed_since=owed_since,
+        settle=settle,
+        sequence=store.last_return_id,
+        retry_summaries=retry_unwritten,
+    )
 
 
 def affected_by(report: FileReport) -> Affected | None:
@@ -166,6 +174,14 @@ class WatchStats:
     recovered: int = 0
     summaries: int = 0
     observer_restarts: int = 0
+    # what was left undone: claimed files not filed (a fault of the service), and whether the
+    # owed summaries could not be rebuilt; ``--once`` then exits "could not finish"
+    unfiled: int = 0
+    summaries_failed: bool = False
+
+    @property
+    def unfinished(self) -> bool:
+        return bool(self.unfiled or self.summaries_failed)
 
     @property
     def files(self) -> int:
@@ -212,6 +228,9 @@ class Watcher:
         self._debt: SummaryDebt | None = None  # made with the session: its marker is there
         # claimed files the step could not file -> whether they were recovered ones
         self._unfiled: dict[Path, bool] = {}
+        # set by a fault of the service (disk full, damaged database): take no new file until
+        # the files already claimed have been filed at a rescan (``once``: stop taking files)
+        self._faulted = False
         self._adopted: list[AbandonedSession] = []
 
     # - control
@@ -241,6 +260,7 @@ class Watcher:
             session.marker,
             quiet_seconds=self.settings.summary_quiet_seconds,
             max_delay_seconds=self.settings.summary_max_delay_seconds,
+            sequence=self.pipeline.sequence,
         )
         once = self.settings.once
         mode = f"polling every {self.settings.poll:g} s" if self.settings.poll else "native events"
@@ -253,9 +273,9 @@ class Watcher:
         )
         guard: ObserverGuard | None = None
         try:
-            self._recover(claims)
+            _recover(self, claims)
             if self.workspace.processing != claims:
-                self._recover(self.workspace.processing)
+                _recover(self, self.workspace.processing)
             self.pipeline.settle()
             if not once:
                 # Watch before listing the backlog, so a file landing in between is not missed.
@@ -268,7 +288,7 @@ class Watcher:
             self.started.set()
             next_rescan = time.monotonic() + self.settings.rescan_seconds
             while not self.stopping:
-                if once and not self._waiting:
+                if once and (not self._waiting or self._faulted):
                     break
                 self._wait()
                 now = time.monotonic()
@@ -279,6 +299,7 @@ class Watcher:
                     if now >= next_rescan:
                         self._inbox.scan()
                         self._retry_unfiled()
+                        self.pipeline.retry_summaries()
                         next_rescan = now + self.settings.rescan_seconds
                 self._check_waiting()
                 self._maybe_summarise()
@@ -289,6 +310,10 @@ class Watcher:
                 guard.stop()
             if not self.abandoned:
                 self._maybe_summarise(force=True)
+            self.stats.unfiled = len(self._unfiled)
+            self.stats.summaries_failed = self._owed.owing or bool(
+                not self.abandoned and self.pipeline.retry_summaries()
+            )
             session.close(keep=self._owed.owing or bool(session.files()))
             for adopted in self._adopted:
                 if any(claimed_files(adopted.folder)):
@@ -323,7 +348,7 @@ class Watcher:
 
     def _check_waiting(self) -> None:
         for name in self._waiting.names():
-            if self.stopping:
+            if self.stopping or self._faulted:
                 return
             path = self.workspace.inbox / name
             try:
@@ -364,6 +389,12 @@ class Watcher:
         claimed, unreported, and is tried again at each rescan and by the next start."""
         try:
             report: FileReport | None = self.pipeline.process(claimed)
+        except ServiceFault as exc:
+            if not self._faulted:
+                logger.error("%s (in %s)", exc, claimed.parent)
+            self._faulted = True
+            self._unfiled[claimed] = recovered
+            return
         except Exception as exc:
             if claimed in self._unfiled:  # the traceback was logged the first time
                 logger.error("still cannot process %s: %s", claimed.name, exc)
@@ -379,6 +410,9 @@ class Watcher:
             self._unfiled[claimed] = recovered
             return
         self._unfiled.pop(claimed, None)
+        if self._faulted and not self._unfiled:
+            logger.info("the fault has cleared: taking files again")
+            self._faulted = False
         if report is not None:
             self._record(report, recovered=recovered)
 
@@ -407,30 +441,30 @@ class Watcher:
         if self._owed.pay(self.pipeline.summarise, force=force):
             self.stats.summaries += 1
 
-    # - recovery
 
-    def _recover(self, claims: Path) -> None:
-        sweep_stray_locks(claims)
-        for abandoned in abandoned_sessions(claims, self._session):
-            since = abandoned.owed_since()
-            files = list(claimed_files(abandoned.folder))
-            if since is not None or files:
-                logger.warning(
-                    "recovering %d file(s) left by a stopped watcher (%s)",
-                    len(files),
-                    abandoned.folder.name,
-                )
-            if since is not None:
-                self._owed.mark(since)
-                # rebuilt after the backlog's first files, like any other debt
-                self._owed.add(self.pipeline.owed_since(since - CLOCK_SLACK))
-            for path in files:
-                self._owed.mark()
-                self._run_step(path, recovered=True)
-            if any(path in self._unfiled for path in files):
-                self._adopted.append(abandoned)  # keep its lock while retrying its files
-            else:
-                abandoned.release()
+def _recover(watcher: Watcher, claims: Path) -> None:
+    """Recover the sessions of stopped watchers under ``claims``: their files and owed summaries."""
+    sweep_stray_locks(claims)
+    for abandoned in abandoned_sessions(claims, watcher._session):
+        since = abandoned.owed_since()
+        files = list(claimed_files(abandoned.folder))
+        if since is not None or files:
+            logger.warning(
+                "recovering %d file(s) left by a stopped watcher (%s)",
+                len(files),
+                abandoned.folder.name,
+            )
+        if since is not None:
+            watcher._owed.mark(since)
+            # rebuilt after the backlog's first files, like any other debt
+            watcher._owed.add(watcher.pipeline.owed_since(since))
+        for path in files:
+            watcher._owed.mark()
+            watcher._run_step(path, recovered=True)
+        if any(path in watcher._unfiled for path in files):
+            watcher._adopted.append(abandoned)  # keep its lock while retrying its files
+        else:
+            abandoned.release()
 
 
 def claims_folder(workspace: Workspace) -> Path:
@@ -510,12 +544,14 @@ def run_watch(
     shared = shared_inbox_warning(workspace.inbox)
     if shared is not None:
         logger.warning(shared)
+    refuse_new_database_beside_returns(workspace)
     roster = RosterSource(settings.roster, workspace.root)
     limits = settings.limits
     with (
         worker.using(limits=limits.worker(), guard_limits=limits.guard()),
         Store(workspace.database) as store,
     ):
+        store.check()
         watcher = Watcher(
             settings,
             workspace,

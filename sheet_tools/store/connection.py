@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ..base.clock import as_utc
-from ..exceptions import StoreError
+from ..base.faults import DAMAGED, service_fault
+from ..exceptions import DatabaseDamaged, StoreError
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_S = 30.0
@@ -48,7 +49,10 @@ class Connection:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.db.close()
-            raise StoreError(
+            fault = service_fault(exc)
+            if fault is not None and fault != DAMAGED:  # the disk is full, or failing
+                raise StoreError(f"cannot use the database {self.path}: {fault} ({exc})") from None
+            raise DatabaseDamaged(
                 f"{self.path} is not a sheet-tools database or is damaged ({exc})"
             ) from None
         except StoreError:

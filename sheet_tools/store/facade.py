@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from ..exceptions import StoreError
+from ..exceptions import DatabaseDamaged, StoreError
 from ..intake.returns import ValidReturn
 from ..problems.report import FileReport
 from .connection import BUSY_TIMEOUT_S, Connection
@@ -61,6 +61,20 @@ class Store:
 
     def close(self) -> None:
         self._conn.close()
+
+    def check(self) -> None:
+        """SQLite's ``PRAGMA quick_check``, run when a service starts: a damaged database (a
+        torn page) stops it with ``DatabaseDamaged`` rather than rejecting good returns."""
+        try:
+            with self._conn.read() as db:
+                found = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            found = [str(exc)]
+        if found != ["ok"]:
+            raise DatabaseDamaged(
+                f"the database {self.path} is damaged ({found[0]}): restore it from a backup "
+                "(stop the service, put the copy in its place) and start again"
+            )
 
     def __enter__(self) -> Store:
         return self
@@ -168,6 +182,10 @@ class Store:
 
     def get_return(self, return_id: int) -> StoredReturn | None:
         return self._returns.by_id(return_id)
+
+    def last_return_id(self) -> int:
+        """The store's own sequence: the highest return id stored (0 when none)."""
+        return self._returns.last_id()
 
     def trusts(self) -> list[str]:
         """Every trust name returns have given, one spelling per trust (the first stored)."""

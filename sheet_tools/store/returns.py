@@ -1,8 +1,9 @@
 """Saving returns and reading them back: one transaction per return, keyed by the file's SHA-256.
 
 A later return for the same school, framework, round and judge supersedes the earlier one for
-summaries; the history is kept: superseding is worked out when reading (latest ``arrived_at``,
-then latest id, wins; a withdrawn return takes no part), so no row is ever rewritten.
+summaries; the history is kept: superseding is worked out when reading (the latest stored, by the
+store's own sequence, the row id, wins: never the wall clock, which an NTP step can move back; a
+withdrawn return takes no part), so no row is ever rewritten.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ class Returns:
         found = self._load([_GROUP + "WHERE id = ?)"], [return_id], ["id = ?"], [return_id])
         return found[0] if found else None
 
+    def last_id(self) -> int:
+        with self._conn.read() as db:
+            return db.execute("SELECT COALESCE(MAX(id), 0) FROM returns").fetchone()[0]
+
     def trusts(self) -> list[str]:
         with self._conn.read() as db:
             rows = db.execute(
@@ -122,11 +127,11 @@ class Returns:
                 SELECT {_RETURN_COLUMNS}, trust_key,
                     withdrawn_at IS NULL AND ROW_NUMBER() OVER (
                         PARTITION BY template_id, school_key, round, judge, occasion
-                        ORDER BY withdrawn_at IS NOT NULL, arrived_at DESC, id DESC
+                        ORDER BY withdrawn_at IS NOT NULL, id DESC
                     ) > 1 AS superseded
                 FROM returns {inner_where}
             ) {outer_where}
-            ORDER BY arrived_at, id"""
+            ORDER BY id"""
         with self._conn.read() as db:
             rows = db.execute(query, [*inner_args, *outer_args]).fetchall()
             if not rows:

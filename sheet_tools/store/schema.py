@@ -5,6 +5,7 @@ ran it. A step is SQL, or a function for what SQL cannot do (filling a new colum
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import unicodedata
@@ -13,6 +14,8 @@ from datetime import date
 
 from ..base.keys import school_key, trust_key
 from ..definitions.rounds import term_of
+
+logger = logging.getLogger("sheet_tools.store")
 
 # Ordered schema migrations: MIGRATIONS[n] takes a database from user_version n to n + 1.
 # Append new steps; never edit one that has shipped, since databases out there already ran it.
@@ -128,7 +131,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     ),
     # 5: school and trust keys recomputed by the one key (base.keys), where they differ
     (lambda db: _rekey(db),),
-    # next: every workbook issued from a workspace, so the chase list is "issued, not returned"
+    # 6: every workbook issued from a workspace, so the chase list is "issued, not returned"
     (
         """CREATE TABLE issued (
             issue_id TEXT PRIMARY KEY,
@@ -144,6 +147,19 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             issued_at TEXT NOT NULL
         )""",
         "CREATE INDEX issued_by_round ON issued(template_id, round, trust_key)",
+    ),
+    # 7: superseding by the store's own sequence (row id), never the clock: returns whose standing
+    # changes are recorded and logged; the database's identity, so a replaced one is noticed
+    (
+        """CREATE TABLE reordered (
+            return_id INTEGER NOT NULL REFERENCES returns(id),
+            now_superseded INTEGER NOT NULL,
+            at TEXT NOT NULL
+        )""",
+        lambda db: _report_reordering(db),
+        "CREATE TABLE identity (id TEXT NOT NULL, created_at TEXT NOT NULL)",
+        "INSERT INTO identity (id, created_at) "
+        "VALUES (lower(hex(randomblob(16))), strftime('%Y-%m-%dT%H:%M:%f', 'now'))",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -187,3 +203,38 @@ def _rekey(db: sqlite3.Connection) -> None:
         "UPDATE rejections SET trust_key = ? WHERE id = ?",
         [(trust_key(t), i) for i, t, old in rows.fetchall() if trust_key(t) != old],
     )
+
+
+def _superseded(db: sqlite3.Connection, order: str) -> dict[int, bool]:
+    rows = db.execute(
+        f"""SELECT id, withdrawn_at IS NULL AND ROW_NUMBER() OVER (
+                PARTITION BY template_id, school_key, round, judge, occasion
+                ORDER BY withdrawn_at IS NOT NULL, {order}) > 1
+            FROM returns"""
+    )
+    return {row[0]: bool(row[1]) for row in rows}
+
+
+def _report_reordering(db: sqlite3.Connection) -> None:
+    """Superseding once went by arrival time, which a clock stepped back can invert: each return
+    whose standing the store's own order changes is recorded in ``reordered`` and logged."""
+    before = _superseded(db, "arrived_at DESC, id DESC")
+    after = _superseded(db, "id DESC")
+    changed = sorted(i for i in after if before.get(i) != after[i])
+    db.executemany(
+        "INSERT INTO reordered (return_id, now_superseded, at) "
+        "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%f', 'now'))",
+        [(i, after[i]) for i in changed],
+    )
+    for return_id in changed:
+        name, school = db.execute(
+            "SELECT file_name, school FROM returns WHERE id = ?", (return_id,)
+        ).fetchone()
+        logger.warning(
+            "return %d (%s, %s) is now %s: the later stored return counts, whatever the clock "
+            "said when it arrived",
+            return_id,
+            name,
+            school,
+            "superseded" if after[return_id] else "current",
+        )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ from ..store.facade import IssuedWorkbook, StoredReturn
 from .scores import NO_TRUST, SchoolHistory, histories
 
 MANIFEST = ".sheet-tools-manifest.json"
+
+logger = logging.getLogger("sheet_tools.summarise")
 
 
 def roster_by_key(roster: Iterable[School]) -> dict[str, School]:
@@ -107,7 +110,7 @@ def trust_names(
     for history in found:
         trust = effective_trust(history, on_roster)
         key = trust_key(trust)
-        stamp = (history.newest.arrived_at, history.newest.id)
+        stamp = history.newest.id
         if key not in latest or stamp > latest[key][0]:  # type: ignore[operator]
             latest[key] = (stamp, trust)
     for key, (_, trust) in latest.items():
@@ -172,17 +175,33 @@ def _read_manifest(outbox: Path) -> set[Path]:
 
 def tidy(outbox: Path, planned: Planned, written: Iterable[Path]) -> list[Path]:
     """Remove what sheet-tools wrote that is no longer called for, and record what it wrote
-    that is; returns the files removed."""
+    that is; returns the files removed. Never more than the plan accounts for: a plan calling for
+    nothing (an empty or replaced database) removes nothing, and a file that cannot be removed
+    (open in another program) stays listed, to go at a later rebuild."""
     wanted = planned.paths()
     listed = _read_manifest(outbox)
+    if not wanted and listed:
+        logger.warning(
+            "the database calls for no summaries but the outbox holds %d: none is removed "
+            "(was the database replaced or emptied?)",
+            len(listed),
+        )
+        return []
     removed = []
+    stuck: set[Path] = set()
     for path in sorted(listed - wanted):
-        with contextlib.suppress(FileNotFoundError):
+        try:
             path.unlink()
             removed.append(path)
+        except FileNotFoundError:
+            pass
+        except PermissionError:
+            stuck.add(path)
+            logger.warning("cannot remove the stale summary %s yet: it is in use", path)
+            continue
         with contextlib.suppress(OSError):  # a trust folder left empty goes too
             path.parent.rmdir()
-    kept = {p for p in (listed | set(written)) & wanted if p.exists()}
+    kept = {p for p in (listed | set(written)) & wanted if p.exists()} | stuck
     if kept != listed:
         names = sorted(p.relative_to(outbox).as_posix() for p in kept)
         outbox.mkdir(parents=True, exist_ok=True)

@@ -2,10 +2,15 @@
 processes when there are many). Where each file goes, and how the outbox is kept to exactly what
 the store and roster call for, is ``outbox``'s. Every file is written to a temporary file in the
 same folder and renamed into place, so nobody opening the outbox sees half a file.
+
+Each file is replaced on its own: one that cannot be (open in Excel on Windows, read-only) is
+skipped, named once in the log, and kept with its new contents to be tried again on its own
+(``retry_unwritten``), while the rest of the rebuild completes.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections import defaultdict
@@ -46,6 +51,62 @@ def framework_for(registry: Registry, stored: StoredReturn) -> Framework | None:
     )
 
 
+logger = logging.getLogger("sheet_tools.summarise")
+
+# Summaries that could not replace the file in place, by path, with the bytes wanted there; and
+# those already named in the log (once per file until it is written).
+_UNWRITTEN: dict[Path, bytes] = {}
+_REPORTED: set[Path] = set()
+Unwritten = dict[Path, bytes]
+
+
+def _replace(data: bytes, target: Path, unwritten: Unwritten | None) -> Path | None:
+    """``write_bytes_atomically``; with ``unwritten``, a file that cannot be replaced (locked or
+    read-only: PermissionError) is noted there instead of failing the rebuild."""
+    if unwritten is None:
+        return write_bytes_atomically(data, target)
+    try:
+        return write_bytes_atomically(data, target)
+    except PermissionError:
+        unwritten[target] = data
+        return None
+
+
+def _note_unwritten(unwritten: Unwritten) -> None:
+    for path, data in unwritten.items():
+        _UNWRITTEN[path] = data
+        if path not in _REPORTED:
+            _REPORTED.add(path)
+            logger.warning(
+                "cannot replace %s: it is open in another program or read-only; the other "
+                "summaries are written and this one will be tried again on its own",
+                path,
+            )
+
+
+def _note_written(paths: Iterable[Path]) -> None:
+    for path in paths:
+        _UNWRITTEN.pop(path, None)
+        _REPORTED.discard(path)
+
+
+def unwritten() -> list[Path]:
+    """Summaries still waiting to replace a locked or read-only file."""
+    return sorted(_UNWRITTEN)
+
+
+def retry_unwritten() -> list[Path]:
+    """Try again each summary that could not replace its file; returns those still waiting."""
+    for path, data in list(_UNWRITTEN.items()):
+        if not path.parent.is_dir():  # its folder went (the school moved): nothing to replace
+            _note_written([path])
+            continue
+        if _replace(data, path, {}) is not None:
+            logger.info("%s is written now", path)
+            _note_written([path])
+    return unwritten()
+
+
 def write_school_summary(
     outbox: Path,
     framework: Framework,
@@ -54,8 +115,10 @@ def write_school_summary(
     corrections: Sequence[Correction] = (),
     family: Sequence[tuple[Framework, SchoolHistory]] = (),
     today: date | None = None,
+    unwritten: Unwritten | None = None,
 ) -> list[Path]:
-    """Write (atomically) one school's workbook and radar PNG; returns the paths written."""
+    """Write (atomically) one school's workbook and radar PNG; returns the paths written (a
+    file that cannot be replaced goes into ``unwritten`` when given)."""
     current = history.current
     target = school_summary_path(outbox, trust, current.school, history.urn, framework.id)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -63,15 +126,17 @@ def write_school_summary(
     written = []
     if png is not None:
         chart = school_chart_path(outbox, trust, current.school, history.urn, framework.id)
-        written.append(write_bytes_atomically(png, chart))
-    written.insert(0, write_bytes_atomically(book, target))
-    return written
+        written.append(_replace(png, chart, unwritten))
+    written.insert(0, _replace(book, target, unwritten))
+    return [path for path in written if path is not None]
 
 
-def write_trust_summary(outbox: Path, data: TrustData) -> Path:
+def write_trust_summary(
+    outbox: Path, data: TrustData, unwritten: Unwritten | None = None
+) -> Path | None:
     target = trust_summary_path(outbox, data.name, data.framework.id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    return write_bytes_atomically(build_trust_workbook(data), target)
+    return _replace(build_trust_workbook(data), target, unwritten)
 
 
 def rejection_trust(rejection: Rejection, roster: dict[str, School]) -> str:
@@ -92,14 +157,16 @@ PARALLEL_MIN_JOBS = 24
 Job = tuple[str, tuple]
 
 
-def _write_jobs(jobs: Sequence[Job]) -> list[Path]:
+def _write_jobs(jobs: Sequence[Job]) -> tuple[list[Path], Unwritten]:
+    """Each job's files, one at a time: (written, those that could not be replaced)."""
     written: list[Path] = []
+    skipped: Unwritten = {}
     for kind, args in jobs:
         if kind == "school":
-            written.extend(write_school_summary(*args))
-        else:
-            written.append(write_trust_summary(*args))
-    return written
+            written.extend(write_school_summary(*args, unwritten=skipped))
+        elif (path := write_trust_summary(*args, unwritten=skipped)) is not None:
+            written.append(path)
+    return written, skipped
 
 
 def _cpus() -> int:
@@ -114,15 +181,20 @@ def _run_jobs(jobs: Sequence[Job], workers: int | None) -> list[Path]:
     forked: the watcher that calls this runs threads."""
     count = min(workers if workers is not None else _cpus(), 8)
     if count <= 1 or len(jobs) < PARALLEL_MIN_JOBS:
-        return _write_jobs(jobs)
+        written, skipped = _write_jobs(jobs)
+        _note_written(written)
+        _note_unwritten(skipped)
+        return written
     # small chunks, so no core idles at the end while another finishes a long one
     size = max(1, len(jobs) // (count * 32))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     context = multiprocessing.get_context("spawn")
     written: list[Path] = []
     with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        for paths in pool.map(_write_jobs, chunks):
+        for paths, skipped in pool.map(_write_jobs, chunks):
             written.extend(paths)
+            _note_written(paths)
+            _note_unwritten(skipped)
     return written
 
 

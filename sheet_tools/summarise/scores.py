@@ -165,7 +165,7 @@ def level_steps(framework: Framework, first: str | None, second: str | None) -> 
 
 
 def _newest(returns: Iterable[StoredReturn]) -> StoredReturn:
-    return max(returns, key=lambda r: (r.arrived_at, r.id))
+    return max(returns, key=lambda r: r.id)  # the store's sequence, never the wall clock
 
 
 @dataclass
@@ -181,12 +181,12 @@ class SchoolHistory:
         round_ = self.rounds.setdefault(stored.round, {})
         slot = (stored.judge, stored.occasion)
         held = round_.get(slot)
-        if held is None or (stored.arrived_at, stored.id) > (held.arrived_at, held.id):
+        if held is None or stored.id > held.id:  # stored later, whatever the clock said
             round_[slot] = stored
 
     @property
     def newest(self) -> StoredReturn:
-        """The most recently arrived return: where the school's name and trust come from."""
+        """The most recently stored return: where the school's name and trust come from."""
         return _newest(r for round_ in self.rounds.values() for r in round_.values())
 
     @property

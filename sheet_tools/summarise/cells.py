@@ -107,9 +107,6 @@ _PLAIN_DATETIME_FORMAT = DATETIME_FORMAT
 _POINTS_PER_LINE = 15
 
 
-_MACHINE_NOTE_WIDTH = 80
-
-
 _DEFAULT_WIDTH = 8.43  # Excel's default column width, in characters
 
 
@@ -344,16 +341,14 @@ def landscape(
     ws.ws.set_footer(f"&L&8{left}&C&8{footer_text(ws.title)}&R&8Page &P of &N", {"margin": 0.25})
 
 
-def machine_sheet(ws: SummarySheet, column: int, title: str, purpose: str) -> None:
-    """A sheet for programs (pivot tables, Power Query), not for reading: printing it gives one
-    page of its ``title`` and ``purpose`` (in ``column``, beside the table, rows 1 and 2), never
-    its rows."""
-    ws.ws.set_column(column - 1, column - 1, _MACHINE_NOTE_WIDTH)
-    ws.widths[column] = _MACHINE_NOTE_WIDTH
-    put(ws, 1, column, title, font=_TITLE, alignment=WRAP)
-    put(ws, 2, column, purpose, font=SUBTITLE, alignment=WRAP)
-    ws.ws.print_area(0, column - 1, 1, column - 1)
+def machine_sheet(ws: SummarySheet, last_column: int, title: str, purpose: str) -> None:
+    """A sheet for programs (pivot tables, Power Query), whose cells stay a plain table from A1:
+    printing it gives one page, its ``title`` and ``purpose`` in the page's header above the
+    table's header row, never its data rows."""
+    ws.ws.print_area(0, 0, 0, last_column - 1)
     landscape(ws, one_page=True)
+    ws.ws.set_header(f"&L&12&B{footer_text(title)}&B&10\n{footer_text(purpose)}", {"margin": 0.2})
+    ws.ws.set_margins(left=0.4, right=0.4, top=0.9, bottom=0.6)
 
 
 def freeze(ws: SummarySheet, row: int, column: int) -> None:

@@ -454,7 +454,7 @@ def _data(book: SummaryBook, framework: Framework, stored: StoredReturn, trust: 
     ws.ws.autofilter(0, 0, len(rows), len(DATA_HEADERS) - 1)
     machine_sheet(
         ws,
-        len(DATA_HEADERS) + 2,
+        len(DATA_HEADERS),
         f"Data: {stored.school}",
         "One plain row per statement, for pivot tables and Power Query; not for printing "
         "(the other sheets show the same judgements).",

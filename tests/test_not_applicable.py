@@ -22,6 +22,7 @@ from sheet_tools.store.facade import Store
 from .support.helpers import workspace as make_workspace
 from .support.realapp import libreoffice_fill, require_libreoffice
 from .support.trust import LABEL_SCORE, SECURE, SPR, Trust, kind, run, typed_of
+from .test_summarise import heat_map_cell
 
 
 def area_expectation(spr: Framework, typed: dict[str, object]) -> dict[str, dict[str, object]]:
@@ -160,9 +161,8 @@ def test_not_applicable_through_ingest_and_summarise(
         judged = [k for k in kinds if isinstance(k, int)]
         assert priorities.cell(row, columns["Schools judged"]).value == len(judged)
     heat = trust_book["Statement heat map"]
-    column = next(c for c in range(2, heat.max_column + 1) if heat.cell(1, c).value == lm[0].id)
     for name in typed:
-        assert heat.cell(find_row(heat, 1, name), column).value == "N/A"
+        assert heat_map_cell(heat, name, lm[0].id).value == "N/A"
 
 
 @pytest.mark.realapp

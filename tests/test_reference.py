@@ -99,12 +99,52 @@ def test_references_hold_what_they_are_for() -> None:
     assert "<dataValidation" in leadership and "Beginning,Developing,Secure,Embedded" in leadership
     assert "conditionalFormatting" in leadership
     school = read_parts(reference(SCHOOL))
-    assert any(name.startswith("xl/media/") for name in school)  # the radar picture
-    assert any(name.startswith("xl/charts/") for name in school)  # the native radar chart
+    assert not any(name.startswith("xl/media/") for name in school)  # the picture is beside it
+    assert any(name.startswith("xl/charts/") for name in school)  # the one native radar chart
     trust_parts = read_parts(reference(TRUST))
     strings = b"".join(trust_parts[n] for n in trust_parts if n.startswith("xl/sharedStrings"))
     for status in (b"Returned", b"Outstanding", b"Rejected"):
         assert status in strings
+
+
+def _part(data: bytes, sheet: str) -> str:
+    """The normalised XML of the worksheet called ``sheet``."""
+    parts = read_parts(data)
+    book = parts["xl/workbook.xml"].decode()
+    names = re.findall(r'<sheet [^>]*name="([^"]+)"', book)
+    name = f"xl/worksheets/sheet{names.index(sheet) + 1}.xml"
+    return "\n".join(normalise_part(name, parts[name], parts))
+
+
+def test_references_pin_the_print_setup() -> None:
+    """The print settings are parts of the references, compared as every other part is: each
+    sheet meant to be read is A4, one page wide, with the book's footer; Data and About print
+    one page of what they are for; the heat map keeps every cell at a readable size."""
+    school, trust, tiny = reference(SCHOOL), reference(TRUST), reference(TINY)
+    for data, sheet, footer in (
+        (school, "Responses", "Oakfield Primary School, Autumn 2026 round"),
+        (school, "Overview", "Oakfield Primary School, Autumn 2026 round"),
+        (trust, "Statement heat map", "Northern Lights Learning Trust, Autumn 2026 round"),
+        (trust, "Radar charts", "Northern Lights Learning Trust, Autumn 2026 round"),
+    ):
+        xml = _part(data, sheet)
+        assert 'paperSize="9"' in xml and 'fitToPage="1"' in xml, sheet
+        assert 'fitToWidth="' not in xml, sheet  # the default: one page wide
+        assert footer in xml and "Page &amp;P of &amp;N" in xml, sheet
+    # one page tall: fitToHeight left at its default, 1; a reading sheet runs on ("0")
+    assert 'fitToHeight="' not in _part(school, "Overview")
+    assert 'fitToHeight="0"' in _part(school, "Responses")
+    assert "<brk " in _part(trust, "Radar charts")  # a page break before each row of charts
+    heat = _part(trust, "Statement heat map")
+    assert "hover" not in heat and "rotation" not in heat
+    books = {
+        name: read_parts(data)["xl/workbook.xml"].decode()
+        for name, data in (("school", school), ("tiny", tiny), ("trust", trust))
+    }
+    assert re.search(r"_xlnm.Print_Area[^>]*>'?Data'?!\$A\$1:\$M\$1<", books["school"])
+    assert re.search(r"_xlnm.Print_Area[^>]*>'?About'?!\$A\$1:\$B\$1<", books["tiny"])
+    assert "_xlnm.Print_Titles" in books["trust"]  # header rows repeated on every page
+    assert 'fitToHeight="' not in _part(school, "Data")
 
 
 # --- what is blanked, and only that -------------------------------------------------------------
@@ -139,8 +179,21 @@ def test_a_changed_key_beside_a_blanked_value_still_fails() -> None:
     assert "-  " in diff_text(difference) and "made by" in diff_text(difference)
 
 
+def _with_picture() -> bytes:
+    """A workbook holding a PNG, as the outbox's pictures are (no reference holds one now)."""
+    from PIL import Image
+    from xlsxwriter import Workbook
+
+    picture, buffer = io.BytesIO(), io.BytesIO()
+    Image.new("RGB", (56, 44), "white").save(picture, format="png")
+    book = Workbook(buffer, {"in_memory": True})
+    book.add_worksheet("Overview").insert_image(0, 0, "radar.png", {"image_data": picture})
+    book.close()
+    return buffer.getvalue()
+
+
 def test_media_compare_by_pixel_size_not_bytes() -> None:
-    data = reference(SCHOOL)
+    data = _with_picture()
     png = next(name for name in read_parts(data) if name.startswith("xl/media/"))
 
     def recode(content: bytes) -> bytes:  # other compressed bytes, same header

@@ -158,6 +158,20 @@ def find_row(sheet, column: int, value: object, start: int = 1) -> int:
     raise AssertionError(f"{value!r} not found in column {column} of {sheet.title}")
 
 
+def heat_map_cell(sheet, school: str, statement_id: str):
+    """The heat map's cell of ``school`` and ``statement_id``: in the block of the statement's
+    area, whose header row starts "School" and holds the area's statement ids."""
+    for row in range(1, sheet.max_row + 1):
+        if sheet.cell(row=row, column=1).value != "School":
+            continue
+        ids = [sheet.cell(row=row, column=c).value for c in range(2, sheet.max_column + 1)]
+        if statement_id in ids:
+            return sheet.cell(
+                row=find_row(sheet, 1, school, row), column=2 + ids.index(statement_id)
+            )
+    raise AssertionError(f"{statement_id} has no column on {sheet.title}")
+
+
 def column_values(sheet, column: int, first: int = 1) -> list:
     return [sheet.cell(row=r, column=column).value for r in range(first, sheet.max_row + 1)]
 
@@ -251,7 +265,7 @@ def test_overview_shows_every_area_score_and_count(ws: Workspace, registry: Regi
     names = zipfile.ZipFile(school_summary_path(ws.outbox, TRUST, valid.school, "140101", SPR))
     charts = [n for n in names.namelist() if re.match(r"xl/charts/chart\d+\.xml", n)]
     assert any(b"radarChart" in names.read(n) for n in charts)
-    assert any(n.startswith("xl/media/") and n.endswith(".png") for n in names.namelist())
+    assert not any(n.startswith("xl/media/") for n in names.namelist())
     png = summarise.school_chart_path(ws.outbox, TRUST, valid.school, "140101", SPR)
     assert png in written and png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
@@ -479,12 +493,27 @@ def test_heat_map_and_priorities(ws: Workspace, registry, spr) -> None:
     summarise_all(ws.store, registry, ws.outbox)
     book = trust_book(ws.outbox, TRUST)
     heat = book["Statement heat map"]
-    ids = [st.id for _, st in spr.judged_statements()]
-    assert [heat.cell(row=1, column=c).value for c in range(2, 2 + len(ids))] == ids
-    row = find_row(heat, 1, "Beta School")
-    column = 2 + ids.index(second_weakest)
-    assert heat.cell(row=row, column=column).value == "Dev"
-    assert heat.cell(row=row, column=column).fill.fgColor.rgb.endswith(spr.scale[1].colour)
+    assert heat["A1"].value == "Statement heat map"
+    # one block per area: its statement ids across, the schools down, its statements under it
+    for sheet in spr.sheets:
+        if not sheet.judged:
+            continue
+        header = find_row(heat, 1, sheet.title) + 1
+        ids = [st.id for st in sheet.statements]
+        got = [heat.cell(row=header, column=c).value for c in range(2, 2 + len(ids))]
+        assert got == ids, sheet.title
+        assert heat.cell(row=header, column=2 + len(ids)).value is None
+        listed = header + 3  # under the two schools
+        for offset, statement in enumerate(sheet.statements):
+            text = heat.cell(row=listed + offset, column=1).value
+            assert text == f"{statement.id}: {statement.text}"
+    cell = heat_map_cell(heat, "Beta School", second_weakest)
+    assert cell.value == "Dev"
+    assert cell.fill.fgColor.rgb.endswith(spr.scale[1].colour)
+    assert heat_map_cell(heat, "Alpha School", weakest).value == "Beg"
+    texts = [c.value for r in heat.iter_rows() for c in r if isinstance(c.value, str)]
+    assert not any("hover" in t for t in texts)
+    assert all((c.font.sz or 11) >= 8 for r in heat.iter_rows() for c in r if c.value)
     priorities = book["Priorities"]
     assert priorities.cell(row=2, column=4).value == weakest
     assert_close(priorities.cell(row=2, column=5).value, 1.0, "weakest mean")

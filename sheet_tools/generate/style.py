@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -79,6 +80,14 @@ def print_setup(ws: Worksheet, title_rows: str | None) -> None:
     ws.page_margins.left = ws.page_margins.right = 0.5
     if title_rows:
         ws.print_title_rows = title_rows
+
+
+def print_only_first_row(ws: Worksheet, last_column: int) -> None:
+    """A sheet for programs prints as one page of its first row (what the sheet is and what it
+    is for), never the rows a program reads."""
+    print_setup(ws, None)
+    ws.print_area = f"A1:{get_column_letter(last_column)}1"
+    ws.page_setup.fitToHeight = 1
 
 
 def input_cell(ws: Worksheet, row: int, column: int, value: object = None) -> None:

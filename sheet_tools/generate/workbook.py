@@ -55,6 +55,7 @@ from .style import (
     header_row,
     id_cell,
     input_cell,
+    print_only_first_row,
     print_setup,
     protect,
     put,
@@ -270,6 +271,7 @@ def _write_about(
     for row, (key, value) in enumerate(rows, start=1):
         put(ws, row, 1, key).font = LABEL_FONT
         put(ws, row, 2, value).alignment = WRAP_TOP
+    print_only_first_row(ws, 2)
     protect(ws)
 
 

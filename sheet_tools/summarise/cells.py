@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from io import BytesIO
 
@@ -97,14 +97,17 @@ DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 
 
-# What a date or time shows without a format of its own (openpyxl's defaults).
-_PLAIN_DATE_FORMAT = "yyyy-mm-dd"
+# What a date or time shows without a format of its own: one format everywhere (03/10/2026).
+_PLAIN_DATE_FORMAT = DATE_FORMAT
 
 
-_PLAIN_DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"
+_PLAIN_DATETIME_FORMAT = DATETIME_FORMAT
 
 
 _POINTS_PER_LINE = 15
+
+
+_DEFAULT_WIDTH = 8.43  # Excel's default column width, in characters
 
 
 AREA_WIDTH = 50
@@ -123,15 +126,20 @@ _UNMADE = object()
 
 
 class SummaryBook:
-    """An XlsxWriter workbook written to memory, with its formats made once each."""
+    """An XlsxWriter workbook written to memory, with its formats made once each. ``footer``
+    (the school or trust, and the round) is printed at the foot of every page of every sheet."""
 
-    def __init__(self) -> None:
+    def __init__(self, footer: str = "") -> None:
         self.buffer = BytesIO()
         self.book = XlsxWorkbook(self.buffer, _WORKBOOK_OPTIONS)
         self.formats: dict[tuple, Format | None] = {}
+        self.footer = footer
+        self.sheets: list[SummarySheet] = []
 
     def sheet(self, title: str) -> SummarySheet:
-        return SummarySheet(self, self.book.add_worksheet(title), title)
+        made = SummarySheet(self, self.book.add_worksheet(title), title)
+        self.sheets.append(made)
+        return made
 
     def format(self, key: tuple) -> Format | None:
         """The Format for (font, fill, alignment, number format, border, quote prefix)."""
@@ -149,6 +157,8 @@ class SummaryBook:
         return made
 
     def to_bytes(self, title: str) -> bytes:
+        for sheet in self.sheets:
+            sheet.fit_rows()
         self.book.set_properties({"title": clean_text(title), "author": "sheet-tools"})
         self.book.close()
         return self.buffer.getvalue()
@@ -156,11 +166,28 @@ class SummaryBook:
 
 @dataclass
 class SummarySheet:
-    """One worksheet of a summary; rows and columns are numbered from 1, as in Excel."""
+    """One worksheet of a summary; rows and columns are numbered from 1, as in Excel.
+
+    XlsxWriter does not fit rows to their text, nor does Excel when it opens a file, so every
+    wrapped cell is remembered and, when the workbook is closed, each row is made tall enough
+    for its longest wrapped text at its column's width."""
 
     owner: SummaryBook
     ws: XlsxWorksheet
     title: str
+    widths: dict[int, float] = field(default_factory=dict)
+    wrapped: dict[int, list[tuple[int, str, bool]]] = field(default_factory=dict)
+    heights: dict[int, float] = field(default_factory=dict)
+
+    def fit_rows(self) -> None:
+        for row in sorted(set(self.wrapped) | set(self.heights)):
+            lines = 1
+            for column, text, bold in self.wrapped.get(row, ()):
+                width = self.widths.get(column, _DEFAULT_WIDTH)
+                lines = max(lines, wrapped_lines(text, width, bold=bold))
+            height = max(self.heights.get(row, 0.0), lines * _POINTS_PER_LINE + 2)
+            if height > _POINTS_PER_LINE + 2 or row in self.heights:
+                self.ws.set_row(row - 1, min(height, 409))
 
 
 def put(
@@ -186,6 +213,9 @@ def put(
             fmt = ws.owner.format(key)
         if value:
             sheet.write_string(r, c, value, fmt)
+            if alignment is not None and ("text_wrap", True) in alignment:
+                bold = font is not None and ("bold", True) in font
+                ws.wrapped.setdefault(row, []).append((column, value, bold))
         elif fmt is not None:
             sheet.write_blank(r, c, None, fmt)
         return
@@ -252,30 +282,73 @@ def write_header(ws: SummarySheet, row: int, labels: Sequence[str], first_column
 def set_widths(ws: SummarySheet, widths: Sequence[float]) -> None:
     for index, width in enumerate(widths):
         ws.ws.set_column(index, index, width)
+        ws.widths[index + 1] = width
+
+
+def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
+    """How many lines ``text`` takes when wrapped at word boundaries in a column ``width``
+    characters wide (a width unit is one "0"; most text runs a little narrower, bold wider)."""
+    per_line = max(int(width * (1.0 if bold else 1.15)) - 1, 4)
+    lines = 0
+    for paragraph in text.split("\n"):
+        count, used = 1, 0
+        for word in paragraph.split():
+            if used and used + 1 + len(word) > per_line:
+                count, used = count + 1, 0
+            while len(word) > per_line:  # a word longer than the line breaks anywhere
+                count, word = count + 1, word[per_line:]
+            used = used + 1 + len(word) if used else len(word)
+        lines += count
+    return max(lines, 1)
 
 
 def fit_row(ws: SummarySheet, row: int, texts: Sequence[tuple[str, float]]) -> None:
-    """Tall enough for the longest wrapped text (Excel does not re-fit rows when opening)."""
-    lines = 1
-    for text, width in texts:
-        per_line = max(
-            int(width * 1.15) - 2, 8
-        )  # a column width unit is one "0"; text runs narrower
-        count = sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
-        lines = max(lines, count)
+    """At least tall enough for the longest of ``texts`` (text, width), besides the wrapped
+    cells the row holds, which are fitted when the workbook is closed."""
+    lines = max((wrapped_lines(text, width) for text, width in texts if text), default=1)
     if lines > 1:
-        ws.ws.set_row(row - 1, min(lines * _POINTS_PER_LINE + 2, 409))
+        ws.heights[row] = max(ws.heights.get(row, 0.0), lines * _POINTS_PER_LINE + 2)
 
 
-def landscape(ws: SummarySheet, title_rows: bool = False, *, one_page: bool = False) -> None:
-    """Landscape A4, one page wide (and one page tall with ``one_page``); ``title_rows``
-    repeats row 1 on every printed page."""
-    ws.ws.set_landscape()
+def set_height(ws: SummarySheet, row: int, points: float) -> None:
+    ws.heights[row] = points
+
+
+def footer_text(text: str) -> str:
+    """Text for a printed header or footer: "&" starts a code there, so a literal one is "&&"."""
+    return clean_text(text).replace("&", "&&")
+
+
+def landscape(
+    ws: SummarySheet,
+    title_rows: bool | int = False,
+    *,
+    one_page: bool = False,
+    portrait: bool = False,
+) -> None:
+    """The print setup of a sheet meant to be read: A4, landscape unless ``portrait``, one page
+    wide (and one page tall with ``one_page``), the sheet's name, the book's footer and the page
+    number at the foot of every page. ``title_rows`` repeats the rows down to it (True: row 1,
+    the header of a sheet whose table starts at the top) on every printed page."""
+    if not portrait:
+        ws.ws.set_landscape()
     ws.ws.set_paper(9)  # A4
     ws.ws.fit_to_pages(1, 1 if one_page else 0)
-    ws.ws.set_margins(left=0.4, right=0.4)
+    ws.ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     if title_rows:
-        ws.ws.repeat_rows(0)
+        ws.ws.repeat_rows(0, 0 if title_rows is True else int(title_rows) - 1)
+    left = footer_text(ws.owner.footer)
+    ws.ws.set_footer(f"&L&8{left}&C&8{footer_text(ws.title)}&R&8Page &P of &N", {"margin": 0.25})
+
+
+def machine_sheet(ws: SummarySheet, last_column: int, title: str, purpose: str) -> None:
+    """A sheet for programs (pivot tables, Power Query), whose cells stay a plain table from A1:
+    printing it gives one page, its ``title`` and ``purpose`` in the page's header above the
+    table's header row, never its data rows."""
+    ws.ws.print_area(0, 0, 0, last_column - 1)
+    landscape(ws, one_page=True)
+    ws.ws.set_header(f"&L&12&B{footer_text(title)}&B&10\n{footer_text(purpose)}", {"margin": 0.2})
+    ws.ws.set_margins(left=0.4, right=0.4, top=0.9, bottom=0.6)
 
 
 def freeze(ws: SummarySheet, row: int, column: int) -> None:

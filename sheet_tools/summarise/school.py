@@ -1,7 +1,7 @@
-"""One school's summary workbook: Overview (cover fields, area scores, a native radar chart and
-the same chart as a picture), Next steps, Strengths, Progress (when there is an earlier round),
-Self-evaluation vs review (when both exist for a round), Responses, Data (one plain row per
-statement, for pivot tables) and Provenance."""
+"""One school's summary workbook: Overview (cover fields, area scores and a native radar chart;
+the same chart as a picture goes beside the workbook, for e-mails and slides), Next steps,
+Strengths, Progress (when there is an earlier round), Self-evaluation vs review (when both exist
+for a round), Responses, Data (one plain row per statement, for pivot tables) and Provenance."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from .cells import (
     landscape,
     level_cell,
     level_fill,
+    machine_sheet,
     put,
     score_cell,
     set_widths,
@@ -69,6 +70,9 @@ DATA_HEADERS = (
     "round",
     "judge",
 )
+
+
+_COUNT_WIDTH = 15
 
 
 def _area_table(
@@ -110,7 +114,6 @@ def _overview(
     framework: Framework,
     history: SchoolHistory,
     trust: str | None,
-    png: bytes | None,
 ) -> None:
     stored = history.current
     ws = book.sheet("Overview")
@@ -163,10 +166,9 @@ def _overview(
         anchor=(row, 1),
         title="Area scores",
     )
-    if png is not None:
-        charts.embed_png(ws.ws, png, row, 5)
     counted = len(framework.scale) + (1 if framework.not_applicable else 0)
-    set_widths(ws, [AREA_WIDTH, 11, *([12] * counted), 12, 15])
+    # wide enough for "Not applicable" and "Secure or better" on one line, in bold
+    set_widths(ws, [AREA_WIDTH, 11, *([_COUNT_WIDTH] * counted), _COUNT_WIDTH, 17])
     landscape(ws, one_page=True)
 
 
@@ -451,6 +453,13 @@ def _data(book: SummaryBook, framework: Framework, stored: StoredReturn, trust: 
     set_widths(ws, [30, 9, 30, 26, 10, 12, 30, 12, 60, 12, 7, 14, 16])
     freeze(ws, 2, 1)
     ws.ws.autofilter(0, 0, len(rows), len(DATA_HEADERS) - 1)
+    machine_sheet(
+        ws,
+        len(DATA_HEADERS),
+        f"Data: {stored.school}",
+        "One plain row per statement, for pivot tables and Power Query; not for printing "
+        "(the other sheets show the same judgements).",
+    )
 
 
 def school_radar_png(framework: Framework, stored: StoredReturn) -> bytes:
@@ -476,9 +485,9 @@ def build_school_workbook(
     Review's report and follow-up visits), shown with the current round."""
     current = history.current
     png = school_radar_png(framework, current) if framework.judged else None
-    book = SummaryBook()
+    book = SummaryBook(f"{current.school}, {current.round} round")
     found = companions_of(current.round, list(family)) if family else None
-    _overview(book, framework, history, trust, png)
+    _overview(book, framework, history, trust)
     if framework.judged or boxes_with_role(framework, "next_steps") or found:
         _next_steps(book, framework, current, found)
     plan = plan_of(history)

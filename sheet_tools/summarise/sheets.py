@@ -53,7 +53,7 @@ def responses_sheet(
     if with_school:
         labels = ["school", "urn", *labels]
     for column, label in enumerate(labels, start=1):
-        put(ws, 1, column, label, font=BOLD)
+        put(ws, 1, column, label, font=BOLD, alignment=WRAP)
     row = 2
     for stored in returns:
         for sheet in framework.sheets:
@@ -106,7 +106,7 @@ def provenance_sheet(
     why): a trust can trace any figure to a file."""
     ws = book.sheet("Provenance")
     for column, label in enumerate(PROVENANCE_HEADERS, start=1):
-        put(ws, 1, column, label, font=BOLD)
+        put(ws, 1, column, label, font=BOLD, alignment=WRAP)
     row = 1
     for row, (stored, purpose) in enumerate(items, start=2):
         values: list[object] = [
@@ -121,11 +121,11 @@ def provenance_sheet(
         ]
         for column, value in enumerate(values, start=1):
             fmt = {4: DATE_FORMAT, 8: DATETIME_FORMAT}.get(column)
-            put(ws, row, column, value, number_format=fmt)
+            put(ws, row, column, value, number_format=fmt, alignment=WRAP)
     if corrections:
         row += 2
         for column, label in enumerate(CORRECTION_HEADERS, start=1):
-            put(ws, row, column, label, font=BOLD)
+            put(ws, row, column, label, font=BOLD, alignment=WRAP)
         for item in corrections:
             row += 1
             values = [
@@ -137,8 +137,11 @@ def provenance_sheet(
                 item.at,
             ]
             for column, value in enumerate(values, start=1):
-                put(ws, row, column, value, number_format=DATETIME_FORMAT if column == 6 else None)
-    set_widths(ws, [30, 50, 18, 12, 40, 66, 10, 17])
+                fmt = DATETIME_FORMAT if column == 6 else None
+                put(ws, row, column, value, number_format=fmt, alignment=WRAP)
+    # every text wraps (a file name, a hash, a reason), so none is cut; the reason of a correction
+    # sits under Review date, so that column is wider than a date needs
+    set_widths(ws, [28, 26, 16, 22, 30, 34, 11, 17])
     freeze(ws, 2, 1)
     landscape(ws, title_rows=True)
 

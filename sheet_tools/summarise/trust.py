@@ -12,7 +12,6 @@ from datetime import date, datetime
 from ..base import clock
 from ..base.clock import as_utc, uk_date
 from ..base.keys import school_key
-from ..base.text import clean_text
 from ..definitions.frameworks import NOT_APPLICABLE_CODE, NOT_APPLICABLE_LABEL, Framework
 from ..definitions.roster import School
 from ..definitions.rounds import judge_label
@@ -24,10 +23,7 @@ from .cells import (
     BOLD,
     CENTRE,
     DATE_FORMAT,
-    HEADER_FILL,
-    HEADER_FONT,
     NOT_APPLICABLE_FILL,
-    ROTATED,
     SHARE_FORMAT,
     SUBTITLE,
     TOP,
@@ -42,6 +38,8 @@ from .cells import (
     score_cell,
     set_widths,
     write_header,
+    write_section,
+    write_title,
 )
 from .overview import current_round_name, overview_sheet
 from .queries import queries_sheet, round_returns
@@ -252,64 +250,69 @@ def _area_scores_sheet(book: SummaryBook, data: TrustData) -> None:
     landscape(ws, title_rows=True)
 
 
+_HEAT_WIDTH = 7  # a statement id's column: ids and level codes at 10pt, never shrunk
+
+
 def _heat_map(book: SummaryBook, data: TrustData) -> None:
+    """One block per area, so it prints at a readable size: the area's statement ids across,
+    the schools down, and the area's statements listed in words under the block."""
     framework = data.framework
     ws = book.sheet("Statement heat map")
-    statements = list(framework.judged_statements())
-    put(ws, 1, 1, "School", font=HEADER_FONT, fill=HEADER_FILL, border=True)
-    for offset, (sheet, statement) in enumerate(statements):
-        put(ws, 1, 2 + offset, statement.id, font=HEADER_FONT, fill=HEADER_FILL, alignment=ROTATED)
-        ws.ws.write_comment(
-            0,
-            1 + offset,
-            clean_text(f"{sheet.title}\n{statement.text}"),
-            {"author": "sheet-tools", "width": 320, "height": 160},
-        )
+    row = write_title(
+        ws,
+        "Statement heat map",
+        "Each school's latest judgement of every statement, one block per area; the "
+        "statements are listed under each block.",
+    )
     fills = {level.code: level_fill(level) for level in framework.scale}
-    row = 2
-    for history in data.members:
-        judgements = history.current.judgements
-        put(ws, row, 1, history.school, border=True)
-        for offset, (_, statement) in enumerate(statements):
-            value = judgements.get(statement.id)
-            level = framework.level(value)
-            if level is None and framework.is_not_applicable(value):
-                put(
-                    ws,
-                    row,
-                    2 + offset,
-                    NOT_APPLICABLE_CODE,
-                    fill=NOT_APPLICABLE_FILL,
-                    border=True,
-                    alignment=CENTRE,
-                )
-                continue
-            if level is None:
-                put(ws, row, 2 + offset, None, border=True)
-                continue
-            put(
-                ws,
-                row,
-                2 + offset,
-                level.code,
-                fill=fills[level.code],
-                border=True,
-                alignment=CENTRE,
-            )
-        row += 1
-    row += 1
-    put(ws, row, 1, "Key (hover over a statement id for its text)", font=BOLD)
-    for level in framework.levels:
-        row += 1
-        put(ws, row, 1, f"{level.code}: {level.label} ({level.score})", fill=fills[level.code])
+    put(ws, row, 1, "Key", font=BOLD)
+    keys = [
+        (f"{level.code}: {level.label} ({level.score})", fills[level.code])
+        for level in framework.levels
+    ]
     if framework.not_applicable:
+        keys.append(
+            (
+                f"{NOT_APPLICABLE_CODE}: {NOT_APPLICABLE_LABEL} (left out of every score)",
+                NOT_APPLICABLE_FILL,
+            )
+        )
+    for text, fill in keys:
         row += 1
-        text = f"{NOT_APPLICABLE_CODE}: {NOT_APPLICABLE_LABEL} (left out of every score)"
-        put(ws, row, 1, text, fill=NOT_APPLICABLE_FILL)
-    set_widths(ws, [34, *([5] * len(statements))])
-    ws.ws.set_row(0, 42)
-    freeze(ws, 2, 2)
-    landscape(ws, title_rows=True)
+        put(ws, row, 1, text, fill=fill, border=True)
+    row += 2
+    widest = 1
+    by_area: dict[str, list] = {}
+    for sheet, statement in framework.judged_statements():
+        by_area.setdefault(sheet.title, []).append(statement)
+    for title, statements in by_area.items():
+        widest = max(widest, len(statements))
+        row = write_section(ws, row, title)
+        write_header(ws, row, ["School", *(statement.id for statement in statements)])
+        row += 1
+        for history in data.members:
+            judgements = history.current.judgements
+            put(ws, row, 1, history.school, border=True, alignment=WRAP)
+            for offset, statement in enumerate(statements):
+                value = judgements.get(statement.id)
+                level = framework.level(value)
+                if level is None and framework.is_not_applicable(value):
+                    code, fill = NOT_APPLICABLE_CODE, NOT_APPLICABLE_FILL
+                elif level is None:
+                    code, fill = None, None
+                else:
+                    code, fill = level.code, fills[level.code]
+                put(ws, row, 2 + offset, code, fill=fill, border=True, alignment=CENTRE)
+            row += 1
+        for statement in statements:
+            put(ws, row, 1, f"{statement.id}: {statement.text}", alignment=WRAP, font=SUBTITLE)
+            row += 1
+        row += 1
+    set_widths(ws, [_HEAT_KEY_WIDTH, *([_HEAT_WIDTH] * widest)])
+    landscape(ws)
+
+
+_HEAT_KEY_WIDTH = 60
 
 
 def statement_priorities(data: TrustData) -> list[dict[str, object]]:
@@ -487,7 +490,8 @@ def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
 def build_trust_workbook(data: TrustData) -> bytes:
     """A trust's consolidated workbook of one framework, as .xlsx bytes."""
     framework = data.framework
-    book = SummaryBook()
+    round_name = data.round or current_round_name(data.members)
+    book = SummaryBook(f"{data.name or NO_TRUST}" + (f", {round_name} round" if round_name else ""))
     overview_sheet(
         book,
         framework,

@@ -11,6 +11,7 @@ inside the command that needs it, so ``--version``, ``--help`` and ``templates l
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import sqlite3
 from collections.abc import Callable
@@ -296,64 +297,43 @@ def generate(
         raise click.UsageError("give either --school NAME or --roster FILE")
     if from_round is not None and not carry_forward:
         raise click.UsageError("--from-round needs --carry-forward")
-    from .base.workspace import Workspace, require_workspace
     from .definitions.roster import make_school, read_roster
-    from .generate.workbook import generate_batch, issue_for
-    from .service.issuing import issuing_workspace, recording_issues
-    from .service.setup import round_to_issue
+    from .service.issuing import issue_workbooks
 
-    if carry_forward or _given(ctx, "workspace", workspace) is not None:
-        require_workspace(workspace)
-    round_name = round_to_issue(round_name, workspace)
-    role = ROLE_NAMES[judge] if judge else None
     registry = _registry(templates_dir)
     framework = registry.require(template_id)
     schools = read_roster(roster) if roster is not None else [make_school(school, urn, trust)]
-    carried = None
-    if carry_forward:
-        from .service.carry import carried_in_workspace
-
-        carried = carried_in_workspace(
-            Workspace.at(workspace),
-            registry,
-            framework,
-            schools,
-            issue_for(framework, round_name, role).round,
-            from_round=from_round,
-            judge=role,
-        )
-        click.echo(
-            f"Carrying forward {len(carried)} of {len(schools)} school"
-            f"{'s' if len(schools) != 1 else ''} from an earlier round"
-        )
-    given = _given(ctx, "workspace", workspace) is not None
-    recorded = issuing_workspace(workspace, given=given, roster=roster is not None)
+    issue = functools.partial(
+        issue_workbooks,
+        framework,
+        registry,
+        schools,
+        out_dir,
+        workspace=workspace,
+        workspace_given=_given(ctx, "workspace", workspace) is not None,
+        from_roster=roster is not None,
+        round_name=round_name,
+        judge=ROLE_NAMES[judge] if judge else None,
+        carry_forward=carry_forward,
+        from_round=from_round,
+        force=force,
+    )
     if roster is None:
-        with recording_issues(recorded, framework) as note:
-            [path] = generate_batch(
-                framework, schools, out_dir, force=force, round_name=round_name, judge=role,
-                carried=carried, on_issue=note,
-            )  # fmt: skip
-        click.echo(f"Wrote {path}")
-        return
-    with (
-        recording_issues(recorded, framework) as note,
-        click.progressbar(length=len(schools), label="Generating") as bar,
-    ):
-        written = generate_batch(
-            framework,
-            schools,
-            out_dir,
-            on_issue=note,
-            force=force,
-            progress=lambda _: bar.update(1),
-            round_name=round_name,
-            judge=role,
-            carried=carried,
+        done = issue()
+    else:
+        with click.progressbar(length=len(schools), label="Generating") as bar:
+            done = issue(progress=lambda _: bar.update(1))
+    if done.carried is not None:
+        many = "s" if len(schools) != 1 else ""
+        click.echo(
+            f"Carrying forward {done.carried} of {len(schools)} school{many} from an earlier round"
         )
-    click.echo(f"Wrote {len(written)} workbooks to {out_dir}")
-    if recorded is not None:
-        click.echo(f"Recorded them as issued in {recorded.database}")
+    if roster is None:
+        click.echo(f"Wrote {done.written[0]}")
+    else:
+        click.echo(f"Wrote {len(done.written)} workbooks to {out_dir}")
+    if done.recorded is not None:
+        click.echo(f"Recorded them as issued in {done.recorded}")
 
 
 @main.command()

@@ -95,15 +95,24 @@ def test_helpers_use_nothing_of_the_pipeline() -> None:
             assert imported_stages(path) <= HELPERS, path
 
 
+# The one module of the service that issues workbooks (``generate`` runs it); the watcher and
+# ingest never build a blank workbook.
+ISSUING = PACKAGE / "service" / "issuing.py"
+
+
 @pytest.mark.parametrize("stage", ["intake", "store", "summarise", "service"])
 def test_only_annotating_uses_the_generator(stage: str) -> None:
-    """Reading, storing and summarising never build a blank workbook: of the generator they use
-    only the annotated copy (which shares its cell validation)."""
-    files = [path for path in modules() if stage_of(path) == stage]
+    """Reading, storing, summarising and the watcher never build a blank workbook: of the
+    generator they use only the annotated copy (which shares its cell validation)."""
+    files = [path for path in modules() if stage_of(path) == stage and path != ISSUING]
     assert files
     for path in files:
         used = {name for name in imported_modules(path) if name.startswith("generate")}
         assert used <= {"generate.annotate"}, path
+    # nothing the watcher or ingest imports reaches the issuing module
+    if stage == "service":
+        for path in files:
+            assert "service.issuing" not in imported_modules(path), path
 
 
 def test_the_checker_sees_imports() -> None:

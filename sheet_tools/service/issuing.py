@@ -1,24 +1,26 @@
-"""Recording what a workspace issues: each workbook generated into it (issue id, school, trust,
-framework, round, role, when) goes in the store, so the chase list is "issued and not returned"
-and a round is known before its first return arrives. Without a workspace, generating writes
-the workbooks and nothing else."""
+"""Issuing workbooks (``sheet-tools generate``), and recording what a workspace issues: each
+workbook generated into it (issue id, school, trust, framework, round, role, when) goes in the
+store, so the chase list is "issued and not returned" and a round is known before its first
+return arrives. Without a workspace, generating writes the workbooks and nothing else. This is
+the one service module that uses the generator: the watcher and ingest never do."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from ..base.clock import utc_now
-from ..base.workspace import Workspace
-from ..definitions.frameworks import Framework
+from ..base.workspace import Workspace, is_workspace, require_workspace
+from ..definitions.frameworks import Framework, Registry
 from ..definitions.roster import School
+from ..definitions.rounds import Judge
+from ..generate.workbook import generate_batch, issue_for
 from ..store.facade import IssuedWorkbook, Store
-
-# A folder is a workspace when it holds either of these (one made by hand, before `init`, has
-# only its database).
-WORKSPACE_MARKS = ("sheet-tools.db", "sheet-tools.toml")
+from .carry import carried_in_workspace
+from .setup import round_to_issue
 
 
 class IssueLike(Protocol):
@@ -30,10 +32,6 @@ class IssueLike(Protocol):
 
 
 Note = Callable[[School, IssueLike], None]
-
-
-def is_workspace(root: Path) -> bool:
-    return any((root / mark).is_file() for mark in WORKSPACE_MARKS)
 
 
 def issuing_workspace(root: Path, *, given: bool, roster: bool) -> Workspace | None:
@@ -75,3 +73,54 @@ def recording_issues(workspace: Workspace | None, framework: Framework) -> Itera
         finally:
             if issued:
                 store.record_issued(issued)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """What ``issue_workbooks`` wrote: the workbooks, how many schools started from an earlier
+    round (None: not asked), and the database the workbooks were recorded in (None: none)."""
+
+    written: list[Path]
+    carried: int | None
+    recorded: Path | None
+
+
+def issue_workbooks(
+    framework: Framework,
+    registry: Registry,
+    schools: Sequence[School],
+    out_dir: Path,
+    *,
+    workspace: Path,
+    workspace_given: bool,
+    from_roster: bool,
+    round_name: str | None = None,
+    judge: Judge | None = None,
+    carry_forward: bool = False,
+    from_round: str | None = None,
+    force: bool = False,
+    progress: Callable[[Path], None] | None = None,
+) -> Issue:
+    """``generate``: the round checked, what is carried forward read from the workspace, the
+    workbooks written, and each recorded as issued where there is a workspace to record it."""
+    if carry_forward or workspace_given:
+        require_workspace(workspace)
+    round_name = round_to_issue(round_name, workspace)
+    carried = None
+    if carry_forward:
+        round_issued = issue_for(framework, round_name, judge).round
+        carried = carried_in_workspace(
+            Workspace.at(workspace), registry, framework, schools, round_issued,
+            from_round=from_round, judge=judge,
+        )  # fmt: skip
+    recorded = issuing_workspace(workspace, given=workspace_given, roster=from_roster)
+    with recording_issues(recorded, framework) as note:
+        written = generate_batch(
+            framework, schools, out_dir, force=force, progress=progress, round_name=round_name,
+            judge=judge, carried=carried, on_issue=note,
+        )  # fmt: skip
+    return Issue(
+        written=written,
+        carried=None if carried is None else len(carried),
+        recorded=recorded.database if recorded is not None else None,
+    )

@@ -308,3 +308,63 @@ def utf8_output(*streams: Any) -> None:
                 stream.reconfigure(errors="replace")
             else:
                 stream.reconfigure(encoding="utf-8", errors="replace")
+
+
+# --- the machine's size, for the worker pool's default -------------------------------------------
+class MemoryStatus(ctypes.Structure):
+    """MEMORYSTATUSEX (sysinfoapi.h)."""
+
+    _fields_ = [
+        ("dwLength", ctypes.c_ulong),
+        ("dwMemoryLoad", ctypes.c_ulong),
+        ("ullTotalPhys", ctypes.c_ulonglong),
+        ("ullAvailPhys", ctypes.c_ulonglong),
+        ("ullTotalPageFile", ctypes.c_ulonglong),
+        ("ullAvailPageFile", ctypes.c_ulonglong),
+        ("ullTotalVirtual", ctypes.c_ulonglong),
+        ("ullAvailVirtual", ctypes.c_ulonglong),
+        ("ullAvailExtendedVirtual", ctypes.c_ulonglong),
+    ]
+
+
+CGROUP = Path("/sys/fs/cgroup")  # cgroup v2: a container's CPU quota and memory limit
+
+
+def usable_cores(cgroup: Path = CGROUP) -> int:
+    """The cores this process may use: its CPU affinity where the system has one, else every
+    core, and no more than a container's CPU quota allows."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = (cgroup / "cpu.max").read_text(encoding="ascii").split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
+
+
+def memory_bytes(kernel32: Any = None, cgroup: Path = CGROUP) -> int | None:
+    """The memory this process may use: the machine's, or a container's limit where lower;
+    None when the system will not say."""
+    total: int | None = None
+    if WINDOWS or kernel32 is not None:
+        kernel32 = kernel32 or load_kernel32()
+        status = MemoryStatus()
+        status.dwLength = ctypes.sizeof(MemoryStatus)
+        if kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):
+            total = int(status.ullTotalPhys)
+    else:
+        try:
+            total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, OSError, ValueError):
+            total = None
+    try:
+        limit = (cgroup / "memory.max").read_text(encoding="ascii").strip()
+        if limit != "max":
+            total = min(total, int(limit)) if total else int(limit)
+    except (OSError, ValueError):
+        pass
+    return total

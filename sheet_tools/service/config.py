@@ -29,6 +29,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..base import platform
 from ..definitions.rounds import clean_round
 from ..exceptions import ConfigError
 from ..intake.guard import Limits
@@ -36,6 +37,23 @@ from ..intake.pool import WorkerLimits
 
 CONFIG_FILE = "sheet-tools.toml"
 ENV_PREFIX = "SHEET_TOOLS_"
+
+
+# What a worker may need beyond its own limit while the service runs beside it.
+HEADROOM_MB = 512
+MAX_DEFAULT_WORKERS = 4
+
+
+def default_workers(memory_mb: int, cores: int | None = None, memory: int | None = None) -> int:
+    """Workers that overlap reading on every core without overcommitting memory: the usable
+    cores (affinity, a container's quota), at most 4, and no more than the memory holds at
+    ``memory_mb`` + 512 MB each (a 2-core, 4 GB server gets 2)."""
+    cores = cores if cores is not None else platform.usable_cores()
+    memory = memory if memory is not None else platform.memory_bytes()
+    count = min(cores, MAX_DEFAULT_WORKERS)
+    if memory:
+        count = min(count, memory // ((memory_mb + HEADROOM_MB) * 2**20))
+    return max(1, count)
 
 
 class LimitSettings(BaseModel):
@@ -47,7 +65,8 @@ class LimitSettings(BaseModel):
     memory_mb: int = Field(default=WorkerLimits().memory_mb, ge=128)
     cpu_seconds: int = Field(default=WorkerLimits().cpu_seconds, ge=1)
     timeout_seconds: float = Field(default=WorkerLimits().timeout_seconds, gt=0)
-    workers: int = Field(default=WorkerLimits().workers, ge=1, le=16)
+    # None: as many as the machine holds (``default_workers``)
+    workers: int | None = Field(default=None, ge=1, le=16)
     # the guard
     max_file_bytes: int = Field(default=Limits().max_file_bytes, gt=0)
     max_members: int = Field(default=Limits().max_members, gt=0)
@@ -59,7 +78,9 @@ class LimitSettings(BaseModel):
     max_sheets: int = Field(default=Limits().max_sheets, gt=0)
 
     def worker(self) -> WorkerLimits:
-        return WorkerLimits(**self.model_dump(include=set(WorkerLimits.model_fields)))
+        values = self.model_dump(include=set(WorkerLimits.model_fields))
+        values["workers"] = self.workers or default_workers(self.memory_mb)
+        return WorkerLimits(**values)
 
     def guard(self) -> Limits:
         return Limits(**self.model_dump(include=set(Limits.model_fields)))

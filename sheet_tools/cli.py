@@ -22,6 +22,7 @@ from click.core import ParameterSource
 
 from . import __version__
 from .base import platform
+from .cli_mail import mail
 from .definitions.rounds import ROLE_NAMES
 from .exceptions import SheetToolsError
 
@@ -598,6 +599,8 @@ def demo(workspace: Path, templates_dir: Path | None) -> None:
     if any(report.status == "rejected" for report in result.reports):
         click.echo(f"Rejected returns and their reports are in {workspace / 'rejected'}.")
 
+
+main.add_command(mail)
 
 if __name__ == "__main__":
     main()

@@ -123,8 +123,9 @@ def _queries(report: FileReport) -> str:
     lines = [words["queries"].format(count=count)]
     for number, issue in enumerate(warnings, start=1):
         where, what = split_location(issue)
-        lines.append(words["query"].format(number=number, where=where, what=what,
-                                           advice=issue.advice))
+        lines.append(
+            words["query"].format(number=number, where=where, what=what, advice=issue.advice)
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -94,7 +94,8 @@ class SmtpTransport:
                     )
                 client.login(s.username, password)
         except smtplib.SMTPResponseException as exc:
-            raise TemporaryFailure(f"the server said {exc.smtp_code} {_text(exc.smtp_error)}")
+            reply = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+            raise TemporaryFailure(f"the server said {reply}") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise TemporaryFailure(f"cannot reach {s.smtp_host}:{s.smtp_port}: {exc}") from None
         return client
@@ -221,4 +222,3 @@ class BackgroundSender:
                     logger.exception("sending mail failed; trying again later")
                 self._wake.wait(self.interval)
                 self._wake.clear()
-

@@ -55,6 +55,7 @@ from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import RosterSource, School
 from ..intake import worker
+from ..mail.sender import BackgroundSender
 from ..problems.render import render_log_line
 from ..problems.report import FileReport
 from ..store.facade import Store
@@ -69,7 +70,7 @@ from .claims import (
     completeness,
     sweep_stray_locks,
 )
-from .config import WatchSettings, load_rounds
+from .config import WatchSettings, load_mail_settings, load_rounds
 from .debt import Affected, SummaryDebt
 from .inbox import InboxListing
 from .ingest import ingest_file, settle_events
@@ -512,6 +513,16 @@ def run_watch(
         logger.warning(shared)
     roster = RosterSource(settings.roster, workspace.root)
     limits = settings.limits
+    # Mail goes on a thread of its own with its own connection: a slow server delays mail only.
+    sender = BackgroundSender(
+        workspace.database, workspace.root, load_mail_settings(workspace.root), registry
+    )
+
+    def heard(report: FileReport) -> None:
+        sender.wake()
+        if on_report is not None:
+            on_report(report)
+
     with (
         worker.using(limits=limits.worker(), guard_limits=limits.guard()),
         Store(workspace.database) as store,
@@ -520,9 +531,13 @@ def run_watch(
             settings,
             workspace,
             pipeline or default_pipeline(workspace, registry, store, roster),
-            on_report=on_report,
+            on_report=heard,
         )
         if ready is not None:
             ready(watcher)
-        with _signals_stop(watcher):
-            return watcher.run()
+        sender.start()
+        try:
+            with _signals_stop(watcher):
+                return watcher.run()
+        finally:
+            sender.stop()

@@ -3,8 +3,9 @@
 ``Store`` is the one object the other stages hold; it is a facade over the store's parts, which
 share one connection: ``connection`` (opening, pragmas, migrations, the lock), ``returns`` (saving
 and querying returns, and how superseding works), ``journal`` (an event per file handled, written
-with its outcome), ``corrections`` (withdrawals, restorations and rejections) and ``issued``
-(the workbooks generated into the workspace) and ``mailqueue`` (``Store.mail``: messages owed). The schema and its migrations are ``schema``'s.
+with its outcome), ``corrections`` (withdrawals, restorations and rejections), ``issued``
+(the workbooks generated into the workspace) and ``mailqueue`` (``Store.mail``: messages owed).
+The schema and its migrations are ``schema``'s.
 
 Judgements are kept as the level code the school chose ("Sec"), or NULL for "not judged"; scores
 come from the framework version recorded with the return, so a score is never baked in twice.
@@ -33,13 +34,13 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 # Names other modules and tests have always taken from here.
 __all__ = [
     "BUSY_TIMEOUT_S",
-    "Addressee",
-    "QueuedMail",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "Addressee",
     "Correction",
     "Event",
     "IssuedWorkbook",
+    "QueuedMail",
     "Rejection",
     "Store",
     "StoreError",

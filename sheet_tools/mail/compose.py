@@ -93,7 +93,7 @@ def compose(
 def _values(row: QueuedMail, event: Event | None, registry: Registry | None) -> dict[str, str]:
     report = event.report if event is not None else FileReport(file="", status="accepted")
     values = {str(key): str(value) for key, value in row.payload.items()}
-    values.setdefault("school", row.school or report.school or "colleague")
+    values.setdefault("school", one_line(row.school or report.school) or "colleague")
     values.setdefault("round", row.round or report.round or "this round")
     values.setdefault("framework", _title(report, registry))
     values["file"] = report.file

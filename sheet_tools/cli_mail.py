@@ -15,7 +15,8 @@ def _workspace(command: click.decorators.FC) -> click.decorators.FC:
         "--workspace",
         type=click.Path(file_okay=False, path_type=Path),
         default=Path("."),
-        help="The workspace folder (default: the current directory).",
+        help="The workspace folder: its sheet-tools.db, inbox/, archive/, rejected/ and outbox/ "
+        "(default: the current directory).",
     )(command)
 
 

@@ -56,6 +56,7 @@ from ..definitions.frameworks import Registry
 from ..definitions.roster import RosterSource, School
 from ..intake import worker
 from ..mail.sender import BackgroundSender
+from ..mail.settings import MailSettings
 from ..problems.render import render_log_line
 from ..problems.report import FileReport
 from ..store.facade import Store
@@ -502,9 +503,11 @@ def run_watch(
     pipeline: Pipeline | None = None,
     on_report: Callable[[FileReport], None] | None = None,
     ready: Callable[[Watcher], None] | None = None,
+    mail: MailSettings | None = None,
 ) -> WatchStats:
     """Run the service with the real pipeline (unless given one) until stopped or, with
-    ``settings.once``, until the backlog is done. ``ready`` receives the watcher (to stop it)."""
+    ``settings.once``, until the backlog is done. ``ready`` receives the watcher (to stop it).
+    ``mail`` replaces the workspace's ``[mail]`` settings (the demo's .eml files)."""
     workspace = workspace_for(settings)
     workspace.ensure()
     require_local_database(workspace.database)
@@ -515,7 +518,7 @@ def run_watch(
     limits = settings.limits
     # Mail goes on a thread of its own with its own connection: a slow server delays mail only.
     sender = BackgroundSender(
-        workspace.database, workspace.root, load_mail_settings(workspace.root), registry
+        workspace.database, workspace.root, mail or load_mail_settings(workspace.root), registry
     )
 
     def heard(report: FileReport) -> None:

@@ -9,15 +9,7 @@ from pathlib import Path
 
 import click
 
-
-def _workspace(command: click.decorators.FC) -> click.decorators.FC:
-    return click.option(
-        "--workspace",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=Path("."),
-        help="The workspace folder: its sheet-tools.db, inbox/, archive/, rejected/ and outbox/ "
-        "(default: the current directory).",
-    )(command)
+from .cli_options import json_option, templates_option, workspace_option
 
 
 @click.group()
@@ -26,15 +18,8 @@ def mail() -> None:
 
 
 @mail.command("send")
-@_workspace
-@click.option(
-    "--templates",
-    "templates_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    envvar="SHEET_TOOLS_TEMPLATES",
-    help="Folder of framework definitions (default: the bundled workbook_templates/).",
-)
+@workspace_option
+@templates_option
 def mail_send(workspace: Path, templates_dir: Path | None) -> None:
     """Send every queued message that is due, then exit."""
     from .base.workspace import require_workspace
@@ -48,8 +33,8 @@ def mail_send(workspace: Path, templates_dir: Path | None) -> None:
 
 
 @mail.command("status")
-@_workspace
-@click.option("--json", "json_output", is_flag=True, help="One JSON object per message.")
+@workspace_option
+@json_option
 def mail_status(workspace: Path, json_output: bool) -> None:
     """Every message: queued, sent, failed or not told, with the reason."""
     from .base.clock import uk_time
@@ -73,7 +58,7 @@ def mail_status(workspace: Path, json_output: bool) -> None:
 
 @mail.command("retry")
 @click.argument("mail_id", metavar="ID", type=int)
-@_workspace
+@workspace_option
 def mail_retry(mail_id: int, workspace: Path) -> None:
     """Queue a failed message again (it keeps its Message-ID)."""
     from .base.workspace import require_workspace
@@ -85,7 +70,7 @@ def mail_retry(mail_id: int, workspace: Path) -> None:
 
 @mail.command("prune")
 @click.option("--days", type=click.IntRange(min=0), required=True, help="Keep the last N days.")
-@_workspace
+@workspace_option
 def mail_prune(days: int, workspace: Path) -> None:
     """Forget messages handled more than N days ago and delete .eml files that old."""
     from .base.workspace import require_workspace

@@ -25,6 +25,7 @@ RANK = {
     "mail": 75,
     "service": 80,
     "demo": 90,
+    "cli_options": 93,
     "cli_mail": 95,
     "cli": 100,
     "__main__": 110,

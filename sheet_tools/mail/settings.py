@@ -22,7 +22,6 @@ class MailSettings(BaseModel):
     password_env: str = "SHEET_TOOLS_SMTP_PASSWORD"
     sender: str = "SEND reviews <send-reviews@localhost>"
     reply_to: str = ""
-    remind_every_days: int = Field(default=7, ge=1)
     timeout_seconds: float = Field(default=30.0, gt=0)
     # temporary failures are retried after 1, 2, 4 ... minutes, up to this many attempts
     max_attempts: int = Field(default=10, ge=1)

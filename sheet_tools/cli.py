@@ -23,6 +23,8 @@ from click.core import ParameterSource
 
 from . import __version__
 from .base import platform
+from .cli_mail import mail
+from .cli_options import json_option, templates_option, workspace_option
 from .definitions.rounds import ROLE_NAMES
 from .exceptions import SheetToolsError
 
@@ -97,27 +99,6 @@ class SheetToolsGroup(click.Group):
             raise Failed(f"the database could not be used: {exc}") from None
 
 
-def workspace_option(command: F) -> F:
-    """``--workspace``, the same for every command that has one."""
-    return click.option(
-        "--workspace",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=Path("."),
-        help="The workspace folder: its sheet-tools.db, inbox/, archive/, rejected/ and outbox/ "
-        "(default: the current directory).",
-    )(command)
-
-
-def json_option(command: F) -> F:
-    """``--json``, the same for every command that has one."""
-    return click.option(
-        "--json",
-        "json_output",
-        is_flag=True,
-        help="Print one JSON object per line (a file's report, or a return) instead of text.",
-    )(command)
-
-
 def outbox_option(command: F) -> F:
     """``--outbox``, the same for every command that writes summaries."""
     return click.option(
@@ -125,18 +106,6 @@ def outbox_option(command: F) -> F:
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
         help="Folder to write the summaries to (default: the workspace's outbox/).",
-    )(command)
-
-
-def templates_option(command: F) -> F:
-    """``--templates``, the same for every command that reads framework definitions."""
-    return click.option(
-        "--templates",
-        "templates_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        envvar="SHEET_TOOLS_TEMPLATES",
-        help="Folder of framework definitions (default: the bundled workbook_templates/).",
     )(command)
 
 
@@ -589,6 +558,8 @@ def demo(workspace: Path, templates_dir: Path | None) -> None:
     if any(report.status == "rejected" for report in result.reports):
         click.echo(f"Rejected returns and their reports are in {workspace / 'rejected'}.")
 
+
+main.add_command(mail)
 
 if __name__ == "__main__":
     main()

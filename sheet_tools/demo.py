@@ -21,6 +21,7 @@ from .definitions.roster import ROSTER_NAMES, School, write_roster
 from .definitions.rounds import Judge, term_of
 from .generate.style import put
 from .generate.workbook import generate_workbook
+from .mail.settings import MailSettings
 from .problems.report import FileReport
 from .service.config import WatchSettings
 from .service.watch import run_watch, workspace_for
@@ -318,7 +319,8 @@ def run_demo(workspace_root: Path, registry: Registry) -> DemoResult:
     processed = _processed_names(workspace.database)
     dropped = write_demo_returns(framework, generated, workspace.inbox, skip=processed)
     reports: list[FileReport] = []
-    run_watch(settings, registry, on_report=reports.append)
+    # the demo never uses SMTP, whatever the workspace configures: its mail is .eml files
+    run_watch(settings, registry, on_report=reports.append, mail=MailSettings())
     summaries = sorted(p for p in workspace.outbox.rglob("*") if p.suffix in (".xlsx", ".png"))
     already = [name for name, _ in demo_returns() if name in processed]
     return DemoResult(

@@ -22,8 +22,11 @@ RANK = {
     "intake": 50,
     "store": 60,
     "summarise": 70,
+    "mail": 75,
     "service": 80,
     "demo": 90,
+    "cli_options": 93,
+    "cli_mail": 95,
     "cli": 100,
     "__main__": 110,
 }

@@ -570,6 +570,7 @@ def assess(
                 report.urn = checked.urn
                 report.trust = checked.trust or None
                 report.round = checked.round
+                report.issue_id = checked.issue_id
                 if checked.review_date is not None:
                     report.review_date = checked.review_date.isoformat()
                 valid = _valid(raw, framework, checked, issues)

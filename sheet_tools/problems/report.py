@@ -99,6 +99,7 @@ class FileReport(BaseModel):
     review_date: str | None = None
     round: str | None = None
     sha256: str | None = None
+    issue_id: str | None = None  # the About sheet's, for a workbook sheet-tools issued
     errors: list[Issue] = Field(default_factory=list)
 
     @property

@@ -15,6 +15,10 @@ A ``[rounds]`` table says which round the trust is in (``current``): the Returns
 schools with no accepted return in it. Left out, it is the newest round with a workbook issued or
 returned. ``summarise``, ``watch`` and ``returns withdraw|restore`` use it.
 
+A ``[mail]`` table sets how mail reaches schools (``mail.settings.MailSettings``); with no
+``smtp_host`` messages are written to ``mail/`` as ``.eml`` files. The password is never in the
+file: ``password_env`` names the environment variable holding it.
+
 Relative folders in the file are relative to the workspace; on the command line or in the
 environment they are relative to the current directory, as a shell user expects.
 """
@@ -34,6 +38,7 @@ from ..definitions.rounds import clean_round
 from ..exceptions import ConfigError
 from ..intake.guard import Limits
 from ..intake.pool import WorkerLimits
+from ..mail.settings import MailSettings
 
 CONFIG_FILE = "sheet-tools.toml"
 ENV_PREFIX = "SHEET_TOOLS_"
@@ -257,3 +262,29 @@ def declared_round_names(workspace: Path) -> list[str]:
     """The round names a trust with its own cycle declares in ``sheet-tools.toml``
     (``[rounds] names = ["Cycle 3", ...]``), besides the terms; none when it declares none."""
     return load_rounds(workspace).names
+
+
+def load_mail_settings(workspace: Path) -> MailSettings:
+    """The ``[mail]`` table of a workspace's ``sheet-tools.toml`` (the .eml default without one);
+    a relative ``ca_file`` is relative to the workspace."""
+    path = workspace / CONFIG_FILE
+    table: object = {}
+    if path.is_file():
+        try:
+            with path.open("rb") as handle:
+                table = tomllib.load(handle).get("mail", {})
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read the settings file: {exc}") from None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [mail] must be a table of options")
+    try:
+        settings = MailSettings.model_validate(table)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc']) or 'mail'}: {item['msg']}"
+            for item in exc.errors()
+        )
+        raise ConfigError(f"{path}: invalid [mail] settings: {problems}") from None
+    if settings.ca_file is not None and not settings.ca_file.is_absolute():
+        settings = settings.model_copy(update={"ca_file": workspace / settings.ca_file})
+    return settings

@@ -59,6 +59,7 @@ from ..exceptions import DatabaseMissing, ServiceFault
 from ..intake.identity import Known
 from ..intake.returns import ValidReturn
 from ..intake.worker import annotate_bounded, check_bounded, read_ahead, using
+from ..mail.addressing import addressees_for
 from ..problems.render import render_errors_file, render_queries_file
 from ..problems.report import FileReport, Issue, about_the_file
 from ..store.facade import Event, Store, duplicate_issue
@@ -149,6 +150,7 @@ def record_file(
                 review_date=known.review_date.isoformat(),
                 round=known.round,
                 sha256=sha256,
+                issue_id=known.issue_id,
                 errors=[duplicate_issue(known.file_name, known.arrived_at)],
             )
         else:
@@ -162,12 +164,12 @@ def record_file(
         _raise_if_fault(exc, name)
         report, valid = _internal_error(name, sha256, exc), None
     try:
-        return _record(report, valid, sha256, name, workspace, store, arrived_at)
+        return _record(report, valid, sha256, name, workspace, store, arrived_at, roster)
     except Exception as exc:
         _raise_if_fault(exc, name)
         report = _internal_error(name, sha256, exc, stage="recording")
     try:
-        return _record(report, None, sha256, name, workspace, store, arrived_at)
+        return _record(report, None, sha256, name, workspace, store, arrived_at, roster)
     except Exception as exc:
         # The database cannot record even a rejection: the service's fault, never the file's.
         raise ServiceFault(
@@ -184,6 +186,7 @@ def _record(
     workspace: Workspace,
     store: Store,
     arrived_at: datetime,
+    roster: Sequence[School] | None,
 ) -> Event:
     rejected = report.status == "rejected"
     folder = workspace.rejected if rejected else workspace.archive
@@ -195,6 +198,7 @@ def _record(
         arrived_at=arrived_at,
         destination=_relative(destination, workspace),
         valid=valid,
+        mail=addressees_for(report, store, roster),
     )
 
 

@@ -54,6 +54,8 @@ from ..definitions.frameworks import Registry
 from ..definitions.roster import RosterSource, School
 from ..exceptions import ServiceFault
 from ..intake import worker
+from ..mail.sender import BackgroundSender
+from ..mail.settings import MailSettings
 from ..problems.render import render_log_line
 from ..problems.report import FileReport
 from ..store.facade import Store
@@ -69,7 +71,7 @@ from .claims import (
     completeness,
     sweep_stray_locks,
 )
-from .config import WatchSettings, load_rounds
+from .config import WatchSettings, load_mail_settings, load_rounds
 from .debt import Affected, SummaryDebt
 from .inbox import InboxListing
 from .ingest import ingest_file, refuse_new_database_beside_returns, settle_events
@@ -535,9 +537,11 @@ def run_watch(
     pipeline: Pipeline | None = None,
     on_report: Callable[[FileReport], None] | None = None,
     ready: Callable[[Watcher], None] | None = None,
+    mail: MailSettings | None = None,
 ) -> WatchStats:
     """Run the service with the real pipeline (unless given one) until stopped or, with
-    ``settings.once``, until the backlog is done. ``ready`` receives the watcher (to stop it)."""
+    ``settings.once``, until the backlog is done. ``ready`` receives the watcher (to stop it).
+    ``mail`` replaces the workspace's ``[mail]`` settings (the demo's .eml files)."""
     workspace = workspace_for(settings)
     workspace.ensure()
     require_local_database(workspace.database)
@@ -547,6 +551,16 @@ def run_watch(
     refuse_new_database_beside_returns(workspace)
     roster = RosterSource(settings.roster, workspace.root)
     limits = settings.limits
+    # Mail goes on a thread of its own with its own connection: a slow server delays mail only.
+    sender = BackgroundSender(
+        workspace.database, workspace.root, mail or load_mail_settings(workspace.root), registry
+    )
+
+    def heard(report: FileReport) -> None:
+        sender.wake()
+        if on_report is not None:
+            on_report(report)
+
     with (
         worker.using(limits=limits.worker(), guard_limits=limits.guard()),
         Store(workspace.database) as store,
@@ -556,9 +570,13 @@ def run_watch(
             settings,
             workspace,
             pipeline or default_pipeline(workspace, registry, store, roster),
-            on_report=on_report,
+            on_report=heard,
         )
         if ready is not None:
             ready(watcher)
-        with _signals_stop(watcher):
-            return watcher.run()
+        sender.start()
+        try:
+            with _signals_stop(watcher):
+                return watcher.run()
+        finally:
+            sender.stop()

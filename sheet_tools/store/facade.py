@@ -3,8 +3,9 @@
 ``Store`` is the one object the other stages hold; it is a facade over the store's parts, which
 share one connection: ``connection`` (opening, pragmas, migrations, the lock), ``returns`` (saving
 and querying returns, and how superseding works), ``journal`` (an event per file handled, written
-with its outcome), ``corrections`` (withdrawals, restorations and rejections) and ``issued``
-(the workbooks generated into the workspace). The schema and its migrations are ``schema``'s.
+with its outcome), ``corrections`` (withdrawals, restorations and rejections), ``issued``
+(the workbooks generated into the workspace) and ``mailqueue`` (``Store.mail``: messages owed).
+The schema and its migrations are ``schema``'s.
 
 Judgements are kept as the level code the school chose ("Sec"), or NULL for "not judged"; scores
 come from the framework version recorded with the return, so a score is never baked in twice.
@@ -25,6 +26,7 @@ from .connection import BUSY_TIMEOUT_S, Connection
 from .corrections import CorrectionAction, Corrections, Rejections, rejection_from
 from .issued import IssuedLog, IssuedWorkbook
 from .journal import Journal, duplicate_issue
+from .mailqueue import Addressee, MailQueue, QueuedMail
 from .records import Correction, Event, Rejection, StoredReturn
 from .returns import Returns
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -34,9 +36,11 @@ __all__ = [
     "BUSY_TIMEOUT_S",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "Addressee",
     "Correction",
     "Event",
     "IssuedWorkbook",
+    "QueuedMail",
     "Rejection",
     "Store",
     "StoreError",
@@ -58,6 +62,7 @@ class Store:
         self._corrections = Corrections(self._conn)
         self._rejections = Rejections(self._conn)
         self._issued = IssuedLog(self._conn)
+        self.mail = MailQueue(self._conn)
 
     def close(self) -> None:
         self._conn.close()
@@ -113,11 +118,13 @@ class Store:
         arrived_at: datetime,
         destination: str,
         valid: ValidReturn | None = None,
+        mail: Collection[Addressee] = (),
     ) -> Event:
         """Store the outcome of one file and the event saying where it goes, in one transaction.
 
         ``report.status`` "accepted" needs ``valid``; if those bytes were stored meanwhile (another
-        process won the race) the event becomes a duplicate. "rejected" adds a rejection."""
+        process won the race) the event becomes a duplicate. "rejected" adds a rejection. ``mail``
+        is queued in the same transaction, as the kind of message the outcome calls for."""
         return self._journal.record(
             report,
             sha256=sha256,
@@ -125,6 +132,7 @@ class Store:
             arrived_at=arrived_at,
             destination=destination,
             valid=valid,
+            mail=list(mail),
         )
 
     def finish_event(self, event_id: int, destination: str | None = None) -> None:
@@ -139,6 +147,9 @@ class Store:
     def pending_events(self, sha256: str | None = None) -> list[Event]:
         """Events whose file was not yet known to be filed (a crash came in between)."""
         return self._journal.pending(sha256)
+
+    def event(self, event_id: int) -> Event | None:
+        return self._journal.by_id(event_id)
 
     def events_for(self, sha256: str) -> list[Event]:
         """Every event for these bytes, oldest first."""
@@ -224,3 +235,7 @@ class Store:
     def issued(self, template_id: str | None = None) -> list[IssuedWorkbook]:
         """Every workbook issued from this workspace (of one framework), oldest first."""
         return self._issued.select(template_id)
+
+    def issued_workbook(self, issue_id: str) -> IssuedWorkbook | None:
+        """The workbook issued with this id, if this workspace issued it."""
+        return self._issued.one(issue_id)

@@ -63,6 +63,13 @@ class IssuedLog:
             )
         return len(rows)
 
+    def one(self, issue_id: str) -> IssuedWorkbook | None:
+        with self._conn.read() as db:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM issued WHERE issue_id = ?", (issue_id,)
+            ).fetchone()
+        return None if row is None else _issued(row)
+
     def select(self, template_id: str | None = None) -> list[IssuedWorkbook]:
         query = f"SELECT {_COLUMNS} FROM issued"
         args: tuple[str, ...] = ()
@@ -71,10 +78,11 @@ class IssuedLog:
             args = (template_id,)
         with self._conn.read() as db:
             rows = db.execute(query + " ORDER BY issued_at, issue_id", args).fetchall()
-        names = _COLUMNS.split(", ")
-        return [
-            IssuedWorkbook.model_validate(
-                {**dict(zip(names, row, strict=True)), "issued_at": datetime.fromisoformat(row[8])}
-            )
-            for row in rows
-        ]
+        return [_issued(row) for row in rows]
+
+
+def _issued(row: tuple[object, ...]) -> IssuedWorkbook:
+    names = _COLUMNS.split(", ")
+    return IssuedWorkbook.model_validate(
+        {**dict(zip(names, row, strict=True)), "issued_at": datetime.fromisoformat(str(row[8]))}
+    )

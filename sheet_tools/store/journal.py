@@ -12,6 +12,7 @@ from ..intake.returns import ValidReturn
 from ..problems.report import FileReport, Issue, Status
 from .connection import Connection, stamp
 from .corrections import insert_rejection, rejection_from
+from .mailqueue import Addressee, insert_mail
 from .records import Event
 from .returns import insert_return
 
@@ -39,6 +40,7 @@ class Journal:
         arrived_at: datetime,
         destination: str,
         valid: ValidReturn | None = None,
+        mail: Sequence[Addressee] = (),
     ) -> Event:
         """See ``Store.record``."""
         status: Status = report.status
@@ -78,6 +80,7 @@ class Journal:
                 ),
             )
             event_id = cursor.lastrowid
+            insert_mail(db, mail, event_id, status)
         assert event_id is not None
         return Event(
             id=event_id,
@@ -101,6 +104,10 @@ class Journal:
 
     def latest(self, sha256: str) -> Event | None:
         found = self._select("sha256 = ? ORDER BY id DESC LIMIT 1", (sha256,))
+        return found[0] if found else None
+
+    def by_id(self, event_id: int) -> Event | None:
+        found = self._select("id = ?", (event_id,))
         return found[0] if found else None
 
     def pending(self, sha256: str | None = None) -> list[Event]:

@@ -161,6 +161,28 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "INSERT INTO identity (id, created_at) "
         "VALUES (lower(hex(randomblob(16))), strftime('%Y-%m-%dT%H:%M:%f', 'now'))",
     ),
+    # 8: the mail queue, filled in the transaction that records a return (store.mailqueue)
+    (
+        """CREATE TABLE mail (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER REFERENCES events(id),
+            kind TEXT NOT NULL,
+            recipient TEXT,
+            school TEXT,
+            urn TEXT,
+            issue_id TEXT,
+            round TEXT,
+            payload TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            message_id TEXT NOT NULL UNIQUE,
+            queued_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_try_at TEXT NOT NULL,
+            sent_at TEXT
+        )""",
+        "CREATE INDEX mail_by_status ON mail(status, next_try_at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

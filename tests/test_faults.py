@@ -11,6 +11,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import pytest
 
 from sheet_tools.base.workspace import Workspace
 from sheet_tools.definitions.frameworks import Framework
+from tests.support.helpers import workspace
 from tests.test_watch import REPO, Corpus, fast_env
 
 RUN_TIMEOUT_S = 300
@@ -94,9 +96,9 @@ def _returns_in(folder: Path) -> list[Path]:
 def test_disk_full_mid_ingest_and_rebuild_rejects_nothing_and_finishes_once_freed(
     corpus: Corpus, small_disk: Path, leave: int
 ) -> None:
-    root = small_disk / "ws"
+    root = workspace(small_disk / "ws")
     ws = Workspace.at(root)
-    first = _watch_once(root)  # makes the workspace and its database while there is room
+    first = _watch_once(root)  # makes the database while there is room
     assert first.returncode == 0, first.stderr
     sources = [corpus.school_return(i) for i in range(SCHOOLS)]
     expected = {_digest(p): p.name for p in sources}
@@ -217,10 +219,18 @@ def test_the_migration_to_the_stores_order_reports_each_return_whose_standing_ch
         first = _ingest_at(corpus, ws, store, 1, noon)
         corrected = _ingest_at(corpus, ws, store, 2, noon - timedelta(hours=1))
         ids = {r.sha256: r.id for r in store.returns(include_superseded=True)}
-    # back to the database as it was before the step: arrival order made ``first`` current
+    # back to the database as it was before the step (the tables it and later steps make
+    # dropped): arrival order made ``first`` current
+    later = {
+        name
+        for steps in MIGRATIONS[step:]
+        for sql in steps
+        if isinstance(sql, str)
+        for name in re.findall(r"CREATE TABLE (\w+)", sql)
+    }
     with sqlite3.connect(ws.database) as db:
-        db.execute("DROP TABLE reordered")
-        db.execute("DROP TABLE identity")
+        for table in sorted(later):
+            db.execute(f"DROP TABLE {table}")
         db.execute(f"PRAGMA user_version = {step}")
     with caplog.at_level("WARNING", logger="sheet_tools.store"), Store(ws.database) as store:
         rows = sorted(store._db.execute("SELECT return_id, now_superseded FROM reordered"))
@@ -303,7 +313,7 @@ def test_tidy_removes_nothing_when_the_plan_calls_for_nothing(tmp_path: Path) ->
 def test_a_torn_database_stops_the_service_saying_so_and_rejects_nothing(
     corpus: Corpus, tmp_path: Path
 ) -> None:
-    root = tmp_path / "ws"
+    root = workspace(tmp_path / "ws")
     ws = Workspace.at(root)
     assert _watch_once(root).returncode == 0
     source = corpus.school_return(1)
@@ -329,7 +339,7 @@ def test_a_torn_database_stops_the_service_saying_so_and_rejects_nothing(
 def test_a_start_that_would_make_a_new_database_beside_archived_returns_refuses(
     corpus: Corpus, tmp_path: Path
 ) -> None:
-    root = tmp_path / "ws"
+    root = workspace(tmp_path / "ws")
     ws = Workspace.at(root)
     assert _watch_once(root).returncode == 0
     source = corpus.school_return(1)

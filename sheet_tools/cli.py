@@ -15,6 +15,7 @@ import functools
 import json
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -230,6 +231,14 @@ def templates_check(files: tuple[Path, ...]) -> None:
     "always a reviewer's).",
 )
 @click.option(
+    "--visit-date",
+    type=click.DateTime(formats=["%d/%m/%Y"]),
+    default=None,
+    metavar="DD/MM/YYYY",
+    help="A follow-up visit's date, filled in on the cover and named in the file name (for "
+    "one workbook per visit).",
+)
+@click.option(
     "--carry-forward",
     is_flag=True,
     help="Start each school's workbook from its earlier round (read from the workspace): a "
@@ -255,6 +264,7 @@ def generate(
     out_dir: Path,
     round_name: str | None,
     judge: str | None,
+    visit_date: datetime | None,
     carry_forward: bool,
     from_round: str | None,
     workspace: Path,
@@ -283,6 +293,7 @@ def generate(
         from_roster=roster is not None,
         round_name=round_name,
         judge=ROLE_NAMES[judge] if judge else None,
+        visit_date=visit_date.date() if visit_date else None,
         carry_forward=carry_forward,
         from_round=from_round,
         force=force,

@@ -169,7 +169,15 @@ def test_the_self_evaluation_and_the_reviewers_visit_of_a_round_sit_side_by_side
     assert rows["LM02"][1:3] == ("Secure", "Secure")
     data = sheet_rows(summary, "Data")
     assert tuple(data[0]) == DATA_HEADERS and list(DATA_HEADERS[-2:]) == ["round", "judge"]
-    assert {(row[-2], row[-1]) for row in data[1:]} == {(AUTUMN, "external-review")}
+    # both voices kept: the school's rows and the reviewer's, the judge column saying whose
+    judged = {row[7]: {} for row in data[1:]}
+    for row in data[1:]:
+        judged[row[7]][row[-1]] = row[9]
+    assert {(row[-2], row[-1]) for row in data[1:]} == {
+        (AUTUMN, "external-review"),
+        (AUTUMN, "self-evaluation"),
+    }
+    assert judged["LM01"] == {"self-evaluation": "Embedded", "external-review": "Developing"}
 
 
 # --- a mistyped date, corrected; a return withdrawn and restored -------------------------------

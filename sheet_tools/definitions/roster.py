@@ -1,7 +1,8 @@
 """The roster: the schools a trust reviews, with their URNs and trusts.
 
 A roster is a CSV or XLSX whose first row names the columns ``school``, ``urn`` and ``trust``
-(any order, any case; optional ``email`` and ``trust_email``), or the DfE register's extract
+(any order, any case; optional ``email``, ``trust_email`` and ``frameworks``: the template ids a
+school takes, separated by ";", blank for every framework), or the DfE register's extract
 (``roster_files`` reads both, in every encoding Excel saves). It is the source of truth for
 which trust a school belongs to, and the list summaries chase outstanding returns against.
 """
@@ -24,6 +25,16 @@ log = logging.getLogger(__name__)
 # The workspace's own roster, looked for in this order.
 ROSTER_NAMES = ("roster.csv", "roster.xlsx")
 COLUMNS = ("school", "urn", "trust")
+# The Diagnostic Review's two self-evaluation templates: by the register's type of establishment,
+# special schools, pupil referral units and alternative provision take the specialist one.
+MAINSTREAM, SPECIALIST = "send-review-mainstream", "send-review-specialist"
+SPECIALIST_TYPES = ("special", "pupil referral", "alternative provision")
+
+
+def is_specialist(establishment: str) -> bool:
+    """Whether the register's ``TypeOfEstablishment (name)`` is a specialist setting."""
+    text = establishment.casefold()
+    return any(word in text for word in SPECIALIST_TYPES)
 
 
 class School(BaseModel):
@@ -35,6 +46,20 @@ class School(BaseModel):
     # the school's contact, and its trust's, for mail (never an address typed in a return)
     email: str | None = None
     trust_email: str | None = None
+    # the template ids the school takes (the roster's ``frameworks``); None: every framework
+    frameworks: tuple[str, ...] | None = None
+    establishment: str | None = None  # the register's type of establishment
+
+    def takes(self, template_id: str) -> bool:
+        """Whether a framework applies to the school: the roster's ``frameworks`` when given;
+        else, where the register's type is known, the Diagnostic Review's mainstream template
+        for a mainstream school and its specialist template for a specialist one."""
+        if self.frameworks:
+            return template_id in self.frameworks
+        if self.establishment:
+            specialist = is_specialist(self.establishment)
+            return template_id != (MAINSTREAM if specialist else SPECIALIST)
+        return True
 
     @field_validator("name", "trust")
     @classmethod
@@ -76,8 +101,11 @@ def make_school(
     *,
     email: str | None = None,
     trust_email: str | None = None,
+    frameworks: str = "",
+    establishment: str | None = None,
 ) -> School:
     """A School from untrusted input, or a RosterError saying plainly what is wrong."""
+    taken = tuple(part.strip() for part in frameworks.split(";") if part.strip())
     try:
         return School(
             name=str(name or "").strip(),
@@ -85,6 +113,8 @@ def make_school(
             trust=str(trust).strip() if trust not in (None, "") else None,
             email=email,
             trust_email=trust_email,
+            frameworks=taken or None,
+            establishment=establishment,
         )
     except ValidationError as exc:
         problems = "; ".join(
@@ -185,7 +215,8 @@ def _check(name: str, columns: dict[str, int], rows: Iterable[list[object]]) -> 
         try:
             schools.append(
                 make_school(school, urn or None, trust, email=value("email") or None,
-                            trust_email=trust_email or None)
+                            trust_email=trust_email or None, frameworks=value("frameworks"),
+                            establishment=value("type") or None)
             )  # fmt: skip
         except RosterError as exc:
             problems.append(f"row {number}: {exc}")

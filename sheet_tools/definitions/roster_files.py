@@ -27,6 +27,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "status": ("status", "establishmentstatus (name)", "establishment status"),
     "email": ("email", "school email", "contact email"),
     "trust_email": ("trust_email", "trust email"),
+    "frameworks": ("frameworks", "framework", "templates"),
+    "type": ("typeofestablishment (name)", "type of establishment", "establishment type"),
 }
 SNIFF_BYTES = 64 * 1024
 _WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".ods", ".xls"}

@@ -91,6 +91,8 @@ def _prefill(
     if field.role == "judge" and issued is not None and issued.judge is not None:
         label = judge_label(issued.judge)
         return next((c for c in field.choices if c.casefold() == label.casefold()), label)
+    if field.role == "review_date" and issued is not None and issued.visit_date is not None:
+        return issued.visit_date
     if school is None:
         return None
     if field.role == "school":

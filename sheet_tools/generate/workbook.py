@@ -13,6 +13,7 @@ framework's area sheets, the Lists and About sheets, and putting the workbook to
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -25,7 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import __version__
-from ..base.clock import iso_stamp, utc_now
+from ..base.clock import iso_stamp, long_date, utc_now
 from ..base.files import safe_filename, save_workbook
 from ..base.keys import school_key
 from ..definitions import cell_layout
@@ -38,7 +39,7 @@ from ..definitions.frameworks import (
     Sheet,
 )
 from ..definitions.roster import School
-from ..definitions.rounds import Judge
+from ..definitions.rounds import Judge, judge_label
 from ..exceptions import GenerateError
 from .actions import write_action_plan
 from .cover import write_cover
@@ -314,9 +315,17 @@ def build_workbook(
 
 
 # --- files -------------------------------------------------------------------------------------
-def workbook_filename(framework: Framework, school: School) -> str:
+def workbook_filename(framework: Framework, school: School, issued: Issued | None = None) -> str:
+    """Whose and which: the school, the form, the role it is issued to and, for a follow-up
+    visit issued with its date, the date; so a school's self-evaluation and the reviewer's
+    workbook, or two visits, never share a name in one folder."""
     stem = school.name + (f" ({school.urn})" if school.urn else "")
-    return safe_filename(f"{stem} - {framework.id}")
+    name = f"{stem} - {framework.id}"
+    if issued is not None and issued.judge is not None:
+        name += f" - {judge_label(issued.judge).lower()}"
+    if issued is not None and issued.visit_date is not None:
+        name += f" - visit {long_date(issued.visit_date)}"
+    return safe_filename(name)
 
 
 def generate_workbook(
@@ -327,6 +336,7 @@ def generate_workbook(
     force: bool = False,
     round_name: str | None = None,
     judge: Judge | None = None,
+    visit_date: date | None = None,
     carried: Carried | None = None,
     on_issue: Callable[[School, Issued], None] | None = None,
 ) -> Path:
@@ -335,10 +345,10 @@ def generate_workbook(
     written (to record it in a workspace)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    target = out / workbook_filename(framework, school)
+    issued = issue_for(framework, round_name, judge, visit_date)
+    target = out / workbook_filename(framework, school, issued)
     if target.exists() and not force:
         raise GenerateError(f"{target} already exists; use --force to replace it")
-    issued = issue_for(framework, round_name, judge)
     path = save_workbook(build_workbook(framework, school, issued, carried), target)
     if on_issue is not None:
         on_issue(school, issued)
@@ -354,16 +364,18 @@ def generate_batch(
     progress: Callable[[Path], None] | None = None,
     round_name: str | None = None,
     judge: Judge | None = None,
+    visit_date: date | None = None,
     carried: Mapping[str, Carried] | None = None,
     on_issue: Callable[[School, Issued], None] | None = None,
 ) -> list[Path]:
     """Write a workbook for every school; checks every target name before writing any.
     ``carried``: by ``keys.school_key``, what each school's workbook starts from (a school
     without an entry gets the ordinary workbook)."""
-    issue_for(framework, round_name, judge)  # a bad round or role is said before any file
+    # a bad round, role or visit date is said before any file
+    probe = issue_for(framework, round_name, judge, visit_date)
     out = Path(out_dir)
     schools = list(schools)
-    names = [workbook_filename(framework, school) for school in schools]
+    names = [workbook_filename(framework, school, probe) for school in schools]
     seen: set[str] = set()
     for school, name in zip(schools, names, strict=True):
         if name.casefold() in seen:
@@ -383,6 +395,7 @@ def generate_batch(
             force=force,
             round_name=round_name,
             judge=judge,
+            visit_date=visit_date,
             carried=(carried or {}).get(school_key(school.name, school.urn)),
             on_issue=on_issue,
         )

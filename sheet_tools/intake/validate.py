@@ -500,9 +500,8 @@ def _valid(
         judge=checked.judge,
         round=checked.round,
         issue_id=checked.issue_id,
-        occasion=(checked.issue_id or checked.review_date.isoformat())
-        if framework.part == "follow-up"
-        else "",
+        # a follow-up visit is its visit date: a reused workbook with a new date is a new visit
+        occasion=checked.review_date.isoformat() if framework.part == "follow-up" else "",
         cover=checked.cover,
         judgements=checked.judgements,
         texts=checked.texts,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
@@ -96,6 +97,7 @@ def issue_workbooks(
     from_roster: bool,
     round_name: str | None = None,
     judge: Judge | None = None,
+    visit_date: date | None = None,
     carry_forward: bool = False,
     from_round: str | None = None,
     force: bool = False,
@@ -117,7 +119,7 @@ def issue_workbooks(
     with recording_issues(recorded, framework) as note:
         written = generate_batch(
             framework, schools, out_dir, force=force, progress=progress, round_name=round_name,
-            judge=judge, carried=carried, on_issue=note,
+            judge=judge, visit_date=visit_date, carried=carried, on_issue=note,
         )  # fmt: skip
     return Issue(
         written=written,

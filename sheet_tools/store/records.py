@@ -41,6 +41,16 @@ class StoredReturn(BaseModel):
     # the return's action plan (a carried-forward workbook's); None when it had none
     actions: list[Action] | None = None
 
+    @property
+    def visit(self) -> str:
+        """Which visit of a round a return is of: a follow-up visit is its visit date, whatever
+        workbook it came in (``VISIT_SQL``); empty for the forms a round holds one of."""
+        return self.review_date.isoformat() if self.occasion else ""
+
+
+# ``StoredReturn.visit`` in SQL: a later return supersedes an earlier one of the same visit only
+VISIT_SQL = "CASE WHEN occasion = '' THEN '' ELSE review_date END"
+
 
 class Rejection(BaseModel):
     """A rejected file, for the returns log an administrator chases."""

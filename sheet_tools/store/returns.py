@@ -1,9 +1,10 @@
 """Saving returns and reading them back: one transaction per return, keyed by the file's SHA-256.
 
-A later return for the same school, framework, round and judge supersedes the earlier one for
-summaries; the history is kept: superseding is worked out when reading (the latest stored, by the
-store's own sequence, the row id, wins: never the wall clock, which an NTP step can move back; a
-withdrawn return takes no part), so no row is ever rewritten.
+A later return for the same school, framework, round and judge (and, for a follow-up visit, the
+same visit date: a new date is a new visit, whatever workbook it came in) supersedes the earlier
+one for summaries; the history is kept: superseding is worked out when reading (the latest
+stored, by the store's own sequence, the row id, wins: never the wall clock, which an NTP step
+can move back; a withdrawn return takes no part), so no row is ever rewritten.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..definitions.rounds import clean_round, term_of
 from ..intake.returns import ValidReturn
 from ..problems.report import Issue
 from .connection import Connection, stamp
-from .records import StoredReturn
+from .records import VISIT_SQL, StoredReturn
 
 _RETURN_COLUMNS = (
     "id, sha256, file_name, arrived_at, template_id, template_version, school, school_key, "
@@ -126,7 +127,7 @@ class Returns:
             SELECT {_RETURN_COLUMNS}, superseded FROM (
                 SELECT {_RETURN_COLUMNS}, trust_key,
                     withdrawn_at IS NULL AND ROW_NUMBER() OVER (
-                        PARTITION BY template_id, school_key, round, judge, occasion
+                        PARTITION BY template_id, school_key, round, judge, {VISIT_SQL}
                         ORDER BY withdrawn_at IS NOT NULL, id DESC
                     ) > 1 AS superseded
                 FROM returns {inner_where}

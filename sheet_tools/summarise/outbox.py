@@ -155,7 +155,7 @@ def plan(
         if registry.get(item.template_id) is not None
     ]
     templates.update(template_id for template_id, _, _ in sent)
-    wanted = [(t, listed.trust) for t in templates for listed in roster_list]
+    wanted = [(t, s.trust) for t in templates for s in roster_list if s.takes(t)]
     wanted += [(t, listed.trust if listed and listed.trust else trust) for t, listed, trust in sent]
     for template_id, name in wanted:
         tkey = trust_key(name)

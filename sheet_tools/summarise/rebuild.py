@@ -280,7 +280,8 @@ def summarise_returns(
             for r, its_trust in rejection_trusts
             if its_trust == key or (r.school and school_key(r.school, r.urn) in member_keys)
         ]
-        on_list = roster_of.get(key, [])
+        # only the schools the framework applies to are counted and chased
+        on_list = [s for s in roster_of.get(key, []) if s.takes(template_id)]
         sent = issued_of.get(tkey, [])
         round_name = current_round or current_round_name(
             in_trust, [(i.round, i.issued_at.date()) for i in sent]

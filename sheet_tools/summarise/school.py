@@ -11,7 +11,7 @@ from datetime import date
 from ..base import clock
 from ..base.clock import long_date, uk_date
 from ..definitions.frameworks import NOT_APPLICABLE_LABEL, Framework, Level
-from ..definitions.rounds import judge_label
+from ..definitions.rounds import SELF, judge_label
 from ..store.facade import Correction, StoredReturn
 from . import charts
 from .actions import plan_of, school_action_plan
@@ -47,12 +47,12 @@ from .review import Companions, companions_of, next_steps_section, report_sheet,
 from .scores import SchoolHistory, area_scores, level_steps, overall_score
 from .sheets import (
     area_labels,
-    box_text,
     boxes_with_role,
     provenance_sheet,
     responses_sheet,
     statement_notes,
 )
+from .voices import author, box_sections, round_voices, voices_sheet
 
 DATA_HEADERS = (
     "school",
@@ -117,9 +117,10 @@ def _overview(
 ) -> None:
     stored = history.current
     ws = book.sheet("Overview")
+    whose = "judgements by" if framework.judged else "written by"
     subtitle = (
         f"{framework.title}. {stored.round} round, review of {long_date(stored.review_date)}; "
-        f"judgements by: {judge_label(stored.judge)}."
+        f"{whose}: {judge_label(stored.judge)}."
     )
     row = write_title(ws, f"{stored.school}: {framework.short_title}", subtitle)
     row = write_section(ws, row, "About this return")
@@ -137,7 +138,8 @@ def _overview(
         row += 1
     row += 1
     if not framework.judged:
-        put(ws, row, 1, "This form has no judgements: the school's answers are on Responses.")
+        answers = "the school's" if stored.judge == SELF else f"{author(stored)}'s"
+        put(ws, row, 1, f"This form has no judgements: {answers} answers are on Responses.")
         set_widths(ws, [AREA_WIDTH, 16, 16, 16, 16])
         landscape(ws, one_page=True)
         return
@@ -203,27 +205,13 @@ def _priorities_table(
     return row
 
 
-def _box_section(
-    ws: SummarySheet,
-    row: int,
-    framework: Framework,
-    stored: StoredReturn,
-    role: str,
-    heading: str,
-) -> int:
-    row = write_header(ws, row, ["Area", heading])
-    for sheet, boxes in boxes_with_role(framework, role):
-        text = box_text(stored, boxes)
-        put(ws, row, 1, sheet.title, border=True, alignment=WRAP, font=BOLD)
-        put(ws, row, 2, text or "(none written)", border=True, alignment=WRAP)
-        fit_row(ws, row, [(text, 70), (sheet.title, 26)])
-        row += 1
-    return row
-
-
 def _next_steps(
-    book: SummaryBook, framework: Framework, stored: StoredReturn, found: Companions | None
+    book: SummaryBook,
+    framework: Framework,
+    voices: list[StoredReturn],
+    found: Companions | None,
 ) -> None:
+    stored = voices[-1]
     ws = book.sheet("Next steps")
     row = write_title(
         ws,
@@ -233,8 +221,7 @@ def _next_steps(
     if found:
         row = next_steps_section(ws, row, found)
     if boxes_with_role(framework, "next_steps"):
-        row = write_section(ws, row, "Next steps the school recorded for each area")
-        row = _box_section(ws, row, framework, stored, "next_steps", "Next steps") + 1
+        row = box_sections(ws, row, framework, voices, "next_steps", "Next steps")
     if framework.judged:
         names = " or ".join(level.label for level in framework.priority_levels)
         row = write_section(ws, row, f"Priorities: statements judged {names}, lowest first")
@@ -245,7 +232,8 @@ def _next_steps(
     landscape(ws)
 
 
-def _strengths(book: SummaryBook, framework: Framework, stored: StoredReturn) -> None:
+def _strengths(book: SummaryBook, framework: Framework, voices: list[StoredReturn]) -> None:
+    stored = voices[-1]
     ws = book.sheet("Strengths")
     row = write_title(
         ws,
@@ -253,8 +241,7 @@ def _strengths(book: SummaryBook, framework: Framework, stored: StoredReturn) ->
         f"From the {judge_label(stored.judge).lower()} of {long_date(stored.review_date)}.",
     )
     if boxes_with_role(framework, "strengths"):
-        row = write_section(ws, row, "Strengths the school recorded for each area")
-        row = _box_section(ws, row, framework, stored, "strengths", "Strengths") + 1
+        row = box_sections(ws, row, framework, voices, "strengths", "Strengths")
     if framework.judged:
         top = framework.top_level
         row = write_section(ws, row, f"Statements judged {top.label}")
@@ -349,9 +336,10 @@ def _comparison(
     flagged = sum(1 for *_, steps in rows if steps is not None and abs(steps) >= 1)
     row = write_title(
         ws,
-        f"{own.school}: self-evaluation beside the review",
-        f"Round of {long_date(own.review_date)}: the school's self-evaluation beside the "
-        f"{reviewer.lower()}'s judgements. {flagged} statement(s) differ by a level or more "
+        f"{own.school}: self-evaluation beside the review, {own.round}",
+        f"{own.round} round: the school's self-evaluation of {long_date(own.review_date)} "
+        f"beside the {reviewer.lower()}'s judgements of {long_date(review.review_date)}. "
+        f"{flagged} statement(s) differ by a level or more "
         "(highlighted): the conversation the review visit is for.",
     )
     row = write_section(ws, row, "Area scores")
@@ -441,12 +429,16 @@ def data_rows(framework: Framework, stored: StoredReturn, trust: str | None) -> 
     return rows
 
 
-def _data(book: SummaryBook, framework: Framework, stored: StoredReturn, trust: str | None) -> None:
-    """Plain on purpose: trusts build pivot tables and Power Query reports on this sheet."""
+def _data(
+    book: SummaryBook, framework: Framework, voices: list[StoredReturn], trust: str | None
+) -> None:
+    """Plain on purpose: trusts build pivot tables and Power Query reports on this sheet. Every
+    role's judgements of the round, its ``judge`` column saying whose each row is."""
+    stored = voices[-1]
     ws = book.sheet("Data")
     for column, label in enumerate(DATA_HEADERS, start=1):
         put(ws, 1, column, label, font=BOLD)
-    rows = data_rows(framework, stored, trust)
+    rows = [row for voice in voices for row in data_rows(framework, voice, trust)]
     for row, values in enumerate(rows, start=2):
         for column, value in enumerate(values, start=1):
             put(ws, row, column, value, number_format=DATE_FORMAT if column == 6 else None)
@@ -487,25 +479,27 @@ def build_school_workbook(
     png = school_radar_png(framework, current) if framework.judged else None
     book = SummaryBook(f"{current.school}, {current.round} round")
     found = companions_of(current.round, list(family)) if family else None
+    voices = round_voices(history)
     _overview(book, framework, history, trust)
     if framework.judged or boxes_with_role(framework, "next_steps") or found:
-        _next_steps(book, framework, current, found)
+        _next_steps(book, framework, voices, found)
     plan = plan_of(history)
     if plan is not None:
         school_action_plan(book, plan, today or clock.today())
     if framework.judged or boxes_with_role(framework, "strengths"):
-        _strengths(book, framework, current)
+        _strengths(book, framework, voices)
     if framework.judged and history.previous is not None:
         _progress(book, framework, history)
     pair = history.comparison
     if framework.judged and pair is not None:
         _comparison(book, framework, *pair)
+    voices_sheet(book, framework, voices)
     if found:
         report_sheet(book, current.school, found)
         visits_sheet(book, current.school, found)
     responses_sheet(book, framework, [current], with_school=False)
     if framework.judged:
-        _data(book, framework, current, trust)
+        _data(book, framework, voices, trust)
     queried = round_returns(history)
     if any(r.warnings for r in queried):
         queries_sheet(book, queried, with_school=False, empty="")

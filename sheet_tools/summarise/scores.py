@@ -171,7 +171,7 @@ def _newest(returns: Iterable[StoredReturn]) -> StoredReturn:
 @dataclass
 class SchoolHistory:
     """One school's returns of one framework: the latest per review round and judge (and, for
-    a form a round holds several of, per occasion: each follow-up visit)."""
+    a form a round holds several of, per visit: each follow-up visit, by its visit date)."""
 
     template_id: str
     school_key: str
@@ -179,7 +179,7 @@ class SchoolHistory:
 
     def add(self, stored: StoredReturn) -> None:
         round_ = self.rounds.setdefault(stored.round, {})
-        slot = (stored.judge, stored.occasion)
+        slot = (stored.judge, stored.visit)
         held = round_.get(slot)
         if held is None or stored.id > held.id:  # stored later, whatever the clock said
             round_[slot] = stored

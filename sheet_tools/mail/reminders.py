@@ -44,7 +44,7 @@ class Outstanding:
     issue_id: str | None = None
 
     @property
-    def key(self) -> tuple[str, str]:
+    def school_and_form(self) -> tuple[str, str]:
         return (school_key(self.school, self.urn), self.template_id)
 
 
@@ -88,7 +88,7 @@ def outstanding(
         for item in issued:
             listed = roster_school(roster or (), item.urn, item.school)
             row = _row(item.school, item.urn, item.trust, item.template_id, listed, registry)
-            wanted[row.key] = replace(row, issue_id=item.issue_id)
+            wanted[row.school_and_form] = replace(row, issue_id=item.issue_id)
     else:
         templates = [template] if template else sorted({r.template_id for r in returned})
         if not roster or not templates:
@@ -100,7 +100,7 @@ def outstanding(
         for listed in roster:
             for template_id in templates:
                 row = _row(listed.name, listed.urn, listed.trust, template_id, listed, registry)
-                wanted.setdefault(row.key, row)
+                wanted.setdefault(row.school_and_form, row)
     found = [row for key, row in wanted.items() if key not in done]
     return sorted(found, key=lambda r: (r.school.casefold(), r.urn or "", r.template_id))
 
@@ -149,7 +149,7 @@ def plan_reminders(
         last[key] = max(last.get(key, row.queued_at), row.queued_at)
     plan = ReminderPlan(round=round_name, outstanding=owing)
     for school in owing:
-        before = last.get(school.key)
+        before = last.get(school.school_and_form)
         if before is not None and moment - before < every:
             plan.waiting.append((school, before))
             continue

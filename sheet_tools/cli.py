@@ -568,6 +568,13 @@ def demo(workspace: Path, templates_dir: Path | None) -> None:
         click.echo(f"  {path.relative_to(workspace)}")
     if any(report.status == "rejected" for report in result.reports):
         click.echo(f"Rejected returns and their reports are in {workspace / 'rejected'}.")
+    if result.messages:
+        click.echo(
+            f"Wrote {len(result.messages)} e-mail messages to the schools as .eml files "
+            "(not sent; open one in any mail program):"
+        )
+        for path in result.messages:
+            click.echo(f"  {path.relative_to(workspace)}")
 
 
 main.add_command(mail)

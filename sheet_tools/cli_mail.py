@@ -14,7 +14,7 @@ from .cli_options import json_option, templates_option, workspace_option
 
 @click.group()
 def mail() -> None:
-    """E-mail to schools: receipts, rejections with the annotated copy, duplicates."""
+    """E-mail to schools: receipts, rejections with the annotated copy, duplicates, reminders."""
 
 
 @mail.command("send")
@@ -78,3 +78,60 @@ def mail_prune(days: int, workspace: Path) -> None:
 
     rows, files = prune_mail(require_workspace(workspace), days)
     click.echo(f"Forgot {rows} message(s); deleted {files} .eml file(s).")
+
+
+@mail.command("remind")
+@click.option(
+    "--round",
+    "round_name",
+    metavar="NAME",
+    required=True,
+    help='The review round to chase, e.g. "Autumn 2026".',
+)
+@click.option(
+    "--template",
+    "template",
+    metavar="ID",
+    default=None,
+    help="Only this framework (needed when nothing was issued for the round).",
+)
+@click.option("--dry-run", is_flag=True, help="Print who would get what; queue and send nothing.")
+@workspace_option
+@templates_option
+def mail_remind(
+    round_name: str,
+    template: str | None,
+    dry_run: bool,
+    workspace: Path,
+    templates_dir: Path | None,
+) -> None:
+    """Remind each school with no accepted return for a round, and tell each trust contact."""
+    from .base.clock import uk_date
+    from .base.workspace import require_workspace
+    from .definitions.frameworks import load_registry
+    from .service.mailing import remind
+
+    plan, result = remind(
+        require_workspace(workspace),
+        load_registry(templates_dir),
+        round_name,
+        template=template,
+        dry_run=dry_run,
+    )
+    click.echo(f"{len(plan.outstanding)} school return(s) outstanding for {plan.round}.")
+    for item in plan.reminders:
+        to = item.recipient or f"nobody ({item.reason})"
+        click.echo(f"  reminder  {item.school}: {item.payload['framework']} -> {to}")
+    for school, when in plan.waiting:
+        click.echo(f"  waiting   {school.school}: reminded on {uk_date(when)}")
+    for item in plan.digests:
+        click.echo(
+            f"  digest    {item.payload['trust']}: {item.payload['count']} school(s) "
+            f"-> {item.recipient}"
+        )
+    if result is None:
+        click.echo("Dry run: nothing was queued or sent.")
+        return
+    for path in result.written:
+        click.echo(f"  wrote {path}")
+    click.echo(f"{result.sent} sent, {result.postponed} to try again later, {result.failed} failed")

@@ -7,8 +7,8 @@ id), so it is also what the tests and benchmarks use to make realistic returns.
 from __future__ import annotations
 
 import random
-from collections.abc import Container
-from dataclasses import dataclass
+from collections.abc import Callable, Container
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -19,11 +19,14 @@ from .definitions import cell_layout
 from .definitions.frameworks import Framework, FrameworkError, Registry
 from .definitions.roster import ROSTER_NAMES, School, write_roster
 from .definitions.rounds import Judge, term_of
+from .generate.issue import Issued
 from .generate.style import put
 from .generate.workbook import generate_workbook
+from .mail.sender import MAIL_FOLDER, send_due
 from .mail.settings import MailSettings
 from .problems.report import FileReport
 from .service.config import WatchSettings
+from .service.issuing import recording_issues
 from .service.watch import run_watch, workspace_for
 from .store.facade import Store
 
@@ -31,13 +34,24 @@ DEMO_TEMPLATE = "specialist-provision-review"
 
 SAMPLE_TRUST = "Northern Lights Learning Trust"
 DEMO_REVIEW_DATE = date(2026, 10, 3)
-SAMPLE_SCHOOLS: tuple[School, ...] = (
-    School(name="Oakfield Primary School", urn="140101", trust=SAMPLE_TRUST),
-    School(name="Riverside Academy", urn="140102", trust=SAMPLE_TRUST),
-    School(name="St Hilda's C of E Primary", urn="140103", trust=SAMPLE_TRUST),
-    School(name="Moorland High School", urn="140104", trust=SAMPLE_TRUST),
-    School(name="Brookside Junior School", urn="140105", trust=SAMPLE_TRUST),
-    School(name="Hollins Park Academy", urn="140106", trust=SAMPLE_TRUST),
+# example.org addresses (reserved for examples: nobody receives them) so the demo's mail is real
+SAMPLE_TRUST_EMAIL = "send-lead@northern-lights.example.org"
+SAMPLE_SCHOOLS: tuple[School, ...] = tuple(
+    School(
+        name=name,
+        urn=urn,
+        trust=SAMPLE_TRUST,
+        email=f"send@{slug}.example.org",
+        trust_email=SAMPLE_TRUST_EMAIL,
+    )
+    for name, urn, slug in (
+        ("Oakfield Primary School", "140101", "oakfield"),
+        ("Riverside Academy", "140102", "riverside"),
+        ("St Hilda's C of E Primary", "140103", "st-hildas"),
+        ("Moorland High School", "140104", "moorland"),
+        ("Brookside Junior School", "140105", "brookside"),
+        ("Hollins Park Academy", "140106", "hollins-park"),
+    )
 )
 
 
@@ -223,11 +237,17 @@ def demo_returns() -> list[tuple[str, DemoReturn]]:
 
 
 def write_demo_returns(
-    framework: Framework, generated: Path, inbox: Path, *, skip: Container[str] = ()
+    framework: Framework,
+    generated: Path,
+    inbox: Path,
+    *,
+    skip: Container[str] = (),
+    on_issue: Callable[[School, Issued], None] | None = None,
 ) -> list[Path]:
     """Generate the sample trust's workbooks, fill them as its schools would and drop them in
     the inbox, copying the way an administrator would (write elsewhere, then move in). Returns
-    whose file names are in ``skip`` are not made."""
+    whose file names are in ``skip`` are not made; ``on_issue`` hears of each workbook issued
+    (to record it in the workspace, so mail can be addressed)."""
     wanted = [(name, item) for name, item in demo_returns() if name not in skip]
     if not wanted:
         return []
@@ -240,7 +260,12 @@ def write_demo_returns(
         key = (item.school.urn, round_name)
         if key not in blanks:  # one workbook per school and round, as a trust issues them
             blanks[key] = generate_workbook(
-                framework, item.school, generated / round_name, force=True, round_name=round_name
+                framework,
+                item.school,
+                generated / round_name,
+                force=True,
+                round_name=round_name,
+                on_issue=on_issue,
             )
     dropped = []
     for name, item in wanted:
@@ -272,6 +297,8 @@ class DemoResult:
     roster: Path
     # Sample returns not dropped because the workspace had already processed them.
     already_processed: list[str]
+    # The e-mail the demo wrote as .eml files under mail/ (never sent by SMTP).
+    messages: list[Path] = field(default_factory=list)
 
 
 def _demo_roster(workspace_root: Path, generated: Path) -> Path:
@@ -317,10 +344,19 @@ def run_demo(workspace_root: Path, registry: Registry) -> DemoResult:
     settings = WatchSettings(workspace=workspace_root, roster=roster, once=True, stable_seconds=0.2)
     workspace = workspace_for(settings)
     processed = _processed_names(workspace.database)
-    dropped = write_demo_returns(framework, generated, workspace.inbox, skip=processed)
+    with recording_issues(workspace, framework) as note:
+        dropped = write_demo_returns(
+            framework, generated, workspace.inbox, skip=processed, on_issue=note
+        )
     reports: list[FileReport] = []
     # the demo never uses SMTP, whatever the workspace configures: its mail is .eml files
-    run_watch(settings, registry, on_report=reports.append, mail=MailSettings())
+    mail = MailSettings()
+    folder = workspace.root / MAIL_FOLDER
+    before = set(folder.glob("*.eml")) if folder.is_dir() else set()
+    run_watch(settings, registry, on_report=reports.append, mail=mail)
+    with Store(workspace.database) as store:  # what the watcher's sender had not reached yet
+        send_due(store, workspace.root, mail, registry)
+    messages = sorted(set(folder.glob("*.eml")) - before) if folder.is_dir() else []
     summaries = sorted(p for p in workspace.outbox.rglob("*") if p.suffix in (".xlsx", ".png"))
     already = [name for name, _ in demo_returns() if name in processed]
     return DemoResult(
@@ -329,4 +365,5 @@ def run_demo(workspace_root: Path, registry: Registry) -> DemoResult:
         summaries=summaries,
         roster=roster,
         already_processed=already,
+        messages=messages,
     )

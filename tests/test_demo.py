@@ -100,3 +100,37 @@ def test_demo_does_not_shadow_an_xlsx_roster(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "roster.csv").exists()
     assert (tmp_path / "roster.xlsx").read_bytes() == b"not really a workbook"
+
+
+def test_demo_writes_its_mail_as_eml_files_and_never_uses_smtp(tmp_path: Path) -> None:
+    from email import message_from_bytes, policy
+
+    from .support.smtp import Mailbox, free_port, start_server
+
+    box, port = Mailbox(), free_port()
+    controller = start_server(box, port)
+    (tmp_path / "sheet-tools.toml").write_text(
+        f'[mail]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsecurity = "none"\n',
+        encoding="utf-8",
+    )
+    try:
+        result = CliRunner().invoke(main, ["demo", "--workspace", str(tmp_path)])
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert box.received == []  # configured, and still never used by the demo
+    written = sorted((tmp_path / "mail").glob("*.eml"))
+    # a receipt for each accepted file, a rejection for the typo (the external review is a
+    # second file from one school's workbook: it gets its receipt too)
+    assert len(written) == len(DEMO_RETURNS)
+    assert f"Wrote {len(written)} e-mail messages" in result.output
+    for path in written:
+        assert str(path.relative_to(tmp_path)) in result.output
+    emails = {s.email: s for s in SAMPLE_SCHOOLS}
+    kinds = []
+    for path in written:
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        [to] = message["To"].addresses
+        assert to.addr_spec in emails and to.addr_spec.endswith(".example.org")
+        kinds.append(message["Subject"].split(":")[0])
+    assert kinds.count("Not accepted") == sum(1 for item in DEMO_RETURNS if item.typo)

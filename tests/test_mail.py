@@ -280,3 +280,27 @@ def test_without_a_server_each_message_is_an_eml_file(trust: Trust) -> None:
     output = run("mail", "prune", "--days", "0", "--workspace", str(trust.root))
     assert "Forgot 1 message(s); deleted 1" in output
     assert not written.exists() and status(trust) == []
+
+
+def test_the_trust_returns_log_says_whether_each_school_was_told(
+    trust: Trust, mailbox: tuple[Mailbox, int]
+) -> None:
+    box, port = mailbox
+    box.refuse.add(ROWS[1][3])
+    configure(trust, plain(port))
+    books = issue_all(trust)
+    trust.ingest(
+        trust.fill(books["Oakfield Primary"], SPR),
+        trust.fill(books["Ash Grove"], SPR, cover={"review_date": "next Tuesday"}),
+        trust.fill(books["Birch Lane"], SPR, seed=2),
+    )
+    run("mail", "send", "--workspace", str(trust.root))
+    trust.summarise()
+    [summary] = (trust.root / "outbox").rglob("*trust summary.xlsx")
+    log = load_workbook(summary)["Returns log"]
+    header = [cell.value for cell in log[1]]
+    told_at = header.index("Told")
+    told = {row[0]: row[told_at] for row in log.iter_rows(min_row=2, values_only=True) if row[2]}
+    assert told["Oakfield Primary"] == "Sent"
+    assert told["Ash Grove"].startswith("Failed: ") and "550" in told["Ash Grove"]
+    assert told["Birch Lane"] == "Not told: no e-mail address on the roster"

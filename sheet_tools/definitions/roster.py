@@ -243,12 +243,17 @@ def _reader(row: list[object], columns: dict[str, int]) -> Callable[[str], str]:
 
 
 def write_roster(path: Path, schools: Iterable[School]) -> Path:
-    """Write a CSV roster that ``read_roster`` reads back."""
+    """Write a CSV roster that ``read_roster`` reads back (with the mail contacts when any
+    school has one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    rows = list(schools)
+    contacts = any(school.email or school.trust_email for school in rows)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        writer.writerows([school.name, school.urn, school.trust] for school in schools)
+        writer.writerow([*COLUMNS, *(("email", "trust_email") if contacts else ())])
+        for school in rows:
+            mail = (school.email or "", school.trust_email or "") if contacts else ()
+            writer.writerow([school.name, school.urn, school.trust, *mail])
     return path
 
 

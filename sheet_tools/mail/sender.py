@@ -16,19 +16,24 @@ import os
 import smtplib
 import ssl
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ..base.clock import utc_now
 from ..base.files import safe_filename, write_bytes_atomically
 from ..definitions.frameworks import Registry
+from ..definitions.roster import School
 from ..store.facade import QueuedMail, Store
 from .compose import ComposeError, Outgoing, compose
+from .reminders import ReminderError, plan_reminders, queue_reminders
 from .settings import MailSettings
 
 logger = logging.getLogger(__name__)
 MAIL_FOLDER = "mail"
 _MAX_DELAY = timedelta(hours=1)
+_REMIND_CHECK = timedelta(days=1)
 
 
 class TemporaryFailure(Exception):
@@ -193,9 +198,12 @@ class BackgroundSender:
         settings: MailSettings,
         registry: Registry | None = None,
         interval: float = 30.0,
+        roster: Callable[[], Sequence[School] | None] | None = None,
     ) -> None:
         self._args = (database, root, settings, registry)
         self.interval = interval
+        self._roster = roster
+        self._reminded_at: datetime | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sheet-tools-mail", daemon=True)
@@ -217,8 +225,34 @@ class BackgroundSender:
         with Store(database) as store:
             while not self._stop.is_set():
                 try:
+                    self._remind(store)
+                except Exception:  # a reminder that cannot be worked out never stops receipts
+                    logger.exception("working out reminders failed; trying again tomorrow")
+                try:
                     send_due(store, root, settings, registry)
                 except Exception:  # mail must never stop the service
                     logger.exception("sending mail failed; trying again later")
                 self._wake.wait(self.interval)
                 self._wake.clear()
+
+    def _remind(self, store: Store) -> None:
+        """With ``remind_round`` set, queue the reminders due, once a day (the interval of each
+        school's reminder is kept in the store, so a restart repeats nobody's)."""
+        _, _, settings, registry = self._args
+        now = utc_now()
+        if not settings.remind_round or registry is None:
+            return
+        if self._reminded_at is not None and now - self._reminded_at < _REMIND_CHECK:
+            return
+        self._reminded_at = now
+        roster = self._roster() if self._roster is not None else None
+        try:
+            plan = plan_reminders(store, registry, roster, settings.remind_round, settings)
+        except ReminderError as exc:
+            logger.warning("no reminders for %s: %s", settings.remind_round, exc)
+            return
+        if queue_reminders(store, plan):
+            logger.info(
+                "queued %d reminder(s) and %d digest(s) for %s",
+                len(plan.reminders), len(plan.digests), plan.round,
+            )  # fmt: skip

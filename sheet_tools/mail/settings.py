@@ -25,6 +25,10 @@ class MailSettings(BaseModel):
     timeout_seconds: float = Field(default=30.0, gt=0)
     # temporary failures are retried after 1, 2, 4 ... minutes, up to this many attempts
     max_attempts: int = Field(default=10, ge=1)
+    # a school is reminded about a round at most once in this many days (``mail remind``)
+    remind_every_days: int = Field(default=7, ge=1)
+    # set: the watcher queues the reminders due for this round itself, once a day
+    remind_round: str = ""
 
     @model_validator(mode="after")
     def _plain_only_on_loopback(self) -> MailSettings:

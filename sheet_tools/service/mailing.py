@@ -1,5 +1,5 @@
-"""``sheet-tools mail send|status|retry|prune``: the library functions behind the commands, each
-opening the workspace's store and ``[mail]`` settings."""
+"""``sheet-tools mail send|status|retry|prune|remind``: the library functions behind the commands,
+each opening the workspace's store and ``[mail]`` settings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 from ..base.clock import utc_now
 from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
+from ..definitions.roster import workspace_roster
 from ..exceptions import SheetToolsError
+from ..mail.reminders import ReminderPlan, plan_reminders, queue_reminders
 from ..mail.sender import MAIL_FOLDER, SendResult, send_due
 from ..store.facade import QueuedMail, Store
 from .config import load_mail_settings
@@ -50,8 +52,9 @@ def prune_mail(workspace: Workspace, days: int) -> tuple[int, int]:
     """Forget messages handled more than ``days`` ago and delete ``.eml`` files that old (they
     hold school data); (rows forgotten, files deleted)."""
     before = utc_now() - timedelta(days=days)
+    interval = timedelta(days=load_mail_settings(workspace.root).remind_every_days)
     with Store(workspace.database) as store:
-        gone = store.mail.prune(before)
+        gone = store.mail.prune(before, reminders_before=min(before, utc_now() - interval))
     deleted = 0
     folder = workspace.root / MAIL_FOLDER
     for path in sorted(folder.glob("*.eml")) if folder.is_dir() else ():
@@ -64,3 +67,27 @@ def prune_mail(workspace: Workspace, days: int) -> tuple[int, int]:
 
 def mail_folder(root: Path) -> Path:
     return root / MAIL_FOLDER
+
+
+def remind(
+    workspace: Workspace,
+    registry: Registry,
+    round_name: str,
+    *,
+    template: str | None = None,
+    dry_run: bool = False,
+) -> tuple[ReminderPlan, SendResult | None]:
+    """Queue the reminders and digests due for a round and send what is due (``sheet-tools mail
+    remind``); with ``dry_run`` only the plan: nothing is queued or sent."""
+    settings = load_mail_settings(workspace.root)
+    if template is not None:
+        registry.require(template)
+    with Store(workspace.database) as store:
+        plan = plan_reminders(
+            store, registry, workspace_roster(workspace.root), round_name, settings,
+            template=template,
+        )  # fmt: skip
+        if dry_run:
+            return plan, None
+        queue_reminders(store, plan)
+        return plan, send_due(store, workspace.root, settings, registry)

@@ -553,7 +553,11 @@ def run_watch(
     limits = settings.limits
     # Mail goes on a thread of its own with its own connection: a slow server delays mail only.
     sender = BackgroundSender(
-        workspace.database, workspace.root, mail or load_mail_settings(workspace.root), registry
+        workspace.database,
+        workspace.root,
+        mail or load_mail_settings(workspace.root),
+        registry,
+        roster=roster.current,
     )
 
     def heard(report: FileReport) -> None:

@@ -29,6 +29,7 @@ _COLUMNS = (
     "message_id, queued_at, attempts, next_try_at, sent_at"
 )
 MSGID_DOMAIN = "sheet-tools.invalid"
+_REMINDING = "('reminder', 'digest')"
 
 
 class Addressee(BaseModel):
@@ -154,22 +155,33 @@ class MailQueue:
             )
             return cursor.rowcount == 1
 
-    def prune(self, before: datetime) -> list[QueuedMail]:
-        """Forget sent, failed and not-told rows queued before ``before``; the rows forgotten."""
+    def prune(self, before: datetime, reminders_before: datetime | None = None) -> list[QueuedMail]:
+        """Forget sent, failed and not-told rows queued before ``before``; the rows forgotten.
+        Reminders and digests are kept until ``reminders_before`` (when given), so pruning never
+        lets a school be reminded sooner than its interval."""
         where = "status <> 'queued' AND queued_at < ?"
-        gone = self._select(where + " ORDER BY id", (stamp(before),))
+        args: tuple[str, ...] = (stamp(before),)
+        if reminders_before is not None:
+            where += f" AND (kind NOT IN {_REMINDING} OR queued_at < ?)"
+            args += (stamp(reminders_before),)
+        gone = self._select(where + " ORDER BY id", args)
         with self._conn.write() as db:
-            db.execute(f"DELETE FROM mail WHERE {where}", (stamp(before),))
+            db.execute(f"DELETE FROM mail WHERE {where}", args)
         return gone
 
-    def last_of_kind(self, kind: str, recipient: str, round_name: str) -> datetime | None:
-        """When a message of ``kind`` to ``recipient`` for a round was last queued."""
+    def reminders(self, round_name: str) -> list[QueuedMail]:
+        """The reminders and digests queued for a round (told or not), oldest first."""
+        return self._select(f"kind IN {_REMINDING} AND round = ? ORDER BY id", (round_name,))
+
+    def told(self) -> dict[str, tuple[str, str]]:
+        """For each file's bytes (sha256), the newest message about its outcome: (status,
+        reason); the Returns log's "Told" column."""
         with self._conn.read() as db:
-            row = db.execute(
-                "SELECT MAX(queued_at) FROM mail WHERE kind = ? AND recipient = ? AND round = ?",
-                (kind, recipient, round_name),
-            ).fetchone()
-        return datetime.fromisoformat(row[0]) if row and row[0] else None
+            rows = db.execute(
+                "SELECT e.sha256, m.status, m.reason FROM mail m JOIN events e "
+                "ON e.id = m.event_id ORDER BY m.id"
+            ).fetchall()
+        return {str(sha): (str(status), str(reason or "")) for sha, status, reason in rows}
 
     def _select(self, where: str, args: tuple[object, ...]) -> list[QueuedMail]:
         with self._conn.read() as db:

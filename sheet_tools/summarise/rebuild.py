@@ -14,7 +14,7 @@ import logging
 import multiprocessing
 import os
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -214,6 +214,7 @@ def summarise_returns(
     today: date | None = None,
     issued: Sequence[IssuedWorkbook] = (),
     current_round: str | None = None,
+    told: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[Path]:
     """Write summaries from plain data. ``schools`` ((template id, school key)) and ``trusts``
     ((template id, trust key)) limit what is written; None writes everything. ``returns`` must
@@ -223,7 +224,8 @@ def summarise_returns(
     write with (default: one per core, used only for large rebuilds); ``today``: the day actions
     are overdue against (default: today). ``issued``: the workbooks issued, and
     ``current_round`` the round summaries chase (default: each trust's newest round with a
-    workbook issued or returned). Returns the paths written: trust workbooks first, then each
+    workbook issued or returned); ``told``: by file sha256, whether its school was told (the
+    mail queue's status and reason). Returns the paths written: trust workbooks first, then each
     school's workbook and picture."""
     outbox = Path(outbox)
     roster_list = list(roster or ())
@@ -287,7 +289,13 @@ def summarise_returns(
             in_trust, [(i.round, i.issued_at.date()) for i in sent]
         )
         log = returns_log(
-            framework, in_trust, on_list, trust_rejections, round_name=round_name, issued=sent
+            framework,
+            in_trust,
+            on_list,
+            trust_rejections,
+            round_name=round_name,
+            issued=sent,
+            told=told,
         )
         expected = {school_key(s.name, s.urn) for s in on_list} or {
             *(h.school_key for h in in_trust),
@@ -351,6 +359,7 @@ def summarise_all(
         today=today,
         issued=issued,
         current_round=current_round,
+        told=store.mail.told(),
     )
     tidy(outbox, planned, written)
     return written
@@ -437,6 +446,7 @@ def summarise_affected(
             today=today,
             issued=issued,
             current_round=current_round,
+            told=store.mail.told(),
         )
     tidy(outbox, planned, written)
     return written

@@ -5,7 +5,7 @@ gets an Overview of its returns, its text and the log."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -66,9 +66,20 @@ class LogEntry:
     judges: str
     detail: str
     round: str | None = None
+    told: str = ""  # whether the school was told of the file shown: sent, queued, failed, not told
 
 
 _STATUS_ORDER = {"Rejected": 0, "Outstanding": 1, "Returned": 2}
+_TOLD = {"sent": "Sent", "queued": "Queued", "failed": "Failed", "not-told": "Not told"}
+
+
+def told_text(status: tuple[str, str] | None) -> str:
+    """The Returns log's "Told" cell for a mail queue (status, reason): "Not told: no e-mail
+    address on the roster"; empty when no message was ever queued for the file."""
+    if status is None:
+        return ""
+    word = _TOLD.get(status[0], status[0])
+    return f"{word}: {status[1]}" if status[1] and status[0] != "sent" else word
 
 
 _STATUS_FILLS = {
@@ -86,12 +97,15 @@ def returns_log(
     *,
     round_name: str | None = None,
     issued: Sequence[IssuedWorkbook] = (),
+    told: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[LogEntry]:
     """The round's chase list (``round_name``, default: the newest returned): every school on
     the trust's roster, issued a workbook for the round, or seen in its returns or rejections,
     with its status in that round. Returned: an accepted return in the round. Rejected: its
     newest file was turned away and no accepted return has put it right since. Outstanding:
-    anything else, whatever the school did in earlier rounds."""
+    anything else, whatever the school did in earlier rounds. ``told``: by file sha256, the
+    message about that file (``told_text``)."""
+    told = told or {}
     round_name = round_name or current_round_name(members)
     by_key_rejections: dict[str, list[Rejection]] = defaultdict(list)
     for rejection in rejections:
@@ -137,6 +151,7 @@ def returns_log(
                 judges=", ".join(judge_label(j) for j in sorted({j for j, _ in round_})),
                 detail=detail,
                 round=round_name,
+                told=told_text(told.get(newest.sha256)),
             )
         elif last_rejection is not None and not put_right:
             entries[key] = LogEntry(
@@ -148,6 +163,7 @@ def returns_log(
                 judges="",
                 detail=f"{last_rejection.file_name}: {last_rejection.reason}",
                 round=round_name,
+                told=told_text(told.get(last_rejection.sha256)),
             )
         else:
             last = history.round_names()[-1] if history is not None else None
@@ -450,6 +466,7 @@ def _collated_next_steps(book: SummaryBook, data: TrustData) -> None:
 def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
     ws = book.sheet("Returns log")
     labels = ["School", "URN", "Status", "Date", "Review date", "Judgements by", "Detail", "Round"]
+    labels.append("Told")
     write_header(ws, 1, labels)
     fills = _STATUS_FILLS
     for row, entry in enumerate(data.log, start=2):
@@ -470,6 +487,7 @@ def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
         put(ws, row, 6, entry.judges, border=True, alignment=WRAP)
         put(ws, row, 7, entry.detail, border=True, alignment=WRAP)
         put(ws, row, 8, entry.round, border=True, alignment=TOP)
+        put(ws, row, 9, entry.told, border=True, alignment=WRAP)
         fit_row(ws, row, [(entry.detail, 70)])
     counts = {status: sum(1 for e in data.log if e.status == status) for status in _STATUS_ORDER}
     row = len(data.log) + 3
@@ -481,9 +499,9 @@ def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
         f"{counts['Rejected']} rejected.",
         font=BOLD,
     )
-    set_widths(ws, [34, 9, 13, 12, 12, 30, 70, 14])
+    set_widths(ws, [34, 9, 13, 12, 12, 30, 70, 14, 30])
     freeze(ws, 2, 1)
-    ws.ws.autofilter(0, 0, len(data.log), 7)
+    ws.ws.autofilter(0, 0, len(data.log), 8)
     landscape(ws, title_rows=True)
 
 

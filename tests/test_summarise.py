@@ -478,6 +478,10 @@ def test_trust_area_scores_every_number(ws: Workspace, registry, spr) -> None:
                 radar.cell(row=row + 1, column=column).value
                 == sheet.cell(row=row, column=column).value
             )
+    # three schools: the table shares its page with the first two charts; one break, before
+    # the third chart's row (22 rows below the first, which starts under the table)
+    first_charts = TABLE_TOP + 1 + len(names) + 2
+    assert [b.id for b in radar.row_breaks.brk] == [first_charts + 22 - 1]
     xml = _chart_xml(trust_summary_path(ws.outbox, TRUST, SPR))
     # one per school, and the Overview's (any XML prefix)
     assert len(re.findall(rb"<(?:c:)?radarChart>", xml)) == len(names) + 1

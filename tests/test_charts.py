@@ -133,3 +133,29 @@ def test_native_radar_points_at_the_cells(tmp_path: Path) -> None:
         "'Area scores'!$B$2:$B$6",
         "'Area scores'!$C$2:$C$6",
     ]
+
+
+def test_area_labels_stay_clear_of_the_outer_ring_and_inside_the_picture() -> None:
+    """Wrapped labels grow away from the rings (a label centred on its spoke reached back over
+    the outer ring), and none runs off the picture."""
+    labels = (
+        "1. Leadership and management of SEND",
+        "2. Assessment, planning, review and outcomes",
+        "3. Teaching and learning for all",
+        "4. Working with parents and carers",
+        "5. Environment",
+    )
+    base = charts._radar_base(labels, DEFAULT_SCALE)
+    renderer = base.figure.canvas.get_renderer()
+    ring = base.axes.get_window_extent(renderer)
+    cx, cy, radius = (ring.x0 + ring.x1) / 2, (ring.y0 + ring.y1) / 2, ring.width / 2
+    picture = base.figure.bbox
+    texts = base.axes.get_xticklabels()
+    assert [t.get_text().replace("\n", " ") for t in texts] == list(labels)
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        nearest_x, nearest_y = min(max(cx, box.x0), box.x1), min(max(cy, box.y0), box.y1)
+        gap = ((nearest_x - cx) ** 2 + (nearest_y - cy) ** 2) ** 0.5 - radius
+        assert gap > 3, (text.get_text(), gap)
+        assert picture.x0 <= box.x0 and box.x1 <= picture.x1, text.get_text()
+        assert picture.y0 <= box.y0 and box.y1 <= picture.y1, text.get_text()

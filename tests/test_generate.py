@@ -202,6 +202,11 @@ def test_long_scales_use_a_lists_sheet_not_an_inline_list(spr: Framework, tmp_pa
         if d.type == "list"
     )
     assert dv.formula1 == "'Lists'!$A$2:$A$9"  # the seven levels and Not applicable
+    # printed, it is its header and the eight choices on one page, never blank pages after them
+    ws = book[cell_layout.LISTS_SHEET]
+    assert ws.print_area == "'Lists'!$A$1:$A$9"
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 1
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
 
 
 def test_every_shipped_framework_generates(registry: Registry, tmp_path: Path) -> None:

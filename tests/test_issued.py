@@ -15,7 +15,7 @@ from sheet_tools.definitions import cell_layout
 from sheet_tools.store.facade import SCHEMA_VERSION, Store
 from sheet_tools.summarise.outbox import trust_summary_path
 
-from .support.trust import SPR, Trust, run, sheet_rows
+from .support.trust import SPR, Trust, run, table_rows
 
 AUTUMN, SPRING = "Autumn 2026", "Spring 2027"
 TRUST = "Oak Trust"
@@ -40,7 +40,7 @@ def about(path: Path) -> dict[object, object]:
 
 
 def statuses(path: Path) -> dict[str, tuple[object, object]]:
-    rows = sheet_rows(path, "Returns log")
+    rows = table_rows(path, "Returns log")
     return {row[0]: (row[2], row[7]) for row in rows[1:] if row[0] and row[2]}
 
 

@@ -19,6 +19,7 @@ from sheet_tools.definitions.frameworks import Framework
 from sheet_tools.definitions.roster import School
 from sheet_tools.demo import make_return
 from sheet_tools.intake.identity import Known
+from sheet_tools.summarise.cells import TABLE_TOP
 from sheet_tools.summarise.outbox import trust_names
 from tests.support.helpers import workspace
 
@@ -97,7 +98,7 @@ def _trust_workbooks(outbox: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in sorted(outbox.glob("*/*trust summary.xlsx")):
         book = load_workbook(path, read_only=True)
-        rows = list(book["Returns log"].iter_rows(min_row=2, values_only=True))
+        rows = list(book["Returns log"].iter_rows(min_row=TABLE_TOP + 1, values_only=True))
         found[path.parent.name] = sorted(row[0] for row in rows if row[1])  # schools have URNs
         book.close()
     return found

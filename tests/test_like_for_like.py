@@ -17,7 +17,7 @@ from sheet_tools.cli import main
 from sheet_tools.definitions.frameworks import Framework
 from sheet_tools.summarise.outbox import trust_summary_path
 
-from .support.trust import SPR, Trust, area_scores_of, kind, run, sheet_rows, typed_of
+from .support.trust import SPR, Trust, area_scores_of, kind, run, table_rows, typed_of
 
 AUTUMN, SPRING = "Autumn 2026", "Spring 2027"
 OAK_TRUST = "Oak Trust"
@@ -51,7 +51,7 @@ def generate(trust: Trust, round_name: str, out: str, *extra: str) -> dict[str, 
 
 
 def log_of(path: Path) -> dict[str, dict[str, object]]:
-    rows = sheet_rows(path, "Returns log")
+    rows = table_rows(path, "Returns log")
     headers = rows[0]
     return {row[0]: dict(zip(headers, row, strict=True)) for row in rows[1:] if row[0] and row[2]}
 
@@ -121,7 +121,7 @@ def test_a_round_one_school_returned_is_compared_with_that_schools_own_last_roun
     }
     assert {entry["Round"] for entry in log.values()} == {SPRING}
     assert "rejected" not in str(log["Ash Grove"]["Detail"]).casefold()
-    assert [row[0] for row in sheet_rows(path, "Returns log") if row[0] and not row[1]] == [
+    assert [row[0] for row in table_rows(path, "Returns log") if row[0] and not row[1]] == [
         "1 returned, 2 outstanding, 0 rejected."
     ]
 
@@ -166,7 +166,7 @@ def test_six_schools_in_three_groups_each_get_their_own_trust_workbook(
             want = area_means(spr, typed[school])
             assert scores[school][:areas] == pytest.approx(want), school
             assert str(scores[school][areas + 2]) == urn
-        rows_ = sheet_rows(path, "Area scores")
+        rows_ = table_rows(path, "Area scores")
         average = next(row for row in rows_ if row[0] == "Trust average")[1 : areas + 1]
         means = [area_means(spr, typed[school]) for school, _ in items]
         assert average == pytest.approx([sum(m[i] for m in means) / 2 for i in range(areas)])

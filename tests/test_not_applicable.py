@@ -18,6 +18,7 @@ from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.definitions.roster import School
 from sheet_tools.demo import make_return
 from sheet_tools.store.facade import Store
+from sheet_tools.summarise.cells import TABLE_TOP
 
 from .support.helpers import workspace as make_workspace
 from .support.realapp import libreoffice_fill, require_libreoffice
@@ -153,7 +154,7 @@ def test_not_applicable_through_ingest_and_summarise(
 
     # Priorities counts Not applicable in its own column; the heat map marks it N/A
     priorities = trust_book["Priorities"]
-    columns = header_map(priorities, 1)
+    columns = header_map(priorities, TABLE_TOP)
     for _, statement in spr.judged_statements():
         row = find_row(priorities, columns["ID"], statement.id)
         kinds = [kind(values[statement.id]) for values in typed.values()]

@@ -12,7 +12,7 @@ from sheet_tools.base.clock import today, uk_date
 from sheet_tools.definitions import cell_layout
 from sheet_tools.definitions.rounds import term_of
 from sheet_tools.problems.codes import CODES
-from tests.support.trust import SPR, Trust, sheet_rows
+from tests.support.trust import SPR, Trust, table_rows
 
 OAK = "Oak Trust"
 
@@ -89,7 +89,7 @@ def test_the_trust_and_school_summaries_list_the_queries(trust: Trust) -> None:
     archived, expected = provoke(trust)
     trust.summarise()
     [oak_trst] = (trust.outbox / "Oak Trst").glob("* - trust summary.xlsx")
-    rows = sheet_rows(oak_trst, "Queries")
+    rows = table_rows(oak_trst, "Queries")
     assert rows[0][:7] == ["School", "URN", "Sheet", "Cell", "Where", "Query", "What to check"]
     body = sorted((r[0], r[1], r[2], r[3], r[5], r[6], r[7]) for r in rows[1:])
     assert body == sorted(
@@ -98,10 +98,10 @@ def test_the_trust_and_school_summaries_list_the_queries(trust: Trust) -> None:
     )
     # Oak Trust's own school returned without a query
     [oak] = (trust.outbox / OAK).glob("* - trust summary.xlsx")
-    assert sheet_rows(oak, "Queries")[1][0] == "No return has a query to check."
+    assert table_rows(oak, "Queries")[1][0] == "No return has a query to check."
     # the school's summary shows its own, without the school columns
     [birch] = (trust.outbox / "Oak Trst").glob("Birch Academy*.xlsx")
-    school_rows = sheet_rows(birch, "Queries")
+    school_rows = table_rows(birch, "Queries")
     assert school_rows[0][:4] == ["Sheet", "Cell", "Where", "Query"]
     assert sorted((r[1], r[3]) for r in school_rows[1:]) == sorted(
         (cell, message) for _, cell, message in expected

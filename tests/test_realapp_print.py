@@ -20,8 +20,8 @@ from tests.support.reference_cases import build_summaries, tiny_workbook
 pytestmark = [pytest.mark.realapp, pytest.mark.slow]
 
 # Page bounds: one page per sheet of the reference summaries as they stand (the school's has 8
-# sheets, the trust's 8, the tiny workbook 5), with room for one sheet running onto a second.
-BOUNDS = {"school-summary.xlsx": (8, 10), "trust-summary.xlsx": (8, 10), "tiny.xlsx": (5, 6)}
+# sheets, the trust's 9, the tiny workbook 5), with room for one sheet running onto a second.
+BOUNDS = {"school-summary.xlsx": (8, 9), "trust-summary.xlsx": (9, 10), "tiny.xlsx": (5, 6)}
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,35 @@ def test_data_and_about_sheets_print_one_page_and_no_data_row(printed) -> None:
     assert "Please do not change this sheet" in about[0]
     for key in ("template_id", "generated_at", "issue_id", "sheet:lead"):
         assert key not in about[0], key
+
+
+def test_every_table_sheet_prints_its_title_first(printed) -> None:
+    """The title in A1 (the GSS checklist) is the first thing on the sheet's first page."""
+    for name, whose, sheets in (
+        ("school-summary.xlsx", "Oakfield Primary School", ("Responses", "Provenance")),
+        (
+            "trust-summary.xlsx",
+            "Northern Lights Learning Trust",
+            ("Area scores", "Priorities", "Radar charts", "Next steps", "Returns log", "Queries"),
+        ),
+    ):
+        starts = [page.lstrip() for page in printed[name]]
+        for sheet in sheets:
+            title = f"{sheet}: {whose}, Autumn 2026 round"
+            assert sum(page.startswith(title) for page in starts) == 1, (name, sheet)
+
+
+def test_the_radar_charts_first_page_holds_charts_as_well_as_the_table(printed) -> None:
+    [page] = [p for p in printed["trust-summary.xlsx"] if "Radar charts:" in p]
+    # the table's header names each area once; each of the two charts labels its axes with them
+    assert page.count("1. Leadership") == 3 and page.count("2. Teaching") == 3
+    assert "Brook Lane Academy" in page and "Trust average" in page
+
+
+def test_the_weakest_statements_print_as_a_plain_table(printed) -> None:
+    overview = printed["trust-summary.xlsx"][0]
+    assert "Statement Trust mean Schools judged ID Area" in " ".join(overview.split())
+    assert "Governors check the impact of SEND provision & funding." in overview
 
 
 REASON = (

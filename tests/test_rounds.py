@@ -32,6 +32,7 @@ from .support.trust import (
     expected_area_means,
     run,
     sheet_rows,
+    table_rows,
 )
 
 
@@ -142,7 +143,7 @@ def test_every_roster_trust_gets_its_chase_list_even_with_nothing_returned(trust
     trust.ingest(trust.fill(trust.issue(SPR, "Oakfield Primary", "140101", "Oak Trust"), SPR))
     trust.summarise()
     book = trust.outbox / "Birch Trust" / f"Birch Trust - {SPR} - trust summary.xlsx"
-    log = sheet_rows(book, "Returns log")
+    log = table_rows(book, "Returns log")
     assert log[0][:3] == ("School", "URN", "Status") or log[0][:3] == ["School", "URN", "Status"]
     statuses = {row[0]: row[2] for row in log[1:] if row[0] and row[1]}
     assert statuses == {"Birch Lane": "Outstanding", "Cedar Road": "Outstanding"}
@@ -229,7 +230,7 @@ def test_a_return_withdrawn_leaves_the_outbox_and_restored_comes_back(trust: Tru
     run("returns", "restore", str(row["id"]), "--reason", "it was ours after all",
         "--workspace", str(trust.root))  # fmt: skip
     assert ash in trust.outbox_files()
-    provenance = sheet_rows(trust.outbox / ash, "Provenance")
+    provenance = table_rows(trust.outbox / ash, "Provenance")
     history = [r for r in provenance if r[0] in ("Withdrawn", "Restored")]
     assert [(r[0], r[1], r[3]) for r in history] == [
         ("Withdrawn", row["id"], "sent to the wrong trust"),

@@ -34,6 +34,7 @@ from sheet_tools.summarise import (
     trust_area_means,
     trust_summary_path,
 )
+from sheet_tools.summarise.cells import TABLE_TOP
 from tests.support.helpers import workspace
 
 SPR = "specialist-provision-review"
@@ -442,17 +443,18 @@ def test_trust_area_scores_every_number(ws: Workspace, registry, spr) -> None:
 
     sheet = trust_book(ws.outbox, TRUST)["Area scores"]
     areas = judged_sheets(spr)
-    assert [sheet.cell(row=1, column=c).value for c in range(1, 2 + len(areas))] == [
+    assert sheet.cell(row=1, column=1).value.startswith("Area scores: ")  # the title in A1
+    assert [sheet.cell(row=TABLE_TOP, column=c).value for c in range(1, 2 + len(areas))] == [
         "School",
         *(a.title for a in areas),
     ]
     names = sorted(schools, key=lambda k: k[0].casefold())
-    for row, key in enumerate(names, start=2):
+    for row, key in enumerate(names, start=TABLE_TOP + 1):
         assert sheet.cell(row=row, column=1).value == key[0]
         for column, area in enumerate(areas, start=2):
             expected = expected_area(spr, schools[key], area.id)
             assert_close(sheet.cell(row=row, column=column).value, expected, f"{key[0]} {area.id}")
-    average_row = 2 + len(names)
+    average_row = TABLE_TOP + 1 + len(names)
     assert sheet.cell(row=average_row, column=1).value == "Trust average"
     for column, area in enumerate(areas, start=2):
         values = [expected_area(spr, schools[k], area.id) for k in names]
@@ -465,21 +467,28 @@ def test_trust_area_scores_every_number(ws: Workspace, registry, spr) -> None:
     assert sheet.conditional_formatting  # the colour scale
     # Radar charts: the trust average, then each school, and a chart for each school
     radar = trust_book(ws.outbox, TRUST)["Radar charts"]
-    assert radar.cell(row=2, column=1).value == "Trust average"
+    assert radar.cell(row=TABLE_TOP + 1, column=1).value == "Trust average"
     for column in range(2, 2 + len(areas)):
         assert (
-            radar.cell(row=2, column=column).value
+            radar.cell(row=TABLE_TOP + 1, column=column).value
             == sheet.cell(row=average_row, column=column).value
         )
-        for row, _ in enumerate(names, start=2):
+        for row, _ in enumerate(names, start=TABLE_TOP + 1):
             assert (
                 radar.cell(row=row + 1, column=column).value
                 == sheet.cell(row=row, column=column).value
             )
+    # three schools: the table shares its page with the first two charts; one break, before
+    # the third chart's row (22 rows below the first, which starts under the table)
+    first_charts = TABLE_TOP + 1 + len(names) + 2
+    assert [b.id for b in radar.row_breaks.brk] == [first_charts + 22 - 1]
     xml = _chart_xml(trust_summary_path(ws.outbox, TRUST, SPR))
     # one per school, and the Overview's (any XML prefix)
     assert len(re.findall(rb"<(?:c:)?radarChart>", xml)) == len(names) + 1
-    assert xml.count(b"'Radar charts'!$B$2:$F$2") == len(names)  # every chart shows the average
+    average = f"'Radar charts'!$B${TABLE_TOP + 1}:$F${TABLE_TOP + 1}".encode()
+    assert xml.count(average) == len(names)  # every chart shows the average
+    # the axis labels are the header's cells, broken into lines for the chart
+    assert xml.count(f"'Radar charts'!$B${TABLE_TOP}:$F${TABLE_TOP}".encode()) == 2 * len(names)
 
 
 def test_heat_map_and_priorities(ws: Workspace, registry, spr) -> None:
@@ -515,10 +524,11 @@ def test_heat_map_and_priorities(ws: Workspace, registry, spr) -> None:
     assert not any("hover" in t for t in texts)
     assert all((c.font.sz or 11) >= 8 for r in heat.iter_rows() for c in r if c.value)
     priorities = book["Priorities"]
-    assert priorities.cell(row=2, column=4).value == weakest
-    assert_close(priorities.cell(row=2, column=5).value, 1.0, "weakest mean")
-    assert priorities.cell(row=3, column=4).value == second_weakest
-    assert_close(priorities.cell(row=3, column=5).value, 1.5, "second weakest mean")
+    first = TABLE_TOP + 1
+    assert priorities.cell(row=first, column=4).value == weakest
+    assert_close(priorities.cell(row=first, column=5).value, 1.0, "weakest mean")
+    assert priorities.cell(row=first + 1, column=4).value == second_weakest
+    assert_close(priorities.cell(row=first + 1, column=5).value, 1.5, "second weakest mean")
 
 
 def test_provenance_names_every_return_used(ws: Workspace, registry, spr) -> None:
@@ -529,9 +539,10 @@ def test_provenance_names_every_return_used(ws: Workspace, registry, spr) -> Non
     review = ws.add(make_valid(spr, "Oakfield", "140101", TRUST, seed=3, judge="external-review"))
     summarise_all(ws.store, registry, ws.outbox)
     provenance = school_book(ws.outbox, "Oakfield", "140101", TRUST)["Provenance"]
-    headers = [c.value for c in provenance[1]]
+    headers = [c.value for c in provenance[TABLE_TOP]]
     rows = {
-        r[headers.index("File name")]: r for r in provenance.iter_rows(min_row=2, values_only=True)
+        r[headers.index("File name")]: r
+        for r in provenance.iter_rows(min_row=TABLE_TOP + 1, values_only=True)
     }
     assert set(rows) == {earlier, own, review}
     for name, (sha, arrived) in ws.files.items():
@@ -540,7 +551,9 @@ def test_provenance_names_every_return_used(ws: Workspace, registry, spr) -> Non
         assert row[headers.index("Framework version")] == spr.version
         assert row[headers.index("Arrived at (UTC)")] == arrived.replace(tzinfo=None)
     trust_rows = list(
-        trust_book(ws.outbox, TRUST)["Provenance"].iter_rows(min_row=2, values_only=True)
+        trust_book(ws.outbox, TRUST)["Provenance"].iter_rows(
+            min_row=TABLE_TOP + 1, values_only=True
+        )
     )
     assert [r[headers.index("File name")] for r in trust_rows] == [review]
 
@@ -568,8 +581,12 @@ def test_returns_log_for_the_administrator(ws: Workspace, registry, spr) -> None
     ]
     summarise_all(ws.store, registry, ws.outbox, roster)
     log = trust_book(ws.outbox, TRUST)["Returns log"]
-    headers = [c.value for c in log[1]]
-    entries = {r[0]: r for r in log.iter_rows(min_row=2, max_row=5, values_only=True) if r[0]}
+    headers = [c.value for c in log[TABLE_TOP]]
+    entries = {
+        r[0]: r
+        for r in log.iter_rows(min_row=TABLE_TOP + 1, max_row=TABLE_TOP + 4, values_only=True)
+        if r[0]
+    }
     assert set(entries) == {"Oakfield", "Walk-in School", "Brookside Junior", "Hollins Park"}
     status, detail, when = headers.index("Status"), headers.index("Detail"), headers.index("Date")
     assert entries["Oakfield"][status] == "Returned"
@@ -578,7 +595,8 @@ def test_returns_log_for_the_administrator(ws: Workspace, registry, spr) -> None
     assert entries["Brookside Junior"][status] == "Rejected"
     assert "'Embeded' is not one of the allowed levels" in entries["Brookside Junior"][detail]
     assert entries["Hollins Park"][status] == "Outstanding"
-    assert log.cell(row=6, column=1).value is None  # Harbour belongs to the other trust
+    # Harbour belongs to the other trust
+    assert log.cell(row=TABLE_TOP + 5, column=1).value is None
 
 
 @pytest.mark.parametrize(
@@ -639,7 +657,8 @@ def test_text_only_forms_get_a_summary_without_charts(ws: Workspace, registry) -
     path = school_summary_path(ws.outbox, TRUST, "Oakfield", "140101", report.id)
     book = load_workbook(path)
     assert "Data" not in book.sheetnames
-    answers = {r[1]: r[4] for r in book["Responses"].iter_rows(min_row=2, values_only=True)}
+    responses = book["Responses"].iter_rows(min_row=TABLE_TOP + 1, values_only=True)
+    answers = {r[1]: r[4] for r in responses}
     assert answers == {"CTX.context": "12% of pupils have SEND.", "R.TL": "=Use visual timetables"}
     with zipfile.ZipFile(path) as archive:
         assert not [n for n in archive.namelist() if n.startswith(("xl/charts", "xl/media"))]
@@ -652,7 +671,7 @@ def test_text_only_forms_get_a_summary_without_charts(ws: Workspace, registry) -
         "Train TAs in attention autism."
     )
     log = trust_book(ws.outbox, TRUST, follow_up.id)["Returns log"]
-    assert log.cell(row=2, column=1).value == "Oakfield"
+    assert log.cell(row=TABLE_TOP + 1, column=1).value == "Oakfield"
 
 
 def test_outbox_names_are_safe(ws: Workspace, registry, spr) -> None:
@@ -727,9 +746,13 @@ def test_redrawing_a_school_keeps_its_trust_whole(ws: Workspace, registry, spr) 
     affected = {(SPR, "140101", TRUST), (SPR, "140103", None)}
     summarise_affected(ws.store, registry, ws.outbox, affected, roster)
     trust = trust_book(ws.outbox, TRUST)["Area scores"]
-    assert column_values(trust, 1, 2)[:3] == ["Oakfield", "Riverside", "Trust average"]
+    assert column_values(trust, 1, TABLE_TOP + 1)[:3] == ["Oakfield", "Riverside", "Trust average"]
     lone = trust_book(ws.outbox, None)["Area scores"]
-    assert column_values(lone, 1, 2)[:3] == ["Lone School", "Other Lone School", "Trust average"]
+    assert column_values(lone, 1, TABLE_TOP + 1)[:3] == [
+        "Lone School",
+        "Other Lone School",
+        "Trust average",
+    ]
 
 
 def test_cli_summarise_rebuilds_the_outbox(ws: Workspace, spr) -> None:
@@ -742,7 +765,8 @@ def test_cli_summarise_rebuilds_the_outbox(ws: Workspace, spr) -> None:
     assert result.exit_code == 0, result.output
     assert "Wrote 2 summary workbooks and 1 charts" in result.output
     log = trust_book(ws.outbox, TRUST)["Returns log"]
-    statuses = {r[0]: r[2] for r in log.iter_rows(min_row=2, max_row=3, values_only=True)}
+    rows = log.iter_rows(min_row=TABLE_TOP + 1, max_row=TABLE_TOP + 2, values_only=True)
+    statuses = {r[0]: r[2] for r in rows}
     assert statuses == {"Oakfield": "Returned", "Hollins Park": "Outstanding"}
 
 

@@ -281,6 +281,10 @@ def _write_lists(ws: Worksheet, framework: Framework) -> None:
     put(ws, 1, 1, "Judgement").font = LABEL_FONT
     for row, label in enumerate(framework.choices, start=2):
         put(ws, row, 1, label)
+    # the drop-down's choices, printed whole on one page, never empty pages after them
+    print_setup(ws, None)
+    ws.print_area = f"A1:A{len(framework.choices) + 1}"
+    ws.page_setup.fitToHeight = 1
     protect(ws)
 
 

@@ -259,6 +259,19 @@ def write_title(ws: SummarySheet, title: str, subtitle: str = "") -> int:
     return 4
 
 
+TABLE_TOP = 3
+
+
+def table_title(ws: SummarySheet, about: str) -> int:
+    """A1 a title (the sheet's name, whose it is and the round) and A2 what the sheet holds, as
+    the GSS accessible-spreadsheet checklist asks of a sheet meant to be read, with the table
+    below them; returns the row of the table's header (``TABLE_TOP``)."""
+    footer = ws.owner.footer
+    put(ws, 1, 1, f"{ws.title}: {footer}" if footer else ws.title, font=_TITLE)
+    put(ws, 2, 1, about, font=SUBTITLE)
+    return TABLE_TOP
+
+
 def write_section(ws: SummarySheet, row: int, text: str) -> int:
     put(ws, row, 1, text, font=_SECTION)
     return row + 1

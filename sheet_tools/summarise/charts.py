@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 from matplotlib.projections.polar import PolarAxes
+from matplotlib.text import Text
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 from xlsxwriter.chart import Chart
@@ -47,6 +48,17 @@ _TITLE_POINTS = 10
 
 def _wrap(label: str, width: int = 16) -> str:
     return "\n".join(textwrap.wrap(label, width)) or label
+
+
+LABEL_WIDTH = 18  # characters on a line of a native chart's axis label
+
+
+def label_lines(label: str) -> str:
+    """An axis label broken into lines at word boundaries: a native chart draws the line breaks
+    of the cells it reads its labels from, and wraps nothing itself."""
+    return "\n".join(
+        line for part in label.split("\n") for line in textwrap.wrap(part, LABEL_WIDTH) or [""]
+    )
 
 
 @dataclass(frozen=True)
@@ -77,10 +89,22 @@ def _radar_base(labels: tuple[str, ...], scale: tuple[Level, ...]) -> _RadarBase
     axes.set_rlabel_position(180 / max(len(labels), 1))
     axes.set_xticks(angles)
     axes.set_xticklabels([_wrap(label) for label in labels], fontsize=8)
-    axes.tick_params(axis="x", pad=14)
+    axes.tick_params(axis="x", pad=6)
+    for text, angle in zip(axes.get_xticklabels(), angles, strict=True):
+        _point_away(text, angle)
     axes.grid(color="#BBBBBB", linewidth=0.6)
     canvas.draw()
     return _RadarBase(figure, axes, canvas.copy_from_bbox(figure.bbox))
+
+
+def _point_away(text: Text, angle: float) -> None:
+    """Align an area's label so it grows away from the rings: a label is anchored at its centre
+    by default, so a wrapped one reaches back over the outer ring."""
+    across, up = math.sin(angle), math.cos(angle)  # clockwise from the top
+    text.set_horizontalalignment(
+        "center" if abs(across) < 0.2 else "left" if across > 0 else "right"
+    )
+    text.set_verticalalignment("center" if abs(up) < 0.2 else "bottom" if up > 0 else "top")
 
 
 def _outline(base: _RadarBase, index: int, count: int) -> tuple[Polygon, Line2D]:

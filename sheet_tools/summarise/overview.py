@@ -23,8 +23,6 @@ from . import charts
 from .cells import (
     BOLD,
     CENTRE,
-    HEADER_FILL,
-    HEADER_FONT,
     SUBTITLE,
     WRAP,
     SummaryBook,
@@ -43,7 +41,7 @@ from .sheets import area_labels
 
 WEAKEST = 5
 _COUNT_WIDTH = 11
-_STATEMENT_COLUMNS = 6  # the weakest statements' text spans this many count-wide columns
+_MIN_COLUMNS = 9  # count-wide columns B onwards, wide enough for the charts beside the tables
 _CHART_ROWS = 23
 
 
@@ -233,20 +231,17 @@ def _weakest(ws: SummarySheet, row: int, framework: Framework, current: TrustRou
         "Lowest mean level this round first; statements of equal mean in the framework's order.",
         font=SUBTITLE,
     )
-    row = write_header(ws, row + 1, ["Area", "Trust mean", "Schools judged", "ID", "Statement"])
+    # no merged cells (the GSS checklist): the statement wraps in the wide first column
+    labels = ["Statement", "Trust mean", "Schools judged", "ID", "Area"]
+    row = write_header(ws, row + 1, labels)
     fit_row(ws, row - 1, [("Schools judged", _COUNT_WIDTH - 3)])
-    header_format = ws.owner.format((HEADER_FONT, HEADER_FILL, CENTRE, None, True, False))
-    ws.ws.merge_range(row - 2, 4, row - 2, 4 + _STATEMENT_COLUMNS - 1, "Statement", header_format)
-    text_format = ws.owner.format((None, None, WRAP, None, True, False))
     for item in weakest:
         area, text = str(item["area"]), str(item["statement"])
-        put(ws, row, 1, area, border=True, alignment=WRAP)
+        put(ws, row, 1, text, border=True, alignment=WRAP)
         score_cell(ws, row, 2, item["mean"])  # type: ignore[arg-type]
         put(ws, row, 3, item["judged"], border=True, alignment=CENTRE)
         put(ws, row, 4, item["id"], border=True, alignment=CENTRE)
-        ws.ws.merge_range(row - 1, 4, row - 1, 4 + _STATEMENT_COLUMNS - 1, "", text_format)
-        put(ws, row, 5, text, border=True, alignment=WRAP)  # school-proof text, over the merge
-        fit_row(ws, row, [(text, _COUNT_WIDTH * _STATEMENT_COLUMNS), (area, 40)])
+        put(ws, row, 5, area, border=True, alignment=WRAP)
         row += 1
     if not weakest:
         put(ws, row, 1, "No statement has been judged at a level this round.", font=SUBTITLE)
@@ -309,5 +304,5 @@ def overview_sheet(
         _weakest(ws, row, framework, current)
     scored = len(like_for_like(current, previous)[0]) if current else 1
     columns = 1 + scored + len(framework.levels) + 2
-    set_widths(ws, [40, *([_COUNT_WIDTH] * max(columns - 1, _STATEMENT_COLUMNS + 3))])
+    set_widths(ws, [40, *([_COUNT_WIDTH] * max(columns - 1, _MIN_COLUMNS))])
     landscape(ws, one_page=True)

@@ -23,6 +23,7 @@ from .cells import (
     landscape,
     put,
     set_widths,
+    table_title,
     write_header,
 )
 from .scores import SchoolHistory
@@ -69,9 +70,10 @@ def queries_sheet(
     widths = [18, 8, 30, 60, 60, 30, 16]
     if with_school:
         labels, widths = ["School", "URN", *labels], [30, 9, *widths]
-    write_header(ws, 1, labels)
+    top = table_title(ws, "What ingest queried in each return: accepted, but worth a check.")
+    write_header(ws, top, labels)
     rows = query_rows(returns)
-    for row, values in enumerate(rows, start=2):
+    for row, values in enumerate(rows, start=top + 1):
         shown = values if with_school else values[2:]
         for column, value in enumerate(shown[:-1], start=1):
             put(ws, row, column, value, border=True, alignment=WRAP)
@@ -86,9 +88,9 @@ def queries_sheet(
         )
         fit_row(ws, row, [(str(values[5]), 60), (str(values[6]), 60)])
     if not rows:
-        put(ws, 2, 1, empty, font=SUBTITLE)
+        put(ws, top + 1, 1, empty, font=SUBTITLE)
     set_widths(ws, widths)
-    freeze(ws, 2, 1)
+    freeze(ws, top + 1, 1)
     if rows:
-        ws.ws.autofilter(0, 0, len(rows), len(labels) - 1)
-    landscape(ws, title_rows=True)
+        ws.ws.autofilter(top - 1, 0, top - 1 + len(rows), len(labels) - 1)
+    landscape(ws, title_rows=top)

@@ -18,6 +18,7 @@ from .cells import (
     landscape,
     put,
     set_widths,
+    table_title,
 )
 
 
@@ -49,12 +50,16 @@ def responses_sheet(
 ) -> int:
     """Every text answer, one per row: tidy, so it filters and pivots. Returns rows written."""
     ws = book.sheet("Responses")
+    top = table_title(
+        ws,
+        "Every text answer, one to a row, with the area, item and question it answers.",
+    )
     labels = ["area", "item_id", "item", "question", "answer"]
     if with_school:
         labels = ["school", "urn", *labels]
     for column, label in enumerate(labels, start=1):
-        put(ws, 1, column, label, font=BOLD, alignment=WRAP)
-    row = 2
+        put(ws, top, column, label, font=BOLD, alignment=WRAP)
+    row = top + 1
     for stored in returns:
         for sheet in framework.sheets:
             items: list[tuple[str, str, str, str]] = []
@@ -76,9 +81,9 @@ def responses_sheet(
                 row += 1
     widths = [24, 10, 50, 30, 80]
     set_widths(ws, [30, 10, *widths] if with_school else widths)
-    freeze(ws, 2, 1)
-    landscape(ws, title_rows=True)
-    return row - 2
+    freeze(ws, top + 1, 1)
+    landscape(ws, title_rows=top)
+    return row - top - 1
 
 
 PROVENANCE_HEADERS = (
@@ -105,10 +110,15 @@ def provenance_sheet(
     """Which return every number came from, and every return withdrawn or restored (who, when,
     why): a trust can trace any figure to a file."""
     ws = book.sheet("Provenance")
+    top = table_title(
+        ws,
+        "The return every figure came from, with its SHA-256; returns withdrawn or restored "
+        "are listed below.",
+    )
     for column, label in enumerate(PROVENANCE_HEADERS, start=1):
-        put(ws, 1, column, label, font=BOLD, alignment=WRAP)
-    row = 1
-    for row, (stored, purpose) in enumerate(items, start=2):
+        put(ws, top, column, label, font=BOLD, alignment=WRAP)
+    row = top
+    for row, (stored, purpose) in enumerate(items, start=top + 1):
         values: list[object] = [
             stored.school,
             purpose,
@@ -142,8 +152,8 @@ def provenance_sheet(
     # every text wraps (a file name, a hash, a reason), so none is cut; the reason of a correction
     # sits under Review date, so that column is wider than a date needs
     set_widths(ws, [28, 26, 16, 22, 30, 34, 11, 17])
-    freeze(ws, 2, 1)
-    landscape(ws, title_rows=True)
+    freeze(ws, top + 1, 1)
+    landscape(ws, title_rows=top)
 
 
 def area_labels(framework: Framework) -> list[str]:

@@ -37,6 +37,7 @@ from .cells import (
     put,
     score_cell,
     set_widths,
+    table_title,
     write_header,
     write_section,
     write_title,
@@ -216,8 +217,9 @@ def _area_scores_sheet(book: SummaryBook, data: TrustData) -> None:
     ws = book.sheet("Area scores")
     areas = area_labels(framework)
     labels = ["School", *areas, "Review date", "Judgements by", "URN", "Round"]
-    write_header(ws, 1, labels)
-    row = 2
+    top = table_title(ws, "Each school's score in every area this round, and the trust average.")
+    write_header(ws, top, labels)
+    row = top + 1
     for history, scores in zip(data.members, data.scores, strict=True):
         current = history.current
         put(ws, row, 1, history.school, border=True, alignment=WRAP)
@@ -233,7 +235,7 @@ def _area_scores_sheet(book: SummaryBook, data: TrustData) -> None:
         score_cell(ws, row, 2 + offset, value, font=BOLD)
     scale = framework.levels
     ws.ws.conditional_format(
-        1,
+        top,
         1,
         row - 1,
         len(areas),
@@ -261,9 +263,9 @@ def _area_scores_sheet(book: SummaryBook, data: TrustData) -> None:
     for offset, note in enumerate(notes, start=2):
         put(ws, row + offset, 1, note, font=SUBTITLE)
     set_widths(ws, [34, *([16] * len(areas)), 12, 18, 9, 14])
-    fit_row(ws, 1, [(title, 12) for title in areas])  # bold header text runs wider
-    freeze(ws, 2, 2)
-    landscape(ws, title_rows=True)
+    fit_row(ws, top, [(title, 12) for title in areas])  # bold header text runs wider
+    freeze(ws, top + 1, 2)
+    landscape(ws, title_rows=top)
 
 
 _HEAT_WIDTH = 7  # a statement id's column: ids and level codes at 10pt, never shrunk
@@ -352,10 +354,11 @@ def _priorities_sheet(book: SummaryBook, data: TrustData) -> None:
         *([NOT_APPLICABLE_LABEL] if framework.not_applicable else []),
         "Secure or better",
     ]
-    write_header(ws, 1, labels)
+    top = table_title(ws, "Statements across the trust, weakest first (lowest trust mean).")
+    write_header(ws, top, labels)
     extra = 1 if framework.not_applicable else 0
-    for row, item in enumerate(statement_priorities(data), start=2):
-        put(ws, row, 1, row - 1, border=True, alignment=CENTRE)
+    for row, item in enumerate(statement_priorities(data), start=top + 1):
+        put(ws, row, 1, row - top, border=True, alignment=CENTRE)
         put(ws, row, 2, item["area"], border=True, alignment=WRAP)
         put(ws, row, 3, item["statement"], border=True, alignment=WRAP)
         put(ws, row, 4, item["id"], border=True, alignment=CENTRE)
@@ -378,8 +381,8 @@ def _priorities_sheet(book: SummaryBook, data: TrustData) -> None:
         )
         fit_row(ws, row, [(str(item["statement"]), 70), (str(item["area"]), 26)])
     set_widths(ws, [6, 26, 70, 8, 10, 10, *([11] * (len(scale) + extra)), 11])
-    freeze(ws, 2, 1)
-    landscape(ws, title_rows=True)
+    freeze(ws, top + 1, 1)
+    landscape(ws, title_rows=top)
 
 
 _CHARTS_PER_ROW = 2
@@ -391,30 +394,45 @@ _CHART_ROWS = 22
 _CHART_COLUMNS = (1, 4)  # A and D
 
 
+# rows of 15pt on a landscape A4 page inside its margins (516pt), less a row's slack for the
+# table's taller title and header rows
+_PAGE_ROWS = 32
+
+
 def _radar_sheet(book: SummaryBook, data: TrustData) -> None:
     """The trust average beside each school: a table (schools as rows, like Area scores), then
     one chart per school, two to a printed page."""
     framework = data.framework
     ws = book.sheet("Radar charts")
     areas = area_labels(framework)
-    write_header(ws, 1, ["School", *areas])
-    put(ws, 2, 1, "Trust average", font=BOLD, border=True, fill=BAND_FILL)
+    head = table_title(
+        ws,
+        "Each school's area scores beside the trust average: the table, then a chart per school.",
+    )
+    # the charts' axis labels are these cells: broken into lines here, since a chart's labels
+    # are never wrapped by XlsxWriter and LibreOffice clips a long one
+    write_header(ws, head, ["School", *(charts.label_lines(area) for area in areas)])
+    average_row = head + 1
+    put(ws, average_row, 1, "Trust average", font=BOLD, border=True, fill=BAND_FILL)
     for offset, value in enumerate(data.averages):
-        score_cell(ws, 2, 2 + offset, value, font=BOLD)
+        score_cell(ws, average_row, 2 + offset, value, font=BOLD)
     for index, (history, scores) in enumerate(zip(data.members, data.scores, strict=True)):
-        row = 3 + index
+        row = average_row + 1 + index
         put(ws, row, 1, history.school, border=True)
         for offset, item in enumerate(scores):
             score_cell(ws, row, 2 + offset, item.score)
     last_column = 1 + len(areas)
-    categories = charts.cells(ws.title, 1, 2, 1, last_column)
-    top = 4 + len(data.members)
+    categories = charts.cells(ws.title, head, 2, head, last_column)
+    top = average_row + 2 + len(data.members)
+    # the first row of charts shares the table's page when both fit on it, so that page is
+    # never the table alone; each later row of charts starts a page
+    first_alone = top + _CHART_ROWS > _PAGE_ROWS
     breaks = []
     for index, history in enumerate(data.members):
         row = top + (index // _CHARTS_PER_ROW) * _CHART_ROWS
-        if index % _CHARTS_PER_ROW == 0:
+        if index % _CHARTS_PER_ROW == 0 and (index or first_alone):
             breaks.append(row - 1)
-        school_row = 3 + index
+        school_row = average_row + 1 + index
         charts.native_radar(
             book.book,
             ws.ws,
@@ -425,8 +443,8 @@ def _radar_sheet(book: SummaryBook, data: TrustData) -> None:
                     charts.cells(ws.title, school_row, 2, school_row, last_column),
                 ),
                 (
-                    charts.cells(ws.title, 2, 1),
-                    charts.cells(ws.title, 2, 2, 2, last_column),
+                    charts.cells(ws.title, average_row, 1),
+                    charts.cells(ws.title, average_row, 2, average_row, last_column),
                 ),
             ],
             scale=framework.scale,
@@ -435,17 +453,18 @@ def _radar_sheet(book: SummaryBook, data: TrustData) -> None:
             width_cm=13.5,
             height_cm=10.5,
         )
-    ws.ws.set_h_pagebreaks(breaks)
+    if breaks:
+        ws.ws.set_h_pagebreaks(breaks)
     set_widths(ws, [34, *([16] * len(areas))])
-    fit_row(ws, 1, [(title, 12) for title in areas])  # bold header text runs wider
     landscape(ws)
 
 
 def _collated_next_steps(book: SummaryBook, data: TrustData) -> None:
     framework = data.framework
     ws = book.sheet("Next steps")
-    write_header(ws, 1, ["Area", "School", "Next steps"])
-    row = 2
+    top = table_title(ws, "The next steps each school wrote, area by area.")
+    write_header(ws, top, ["Area", "School", "Next steps"])
+    row = top + 1
     for sheet, boxes in boxes_with_role(framework, "next_steps"):
         for history in data.members:
             text = box_text(history.current, boxes)
@@ -456,20 +475,24 @@ def _collated_next_steps(book: SummaryBook, data: TrustData) -> None:
             put(ws, row, 3, text, border=True, alignment=WRAP)
             fit_row(ws, row, [(text, 90), (history.school, 28), (sheet.title, 28)])
             row += 1
-    if row == 2:
+    if row == top + 1:
         put(ws, row, 1, "No school has written next steps yet.", font=SUBTITLE)
     set_widths(ws, [28, 30, 90])
-    freeze(ws, 2, 1)
-    landscape(ws, title_rows=True)
+    freeze(ws, top + 1, 1)
+    landscape(ws, title_rows=top)
 
 
 def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
     ws = book.sheet("Returns log")
     labels = ["School", "URN", "Status", "Date", "Review date", "Judgements by", "Detail", "Round"]
     labels.append("Told")
-    write_header(ws, 1, labels)
+    top = table_title(
+        ws, "Every school expected this round: returned, outstanding or rejected, and whether it "
+        "was told."
+    )  # fmt: skip
+    write_header(ws, top, labels)
     fills = _STATUS_FILLS
-    for row, entry in enumerate(data.log, start=2):
+    for row, entry in enumerate(data.log, start=top + 1):
         put(ws, row, 1, entry.school, border=True, alignment=WRAP)
         put(ws, row, 2, entry.urn, border=True, alignment=TOP)
         put(
@@ -490,7 +513,7 @@ def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
         put(ws, row, 9, entry.told, border=True, alignment=WRAP)
         fit_row(ws, row, [(entry.detail, 70)])
     counts = {status: sum(1 for e in data.log if e.status == status) for status in _STATUS_ORDER}
-    row = len(data.log) + 3
+    row = top + len(data.log) + 2
     put(
         ws,
         row,
@@ -500,9 +523,9 @@ def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
         font=BOLD,
     )
     set_widths(ws, [34, 9, 13, 12, 12, 30, 70, 14, 30])
-    freeze(ws, 2, 1)
-    ws.ws.autofilter(0, 0, len(data.log), 8)
-    landscape(ws, title_rows=True)
+    freeze(ws, top + 1, 1)
+    ws.ws.autofilter(top - 1, 0, top - 1 + len(data.log), 8)
+    landscape(ws, title_rows=top)
 
 
 def build_trust_workbook(data: TrustData) -> bytes:

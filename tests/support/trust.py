@@ -13,6 +13,7 @@ from sheet_tools.cli import main
 from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.demo import sample_answers
 from sheet_tools.store.facade import Store
+from sheet_tools.summarise.cells import TABLE_TOP
 from sheet_tools.summarise.outbox import MANIFEST
 
 from .returns import fill
@@ -100,9 +101,17 @@ def sheet_rows(path: Path, sheet: str) -> list[list[object]]:
     return [list(row) for row in load_workbook(path)[sheet].iter_rows(values_only=True)]
 
 
+def table_rows(path: Path, sheet: str) -> list[list[object]]:
+    """The rows of a summary sheet's table, from its header row: a sheet meant to be read
+    starts with its title in A1 and a line on what it holds (``TABLE_TOP``)."""
+    rows = sheet_rows(path, sheet)
+    assert rows[0][0] and rows[TABLE_TOP - 1][0], f"{sheet}: no title in A1 or no table header"
+    return rows[TABLE_TOP - 1 :]
+
+
 def area_scores_of(path: Path) -> dict[str, list[object]]:
     """School -> its row on a trust workbook's Area scores sheet."""
-    rows = sheet_rows(path, "Area scores")
+    rows = table_rows(path, "Area scores")
     schools = {}
     for row in rows[1:]:
         if row[0] == "Trust average":

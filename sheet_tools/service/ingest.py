@@ -63,6 +63,7 @@ from ..mail.addressing import addressees_for
 from ..problems.render import render_errors_file, render_queries_file
 from ..problems.report import FileReport, Issue, about_the_file
 from ..store.facade import Event, Store, duplicate_issue
+from .claims import not_a_file
 from .config import load_limits
 
 ERRORS_SUFFIX = ".errors.txt"
@@ -93,6 +94,13 @@ def ingest_file(
     name = path.name
     arrived = arrived_at or utc_now()
     private: Path | None = None
+    try:
+        what = not_a_file(path)
+    except OSError as exc:
+        return _unreadable(name, exc)
+    if what is not None:  # never followed: a link to a private file must not be filed
+        issue = Issue.of("internal-error", variant="not-a-file", detail=what)
+        return FileReport(file=name, status="rejected", errors=[issue])
     try:
         if move:
             work = path

@@ -364,6 +364,9 @@ class Watcher:
             if stable_for is None:
                 continue
             state = completeness(path)
+            if state in (Completeness.UNREADABLE, Completeness.NOT_A_FILE):
+                self._inbox.refuse(name, state.value)
+                continue
             if state is Completeness.INCOMPLETE and stable_for < self.settings.incomplete_seconds:
                 continue
             if self._take(path):
@@ -382,6 +385,7 @@ class Watcher:
         if claimed is None:
             logger.debug("%s was claimed by another watcher", path.name)
             return True
+        self._inbox.taken(path.name)
         self._owed.mark()
         self._run_step(claimed)
         return True

@@ -434,7 +434,10 @@ def _internal_error(
 
 def _raise_if_fault(exc: BaseException, name: str) -> None:
     """Raise ``ServiceFault`` when ``exc`` is the service's fault (a full disk, a disk error, a
-    damaged database): the file is then left where it is, never rejected for it."""
+    damaged database): the file is then left where it is, never rejected for it. A database
+    deleted or replaced under the service is raised as it is: it stops the service."""
+    if isinstance(exc, DatabaseMissing):
+        raise exc
     words = service_fault(exc)
     if words is not None:
         raise ServiceFault(

@@ -52,7 +52,7 @@ from ..base.netfs import require_local_database, shared_inbox_warning
 from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import RosterSource, School
-from ..exceptions import ServiceFault
+from ..exceptions import DatabaseMissing, ServiceFault
 from ..intake import worker
 from ..mail.sender import BackgroundSender
 from ..mail.settings import MailSettings
@@ -108,6 +108,8 @@ class Pipeline:
     sequence: Callable[[], int] = lambda: 0
     # summaries that could not replace a locked file, tried again on their own: those left
     retry_summaries: Callable[[], list[Path]] = list
+    # raises DatabaseMissing when the database was deleted or replaced: the service stops
+    guard: Callable[[], object] = _nothing_to_settle
 
 
 def default_pipeline(
@@ -153,6 +155,7 @@ def default_pipeline(
         settle=settle,
         sequence=store.last_return_id,
         retry_summaries=retry_unwritten,
+        guard=store.guard,
     )
 
 
@@ -299,6 +302,7 @@ class Watcher:
                         self.stats.observer_restarts += 1
                         next_rescan = now
                     if now >= next_rescan:
+                        self.pipeline.guard()
                         self._inbox.scan()
                         self._retry_unfiled()
                         self.pipeline.retry_summaries()
@@ -307,6 +311,9 @@ class Watcher:
                 self._maybe_summarise()
             if self.stopping:
                 logger.info("%s: stopping (a second signal stops at once)", self._stop_reason)
+        except DatabaseMissing:
+            self.abandoned = True  # nothing more is asked of a database that is gone
+            raise
         finally:
             if guard is not None:
                 guard.stop()
@@ -376,6 +383,7 @@ class Watcher:
     def _take(self, path: Path) -> bool:
         """Claim and process one file; False when it must be tried again later."""
         assert self._session is not None
+        self.pipeline.guard()  # a database gone: stop with the file still in the inbox
         try:
             claimed = self._session.claim(path)
         except OSError as exc:  # e.g. still open in another program on Windows
@@ -401,6 +409,8 @@ class Watcher:
             self._faulted = True
             self._unfiled[claimed] = recovered
             return
+        except DatabaseMissing:
+            raise
         except Exception as exc:
             if claimed in self._unfiled:  # the traceback was logged the first time
                 logger.error("still cannot process %s: %s", claimed.name, exc)

@@ -81,6 +81,16 @@ class Store:
                 "(stop the service, put the copy in its place) and start again"
             )
 
+    def guard(self) -> None:
+        """Raise ``DatabaseMissing`` when the database was deleted or replaced since it was
+        opened (every write checks this too)."""
+        self._conn.guard()
+
+    @property
+    def identity(self) -> str:
+        """The database's random id, made with it (migration 7)."""
+        return self._conn.identity
+
     def __enter__(self) -> Store:
         return self
 

@@ -304,7 +304,7 @@ class Watcher:
                     if now >= next_rescan:
                         self.pipeline.guard()
                         self._inbox.scan()
-                        self._retry_unfiled()
+                        _retry_unfiled(self)
                         self.pipeline.retry_summaries()
                         next_rescan = now + self.settings.rescan_seconds
                 self._check_waiting()
@@ -432,15 +432,6 @@ class Watcher:
         if report is not None:
             self._record(report, recovered=recovered)
 
-    def _retry_unfiled(self) -> None:
-        for claimed, recovered in list(self._unfiled.items()):
-            if self.stopping:
-                return
-            if not claimed.exists():
-                del self._unfiled[claimed]
-                continue
-            self._run_step(claimed, recovered=recovered)
-
     def _record(self, report: FileReport, *, recovered: bool = False) -> None:
         self.stats.count(report, recovered=recovered)
         after = " (recovered after a stop)" if recovered else ""
@@ -456,6 +447,16 @@ class Watcher:
     def _maybe_summarise(self, *, force: bool = False) -> None:
         if self._owed.pay(self.pipeline.summarise, force=force):
             self.stats.summaries += 1
+
+
+def _retry_unfiled(watcher: Watcher) -> None:
+    for claimed, recovered in list(watcher._unfiled.items()):
+        if watcher.stopping:
+            return
+        if not claimed.exists():
+            del watcher._unfiled[claimed]
+            continue
+        watcher._run_step(claimed, recovered=recovered)
 
 
 def _recover(watcher: Watcher, claims: Path) -> None:

@@ -205,8 +205,8 @@ def filed(workspace: Workspace) -> dict[str, list[Path]]:
     for folder in (workspace.archive, workspace.rejected):
         for path in folder.iterdir() if folder.is_dir() else []:
             report_file = path.name.endswith((".errors.txt", ".annotated.xlsx", ".queries.txt"))
-            if report_file or not path.is_file():
-                continue
+            if report_file or not path.is_file() or path.name.startswith("."):
+                continue  # the ledger and temporaries are hidden
             found.setdefault(sha256(path), []).append(path)
     return found
 

@@ -27,7 +27,7 @@ class InboxListing:
         self._refused: dict[str, str] = {}
         self._down = False
 
-    def refuse(self, name: str, what: str) -> None:
+    def leave(self, name: str, what: str) -> None:
         """Leave ``name`` in the inbox, saying why once (not at every rescan)."""
         self.waiting.forget(name)
         if self._refused.get(name) != what:
@@ -52,7 +52,7 @@ class InboxListing:
                 return
             what = not_a_file(path)
             if what is not None:
-                self.refuse(name, f"is {what}, not a workbook")
+                self.leave(name, f"is {what}, not a workbook")
                 return
             if hidden_on_windows(path):
                 return

@@ -372,7 +372,7 @@ class Watcher:
                 continue
             state = completeness(path)
             if state in (Completeness.UNREADABLE, Completeness.NOT_A_FILE):
-                self._inbox.refuse(name, state.value)
+                self._inbox.leave(name, state.value)
                 continue
             if state is Completeness.INCOMPLETE and stable_for < self.settings.incomplete_seconds:
                 continue

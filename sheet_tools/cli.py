@@ -26,6 +26,7 @@ from . import __version__
 from .base import platform
 from .cli_mail import mail
 from .cli_options import json_option, templates_option, workspace_option
+from .cli_store import store
 from .definitions.rounds import ROLE_NAMES
 from .exceptions import SheetToolsError
 
@@ -578,6 +579,7 @@ def demo(workspace: Path, templates_dir: Path | None) -> None:
 
 
 main.add_command(mail)
+main.add_command(store)
 
 if __name__ == "__main__":
     main()

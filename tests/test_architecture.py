@@ -27,6 +27,7 @@ RANK = {
     "demo": 90,
     "cli_options": 93,
     "cli_mail": 95,
+    "cli_store": 95,
     "cli": 100,
     "__main__": 110,
 }

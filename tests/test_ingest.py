@@ -32,6 +32,7 @@ from sheet_tools.generate.annotate import ERROR_FILL
 from sheet_tools.problems.codes import CODES
 from sheet_tools.service.ingest import ingest_file, record_file, settle_events
 from sheet_tools.store.facade import Store
+from sheet_tools.store.ledger import LEDGER_NAME
 from tests.conftest import REPO
 from tests.support.returns import make_return, random_answers
 
@@ -349,7 +350,9 @@ def test_move_from_another_disk_copies_then_removes_the_claim(
         assert ingest_file(claimed, ws, registry, store, move=True).status == "accepted"
         assert not claimed.exists()
         assert sha256(ws.archive / "remote.xlsx") == before
-        assert [p.name for p in ws.archive.iterdir()] == ["remote.xlsx"]  # no temporaries left
+        assert sorted(p.name for p in ws.archive.iterdir()) == sorted(
+            ["remote.xlsx", LEDGER_NAME]
+        )  # no temporaries left
         assert store.pending_events() == []
     finally:
         shutil.rmtree(claims)

@@ -42,6 +42,7 @@ from sheet_tools.service.watch import (
     workspace_for,
 )
 from sheet_tools.store.facade import Store
+from sheet_tools.store.ledger import LEDGER_NAME
 from sheet_tools.summarise import school_summary_path
 
 from .support.helpers import sha256, workspace
@@ -205,8 +206,8 @@ def filed(workspace: Workspace) -> dict[str, list[Path]]:
     for folder in (workspace.archive, workspace.rejected):
         for path in folder.iterdir() if folder.is_dir() else []:
             report_file = path.name.endswith((".errors.txt", ".annotated.xlsx", ".queries.txt"))
-            if report_file or not path.is_file():
-                continue
+            if report_file or not path.is_file() or path.name.startswith("."):
+                continue  # the ledger and temporaries are hidden
             found.setdefault(sha256(path), []).append(path)
     return found
 
@@ -334,7 +335,7 @@ def test_files_dropped_while_running_are_processed(
     assert len(db_rows(ws, "returns")) == 4
     queried = [f"{r.file}.queries.txt" for r in svc.reports if r.warning_count]
     assert sorted(p.name for p in ws.archive.iterdir()) == sorted(
-        [backlog.name, *(p.name for p in dropped), *queried]
+        [backlog.name, *(p.name for p in dropped), *queried, LEDGER_NAME]
     )
     assert list(ws.inbox.iterdir()) == []
     assert files_under(ws.processing) == []

@@ -23,6 +23,8 @@ two stops is rejected as ``reader-crashed`` without being read again. No file is
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -75,6 +77,8 @@ class _Ahead:
         self.futures.append(self.executor.submit(self._read, Path(path)))
 
     def _read(self, path: Path) -> tuple[str, Read]:
+        if not stat.S_ISREG(os.lstat(path).st_mode):  # a link or a pipe: never read ahead
+            raise ValueError(f"{path} is not an ordinary file")
         digest = sha256_file(path)  # streamed: never the whole file in the service's memory
         marker = self.attempts / digest if self.attempts is not None else None
         return digest, read_bounded(path, self.registry, marker)

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import socket
+import stat
 import time
 import uuid
 import zipfile
@@ -61,12 +62,31 @@ class Completeness(Enum):
     NOT_ZIP = "not-zip"  # never going to be a zip: process it (it will be rejected)
     TOO_LARGE = "too-large"  # past the guard's size limit: rejected whatever its end holds
     INCOMPLETE = "incomplete"  # empty, or a zip without its end yet
+    # left in the inbox, reported once; the values are the words of that log line
+    UNREADABLE = "cannot be read by the service (permission denied)"
+    NOT_A_FILE = "is not an ordinary file (it is a link or a pipe)"
+
+
+def not_a_file(path: Path) -> str | None:
+    """What ``path`` is when it is not an ordinary file (a link, a pipe, a device), in words
+    for the log; None for an ordinary file. Never follows a link, never opens a pipe."""
+    mode = os.lstat(path).st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return "a link (shortcut) to another file"
+    if stat.S_ISFIFO(mode):
+        return "a pipe"
+    return "not an ordinary file"
 
 
 def completeness(path: Path) -> Completeness:
     """Whether a file looks finished. Reads the zip directory only, never inflates anything,
-    and not even that for a file the guard will refuse for its size."""
+    and not even that for a file the guard will refuse for its size. A link or a pipe is never
+    opened (a pipe would block)."""
     try:
+        if not_a_file(path) is not None:
+            return Completeness.NOT_A_FILE
         with path.open("rb") as handle:
             head = handle.read(4)
             size = os.fstat(handle.fileno()).st_size
@@ -78,6 +98,8 @@ def completeness(path: Path) -> Completeness:
             return Completeness.TOO_LARGE
         with zipfile.ZipFile(path):
             return Completeness.COMPLETE
+    except PermissionError:
+        return Completeness.UNREADABLE
     except (OSError, zipfile.BadZipFile, ValueError, EOFError):
         return Completeness.INCOMPLETE
 
@@ -139,6 +161,9 @@ class Session:
         try:
             os.rename(source, target)
         except FileNotFoundError:
+            return None
+        if not_a_file(target) is not None:  # swapped for a link since it was looked at: put back
+            os.rename(target, source)
             return None
         return target
 

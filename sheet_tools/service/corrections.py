@@ -19,7 +19,9 @@ from ..definitions.frameworks import Registry
 from ..definitions.roster import School, workspace_roster
 from ..definitions.rounds import clean_round, judge_label
 from ..exceptions import StoreError
+from ..store import ledger
 from ..store.facade import Store, StoredReturn
+from ..store.ledger import Corrected, ledger_path
 from ..summarise import summarise_affected
 from .config import load_rounds
 
@@ -107,14 +109,19 @@ def correct_return(
     roster: Sequence[School] | None = None,
     by_whom: str | None = None,
     current_round: str | None = None,
+    ledger_file: Path | None = None,
 ) -> tuple[StoredReturn, list[Path]]:
     """Withdraw (or restore) one return and rebuild what it touches; returns the return and the
-    summary files written."""
+    summary files written. ``ledger_file``: the workspace's ledger, told of the correction."""
     before = store.get_return(return_id)
     if before is None:
         raise StoreError(f"there is no return {return_id}; see sheet-tools returns list")
     action = store.withdraw if withdraw else store.restore
     after = action(return_id, reason, by_whom or _who())
+    if ledger_file is not None:
+        done = store.corrections([return_id])[-1]
+        said = {"reason": done.reason, "by_whom": done.by_whom, "at": done.at}
+        ledger.append(ledger_file, Corrected(kind=done.action, sha256=after.sha256, **said))
     affected = {(after.template_id, after.school_key, after.trust)}
     for listed in roster or ():
         if trust_key(listed.trust) and listed.urn == after.urn:
@@ -160,4 +167,5 @@ def correct_return_in(
             reason=reason,
             roster=roster,
             current_round=load_rounds(workspace.root).current,
+            ledger_file=ledger_path(workspace.archive),
         )

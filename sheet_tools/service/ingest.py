@@ -62,7 +62,10 @@ from ..intake.worker import annotate_bounded, check_bounded, read_ahead, using
 from ..mail.addressing import addressees_for
 from ..problems.render import render_errors_file, render_queries_file
 from ..problems.report import FileReport, Issue, about_the_file
+from ..store import ledger
 from ..store.facade import Event, Store, duplicate_issue
+from ..store.ledger import Filed, ledger_path
+from .claims import not_a_file
 from .config import load_limits
 
 ERRORS_SUFFIX = ".errors.txt"
@@ -93,6 +96,13 @@ def ingest_file(
     name = path.name
     arrived = arrived_at or utc_now()
     private: Path | None = None
+    try:
+        what = not_a_file(path)
+    except OSError as exc:
+        return _unreadable(name, exc)
+    if what is not None:  # never followed: a link to a private file must not be filed
+        issue = Issue.of("internal-error", variant="not-a-file", detail=what)
+        return FileReport(file=name, status="rejected", errors=[issue])
     try:
         if move:
             work = path
@@ -231,7 +241,7 @@ def resume_event(
             found = found or event
             continue
         _write_side_files(event, destination, workspace, registry)
-        store.finish_event(event.id)
+        _finish(event, workspace, store)
     return found
 
 
@@ -248,8 +258,7 @@ def file_event(
         with contextlib.suppress(FileNotFoundError):
             work.unlink()
         if event.id:
-            moved = _relative(destination, workspace)
-            store.finish_event(event.id, moved if moved != event.destination else None)
+            _finish(event, workspace, store, _relative(destination, workspace))
     except Exception as exc:
         # The outcome is recorded; the file stays where it is and the event stays pending, so
         # the next run (or the watcher's recovery) files it.
@@ -276,8 +285,8 @@ def refuse_new_database_beside_returns(workspace: Workspace) -> None:
     if held:
         raise DatabaseMissing(
             f"the database {workspace.database} is missing but {archive} holds returns: restore "
-            "the database from a backup (put the copy at that path), or, to rebuild the store, "
-            "move the files in archive/ back into the inbox; nothing was started"
+            "the database from a backup (put the copy at that path), or rebuild it from the "
+            "ledger in archive/ with `sheet-tools store rebuild`; nothing was started"
         )
 
 
@@ -289,7 +298,7 @@ def settle_events(workspace: Workspace, registry: Registry, store: Store) -> int
         destination = workspace.root / event.destination
         if destination.exists():
             _write_side_files(event, destination, workspace, registry)
-            store.finish_event(event.id)
+            _finish(event, workspace, store)
             settled += 1
     cutoff = time.time() - _STALE_TEMP_S
     if workspace.temp.is_dir():
@@ -303,6 +312,22 @@ def settle_events(workspace: Workspace, registry: Registry, store: Store) -> int
                 if temporary.stat().st_mtime < cutoff:
                     temporary.unlink()
     return settled
+
+
+def _finish(event: Event, workspace: Workspace, store: Store, place: str | None = None) -> None:
+    """Append the filing to the ledger (what ``store rebuild`` replays), then mark the event
+    done (at ``place`` when the file had to go elsewhere)."""
+    where = place or event.destination
+    filed = Filed(
+        sha256=event.sha256,
+        file_name=event.file_name,
+        arrived_at=event.arrived_at,
+        status=event.status,
+        place=where,
+        report=event.report,
+    )
+    ledger.append(ledger_path(workspace.archive), filed)
+    store.finish_event(event.id, where if where != event.destination else None)
 
 
 # --- placing files without ever replacing one ---------------------------------------------------
@@ -426,7 +451,10 @@ def _internal_error(
 
 def _raise_if_fault(exc: BaseException, name: str) -> None:
     """Raise ``ServiceFault`` when ``exc`` is the service's fault (a full disk, a disk error, a
-    damaged database): the file is then left where it is, never rejected for it."""
+    damaged database): the file is then left where it is, never rejected for it. A database
+    deleted or replaced under the service is raised as it is: it stops the service."""
+    if isinstance(exc, DatabaseMissing):
+        raise exc
     words = service_fault(exc)
     if words is not None:
         raise ServiceFault(

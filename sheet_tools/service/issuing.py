@@ -19,7 +19,9 @@ from ..definitions.frameworks import Framework, Registry
 from ..definitions.roster import School
 from ..definitions.rounds import Judge
 from ..generate.workbook import generate_batch, issue_for
+from ..store import ledger
 from ..store.facade import IssuedWorkbook, Store
+from ..store.ledger import Issued, ledger_path
 from .carry import carried_in_workspace
 from .setup import round_to_issue
 
@@ -74,6 +76,9 @@ def recording_issues(workspace: Workspace | None, framework: Framework) -> Itera
         finally:
             if issued:
                 store.record_issued(issued)
+                ledger.append(
+                    ledger_path(workspace.archive), *(Issued(workbook=item) for item in issued)
+                )
 
 
 @dataclass(frozen=True)

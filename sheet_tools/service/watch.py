@@ -52,7 +52,7 @@ from ..base.netfs import require_local_database, shared_inbox_warning
 from ..base.workspace import Workspace
 from ..definitions.frameworks import Registry
 from ..definitions.roster import RosterSource, School
-from ..exceptions import ServiceFault
+from ..exceptions import DatabaseMissing, ServiceFault
 from ..intake import worker
 from ..mail.sender import BackgroundSender
 from ..mail.settings import MailSettings
@@ -108,6 +108,8 @@ class Pipeline:
     sequence: Callable[[], int] = lambda: 0
     # summaries that could not replace a locked file, tried again on their own: those left
     retry_summaries: Callable[[], list[Path]] = list
+    # raises DatabaseMissing when the database was deleted or replaced: the service stops
+    guard: Callable[[], object] = _nothing_to_settle
 
 
 def default_pipeline(
@@ -153,6 +155,7 @@ def default_pipeline(
         settle=settle,
         sequence=store.last_return_id,
         retry_summaries=retry_unwritten,
+        guard=store.guard,
     )
 
 
@@ -299,14 +302,18 @@ class Watcher:
                         self.stats.observer_restarts += 1
                         next_rescan = now
                     if now >= next_rescan:
+                        self.pipeline.guard()
                         self._inbox.scan()
-                        self._retry_unfiled()
+                        _retry_unfiled(self)
                         self.pipeline.retry_summaries()
                         next_rescan = now + self.settings.rescan_seconds
                 self._check_waiting()
                 self._maybe_summarise()
             if self.stopping:
                 logger.info("%s: stopping (a second signal stops at once)", self._stop_reason)
+        except DatabaseMissing:
+            self.abandoned = True  # nothing more is asked of a database that is gone
+            raise
         finally:
             if guard is not None:
                 guard.stop()
@@ -364,6 +371,9 @@ class Watcher:
             if stable_for is None:
                 continue
             state = completeness(path)
+            if state in (Completeness.UNREADABLE, Completeness.NOT_A_FILE):
+                self._inbox.leave(name, state.value)
+                continue
             if state is Completeness.INCOMPLETE and stable_for < self.settings.incomplete_seconds:
                 continue
             if self._take(path):
@@ -373,6 +383,7 @@ class Watcher:
     def _take(self, path: Path) -> bool:
         """Claim and process one file; False when it must be tried again later."""
         assert self._session is not None
+        self.pipeline.guard()  # a database gone: stop with the file still in the inbox
         try:
             claimed = self._session.claim(path)
         except OSError as exc:  # e.g. still open in another program on Windows
@@ -382,6 +393,7 @@ class Watcher:
         if claimed is None:
             logger.debug("%s was claimed by another watcher", path.name)
             return True
+        self._inbox.taken(path.name)
         self._owed.mark()
         self._run_step(claimed)
         return True
@@ -397,6 +409,8 @@ class Watcher:
             self._faulted = True
             self._unfiled[claimed] = recovered
             return
+        except DatabaseMissing:
+            raise
         except Exception as exc:
             if claimed in self._unfiled:  # the traceback was logged the first time
                 logger.error("still cannot process %s: %s", claimed.name, exc)
@@ -418,15 +432,6 @@ class Watcher:
         if report is not None:
             self._record(report, recovered=recovered)
 
-    def _retry_unfiled(self) -> None:
-        for claimed, recovered in list(self._unfiled.items()):
-            if self.stopping:
-                return
-            if not claimed.exists():
-                del self._unfiled[claimed]
-                continue
-            self._run_step(claimed, recovered=recovered)
-
     def _record(self, report: FileReport, *, recovered: bool = False) -> None:
         self.stats.count(report, recovered=recovered)
         after = " (recovered after a stop)" if recovered else ""
@@ -442,6 +447,16 @@ class Watcher:
     def _maybe_summarise(self, *, force: bool = False) -> None:
         if self._owed.pay(self.pipeline.summarise, force=force):
             self.stats.summaries += 1
+
+
+def _retry_unfiled(watcher: Watcher) -> None:
+    for claimed, recovered in list(watcher._unfiled.items()):
+        if watcher.stopping:
+            return
+        if not claimed.exists():
+            del watcher._unfiled[claimed]
+            continue
+        watcher._run_step(claimed, recovered=recovered)
 
 
 def _recover(watcher: Watcher, claims: Path) -> None:

@@ -25,8 +25,16 @@ class Corrections:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def apply(self, return_id: int, action: CorrectionAction, reason: str, by_whom: str) -> None:
-        """Withdraw or restore a return and record why, in one transaction."""
+    def apply(
+        self,
+        return_id: int,
+        action: CorrectionAction,
+        reason: str,
+        by_whom: str,
+        at: datetime | None = None,
+    ) -> None:
+        """Withdraw or restore a return and record why, in one transaction (``at``: when,
+        for a store rebuilt from its ledger; now by default)."""
         if not reason.strip():
             raise StoreError(f"say why the return is to be {action}n (--reason)")
         with self._conn.write() as db:
@@ -40,7 +48,7 @@ class Corrections:
                 raise StoreError(f"return {return_id} is already withdrawn")
             if action == "restore" and not withdrawn:
                 raise StoreError(f"return {return_id} is not withdrawn")
-            now = stamp(utc_now())
+            now = stamp(at or utc_now())
             db.execute(
                 "UPDATE returns SET withdrawn_at = ? WHERE id = ?",
                 (now if action == "withdraw" else None, return_id),

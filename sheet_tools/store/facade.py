@@ -81,6 +81,26 @@ class Store:
                 "(stop the service, put the copy in its place) and start again"
             )
 
+    def guard(self) -> None:
+        """Raise ``DatabaseMissing`` when the database was deleted or replaced since it was
+        opened (every write checks this too)."""
+        self._conn.guard()
+
+    @property
+    def identity(self) -> str:
+        """The database's random id, made with it (migration 7)."""
+        return self._conn.identity
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the database at ``target`` (SQLite's online backup: other
+        processes may go on writing meanwhile)."""
+        copy = sqlite3.connect(target)
+        try:
+            with self._conn.read() as db:
+                db.backup(copy)
+        finally:
+            copy.close()
+
     def __enter__(self) -> Store:
         return self
 
@@ -203,18 +223,27 @@ class Store:
         return self._returns.trusts()
 
     # --- corrections and rejections ------------------------------------------------------------
-    def withdraw(self, return_id: int, reason: str, by_whom: str) -> StoredReturn:
+    def withdraw(
+        self, return_id: int, reason: str, by_whom: str, at: datetime | None = None
+    ) -> StoredReturn:
         """Take a return out of every summary (the one it superseded counts again); it stays in
-        the database and its history, and ``restore`` puts it back."""
-        return self._correct(return_id, "withdraw", reason, by_whom)
+        the database and its history, and ``restore`` puts it back. ``at``: when (default now)."""
+        return self._correct(return_id, "withdraw", reason, by_whom, at)
 
-    def restore(self, return_id: int, reason: str, by_whom: str) -> StoredReturn:
-        return self._correct(return_id, "restore", reason, by_whom)
+    def restore(
+        self, return_id: int, reason: str, by_whom: str, at: datetime | None = None
+    ) -> StoredReturn:
+        return self._correct(return_id, "restore", reason, by_whom, at)
 
     def _correct(
-        self, return_id: int, action: CorrectionAction, reason: str, by_whom: str
+        self,
+        return_id: int,
+        action: CorrectionAction,
+        reason: str,
+        by_whom: str,
+        at: datetime | None,
     ) -> StoredReturn:
-        self._corrections.apply(return_id, action, reason, by_whom)
+        self._corrections.apply(return_id, action, reason, by_whom, at)
         found = self._returns.by_id(return_id)
         assert found is not None
         return found

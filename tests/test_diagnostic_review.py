@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sheet_tools.definitions.frameworks import Registry
 from sheet_tools.definitions.roster import read_roster
 
-from .support.trust import AUTUMN, Trust, run, sheet_rows
+from .support.trust import AUTUMN, Trust, run, sheet_rows, table_rows
 
 MAINSTREAM, SPECIALIST = "send-review-mainstream", "send-review-specialist"
 REPORT, VISIT = "send-review-report", "send-review-follow-up"
@@ -142,7 +142,7 @@ def test_two_schools_through_the_whole_diagnostic_review(trust: Trust, registry:
         assert any(text.startswith(f"{AUTUMN} round:") for text in comparison)
     # neither school is outstanding for the other's framework
     for template, school in ((MAINSTREAM, OAK), (SPECIALIST, BIRCH)):
-        log = sheet_rows(folder / f"Oak Trust - {template} - trust summary.xlsx", "Returns log")
+        log = table_rows(folder / f"Oak Trust - {template} - trust summary.xlsx", "Returns log")
         listed = {row[0] for row in log[1:] if row[0] and row[1]}
         assert listed == {school[0]}, (template, log)
 

@@ -23,7 +23,7 @@ from sheet_tools.service.config import load_mail_settings
 from sheet_tools.store.facade import Addressee
 
 from .support.smtp import Mailbox, free_port, self_signed, start_server
-from .support.trust import SPR, Trust, run
+from .support.trust import SPR, Trust, run, table_rows
 
 AUTUMN = "Autumn 2026"
 TRUST = "Oak Trust"
@@ -297,10 +297,9 @@ def test_the_trust_returns_log_says_whether_each_school_was_told(
     run("mail", "send", "--workspace", str(trust.root))
     trust.summarise()
     [summary] = (trust.root / "outbox").rglob("*trust summary.xlsx")
-    log = load_workbook(summary)["Returns log"]
-    header = [cell.value for cell in log[1]]
+    header, *rows = table_rows(summary, "Returns log")
     told_at = header.index("Told")
-    told = {row[0]: row[told_at] for row in log.iter_rows(min_row=2, values_only=True) if row[2]}
+    told = {row[0]: row[told_at] for row in rows if row[2]}
     assert told["Oakfield Primary"] == "Sent"
     assert told["Ash Grove"].startswith("Failed: ") and "550" in told["Ash Grove"]
     assert told["Birch Lane"] == "Not told: no e-mail address on the roster"

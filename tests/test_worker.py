@@ -235,6 +235,34 @@ def test_ingest_reads_ahead_and_reads_each_file_once(
     assert list((ws.temp / "attempts").iterdir()) == []
 
 
+@pytest.mark.parametrize(("workers", "overlap"), [(1, False), (2, True)])
+def test_ingest_reads_ahead_on_every_worker(
+    registry: Registry, tmp_path: Path, workers: int, overlap: bool
+) -> None:
+    """With two workers, two files are read at once while the one before is filed; with one,
+    reads never overlap. Shown by the reads meeting each other, not by timing them."""
+    spr = registry.latest("specialist-provision-review")
+    ws = Workspace.at(tmp_path / "ws")
+    ws.ensure()
+    paths = [returns.valid_return(spr, tmp_path / "src", seed=n) for n in range(1, 5)]
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
+    os.environ[hostile.MEETING] = str(meeting)
+    try:
+        with (
+            using(limits=WorkerLimits(workers=workers), check=hostile.meeting_check),
+            read_ahead(registry, ws.temp / "attempts", paths) as ordered,
+            Store(ws.database) as store,
+        ):
+            reports = [ingest_file(path, ws, registry, store) for path in ordered]
+    finally:
+        del os.environ[hostile.MEETING]
+    assert [r.status for r in reports] == ["accepted"] * 4
+    met = [line.split()[-1] for line in (meeting / "met.txt").read_text().splitlines()]
+    assert len(met) == 4  # each file read once
+    assert ("met" in met) is overlap
+
+
 def test_the_ingest_command_files_a_poison_file_and_goes_on(
     registry: Registry, good: Path, tmp_path: Path
 ) -> None:

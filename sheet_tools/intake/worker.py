@@ -61,15 +61,15 @@ Read = ReadFile | FileReport
 
 
 class _Ahead:
-    """Reads of files given in advance, done one at a time in a background thread (each in a
-    bounded worker), so the next file is read while this process stores and files the last.
-    Only the reading is done ahead: validating (who the return is from) waits for its turn, so
-    it sees every return stored before it."""
+    """Reads of files given in advance, ``depth`` at a time in background threads (each in a
+    bounded worker, so one per worker of the pool), while this process stores and files the
+    last. Only the reading is done ahead: validating (who the return is from) waits for its
+    turn, so it sees every return stored before it."""
 
-    def __init__(self, registry: Registry, attempts: Path | None) -> None:
+    def __init__(self, registry: Registry, attempts: Path | None, depth: int = 1) -> None:
         self.registry = registry
         self.attempts = attempts
-        self.executor = ThreadPoolExecutor(1, thread_name_prefix="sheet-tools-read-ahead")
+        self.executor = ThreadPoolExecutor(depth, thread_name_prefix="sheet-tools-read-ahead")
         self.futures: list[Future[tuple[str, Read]]] = []
         self.done: dict[str, Read] = {}
 
@@ -107,18 +107,21 @@ _SHARED_LOCK = threading.Lock()
 def read_ahead(
     registry: Registry, attempts: Path | None, paths: Sequence[Path]
 ) -> Iterator[Iterator[Path]]:
-    """Within: iterate the paths yielded; each is checked in advance, in order, the next one
-    while this process stores and files the current. A ``check_bounded`` of the same bytes
-    (same SHA-256: the very bytes checked) takes that result instead of reading the file again,
-    so reading overlaps storing and filing on a second core. For ``ingest`` of many files."""
-    ahead = _Ahead(registry, attempts)
+    """Within: iterate the paths yielded; each is checked in advance, in order, as many ahead
+    of the current one as the pool has workers, while this process stores and files the
+    current. A ``check_bounded`` of the same bytes (same SHA-256: the very bytes checked) takes
+    that result instead of reading the file again, so reading overlaps storing and filing and
+    uses every worker. For ``ingest`` of many files."""
+    with _SHARED_LOCK:
+        depth = _SHARED.limits.workers
+    ahead = _Ahead(registry, attempts, depth)
 
     def ordered() -> Iterator[Path]:
-        if paths:
-            ahead.submit(paths[0])
+        submitted = 0
         for index, path in enumerate(paths):
-            if index + 1 < len(paths):
-                ahead.submit(paths[index + 1])
+            while submitted < len(paths) and submitted <= index + depth:
+                ahead.submit(paths[submitted])
+                submitted += 1
             yield path
 
     with _SHARED_LOCK:

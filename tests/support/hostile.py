@@ -99,3 +99,26 @@ def chatter(registry: Registry, path: str, limits: Limits) -> int:
     print("a library's chatter " * 100, flush=True)
     os.write(1, b"\x80\x04 not a message\n" * 100)
     return 42
+
+
+MEETING = "SHEET_TOOLS_TEST_MEETING"
+
+
+def meeting_check(registry: Registry, path: str, limits: Limits):
+    """The real check, after waiting (a few seconds at most) for another read to be under way
+    at the same time; each file's line in ``$SHEET_TOOLS_TEST_MEETING``'s folder says whether
+    it met one, so a test can show reads overlap without timing anything."""
+    folder = Path(os.environ[MEETING])
+    mine = folder / f"{os.getpid()}-{time.monotonic_ns()}.running"  # files may share a name
+    mine.touch()
+    met = False
+    for _ in range(100):
+        if len(list(folder.glob("*.running"))) > 1:
+            met = True
+            break
+        time.sleep(0.05)
+    with open(folder / "met.txt", "a", encoding="utf-8") as handle:
+        handle.write(f"{Path(path).name} {'met' if met else 'alone'}\n")
+    result = read_task(registry, path, limits)
+    mine.unlink()
+    return result

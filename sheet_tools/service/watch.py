@@ -19,12 +19,11 @@ How a file travels, and why each step is there:
    ``move=True``) checks, stores and files it into ``archive/`` or ``rejected/``.
 5. **Summarised**: the affected schools and trusts, debounced so a burst of returns causes a
    handful of rebuilds. A marker in the session folder, written before any return is stored,
-   says summaries are owed from a point in time, so a crash between storing and summarising is
-   made good by whoever recovers the session.
+   says summaries are owed from a point in the store's sequence, so a crash between storing
+   and summarising is made good by whoever recovers the session.
 
-Which files are taken and how they are claimed is ``claims``'s; the observer is ``observer``'s;
-what the inbox listing passes on is ``inbox``'s, when a file holds still ``stability``'s, and the
-owed summaries and their marker ``debt``'s.
+Claims are ``claims``'s, the observer ``observer``'s, the inbox listing ``inbox``'s, when a file
+holds still ``stability``'s, and the owed summaries ``debt``'s.
 
 On start, sessions whose lock can be taken (their process is gone, e.g. after ``kill -9``) are
 recovered before anything else: their files go through ``process`` again, which finishes an

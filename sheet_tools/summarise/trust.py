@@ -74,11 +74,16 @@ _STATUS_ORDER = {"Rejected": 0, "Outstanding": 1, "Returned": 2}
 _TOLD = {"sent": "Sent", "queued": "Queued", "failed": "Failed", "not-told": "Not told"}
 
 
+# A file with no message on record: stored before mail was kept, or a store rebuilt from its
+# ledger (which restores returns, not what was sent).
+TOLD_UNKNOWN = "Not known: no record of a message for this file"
+
+
 def told_text(status: tuple[str, str] | None) -> str:
-    """The Returns log's "Told" cell for a mail queue (status, reason): "Not told: no e-mail
-    address on the roster"; empty when no message was ever queued for the file."""
+    """The Returns log's "Told" cell for a file's message (status, reason): "Sent", "Not told:
+    no e-mail address on the roster"; ``TOLD_UNKNOWN`` when no message is on record."""
     if status is None:
-        return ""
+        return TOLD_UNKNOWN
     word = _TOLD.get(status[0], status[0])
     return f"{word}: {status[1]}" if status[1] and status[0] != "sent" else word
 

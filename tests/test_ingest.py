@@ -509,6 +509,7 @@ with Store(workspace.database) as store:
 """
 
 
+@pytest.mark.posix_limits
 @pytest.mark.slow
 def test_killed_at_random_moments_nothing_is_lost_or_counted_twice(
     spr: Framework, ws: Workspace, tmp_path: Path

@@ -74,6 +74,7 @@ def calamine_in_a_subprocess(path: Path, memory_mb: int | None = None) -> int:
     return subprocess.run(args, capture_output=True, env=env, timeout=120).returncode
 
 
+@pytest.mark.posix_limits
 def test_the_shared_strings_count_shapes_really_abort_calamine(good: Path, tmp_path: Path) -> None:
     """The premise, checked on the installed python-calamine: these files kill a process."""
     assert calamine_in_a_subprocess(good) == 0
@@ -88,6 +89,7 @@ def test_the_shared_strings_count_shapes_really_abort_calamine(good: Path, tmp_p
     assert calamine_in_a_subprocess(large, memory_mb=768) == -signal.SIGABRT
 
 
+@pytest.mark.posix_limits
 def test_a_poison_file_costs_only_its_own_worker(
     pool: WorkerPool, good: Path, registry: Registry, tmp_path: Path
 ) -> None:
@@ -109,6 +111,7 @@ def test_workers_are_kept_between_files(pool: WorkerPool, registry: Registry) ->
     assert len(pids) == 1 and os.getpid() not in pids
 
 
+@pytest.mark.posix_limits
 def test_over_the_cpu_limit_a_worker_is_stopped(pool: WorkerPool, registry: Registry) -> None:
     outcome = pool.run(hostile.spin, "spin.xlsx", DEFAULT_LIMITS, context=registry)
     assert outcome.kind == "timeout"
@@ -123,6 +126,7 @@ def test_over_the_wall_clock_a_worker_is_stopped(registry: Registry) -> None:
         assert short.run(hostile.add, 2, 3, context=registry).value == 5
 
 
+@pytest.mark.posix_limits
 def test_over_the_memory_limit_a_worker_is_stopped(pool: WorkerPool, registry: Registry) -> None:
     outcome = pool.run(hostile.allocate, "big.xlsx", DEFAULT_LIMITS, context=registry)
     assert outcome.kind == "out-of-memory"
@@ -147,6 +151,7 @@ def test_aborts_exits_and_errors_are_told_apart(pool: WorkerPool, registry: Regi
         (hostile.abort, "reader-crashed"),
     ],
 )
+@pytest.mark.posix_limits
 def test_a_file_over_a_limit_is_rejected_once_and_not_retried(
     task: object, code: str, spr: Framework, registry: Registry, good: Path, tmp_path: Path
 ) -> None:
@@ -313,6 +318,7 @@ time.sleep(3600)
 """
 
 
+@pytest.mark.posix_limits
 @pytest.mark.parametrize("where", ["main", "thread"])
 def test_a_worker_does_not_outlive_a_killed_service(where: str, tmp_path: Path) -> None:
     from tests.test_watch import DEADLINE, REPO, wait_for
@@ -346,6 +352,7 @@ def test_a_worker_does_not_outlive_a_killed_service(where: str, tmp_path: Path) 
     wait_for(gone, "the worker to stop with its service")
 
 
+@pytest.mark.posix_limits
 def test_a_worker_killed_while_idle_is_replaced_without_costing_a_file(
     registry: Registry, good: Path
 ) -> None:

@@ -133,3 +133,30 @@ def test_the_trust_overviews_weakest_statements_are_a_plain_table(books) -> None
     assert statement.value == "Governors check the impact of SEND provision & funding."
     assert statement.alignment.wrap_text
     assert ws.cell(header + 1, 4).value == "L2"
+
+
+@pytest.mark.parametrize("name", ["school-summary.xlsx", "trust-summary.xlsx"])
+def test_the_overview_charts_read_their_axis_labels_broken_into_lines(books, name) -> None:
+    """The Overview's charts point at their own block of area names broken into lines, outside
+    the print area; the table people read keeps each area name on one unbroken line."""
+    ws = books[name]["Overview"]
+    assert [type(c).__name__ for c in ws._charts if type(c).__name__ == "RadarChart"] == [
+        "RadarChart"
+    ]
+    refs = {series.cat.strRef.f for chart in ws._charts for series in chart.series}
+    [ref] = refs  # the radar and (trust) the level bars share the one block of labels
+    sheet, span = ref.rsplit("!", 1)
+    assert sheet.strip("'") == "Overview"
+    start, end = span.replace("$", "").split(":")
+    labels = [row[0].value for row in ws[f"{start}:{end}"]]
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Area")
+    areas = [ws.cell(header + 1 + i, 1).value for i in range(len(labels))]
+    assert len(labels) >= 2 and all(isinstance(a, str) and "\n" not in a for a in areas)
+    assert [label.replace("\n", " ") for label in labels] == areas
+    assert labels == [charts.label_lines(area) for area in areas]
+    # (the reference framework's names are short: test_overview's real ones are broken)
+    assert all(len(line) <= 18 for label in labels for line in label.split("\n"))
+    assert ws.cell(ws[start].row - 2, 1).value == "Chart axis labels"
+    # printed down to the charts and the tables, not the block that feeds the charts' labels
+    printed_to = int(ws.print_area.rsplit("$", 1)[1])
+    assert printed_to < ws[start].row - 2

@@ -16,6 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from sheet_tools.definitions.frameworks import Framework
+from sheet_tools.summarise import charts
 from sheet_tools.summarise.scores import histories
 from sheet_tools.summarise.trust import TrustData, build_trust_workbook
 
@@ -124,6 +125,23 @@ def test_the_trust_overview_shows_the_round_at_a_glance(trust: Trust, spr: Frame
     said = ws.cell(find_row(ws, "Returns expected"), 3).value
     assert said == f"1 school returned in both rounds; {len(autumn)} of {len(SCHOOLS)} this round."
 
+    # both charts read their axis labels from a block of the area names broken into lines
+    # (a chart wraps none itself), the table's own area cells unbroken
+    schools = sorted(trust.outbox.rglob("Oakfield Primary*.xlsx"))
+    assert len(schools) == 1, sorted(trust.outbox.rglob("*.xlsx"))
+    for path_ in (path, *schools):
+        sheet = load_workbook(path_)["Overview"]
+        table = [s.title for s in spr.sheets if s.judged]
+        header = find_row(sheet, "Area")
+        assert [sheet.cell(header + 1 + i, 1).value for i in range(len(table))] == table
+        drawn_charts = overview_charts(path_)
+        assert drawn_charts
+        for chart in drawn_charts:
+            for ser in chart.iter(f"{C}ser"):
+                labels = cells_at(sheet, ser.find(f"{C}cat/{C}strRef/{C}f").text)
+                assert labels == [charts.label_lines(title) for title in table]
+                assert any("\n" in label for label in labels)
+                assert all(len(line) <= 18 for label in labels for line in label.split("\n"))
     # the 100% stacked bar: one series per level, counts of this round's statements per area
     [bar] = [c for c in overview_charts(path) if c.find(f".//{C}barChart") is not None]
     assert bar.find(f".//{C}barChart/{C}grouping").get("val") == "percentStacked"

@@ -33,6 +33,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from ..definitions.frameworks import Level
+from .cells import SUBTITLE, WRAP, SummarySheet, put, write_section
 
 # Dark blue and orange (ColorBrewer Dark2/Paired): told apart with the common colour-vision
 # deficiencies, and the second series is also dashed so it reads in black and white.
@@ -232,6 +233,32 @@ def cells(
         (last_row if last_row is not None else first_row) - 1,
         (last_column if last_column is not None else first_column) - 1,
     ]
+
+
+def axis_labels(ws: SummarySheet, row: int, labels: Sequence[str]) -> tuple[list, int]:
+    """A titled block of a chart's axis labels, from ``row`` down column A, each broken into lines
+    (``label_lines``): a native chart shows the line breaks of the cells it reads its labels
+    from, so it points here and the table people read keeps its texts whole. Returns the
+    chart's categories and the first row after the block."""
+    row = write_section(ws, row, "Chart axis labels")
+    put(
+        ws,
+        row,
+        1,
+        "The area names as the charts above show them, broken into lines (not printed).",
+        font=SUBTITLE,
+    )
+    first = row + 1
+    for offset, label in enumerate(labels):
+        put(ws, first + offset, 1, label_lines(label), border=True, alignment=WRAP)
+    last = first + len(labels) - 1
+    return cells(ws.title, first, 1, last, 1), last + 1
+
+
+def print_above(ws: SummarySheet, row: int, columns: int) -> None:
+    """Print the sheet down to the row above ``row`` (numbered from 1), ``columns`` wide: what
+    follows is there for the charts, not for the page."""
+    ws.ws.print_area(0, 0, row - 2, columns - 1)
 
 
 def _pixels(cm: float) -> int:

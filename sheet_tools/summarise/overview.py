@@ -185,9 +185,9 @@ def _charts(
     row: int,
     framework: Framework,
     table: tuple[int, int, int, int],
-) -> int:
+    categories: list,
+) -> None:
     header_row, last, first_count, score_columns = table
-    categories = charts.cells(ws.title, header_row + 1, 1, last, 1)
     charts.native_radar(
         book.book,
         ws.ws,
@@ -217,7 +217,6 @@ def _charts(
         width_cm=17.0,
         height_cm=11.0,
     )
-    return row + _CHART_ROWS
 
 
 def _weakest(ws: SummarySheet, row: int, framework: Framework, current: TrustRound) -> int:
@@ -288,6 +287,7 @@ def overview_sheet(
     if expected is None:
         expected = len(roster) if roster else len(members)
     row = _returns_section(ws, row, current, previous, expected, overdue_actions)
+    labels_row = 0
     if framework.judged and current is not None and current.returns:
         row = write_section(ws, row, "Area scores and levels this round")
         put(
@@ -300,9 +300,16 @@ def overview_sheet(
             font=SUBTITLE,
         )
         table = _area_table(ws, row + 1, framework, current, previous)
-        row = _charts(book, ws, table[1] + 2, framework, table)
-        _weakest(ws, row, framework, current)
+        # the charts' labels are the areas broken into lines, at the foot of the sheet and
+        # not printed: the table keeps them whole
+        charts_row = table[1] + 2
+        labels_row = _weakest(ws, charts_row + _CHART_ROWS, framework, current) + 1
+        categories = charts.axis_labels(ws, labels_row, area_labels(framework))[0]
+        _charts(book, ws, charts_row, framework, table, categories)
     scored = len(like_for_like(current, previous)[0]) if current else 1
     columns = 1 + scored + len(framework.levels) + 2
-    set_widths(ws, [40, *([_COUNT_WIDTH] * max(columns - 1, _MIN_COLUMNS))])
+    widths = [40, *([_COUNT_WIDTH] * max(columns - 1, _MIN_COLUMNS))]
+    set_widths(ws, widths)
     landscape(ws, one_page=True)
+    if labels_row:
+        charts.print_above(ws, labels_row, len(widths))

@@ -73,6 +73,7 @@ DATA_HEADERS = (
 
 
 _COUNT_WIDTH = 15
+_CHART_ROWS = 23  # rows of 15pt under a chart 11.5 cm tall, and one blank row
 
 
 def _area_table(
@@ -144,7 +145,7 @@ def _overview(
         landscape(ws, one_page=True)
         return
     row = write_section(ws, row, "Area scores")
-    header_row, first, last = _area_table(ws, row, framework, stored)
+    header_row, _, last = _area_table(ws, row, framework, stored)
     row = last + 3
     scale = framework.levels
     note = (
@@ -159,10 +160,13 @@ def _overview(
     )
     put(ws, row, 1, note, font=SUBTITLE)
     row += 2
+    # the chart's labels are the areas broken into lines, below it, the table's kept whole
+    labels_row = row + _CHART_ROWS
+    categories = charts.axis_labels(ws, labels_row, area_labels(framework))[0]
     charts.native_radar(
         book.book,
         ws.ws,
-        categories=charts.cells(ws.title, first, 1, last, 1),
+        categories=categories,
         series=[charts.column_series(ws.title, 2, header_row, last)],
         scale=framework.scale,
         anchor=(row, 1),
@@ -170,8 +174,10 @@ def _overview(
     )
     counted = len(framework.scale) + (1 if framework.not_applicable else 0)
     # wide enough for "Not applicable" and "Secure or better" on one line, in bold
-    set_widths(ws, [AREA_WIDTH, 11, *([_COUNT_WIDTH] * counted), _COUNT_WIDTH, 17])
+    widths = [AREA_WIDTH, 11, *([_COUNT_WIDTH] * counted), _COUNT_WIDTH, 17]
+    set_widths(ws, widths)
     landscape(ws, one_page=True)
+    charts.print_above(ws, labels_row, len(widths))
 
 
 def _priorities_table(

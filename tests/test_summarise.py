@@ -27,6 +27,7 @@ from sheet_tools.store.facade import Rejection, Store
 from sheet_tools.summarise import (
     DATA_HEADERS,
     area_scores,
+    charts,
     rebuild,
     school_summary_path,
     summarise_affected,
@@ -368,6 +369,7 @@ def test_progress_against_the_earlier_round(ws: Workspace, registry, spr) -> Non
     listed = {
         progress.cell(row=r, column=5).value: progress.cell(row=r, column=4).value
         for r in range(changed_header + 1, progress.max_row + 1)
+        if progress.cell(row=r, column=5).value  # the changed statements, not the labels below
     }
     expected = {
         sid: (SCORE[after[sid]] - SCORE[before[sid]] if after[sid] and before[sid] else None)
@@ -375,9 +377,20 @@ def test_progress_against_the_earlier_round(ws: Workspace, registry, spr) -> Non
         if before[sid] != after[sid]
     }
     assert listed == expected
-    assert b"radarChart" in _chart_xml(
-        school_summary_path(ws.outbox, TRUST, "Oakfield", "140101", SPR)
-    )
+    path = school_summary_path(ws.outbox, TRUST, "Oakfield", "140101", SPR)
+    assert b"radarChart" in _chart_xml(path)
+    # the radar reads its axis labels from the areas broken into lines, at the sheet's foot and
+    # outside its print area; the table keeps them whole
+    category = rb"<c:cat><c:strRef><c:f>Progress!\$A\$(\d+):\$A\$(\d+)</c:f>"
+    refs = re.findall(category, _chart_xml(path))
+    assert refs
+    titles = [sheet.title for sheet in judged_sheets(spr)]
+    for first, last in refs:
+        labels = [progress.cell(row=r, column=1).value for r in range(int(first), int(last) + 1)]
+        assert labels == [charts.label_lines(title) for title in titles]
+        assert all(len(line) <= 18 for label in labels for line in label.split("\n"))
+        assert int(first) > changed_header
+    assert all("\n" not in progress.cell(row=header + i, column=1).value for i in range(1, 4))
 
 
 def _chart_xml(path: Path) -> bytes:

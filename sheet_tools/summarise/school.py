@@ -271,7 +271,6 @@ def _progress(book: SummaryBook, framework: Framework, history: SchoolHistory) -
     after_label = f"Latest ({uk_date(current.review_date)})"
     header_row = row
     row = write_header(ws, row, ["Area", before_label, after_label, "Change"])
-    first = row
     before = [*area_scores(framework, earlier.judgements)]
     after = [*area_scores(framework, current.judgements)]
     before.append(overall_score(framework, earlier.judgements))
@@ -286,15 +285,7 @@ def _progress(book: SummaryBook, framework: Framework, history: SchoolHistory) -
         row += 1
     last = row - 2
     row += 1
-    charts.native_radar(
-        book.book,
-        ws.ws,
-        categories=charts.cells(ws.title, first, 1, last, 1),
-        series=[charts.column_series(ws.title, c, header_row, last) for c in (2, 3)],
-        scale=framework.scale,
-        anchor=(row, 1),
-        title="Area scores, both rounds",
-    )
+    chart_row = row  # the chart is made last, once its labels' block below has a place
     row += 24
     row = write_section(ws, row, "Statements whose judgement changed, declines first")
     row = write_header(ws, row, ["Area", "Earlier", "Latest", "Change (levels)", "ID", "Statement"])
@@ -324,8 +315,21 @@ def _progress(book: SummaryBook, framework: Framework, history: SchoolHistory) -
         put(ws, row, 6, statement.text, border=True, alignment=WRAP)
         fit_row(ws, row, [(statement.text, 80), (sheet.title, AREA_WIDTH)])
         row += 1
-    set_widths(ws, [AREA_WIDTH, 16, 16, 14, 9, 80])
+    # the chart's labels are the areas broken into lines, at the foot; the table's kept whole
+    labels_row = row + 2
+    charts.native_radar(
+        book.book,
+        ws.ws,
+        categories=charts.axis_labels(ws, labels_row, area_labels(framework))[0],
+        series=[charts.column_series(ws.title, c, header_row, last) for c in (2, 3)],
+        scale=framework.scale,
+        anchor=(chart_row, 1),
+        title="Area scores, both rounds",
+    )
+    widths = [AREA_WIDTH, 16, 16, 14, 9, 80]
+    set_widths(ws, widths)
     landscape(ws)
+    charts.print_above(ws, labels_row, len(widths))
 
 
 def _comparison(

@@ -115,6 +115,32 @@ def render_log_line(report: FileReport) -> str:
     return f"{report.status} {report.file}: {who}, {form}, review {review}{warnings}"
 
 
+def _file_header(
+    verdict: str, report: FileReport, form_title: str | None, received: datetime | None
+) -> list[str]:
+    """The head of a report file beside a return: the verdict, then which file, school, form
+    and review it is, when it arrived, and its fingerprint."""
+    form = (
+        form_title
+        or " ".join(p for p in (report.template, report.template_version) if p)
+        or "unknown"
+    )
+    school = report.school or "not known"
+    if report.urn:
+        school += f" (URN {report.urn})"
+    return [
+        verdict,
+        "",
+        f"File:         {report.file}",
+        f"School:       {school}",
+        f"Form:         {form}",
+        f"Review date:  {short_date(report.review_date) or 'not known'}",
+        f"Received:     {uk_time(received or utc_now())}",
+        f"SHA-256:      {report.sha256 or 'not known'}",
+        "",
+    ]
+
+
 def render_errors_file(
     report: FileReport,
     form_title: str | None,
@@ -127,24 +153,8 @@ def render_errors_file(
     """
     errors = report.errors_only()
     warnings = report.warnings_only()
-    form = (
-        form_title
-        or " ".join(p for p in (report.template, report.template_version) if p)
-        or "unknown"
-    )
-    school = report.school or "not known"
-    if report.urn:
-        school += f" (URN {report.urn})"
     lines = [
-        "sheet-tools could not accept this return.",
-        "",
-        f"File:         {report.file}",
-        f"School:       {school}",
-        f"Form:         {form}",
-        f"Review date:  {short_date(report.review_date) or 'not known'}",
-        f"Received:     {uk_time(received or utc_now())}",
-        f"SHA-256:      {report.sha256 or 'not known'}",
-        "",
+        *_file_header("sheet-tools could not accept this return.", report, form_title, received),
         f"{len(errors)} problem{'s' if len(errors) != 1 else ''} must be fixed before the "
         "return can be accepted:",
     ]
@@ -182,24 +192,9 @@ def render_queries_file(
     """The plain-English ``<file>.queries.txt`` beside an accepted return with warnings: each
     thing an administrator should check with the school, where it is, and what to check."""
     warnings = report.warnings_only()
-    form = (
-        form_title
-        or " ".join(p for p in (report.template, report.template_version) if p)
-        or "unknown"
-    )
-    school = report.school or "not known"
-    if report.urn:
-        school += f" (URN {report.urn})"
+    accepted = "sheet-tools accepted this return, with queries to check with the school."
     lines = [
-        "sheet-tools accepted this return, with queries to check with the school.",
-        "",
-        f"File:         {report.file}",
-        f"School:       {school}",
-        f"Form:         {form}",
-        f"Review date:  {short_date(report.review_date) or 'not known'}",
-        f"Received:     {uk_time(received or utc_now())}",
-        f"SHA-256:      {report.sha256 or 'not known'}",
-        "",
+        *_file_header(accepted, report, form_title, received),
         f"{len(warnings)} {'query' if len(warnings) == 1 else 'queries'} (the return is stored "
         "and counts in the summaries meanwhile):",
     ]

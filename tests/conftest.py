@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -11,6 +12,7 @@ import pytest
 
 from sheet_tools.definitions.frameworks import Framework, Registry, load_registry
 
+from .support.smtp import Mailbox, free_port, start_server
 from .support.trust import Trust
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,3 +62,12 @@ def trust(tmp_path: Path, registry: Registry):
     """A trust's workspace, driven through the CLI (``tests.support.trust``)."""
 
     return Trust(tmp_path / "workspace", registry)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1 (``tests.support.smtp``) and its port."""
+    box, port = Mailbox(), free_port()
+    controller = start_server(box, port)
+    yield box, port
+    controller.stop()

@@ -5,7 +5,6 @@ header from a school's name; and the ``.eml`` default. Driven through the CLI wh
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import timedelta
@@ -37,20 +36,7 @@ TYPED = "head@attacker.example.net"
 
 def issue_all(trust: Trust) -> dict[str, Path]:
     """Each roster school's workbook, generated into the workspace (so recorded as issued)."""
-    with (trust.root / "roster.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["school", "urn", "trust", "email"])
-        writer.writerows(ROWS)
-    out = trust.root / "issued-now"
-    run("generate", SPR, "--roster", str(trust.root / "roster.csv"), "--round", AUTUMN,
-        "--workspace", str(trust.root), "--out", str(out))  # fmt: skip
-    books = {}
-    for book in out.glob("*.xlsx"):
-        about = load_workbook(book)[cell_layout.ABOUT_SHEET]
-        held = {row[0]: row[1] for row in about.iter_rows(values_only=True)}
-        books[str(held[cell_layout.KEY_SCHOOL])] = book
-    assert set(books) == {row[0] for row in ROWS}
-    return books
+    return trust.issue_roster(SPR, ["school", "urn", "trust", "email"], ROWS, AUTUMN)
 
 
 def configure(trust: Trust, lines: str) -> None:
@@ -69,14 +55,6 @@ def plain(port: int) -> str:
 def status(trust: Trust) -> list[dict]:
     output = run("mail", "status", "--workspace", str(trust.root), "--json")
     return [json.loads(line) for line in output.splitlines()]
-
-
-@pytest.fixture
-def mailbox() -> tuple[Mailbox, int]:
-    box, port = Mailbox(), free_port()
-    controller = start_server(box, port)
-    yield box, port
-    controller.stop()
 
 
 def test_receipt_rejection_and_duplicate_reach_the_roster_contact_only(

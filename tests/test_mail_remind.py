@@ -5,23 +5,18 @@ and the watcher's sender queues due reminders itself when ``remind_round`` is se
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-from openpyxl import load_workbook
-
 from sheet_tools.base.clock import utc_now
-from sheet_tools.definitions import cell_layout
 from sheet_tools.definitions.roster import workspace_roster
 from sheet_tools.mail.reminders import plan_reminders, queue_reminders
 from sheet_tools.mail.sender import BackgroundSender, send_due
 from sheet_tools.mail.settings import MailSettings
 
-from .support.smtp import Mailbox, free_port, start_server
+from .support.smtp import Mailbox
 from .support.trust import SPR, Trust, run
 
 AUTUMN = "Autumn 2026"
@@ -37,27 +32,9 @@ ROWS = [
 COLUMNS = ["school", "urn", "trust", "email", "trust_email"]
 
 
-def write_roster(trust: Trust) -> Path:
-    path = trust.root / "roster.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        writer.writerows(ROWS)
-    return path
-
-
 def issue_all(trust: Trust) -> dict[str, Path]:
     """Every roster school's workbook, generated into the workspace (so recorded as issued)."""
-    out = trust.root / "issued-now"
-    run("generate", SPR, "--roster", str(write_roster(trust)), "--round", AUTUMN,
-        "--workspace", str(trust.root), "--out", str(out))  # fmt: skip
-    books = {}
-    for book in out.glob("*.xlsx"):
-        about = load_workbook(book)[cell_layout.ABOUT_SHEET]
-        held = {row[0]: row[1] for row in about.iter_rows(values_only=True)}
-        books[str(held[cell_layout.KEY_SCHOOL])] = book
-    assert set(books) == {row[0] for row in ROWS}
-    return books
+    return trust.issue_roster(SPR, COLUMNS, ROWS, AUTUMN)
 
 
 def configure(trust: Trust, port: int) -> None:
@@ -77,14 +54,6 @@ def kinds(trust: Trust, kind: str) -> list[dict]:
 def listed_schools(body: str) -> set[str]:
     """The schools a digest lists, one per "- Name (URN n): ..." line."""
     return set(re.findall(r"^- (.+?) \(URN \d+\)", body, flags=re.MULTILINE))
-
-
-@pytest.fixture
-def mailbox() -> tuple[Mailbox, int]:
-    box, port = Mailbox(), free_port()
-    controller = start_server(box, port)
-    yield box, port
-    controller.stop()
 
 
 def test_only_outstanding_schools_once_per_interval_with_a_digest_per_trust_contact(
@@ -149,7 +118,7 @@ def test_without_issued_workbooks_each_roster_school_is_reminded(
 ) -> None:
     box, port = mailbox
     configure(trust, port)
-    write_roster(trust)
+    trust.write_roster(COLUMNS, ROWS)
     # a workbook made outside the workspace: nothing is recorded as issued
     book = trust.issue(SPR, "Elm Primary", urn="140201", trust=ELM)
     assert trust.ingest(trust.fill(book, SPR))[0]["status"] == "accepted"
@@ -164,7 +133,7 @@ def test_without_issued_workbooks_each_roster_school_is_reminded(
 
 
 def test_a_round_nobody_owes_anything_says_so(trust: Trust) -> None:
-    write_roster(trust)
+    trust.write_roster(COLUMNS, ROWS)
     from click.testing import CliRunner
 
     from sheet_tools.cli import main

@@ -3,6 +3,7 @@ ingest, summarise; and what the tests compute independently of the summaries the
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from sheet_tools.cli import main
+from sheet_tools.definitions import cell_layout
 from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.demo import sample_answers
 from sheet_tools.store.facade import Store
@@ -79,8 +81,37 @@ class Trust:
         run("summarise", "--workspace", str(self.root))
 
     def roster(self, rows: list[tuple[str, str, str]]) -> None:
-        lines = ["school,urn,trust", *(",".join(row) for row in rows)]
-        (self.root / "roster.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.write_roster(["school", "urn", "trust"], rows)
+
+    def write_roster(self, header: list[str], rows: list[tuple[str, ...]]) -> Path:
+        """The workspace's roster.csv, written as CSV quotes it."""
+        path = self.root / "roster.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+        return path
+
+    def issue_roster(
+        self,
+        template: str,
+        header: list[str],
+        rows: list[tuple[str, ...]],
+        round_name: str = AUTUMN,
+    ) -> dict[str, Path]:
+        """Write ``rows`` as the workspace's roster and generate every school's workbook into
+        the workspace (so each is recorded as issued): the workbooks by school name."""
+        path = self.write_roster(header, rows)
+        out = self.root / "issued-now"
+        run("generate", template, "--roster", str(path), "--round", round_name,
+            "--workspace", str(self.root), "--out", str(out))  # fmt: skip
+        books = {}
+        for book in out.glob("*.xlsx"):
+            about = load_workbook(book)[cell_layout.ABOUT_SHEET]
+            held = {row[0]: row[1] for row in about.iter_rows(values_only=True)}
+            books[str(held[cell_layout.KEY_SCHOOL])] = book
+        assert set(books) == {row[0] for row in rows}
+        return books
 
     @property
     def outbox(self) -> Path:

@@ -310,15 +310,22 @@ def test_tidy_removes_nothing_when_the_plan_calls_for_nothing(tmp_path: Path) ->
 # -- the database guarded -----------------------------------------------------------------------
 
 
-def test_a_torn_database_stops_the_service_saying_so_and_rejects_nothing(
-    corpus: Corpus, tmp_path: Path
-) -> None:
-    root = workspace(tmp_path / "ws")
+def _one_return_stored(corpus: Corpus, folder: Path) -> tuple[Path, Workspace]:
+    """A workspace whose watcher has run twice: once to make its database, once to store one
+    return."""
+    root = workspace(folder)
     ws = Workspace.at(root)
     assert _watch_once(root).returncode == 0
     source = corpus.school_return(1)
     (ws.inbox / source.name).write_bytes(source.read_bytes())
-    assert _watch_once(root).returncode == 0  # one return stored: the tables have pages
+    assert _watch_once(root).returncode == 0
+    return root, ws
+
+
+def test_a_torn_database_stops_the_service_saying_so_and_rejects_nothing(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    root, ws = _one_return_stored(corpus, tmp_path / "ws")  # the tables have pages
     with sqlite3.connect(ws.database) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         page = db.execute("PRAGMA page_size").fetchone()[0]
@@ -339,12 +346,7 @@ def test_a_torn_database_stops_the_service_saying_so_and_rejects_nothing(
 def test_a_start_that_would_make_a_new_database_beside_archived_returns_refuses(
     corpus: Corpus, tmp_path: Path
 ) -> None:
-    root = workspace(tmp_path / "ws")
-    ws = Workspace.at(root)
-    assert _watch_once(root).returncode == 0
-    source = corpus.school_return(1)
-    (ws.inbox / source.name).write_bytes(source.read_bytes())
-    assert _watch_once(root).returncode == 0
+    root, ws = _one_return_stored(corpus, tmp_path / "ws")
     assert _returns_in(ws.archive)
     for path in root.glob("sheet-tools.db*"):
         path.unlink()  # the database deleted while the service was stopped

@@ -25,7 +25,7 @@ import pytest
 from sheet_tools.base.workspace import Workspace
 from sheet_tools.definitions.frameworks import Framework
 from tests.support.helpers import workspace
-from tests.test_watch import REPO, Corpus, fast_env
+from tests.support.watching import REPO, Corpus, fast_env
 
 RUN_TIMEOUT_S = 300
 SCHOOLS = 8

@@ -17,7 +17,7 @@ from sheet_tools.base.workspace import Workspace
 from sheet_tools.cli import main
 from sheet_tools.definitions.frameworks import Framework, Registry
 from tests.support.helpers import sha256, workspace
-from tests.test_watch import Corpus, drop, fast_settings, filed, running, wait_for
+from tests.support.watching import Corpus, drop, fast_settings, filed, running, wait_for
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="pipes and links need POSIX")
 

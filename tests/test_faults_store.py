@@ -26,7 +26,7 @@ from sheet_tools.summarise.cells import TABLE_TOP
 from sheet_tools.summarise.trust import TOLD_UNKNOWN
 from tests.support.helpers import workspace
 from tests.support.trust import SPR, Trust, run
-from tests.test_watch import DEADLINE, REPO, Corpus, drop, fast_env, wait_for
+from tests.support.watching import DEADLINE, REPO, Corpus, drop, fast_env, wait_for
 
 
 @pytest.fixture(scope="module")

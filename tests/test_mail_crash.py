@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .support.smtp import Mailbox, free_port, start_server
 from .support.trust import SPR, Trust, run
-from .test_watch import REPO, fast_env, wait_for
+from .support.watching import REPO, fast_env, wait_for
 
 AUTUMN = "Autumn 2026"
 CONTACT = "office@oakfield.example.org"

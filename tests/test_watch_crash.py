@@ -27,7 +27,7 @@ from sheet_tools.definitions.frameworks import Framework
 from sheet_tools.demo import make_return
 from sheet_tools.service.ingest import ERRORS_SUFFIX
 from tests.support.helpers import sha256, workspace
-from tests.test_watch import (
+from tests.support.watching import (
     DEADLINE,
     REPO,
     Corpus,

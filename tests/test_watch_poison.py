@@ -21,7 +21,7 @@ from sheet_tools.definitions.frameworks import Framework, Registry
 from sheet_tools.intake import worker
 from tests.support import corpus, hostile
 from tests.support.helpers import sha256
-from tests.test_watch import (
+from tests.support.watching import (
     DEADLINE,
     REPO,
     Corpus,

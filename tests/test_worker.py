@@ -321,7 +321,7 @@ time.sleep(3600)
 @pytest.mark.posix_limits
 @pytest.mark.parametrize("where", ["main", "thread"])
 def test_a_worker_does_not_outlive_a_killed_service(where: str, tmp_path: Path) -> None:
-    from tests.test_watch import DEADLINE, REPO, wait_for
+    from tests.support.watching import DEADLINE, REPO, wait_for
 
     parent = subprocess.Popen(
         [sys.executable, "-c", PARENT_SCRIPT, where],
@@ -396,7 +396,7 @@ def test_a_stop_signal_to_the_service_s_group_does_not_kill_the_file_in_hand(
 
 
 def wait_for_file(path: Path) -> None:
-    from tests.test_watch import wait_for
+    from tests.support.watching import wait_for
 
     wait_for(path.exists, f"{path.name} to appear")
 

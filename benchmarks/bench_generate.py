@@ -196,7 +196,7 @@ def main() -> None:
         earlier_round(framework, schools, database, args.seed)
         start = time.perf_counter()
         with Store(database) as store:
-            carried.update(carried_for(store, load_registry(), framework, schools, spring))
+            carried.update(carried_for(store, load_registry(), framework, schools, spring).carried)
         reading = time.perf_counter() - start
         assert len(carried) == len(schools)
         for index, (name, run) in enumerate(runs.items()):

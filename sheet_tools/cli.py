@@ -243,7 +243,8 @@ def templates_check(files: tuple[Path, ...]) -> None:
     "--carry-forward",
     is_flag=True,
     help="Start each school's workbook from its earlier round (read from the workspace): a "
-    "locked Last round column, the personnel on the cover, and an Action plan sheet.",
+    "locked Last round column, the personnel on the cover, and an Action plan sheet (a report "
+    "or follow-up visit: the personnel only).",
 )
 @click.option(
     "--from-round",
@@ -308,7 +309,10 @@ def generate(
         many = "s" if len(schools) != 1 else ""
         click.echo(
             f"Carrying forward {done.carried} of {len(schools)} school{many} from an earlier round"
+            + ("" if done.plan else " (the cover's personnel only: this form has no actions)")
         )
+        for why in done.not_carried.values():
+            click.echo(f"  Not carried: {why}")
     if roster is None:
         click.echo(f"Wrote {done.written[0]}")
     else:

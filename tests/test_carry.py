@@ -139,8 +139,17 @@ def test_the_next_round_starts_from_the_last(earlier: dict, spr: Framework) -> N
     books = generate_spring(trust)
     assert set(books) == {OAK[0], ASH[0], BIRCH[0]}
 
-    # Last round: the reviewer's level where the reviewer judged, else the school's own
-    for school, expected in ((OAK[0], earlier["oak"]), (ASH[0], earlier["ash"])):
+    # Last round: the reviewer's level where the reviewer judged, else the school's own, each
+    # saying whose it is: per cell where Oakfield's are mixed, in the header where Ash Grove's
+    # are all its own
+    oak_shown = {
+        sid: f"{label} ({'school' if sid in earlier['unjudged'] else 'reviewer'})"
+        for sid, label in earlier["oak"].items()
+    }
+    for school, expected, heading in (
+        (OAK[0], oak_shown, f"Last round ({AUTUMN})"),
+        (ASH[0], earlier["ash"], f"Last round (School, {AUTUMN})"),
+    ):
         book = load_workbook(books[school])
         assert about(book)[cell_layout.KEY_CARRIED_FROM] == AUTUMN
         for sheet in spr.sheets:
@@ -149,7 +158,7 @@ def test_the_next_round_starts_from_the_last(earlier: dict, spr: Framework) -> N
             ws = book[sheet.sheet_name]
             assert ws.protection.sheet
             header = ws.cell(cell_layout.HEADER_ROW, cell_layout.LAST_ROUND_COL).value
-            assert header == f"Last round ({AUTUMN})"
+            assert header == heading
             rows = ids(ws)
             for statement in sheet.statements:
                 row = rows[statement.id]
@@ -482,7 +491,9 @@ def test_from_round_and_unfinished_actions_carry_again(
         == f"Last round ({AUTUMN})"
     )
     sid = spr.sheets[0].statements[0].id
-    assert ws.cell(ids(ws)[sid], cell_layout.LAST_ROUND_COL).value == earlier["oak"][sid]
+    assert sid in earlier["unjudged"]  # so the level shown is the school's own, and says so
+    shown = ws.cell(ids(ws)[sid], cell_layout.LAST_ROUND_COL).value
+    assert shown == f"{earlier['oak'][sid]} (school)"
     assert [r[1] for r in plan_rows(autumn)] == [
         f"Oak reviewer next step for {s.id}" for s in areas
     ]
@@ -524,14 +535,8 @@ def test_the_diagnostic_review_plan_holds_the_reports_recommendations_and_visit_
     )  # fmt: skip
     [path] = out.glob("*.xlsx")
     rows = [(r[1], r[2]) for r in plan_rows(path)]
-    steps = sample_answers(own_form, 1).texts
-    expected = [
-        (steps[box.id], sheet.title)
-        for sheet in own_form.sheets
-        for box in sheet.boxes
-        if box.role == "next_steps"
-    ]
-    expected += [(recommendation[st.id], st.text) for st in focus[:2]]
+    # the areas for development are problems, not actions (tests/test_diagnostic_carry.py)
+    expected = [(recommendation[st.id], st.text) for st in focus[:2]]
     expected += [("Visit 2: update the provision map", "Follow-up visit, 24/11/2026")]
     assert rows == expected
 

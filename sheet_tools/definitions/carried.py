@@ -38,12 +38,32 @@ class Action(BaseModel):
         return self.due is not None and self.due < today and self.status not in CLOSED_STATUSES
 
 
+class Noted(BaseModel):
+    """A text of the earlier round shown for context, never read back as an action: an area
+    for development describes a problem, not what will be done about it."""
+
+    area: str
+    text: str
+    by: str  # who wrote it: "Reviewer" or "School"
+
+
 class Carried(BaseModel):
     """What a school's workbook for the next round starts from."""
 
     round: str  # the earlier round carried from
     # statement id -> the earlier round's level code (the reviewer's where there was one)
     levels: dict[str, str] = Field(default_factory=dict)
+    # statement id -> whose that level is ("Reviewer" or "School"); empty: not said
+    level_by: dict[str, str] = Field(default_factory=dict)
     # cover field id -> the earlier return's answer (personnel involved)
     cover: dict[str, str] = Field(default_factory=dict)
     actions: list[Action] = Field(default_factory=list)
+    # False for a form without actions (a report, a visit): no Action plan sheet
+    action_plan: bool = True
+    # the earlier round's areas for development, shown under the Action plan for context
+    noted: list[Noted] = Field(default_factory=list)
+
+    def level_owner(self) -> str | None:
+        """The one role every carried level is from, or None when they are mixed or unsaid."""
+        owners = {self.level_by.get(sid, "") for sid in self.levels}
+        return owners.pop() if len(owners) == 1 and "" not in owners else None

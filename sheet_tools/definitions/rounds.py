@@ -88,13 +88,21 @@ def new_round(
     allowed = {clean_round(n).casefold(): clean_round(n) for n in (*known, *declared) if n}
     if text.casefold() in allowed:
         return allowed[text.casefold()]
-    nearest = difflib.get_close_matches(text.casefold(), list(allowed), n=1, cutoff=0.75)
-    suggestion = allowed[nearest[0]] if nearest else _likely_term(text, today)
+    suggestion = likely_round(text, allowed.values(), today=today)
     also = " or a round named in sheet-tools.toml ([rounds] names)" if declared else ""
     raise RoundError(
         f"'{text}' is not a review round: name a term and its year, e.g. 'Autumn 2026'{also}. "
         f"Did you mean {suggestion}?"
     )
+
+
+def likely_round(name: str, known: Iterable[str] = (), *, today: date) -> str:
+    """The round a mistyped ``name`` most likely meant: the nearest of the ``known`` rounds,
+    else the term its words suggest ("Autum 2026" -> Autumn 2026)."""
+    text = clean_round(name)
+    allowed = {clean_round(n).casefold(): clean_round(n) for n in known if n}
+    nearest = difflib.get_close_matches(text.casefold(), list(allowed), n=1, cutoff=0.75)
+    return allowed[nearest[0]] if nearest else _likely_term(text, today)
 
 
 def _likely_term(text: str, today: date) -> str:

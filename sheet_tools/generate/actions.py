@@ -11,7 +11,10 @@ from ..definitions import cell_layout
 from ..definitions.carried import ACTION_STATUSES, EXTRA_ACTION_ROWS, Action, Carried
 from .style import (
     BOX,
+    HEADER_FILL,
+    HEADER_FONT,
     ID_WIDTH,
+    LABEL_FONT,
     LOCKED_FILL,
     WRAP_TOP,
     date_validation,
@@ -92,6 +95,29 @@ def write_action_plan(ws: Worksheet, carried: Carried) -> None:
     statuses = _status_validation()
     ws.add_data_validation(statuses)
     statuses.add(f"{status}{cell_layout.FIRST_ROW}:{status}{end}")
+    if carried.noted:
+        _write_noted(ws, end + 2, carried)
     ws.freeze_panes = ws.cell(row=cell_layout.FIRST_ROW, column=1)
     print_setup(ws, f"{cell_layout.HEADER_ROW}:{cell_layout.HEADER_ROW}")
     protect(ws)
+
+
+NOTED_HEADERS = ("Area for development", "Area", "Noted by")
+
+
+def _write_noted(ws: Worksheet, row: int, carried: Carried) -> None:
+    """The earlier round's areas for development under the plan, locked, for context: they
+    describe problems, not actions, so column A stays empty and intake never reads them as rows
+    of the plan (it reads the plan by the ids in column A)."""
+    put(ws, row, 2, f"Areas for development noted in {carried.round} (for context: not actions)")
+    ws.cell(row=row, column=2).font = LABEL_FONT
+    row += 1
+    for offset, label in enumerate(NOTED_HEADERS):
+        cell = put(ws, row, 2 + offset, label)
+        cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BOX
+    for note in carried.noted:
+        row += 1
+        for offset, value in enumerate((note.text, note.area, note.by)):
+            cell = put(ws, row, 2 + offset, value)
+            cell.fill, cell.border, cell.alignment = LOCKED_FILL, BOX, WRAP_TOP
+        ws.row_dimensions[row].height = max(row_height(note.text, ACTION_WIDTHS[1]), 30)

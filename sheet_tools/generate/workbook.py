@@ -118,14 +118,29 @@ def _level_colours(ws: Worksheet, framework: Framework, cell_range: str, first_c
 
 
 # --- sheets ------------------------------------------------------------------------------------
-def _last_round_cell(ws: Worksheet, row: int, framework: Framework, code: str | None) -> None:
+def _last_round_header(carried: Carried) -> str:
+    """The header: "Last round (Reviewer, Autumn 2026)" when every level is one role's; else
+    each cell says whose it is and the header only the round."""
+    owner = carried.level_owner()
+    said = f"{owner}, {carried.round}" if owner else carried.round
+    return f"{cell_layout.LAST_ROUND_HEADER} ({said})"
+
+
+def _last_round_cell(
+    ws: Worksheet, row: int, framework: Framework, carried: Carried, statement_id: str
+) -> None:
     """The earlier round's level: locked, grey unless coloured by its level. A statement judged
-    Not applicable says so: a blank would read as "not judged"."""
+    Not applicable says so: a blank would read as "not judged". Where the header names no one
+    role, the cell names whose level it is ("Secure (reviewer)")."""
+    code = carried.levels.get(statement_id)
     level = framework.level(code) if code else None
     if framework.is_not_applicable(code):
         label, colour = NOT_APPLICABLE_LABEL, NOT_APPLICABLE_COLOUR
     else:
         label, colour = (level.label, level.colour) if level else (None, "F2F2F2")
+    by = carried.level_by.get(statement_id)
+    if label and by and carried.level_owner() is None:
+        label = f"{label} ({by.lower()})"
     cell = put(ws, row, cell_layout.LAST_ROUND_COL, label)
     cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
     cell.border = BOX
@@ -166,11 +181,12 @@ def _write_area(
             labels.append(cell_layout.JUDGEMENT_HEADER)
         if last_round:
             assert carried is not None
-            labels.append(f"{cell_layout.LAST_ROUND_HEADER} ({carried.round})")
+            labels.append(_last_round_header(carried))
         labels.extend(column.label for column in sheet.columns)
         header_row(ws, labels)
-        if last_round:  # "Last round (Autumn 2026)" wraps onto two lines
-            ws.row_dimensions[cell_layout.HEADER_ROW].height = 2 * POINTS_PER_LINE + 3
+        if last_round:  # "Last round (Reviewer, Autumn 2026)" wraps onto two or three lines
+            lines = 2 if carried.level_owner() is None else 3
+            ws.row_dimensions[cell_layout.HEADER_ROW].height = lines * POINTS_PER_LINE + 3
         for statement in sheet.statements:
             id_cell(ws, row, statement.id)
             text_cell = put(ws, row, cell_layout.STATEMENT_COL, statement.text)
@@ -181,7 +197,7 @@ def _write_area(
                 ws.cell(row=row, column=cell_layout.JUDGEMENT_COL).alignment = CENTRE
             if last_round:
                 assert carried is not None
-                _last_round_cell(ws, row, framework, carried.levels.get(statement.id))
+                _last_round_cell(ws, row, framework, carried, statement.id)
             for offset in range(len(sheet.columns)):
                 input_cell(ws, row, first_text + offset)
             ws.row_dimensions[row].height = max(row_height(statement.text, STATEMENT_WIDTH), 30)
@@ -264,11 +280,12 @@ def _write_about(
         (cell_layout.SHEET_KEY_PREFIX + sheet.id, sheet.sheet_name) for sheet in framework.sheets
     ]
     if carried is not None:
-        rows += [
-            (cell_layout.KEY_CARRIED_FROM, carried.round),
-            (cell_layout.KEY_LAST_ROUND_COLUMN, get_column_letter(cell_layout.LAST_ROUND_COL)),
-            (cell_layout.KEY_ACTION_PLAN, cell_layout.ACTION_SHEET),
-        ]
+        rows.append((cell_layout.KEY_CARRIED_FROM, carried.round))
+        if framework.judged:
+            column = get_column_letter(cell_layout.LAST_ROUND_COL)
+            rows.append((cell_layout.KEY_LAST_ROUND_COLUMN, column))
+        if carried.action_plan:
+            rows.append((cell_layout.KEY_ACTION_PLAN, cell_layout.ACTION_SHEET))
     for row, (key, value) in enumerate(rows, start=1):
         put(ws, row, 1, key).font = LABEL_FONT
         put(ws, row, 2, value).alignment = WRAP_TOP
@@ -301,7 +318,7 @@ def build_workbook(
     lists = wb.create_sheet() if _needs_lists_sheet(framework) else None
     for sheet in framework.sheets:
         _write_area(wb.create_sheet(sheet.sheet_name), framework, sheet, lists, carried)
-    if carried is not None:
+    if carried is not None and carried.action_plan:
         write_action_plan(wb.create_sheet(), carried)
     if lists is not None:
         _write_lists(lists, framework)

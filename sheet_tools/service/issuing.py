@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -84,11 +84,15 @@ def recording_issues(workspace: Workspace | None, framework: Framework) -> Itera
 @dataclass(frozen=True)
 class Issue:
     """What ``issue_workbooks`` wrote: the workbooks, how many schools started from an earlier
-    round (None: not asked), and the database the workbooks were recorded in (None: none)."""
+    round (None: not asked), why each other school did not (by name), whether an action plan
+    was carried (False: a form without actions carried its cover only), and the database the
+    workbooks were recorded in (None: none)."""
 
     written: list[Path]
     carried: int | None
     recorded: Path | None
+    not_carried: dict[str, str] = field(default_factory=dict)
+    plan: bool = True
 
 
 def issue_workbooks(
@@ -113,13 +117,14 @@ def issue_workbooks(
     if carry_forward or workspace_given:
         require_workspace(workspace)
     round_name = round_to_issue(round_name, workspace)
-    carried = None
+    carry = None
     if carry_forward:
         round_issued = issue_for(framework, round_name, judge).round
-        carried = carried_in_workspace(
+        carry = carried_in_workspace(
             Workspace.at(workspace), registry, framework, schools, round_issued,
             from_round=from_round, judge=judge,
         )  # fmt: skip
+    carried = carry.carried if carry is not None else None
     recorded = issuing_workspace(workspace, given=workspace_given, roster=from_roster)
     with recording_issues(recorded, framework) as note:
         written = generate_batch(
@@ -128,6 +133,8 @@ def issue_workbooks(
         )  # fmt: skip
     return Issue(
         written=written,
-        carried=None if carried is None else len(carried),
+        carried=None if carry is None else len(carry.carried),
         recorded=recorded.database if recorded is not None else None,
+        not_carried=carry.not_carried if carry is not None else {},
+        plan=carry.plan if carry is not None else True,
     )

@@ -278,7 +278,7 @@ def generate(
         raise click.UsageError("give either --school NAME or --roster FILE")
     if from_round is not None and not carry_forward:
         raise click.UsageError("--from-round needs --carry-forward")
-    from .definitions.roster import make_school, read_roster
+    from .definitions.roster import MAX_LISTED, make_school, read_roster
     from .service.issuing import issue_workbooks
 
     registry = _registry(templates_dir)
@@ -311,8 +311,11 @@ def generate(
             f"Carrying forward {done.carried} of {len(schools)} school{many} from an earlier round"
             + ("" if done.plan else " (the cover's personnel only: this form has no actions)")
         )
-        for why in done.not_carried.values():
+        reasons = list(done.not_carried.values())
+        for why in reasons[:MAX_LISTED]:
             click.echo(f"  Not carried: {why}")
+        if len(reasons) > MAX_LISTED:
+            click.echo(f"  ... and {len(reasons) - MAX_LISTED} more schools not carried")
     if roster is None:
         click.echo(f"Wrote {done.written[0]}")
     else:

@@ -251,6 +251,28 @@ def test_when_nothing_is_carried_the_command_says_why(autumn: dict) -> None:
     assert "Not carried: Cedar Academy: no accepted return from this school in any round" in output
 
 
+def test_a_roster_of_schools_not_carried_names_twenty_and_counts_the_rest(autumn: dict) -> None:
+    trust: Trust = autumn["trust"]
+    roster = trust.root / "new-schools.csv"
+    names = [f"New School {n:02d}" for n in range(1, 26)]
+    roster.write_text(
+        "school,urn,trust\n"
+        + "".join(f"{name},{150100 + n},{OAK[2]}\n" for n, name in enumerate(names, 1)),
+        encoding="utf-8",
+    )
+    output = cli(
+        "generate", MAINSTREAM, "--roster", str(roster), "--round", SPRING, "--carry-forward",
+        "--workspace", str(trust.root), "--out", str(trust.root / "spring-roster"),
+    )  # fmt: skip
+    assert "Carrying forward 0 of 25 schools" in output
+    named = [line for line in output.splitlines() if line.startswith("  Not carried: ")]
+    assert named == [
+        f"  Not carried: {name}: no accepted return from this school in any round"
+        for name in names[:20]
+    ]
+    assert "  ... and 5 more schools not carried" in output
+
+
 @pytest.mark.parametrize(
     ("text", "items"),
     [

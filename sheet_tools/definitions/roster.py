@@ -125,6 +125,7 @@ def make_school(
 
 # The register's statuses that are schools; "Closed" rows are skipped and counted.
 OPEN_STATUSES = frozenset({"open", "open, but proposed to close", "proposed to open"})
+# Problems (and schools not carried forward) named one by one before the rest are counted.
 MAX_LISTED = 20
 
 

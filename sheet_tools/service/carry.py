@@ -174,8 +174,8 @@ def why_not_carried(
     if history is None:
         if not (school.urn or "").strip():
             return (
-                f"{school.name}: no URN given (earlier returns are matched by the school's URN; "
-                "give --urn)"
+                f"{school.name}: no URN given (earlier returns are matched by the school's URN: "
+                "give --urn, or add it to the roster)"
             )
         return f"{school.name}: no accepted return from this school in any round"
     if from_round is not None:
@@ -191,7 +191,7 @@ def why_not_carried(
 @dataclass(frozen=True)
 class CarryForward:
     """What ``--carry-forward`` found: by ``keys.school_key`` what each school's workbook starts
-    from, why each other school's does not (by school name), and whether the framework has an
+    from, why each other school's does not (by the same key), and whether the framework has an
     action plan to carry (False: a form without actions, which carries its cover only)."""
 
     carried: dict[str, Carried] = field(default_factory=dict)
@@ -242,9 +242,7 @@ def carried_for(
         history = grouped.get((framework.id, key))
         name = None if history is None else earlier_round(history, round_name, from_round)
         if history is None or name is None:
-            found.not_carried[school.name] = why_not_carried(
-                school, history, round_name, from_round
-            )
+            found.not_carried[key] = why_not_carried(school, history, round_name, from_round)
             continue
         own = _own(history, name, role)
         cover = {

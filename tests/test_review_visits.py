@@ -97,8 +97,16 @@ def test_a_reused_follow_up_workbook_says_new_visit_or_correction(
     ]
 
 
-def test_a_form_a_round_holds_once_says_nothing_of_visits(trust: Trust) -> None:
-    book = trust.issue("send-review-report", OAK[0], OAK[1], OAK[2])
+def test_ingest_says_which_visit_and_nothing_of_visits_for_a_report(trust: Trust) -> None:
+    visit = trust.issue(VISIT, *OAK[:3])
+    first = trust.fill(visit, VISIT, cover={"review_date": date(2026, 12, 3)})
+    again = trust.fill(visit, VISIT, seed=2, cover={"review_date": date(2026, 12, 3)})
+    lines = [
+        run("ingest", str(path), "--workspace", str(trust.root)).strip() for path in (first, again)
+    ]
+    assert lines[0].startswith("accepted") and lines[0].endswith(" a new visit on 03/12/2026")
+    assert lines[1].endswith(" corrects the visit of 03/12/2026"), lines[1]
+    book = trust.issue("send-review-report", *OAK[:3])
     [report] = trust.ingest(trust.fill(book, "send-review-report"))
     assert report["status"] == "accepted"
     assert report["visit"] is None

@@ -84,8 +84,7 @@ def test_the_round_summary_names_each_voice_and_the_round(summaries: Path) -> No
     path = _summary(summaries, MAINSTREAM)
     steps = _texts(path, "Next steps")
     assert steps[1] == (
-        "From the self-evaluation of 20 September 2026 and the external reviewer of "
-        "3 October 2026."
+        "From the self-evaluation of 20 September 2026 and the external reviewer of 3 October 2026."
     )
     # the review's boxes are its areas for development, by whoever wrote them
     assert "Areas for development recorded by the school for each area (20 September 2026)" in (

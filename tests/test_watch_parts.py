@@ -3,6 +3,7 @@ injected clock (never by sleeping)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -75,6 +76,20 @@ def test_owed_summaries_are_paid_once(tmp_path: Path, clock: Clock) -> None:
     assert not debt.pay(calls.append)
     assert not debt.pay(calls.append, force=True)
     assert calls == [{OAK, ELM}]
+
+
+def test_the_log_counts_schools_not_their_frameworks(
+    tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a Diagnostic Review: two schools, each owing the summaries of three templates
+    templates = ("send-review-mainstream", "send-review-report", "send-review-follow-up")
+    debt = make_debt(tmp_path, clock)
+    debt.mark()
+    debt.add({(template, urn, "North Star Trust") for template in templates for urn in ("1", "2")})
+    clock.advance(2.0)
+    with caplog.at_level(logging.INFO, logger="sheet_tools.watch"):
+        assert debt.pay(lambda affected: None)
+    assert "summaries rebuilt for 2 school(s)" in caplog.messages
 
 
 def test_a_steady_stream_is_summarised_after_the_longest_delay(

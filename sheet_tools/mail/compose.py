@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..base.clock import uk_time, utc_now
 from ..definitions.frameworks import Registry
-from ..problems.render import render_errors_file, split_location
+from ..problems.render import render_errors_file, short_date, split_location
 from ..problems.report import FileReport
 from ..store.facade import Event, QueuedMail
 from .settings import MailSettings
@@ -99,6 +99,7 @@ def _values(row: QueuedMail, event: Event | None, registry: Registry | None) -> 
     values["file"] = report.file
     values["received"] = uk_time(event.arrived_at) if event is not None else ""
     values["queries"] = _queries(report) if row.kind == "receipt" else ""
+    values["visit"] = _visit(report) if row.kind == "receipt" else ""
     if row.kind == "duplicate":
         first = next((i for i in report.errors if i.code == "duplicate"), None)
         values["first_received"] = str(first.params.get("received", "")) if first else ""
@@ -112,6 +113,13 @@ def _title(report: FileReport, registry: Registry | None) -> str:
     if framework is not None:
         return framework.title
     return report.template or "review"
+
+
+def _visit(report: FileReport) -> str:
+    """The receipt's line saying which visit a follow-up visit's return was, if it is one."""
+    if report.visit is None:
+        return ""
+    return wording()["receipt"][f"visit_{report.visit}"].format(date=short_date(report.review_date))
 
 
 def _queries(report: FileReport) -> str:

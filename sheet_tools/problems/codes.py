@@ -74,9 +74,15 @@ class ProblemCode:
             raise MessageError(f"{self.code} ({which}): no value for {exc}") from None
 
 
+# The one table of messages.toml that is not a code: the phrases a report's renderings say.
+PHRASES_TABLE = "phrases"
+
+
 def _load(text: str) -> dict[str, ProblemCode]:
     found: dict[str, ProblemCode] = {}
     for code, entry in tomllib.loads(text).items():
+        if code == PHRASES_TABLE:
+            continue
         found[code] = ProblemCode(
             code=code,
             severity=Severity(entry["severity"]),
@@ -91,7 +97,8 @@ def _load(text: str) -> dict[str, ProblemCode]:
 
 
 DEFAULT_ADVICE = "Please correct this and send the workbook again."
+_TEXT = resources.files(__package__).joinpath("messages.toml").read_text(encoding="utf-8")
 # Every code sheet-tools can emit, with its wording: messages.toml, beside this module.
-CODES: dict[str, ProblemCode] = _load(
-    resources.files(__package__).joinpath("messages.toml").read_text(encoding="utf-8")
-)
+CODES: dict[str, ProblemCode] = _load(_TEXT)
+# The phrases (``str.format`` templates) a report's renderings say beside its status.
+PHRASES: dict[str, str] = tomllib.loads(_TEXT)[PHRASES_TABLE]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..base.clock import uk_date, uk_time, utc_now
+from .codes import PHRASES
 from .report import FileReport, Issue
 
 
@@ -26,6 +27,19 @@ def short_date(iso: str | None) -> str | None:
         return uk_date(date.fromisoformat(iso))
     except ValueError:
         return iso
+
+
+def visit_phrase(report: FileReport) -> str | None:
+    """What an accepted follow-up visit was: "a new visit on 05/12/2026" or "corrects the visit
+    of 05/12/2026"; None for a form a round holds one of."""
+    if report.visit is None:
+        return None
+    return PHRASES[f"visit-{report.visit}"].format(date=short_date(report.review_date))
+
+
+def _review(report: FileReport) -> str:
+    """The review a one-line rendering names: its visit, for a follow-up visit."""
+    return visit_phrase(report) or f"review {short_date(report.review_date)}"
 
 
 def location(issue: Issue) -> str:
@@ -88,7 +102,7 @@ def render_line(report: FileReport) -> str:
     if report.school:
         parts.append(f"- {report.school}" + (f" ({report.urn})" if report.urn else ""))
     if report.review_date:
-        parts.append(f"review {short_date(report.review_date)}")
+        parts.append(_review(report))
     errors = report.errors_only()
     if errors:
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -111,8 +125,7 @@ def render_log_line(report: FileReport) -> str:
             f"[{', '.join(codes)}]; the reasons are beside it in rejected/"
         )
     warnings = f", {report.warning_count} warning(s)" if report.warning_count else ""
-    review = short_date(report.review_date)
-    return f"{report.status} {report.file}: {who}, {form}, review {review}{warnings}"
+    return f"{report.status} {report.file}: {who}, {form}, {_review(report)}{warnings}"
 
 
 def _file_header(
@@ -135,6 +148,7 @@ def _file_header(
         f"School:       {school}",
         f"Form:         {form}",
         f"Review date:  {short_date(report.review_date) or 'not known'}",
+        *([f"Visit:        {phrase}"] if (phrase := visit_phrase(report)) else []),
         f"Received:     {uk_time(received or utc_now())}",
         f"SHA-256:      {report.sha256 or 'not known'}",
         "",

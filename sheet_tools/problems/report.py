@@ -83,6 +83,7 @@ class Issue(BaseModel):
 
 
 Status = Literal["accepted", "rejected", "duplicate"]
+Visit = Literal["new", "corrects"]
 FLATTEN_SPEC = ("code", "sheet", "cell")
 
 
@@ -100,6 +101,9 @@ class FileReport(BaseModel):
     round: str | None = None
     sha256: str | None = None
     issue_id: str | None = None  # the About sheet's, for a workbook sheet-tools issued
+    # an accepted follow-up visit: "new" (no visit of its date held) or "corrects" (it replaces
+    # the return held for the visit of its date); None for a form a round holds one of
+    visit: Visit | None = None
     errors: list[Issue] = Field(default_factory=list)
 
     @property

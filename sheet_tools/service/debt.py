@@ -109,6 +109,8 @@ class SummaryDebt:
                 logger.error("could not rebuild the summaries: %s (%s); will try again", fault, exc)
             self._retry_at = self._clock() + max(5.0, self.quiet_seconds)
             return False
-        logger.info("summaries rebuilt for %d school(s)", len(affected))
+        # one school owes a summary per framework it returned: count the schools, not the pairs
+        schools = len({school for _, school, _ in affected})
+        logger.info("summaries rebuilt for %d school(s)", schools)
         self.clear()
         return True

@@ -9,12 +9,12 @@ from datetime import datetime
 
 from ..base.clock import uk_time, utc_now
 from ..intake.returns import ValidReturn
-from ..problems.report import FileReport, Issue, Status
+from ..problems.report import FileReport, Issue, Status, Visit
 from .connection import Connection, stamp
 from .corrections import insert_rejection, rejection_from
 from .mailqueue import Addressee, insert_mail
 from .records import Event
-from .returns import insert_return
+from .returns import insert_return, visit_held
 
 _EVENT_COLUMNS = (
     "id, sha256, file_name, arrived_at, status, destination, return_id, report, done_at"
@@ -50,7 +50,13 @@ class Journal:
             if status == "accepted":
                 if valid is None:
                     raise ValueError("an accepted report needs its ValidReturn")
+                # a follow-up visit: whether it is a new visit or corrects the one of its date
+                visit: Visit | None = None
+                if valid.occasion:
+                    visit = "corrects" if visit_held(db, valid) else "new"
                 outcome, return_id = insert_return(db, valid, sha256, file_name, arrived_at)
+                if outcome == "accepted" and visit is not None:
+                    report = report.model_copy(update={"visit": visit})
                 if outcome == "duplicate":
                     status = "duplicate"
                     first_name, first_at = db.execute(

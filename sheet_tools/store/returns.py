@@ -162,6 +162,23 @@ class Returns:
         ]
 
 
+def visit_held(db: sqlite3.Connection, valid: ValidReturn) -> bool:
+    """Whether a live return of the same visit as ``valid`` (school, framework, round, judge and
+    visit date) is held: the one ``valid`` will supersede."""
+    row = db.execute(
+        f"SELECT 1 FROM returns WHERE template_id = ? AND school_key = ? AND round = ? "
+        f"AND judge = ? AND {VISIT_SQL} = ? AND withdrawn_at IS NULL LIMIT 1",
+        (
+            valid.template_id,
+            school_key(valid.school, valid.urn),
+            valid.round or term_of(valid.review_date),
+            valid.judge,
+            valid.review_date.isoformat() if valid.occasion else "",
+        ),
+    ).fetchone()
+    return row is not None
+
+
 def insert_return(
     db: sqlite3.Connection, valid: ValidReturn, sha256: str, file_name: str, arrived_at: datetime
 ) -> tuple[Literal["accepted", "duplicate"], int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..base.clock import long_date
-from ..definitions.frameworks import Framework
+from ..definitions.frameworks import Framework, Sheet
 from ..definitions.rounds import judge_label
 from ..store.facade import StoredReturn
 from .cells import (
@@ -62,16 +62,6 @@ def companions_of(round_name: str, others: list[tuple[Framework, SchoolHistory]]
             found.visits.extend((framework, item) for item in items)
     found.visits.sort(key=lambda pair: (pair[1].review_date, pair[1].arrived_at, pair[1].id))
     return found
-
-
-def _focus_rows(framework: Framework, stored: StoredReturn) -> list[tuple[str, list[str]]]:
-    """Each focus area of a report with the text of each of its columns."""
-    rows = []
-    for sheet, statement in framework.statements():
-        if sheet.columns:
-            texts = [stored.texts.get(f"{statement.id}.{c.id}", "").strip() for c in sheet.columns]
-            rows.append((statement.text, texts))
-    return rows
 
 
 def recommendations(framework: Framework, stored: StoredReturn) -> list[tuple[str, str]]:
@@ -124,6 +114,19 @@ def next_steps_section(ws: SummarySheet, row: int, found: Companions) -> int:
     return row
 
 
+def _focus_table(ws: SummarySheet, row: int, sheet: Sheet, stored: StoredReturn) -> int:
+    """A report's focus areas, one row each, with the text of each of its columns."""
+    row = write_header(ws, row, ["Focus area", *(c.label for c in sheet.columns)])
+    for statement in sheet.statements:
+        texts = [stored.texts.get(f"{statement.id}.{c.id}", "").strip() for c in sheet.columns]
+        put(ws, row, 1, statement.text, border=True, alignment=WRAP, font=BOLD)
+        for offset, text in enumerate(texts, start=2):
+            put(ws, row, offset, text, border=True, alignment=WRAP)
+        fit_row(ws, row, [(statement.text, 30), *((text, 40) for text in texts)])
+        row += 1
+    return row
+
+
 def report_sheet(book: SummaryBook, school: str, found: Companions) -> None:
     if found.report is None:
         return
@@ -135,24 +138,21 @@ def report_sheet(book: SummaryBook, school: str, found: Companions) -> None:
         f"{framework.title}: the {judge_label(stored.judge).lower()}'s report of "
         f"{long_date(stored.review_date)}.",
     )
-    rows = _focus_rows(framework, stored)
     columns = next((sheet.columns for sheet in framework.sheets if sheet.columns), ())
-    row = write_header(ws, row, ["Focus area", *(c.label for c in columns)])
-    for area, texts in rows:
-        put(ws, row, 1, area, border=True, alignment=WRAP, font=BOLD)
-        for offset, text in enumerate(texts, start=2):
-            put(ws, row, offset, text, border=True, alignment=WRAP)
-        fit_row(ws, row, [(area, 30), *((text, 40) for text in texts)])
-        row += 1
-    row += 1
+    # in the form's own order, as the seed gives it: the school's context, then the focus table,
+    # then the vision
     for sheet in framework.sheets:
+        if sheet.columns:
+            row = _focus_table(ws, row, sheet, stored) + 1  # a blank row after the table
+        written = 0
         for box in sheet.boxes:
             text = stored.texts.get(box.id, "").strip()
             if text:
                 put(ws, row, 1, box.label, font=BOLD, alignment=WRAP)
                 put(ws, row, 2, text, alignment=WRAP)
                 fit_row(ws, row, [(text, 40), (box.label, 30)])
-                row += 1
+                row, written = row + 1, written + 1
+        row += 1 if written else 0
     set_widths(ws, [30, *([40] * len(columns))])
     landscape(ws, title_rows=True)
 

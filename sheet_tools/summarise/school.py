@@ -52,7 +52,7 @@ from .sheets import (
     responses_sheet,
     statement_notes,
 )
-from .voices import author, box_sections, round_voices, voices_sheet
+from .voices import author, box_sections, round_voices, sources, voices_sheet
 
 DATA_HEADERS = (
     "school",
@@ -222,7 +222,7 @@ def _next_steps(
     row = write_title(
         ws,
         f"{stored.school}: next steps",
-        f"From the {judge_label(stored.judge).lower()} of {long_date(stored.review_date)}.",
+        sources(voices),
     )
     if found:
         row = next_steps_section(ws, row, found)
@@ -244,7 +244,7 @@ def _strengths(book: SummaryBook, framework: Framework, voices: list[StoredRetur
     row = write_title(
         ws,
         f"{stored.school}: strengths",
-        f"From the {judge_label(stored.judge).lower()} of {long_date(stored.review_date)}.",
+        sources(voices),
     )
     if boxes_with_role(framework, "strengths"):
         row = box_sections(ws, row, framework, voices, "strengths", "Strengths")

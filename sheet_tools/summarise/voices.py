@@ -57,6 +57,12 @@ def byline(stored: StoredReturn) -> str:
     return f"{judge_label(stored.judge)}, {long_date(stored.review_date)}"
 
 
+def sources(voices: list[StoredReturn]) -> str:
+    """Whose returns a sheet is drawn from: every voice of the round, never only the last."""
+    each = [f"the {judge_label(v.judge).lower()} of {long_date(v.review_date)}" for v in voices]
+    return f"From {' and '.join(each)}."
+
+
 def box_sections(
     ws: SummarySheet,
     row: int,
@@ -65,16 +71,22 @@ def box_sections(
     role: str,
     heading: str,
 ) -> int:
-    """One table per author of a box role ("Strengths"), each headed by who wrote it and when."""
+    """One table per author of a box role ("Strengths"), each headed by who wrote it and when.
+
+    The boxes' own label heads it when they share one (the follow-up visit's "Action points for
+    the school", the review's "Areas for development"), so it says what the form asked."""
+    found = boxes_with_role(framework, role)
+    labels = {box.label for _, boxes in found for box in boxes}
+    heading = labels.pop() if len(labels) == 1 else heading
+    each = " for each area" if len(found) > 1 else ""
     for stored in voices:
         row = write_section(
             ws,
             row,
-            f"{heading} recorded by {author(stored)} for each area "
-            f"({long_date(stored.review_date)})",
+            f"{heading} recorded by {author(stored)}{each} ({long_date(stored.review_date)})",
         )
         row = write_header(ws, row, ["Area", heading])
-        for sheet, boxes in boxes_with_role(framework, role):
+        for sheet, boxes in found:
             text = box_text(stored, boxes)
             put(ws, row, 1, sheet.title, border=True, alignment=WRAP, font=BOLD)
             put(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..base.keys import school_key
 from ..definitions.frameworks import Framework
 from ..definitions.roster import School
 from ..definitions.rounds import REVIEWERS, SELF, judge_label
@@ -79,9 +80,25 @@ class FamilyTrustData:
         return found
 
     def log(self) -> list[tuple[Framework, LogEntry]]:
-        """Every form's Returns log of the round, over only the schools the form applies to."""
+        """Every form's Returns log of the round, over only the schools the form applies to;
+        a form nobody in the trust has been issued or returned yet is left out (the Stages
+        sheet says what is next)."""
         rows = []
+        listed = {school_key(s.name, s.urn): s for s in self.roster}
         for form in self.forms:
+            # a workbook issued to a school the form does not apply to is not chased
+            issued = [
+                i
+                for i in self.issued
+                if i.template_id == form.id
+                and ((s := listed.get(school_key(i.school, i.urn))) is None or s.takes(form.id))
+            ]
+            if not (
+                issued
+                or self.members.get(form.id)
+                or any(r.template_id == form.id for r in self.rejections)
+            ):
+                continue
             entries = returns_log(
                 form,
                 self.members.get(form.id, []),
@@ -93,7 +110,7 @@ class FamilyTrustData:
                     if r.template_id == form.id or (r.template_id is None and form is self.forms[0])
                 ],
                 round_name=self.round,
-                issued=[i for i in self.issued if i.template_id == form.id],
+                issued=issued,
                 told=self.told,
             )
             rows += [(form, entry) for entry in entries]

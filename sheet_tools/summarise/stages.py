@@ -94,7 +94,7 @@ class StageRow:
     follow_ups: list[date] = field(default_factory=list)
 
     @property
-    def key(self) -> tuple[str, str]:
+    def held_as(self) -> tuple[str, str]:
         return (school_key(self.school, self.urn), self.round)
 
     @property
@@ -262,7 +262,7 @@ def stages_sheet(book: SummaryBook, rows: Sequence[StageRow], kept: Kept) -> Non
         days = (item.identification, item.self_evaluation)
         for offset, day in enumerate(days, start=5):
             put(ws, row, offset, day, number_format=DATE_FORMAT, border=True, alignment=TOP)
-        typed = kept.get(item.key)
+        typed = kept.get(item.held_as)
         put(
             ws,
             row,

@@ -9,6 +9,8 @@ from datetime import date
 
 from openpyxl import load_workbook
 
+from sheet_tools.definitions.roster import read_roster
+from sheet_tools.summarise import summarise_affected
 from sheet_tools.summarise.cells import TABLE_TOP
 from sheet_tools.summarise.outbox import MANIFEST
 
@@ -98,3 +100,44 @@ def test_the_per_form_trust_workbooks_of_before_are_removed(trust: Trust) -> Non
     trust.summarise()
     assert sorted(p.name for p in folder.glob("*trust summary.xlsx")) == [BOOK]
     assert f"Oak Trust/{BOOK}" in json.loads(manifest.read_text(encoding="utf-8"))
+
+
+def test_a_rebuild_of_what_one_return_changes_still_draws_on_every_form(trust: Trust) -> None:
+    """The watcher redraws only what a return touches: a reviewer's return of template 1 must
+    redraw the trust's review workbook from the report and the other schools' forms too."""
+    _self_evaluation(trust)
+    oak = ("Oakfield Primary", "140101", "Oak Trust")
+    report = trust.fill(
+        trust.issue("send-review-report", *oak),
+        "send-review-report",
+        cover={"review_date": date(2026, 10, 20)},
+    )
+    birch = trust.fill(
+        trust.issue(SPECIALIST, "Birch House School", "140102", "Oak Trust"),
+        SPECIALIST,
+        cover={"review_date": date(2026, 9, 25)},
+    )
+    assert [r["status"] for r in trust.ingest(report, birch)] == ["accepted"] * 2
+    trust.summarise()
+    review = trust.fill(
+        trust.issue(MAINSTREAM, *oak, judge="external-reviewer"),
+        MAINSTREAM,
+        seed=2,
+        cover={"review_date": date(2026, 10, 3)},
+    )
+    assert trust.ingest(review)[0]["status"] == "accepted"
+    with trust.store() as store:
+        written = summarise_affected(
+            store,
+            trust.registry,
+            trust.outbox,
+            [(MAINSTREAM, "140101", "Oak Trust")],
+            read_roster(trust.root / "roster.csv"),
+        )
+    assert trust.outbox / "Oak Trust" / BOOK in written
+    stages = _stages(trust)
+    assert stages["Oakfield Primary"]["School visit"].date() == date(2026, 10, 3)
+    assert stages["Oakfield Primary"]["Report"].date() == date(2026, 10, 20)
+    assert stages["Oakfield Primary"]["Next"] == "Follow-up visit"
+    assert stages["Birch House School"]["Self-evaluation"].date() == date(2026, 9, 25)
+    assert stages["Birch House School"]["Next"] == "Reviewer's visit"

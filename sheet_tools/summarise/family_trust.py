@@ -1,7 +1,7 @@
 """A trust's one workbook of a family of forms (the SEND Diagnostic Review's four), in place of
 one per form: Stages (see ``stages``), the round's judgements (the school's and the reviewer's
 side by side), the report's recommendations and the follow-up visits' action points across the
-trust, a Returns log over every form, and Provenance."""
+trust, a Returns log over every form, Queries and Provenance."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from .cells import (
     write_header,
 )
 from .overview import current_round_name
+from .queries import queries_sheet, round_returns
 from .review import action_points, recommendations
 from .scores import NO_TRUST, SchoolHistory, area_scores
 from .sheets import provenance_sheet
@@ -256,6 +257,8 @@ def build_family_trust_workbook(data: FamilyTrustData, kept: Kept | None = None)
     _recommendations_sheet(book, data)
     _action_points_sheet(book, data)
     _returns_log_sheet(book, data)
+    queried = [r for found in data.members.values() for h in found for r in round_returns(h)]
+    queries_sheet(book, queried, with_school=True, empty="No return has a query to check.")
     used = [
         (stored, f"{form.short_title}: {data.round} round")
         for part in ("review", "report", "follow-up")

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from openpyxl import load_workbook
 
 from sheet_tools.definitions.roster import read_roster
-from sheet_tools.summarise import summarise_affected
+from sheet_tools.summarise import stages, summarise_affected, summarise_all
 from sheet_tools.summarise.cells import TABLE_TOP
 from sheet_tools.summarise.outbox import MANIFEST
 
@@ -141,3 +142,24 @@ def test_a_rebuild_of_what_one_return_changes_still_draws_on_every_form(trust: T
     assert stages["Oakfield Primary"]["Next"] == "Follow-up visit"
     assert stages["Birch House School"]["Self-evaluation"].date() == date(2026, 9, 25)
     assert stages["Birch House School"]["Next"] == "Reviewer's visit"
+
+
+def test_a_workbook_that_cannot_be_read_back_is_left_as_it_is(
+    trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Open and locked (as Excel on Windows may hold it while Preparation is typed): replacing
+    it would lose what was typed, so it waits for the next rebuild."""
+    _self_evaluation(trust)
+    path = trust.outbox / "Oak Trust" / BOOK
+    before = path.read_bytes()
+
+    def locked(*_: object, **__: object) -> None:
+        raise PermissionError(13, "The process cannot access the file", str(path))
+
+    monkeypatch.setattr(stages, "load_workbook", locked)
+    with trust.store() as store:
+        written = summarise_all(
+            store, trust.registry, trust.outbox, read_roster(trust.root / "roster.csv")
+        )
+    assert path not in written and path.read_bytes() == before
+    assert any(p.name.endswith("send-review-mainstream.xlsx") for p in written)

@@ -142,15 +142,24 @@ def write_trust_summary(
     return _replace(build_trust_workbook(data), target, unwritten)
 
 
-def write_family_summary(
-    outbox: Path, data: FamilyTrustData, unwritten: Unwritten | None = None
-) -> Path | None:
+def write_family_summary(outbox: Path, data: FamilyTrustData) -> Path | None:
     """A trust's one workbook of a family of forms, keeping the preparation column the
-    administrator typed into the file it replaces."""
+    administrator typed into the file it replaces. A file that cannot be read back, or replaced,
+    is left as it is until the next rebuild (never tried again with bytes that would lose what
+    is typed into it meanwhile)."""
     target = trust_summary_path(outbox, data.name, data.family)
     target.parent.mkdir(parents=True, exist_ok=True)
-    book = build_family_trust_workbook(data, kept_preparation(target))
-    return _replace(book, target, unwritten)
+    kept = kept_preparation(target)
+    if kept is not None:
+        book = build_family_trust_workbook(data, kept)
+        if _replace(book, target, {}) is not None:
+            return target
+    logger.warning(
+        "cannot replace %s: it is open in another program or read-only; it is rebuilt, keeping "
+        "its Preparation column, at the next rebuild",
+        target,
+    )
+    return None
 
 
 def rejection_trust(rejection: Rejection, roster: dict[str, School]) -> str:
@@ -180,7 +189,7 @@ def _write_jobs(jobs: Sequence[Job]) -> tuple[list[Path], Unwritten]:
         if kind == "school":
             written.extend(write_school_summary(*args, unwritten=skipped))
         elif kind == "family":
-            if (path := write_family_summary(*args, unwritten=skipped)) is not None:
+            if (path := write_family_summary(*args)) is not None:
                 written.append(path)
         elif (path := write_trust_summary(*args, unwritten=skipped)) is not None:
             written.append(path)

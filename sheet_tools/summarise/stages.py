@@ -200,10 +200,11 @@ def _cell_text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def kept_preparation(path: Path) -> Kept:
+def kept_preparation(path: Path) -> Kept | None:
     """The preparation cells an administrator typed into the Stages sheet of the file about to
-    be replaced, by (school key, round). Read-only and bounded; a file that is missing, locked,
-    too large or not one sheet-tools wrote gives nothing, never an error."""
+    be replaced, by (school key, round). Read-only and bounded, never an error: a file that is
+    missing, too large, damaged or not one sheet-tools wrote gives nothing; one that cannot be
+    opened (locked) gives None, so it is not replaced by a workbook without what was typed."""
     try:
         if not path.is_file() or path.stat().st_size > _MAX_FILE_BYTES:
             return {}
@@ -211,33 +212,30 @@ def kept_preparation(path: Path) -> Kept:
             if sum(i.file_size for i in archive.infolist()) > _MAX_INFLATED_BYTES:
                 return {}
         book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except OSError as exc:
+        logger.warning("cannot read back the preparation column of %s: %s", path, exc)
+        return None
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         logger.info("the preparation column of %s cannot be read back: %s", path, exc)
         return {}
     kept: Kept = {}
     try:
         if STAGES_SHEET not in book.sheetnames:
             return {}
-        header: dict[str, int] | None = None
+        header: list[str] | None = None
         for number, values in enumerate(book[STAGES_SHEET].iter_rows(values_only=True)):
             if number > _MAX_ROWS:
                 break
             if header is None:
                 texts = [_cell_text(v) for v in values]
                 if {"School", "URN", "Round", PREPARATION} <= set(texts):
-                    header = {text: i for i, text in enumerate(texts)}
+                    header = texts
                 continue
-            cells = list(values)
-
-            def at(label: str, cells: list = cells, header: dict[str, int] = header) -> object:
-                index = header[label]
-                return cells[index] if index < len(cells) else None
-
-            typed = at(PREPARATION)
-            school = _cell_text(at("School"))
-            if school and typed is not None and _cell_text(typed):
-                urn = _cell_text(at("URN")) or None
-                kept[(school_key(school, urn), _cell_text(at("Round")))] = typed
+            row = dict(zip(header, values, strict=False))
+            typed, school = row.get(PREPARATION), _cell_text(row.get("School"))
+            if school and _cell_text(typed):
+                key = school_key(school, _cell_text(row.get("URN")) or None)
+                kept[(key, _cell_text(row.get("Round")))] = typed
     except Exception as exc:  # a damaged file must never stop the rebuild
         logger.info("the preparation column of %s cannot be read back: %s", path, exc)
         return {}

@@ -5,7 +5,7 @@ follow-up visits, two of which come in one re-used workbook."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -22,11 +22,12 @@ BIRCH = ("Birch House School", "140102", "Oak Trust")
 
 
 def _generate(template: str, school: tuple[str, str, str], out: Path, *extra: str) -> Path:
+    """Generate into ``out`` (``<workspace>/issued/<name>``), recorded as issued there."""
     name, urn, trust = school
     before = set(out.glob("*.xlsx")) if out.exists() else set()
     output = run(
         "generate", template, "--school", name, "--urn", urn, "--trust", trust,
-        "--round", AUTUMN, "--out", str(out), *extra,
+        "--round", AUTUMN, "--out", str(out), "--workspace", str(out.parents[1]), *extra,
     )  # fmt: skip
     assert "Wrote" in output, output
     [path] = set(out.glob("*.xlsx")) - before
@@ -53,8 +54,16 @@ def _review_one_school(
     review = trust.fill(
         review_path, template, seed=2, texts=review_words, cover={"review_date": date(2026, 10, 3)}
     )
+    report_form = trust.registry.latest(REPORT)
+    advice = {
+        st.text: f"{school[0]}: act on {st.id}" for sh, st in report_form.statements() if sh.columns
+    }
+    focus = {st.text: st.id for _, st in report_form.statements()}
     report = trust.fill(
-        _generate(REPORT, school, out), REPORT, cover={"review_date": date(2026, 10, 20)}
+        _generate(REPORT, school, out),
+        REPORT,
+        texts={f"{focus[area]}.recommendations": text for area, text in advice.items()},
+        cover={"review_date": date(2026, 10, 20)},
     )
     # the first visit's workbook, issued with its date, is re-used for the second visit
     first_book = _generate(VISIT, school, out, "--visit-date", "03/12/2026")
@@ -78,7 +87,7 @@ def _review_one_school(
     )
     reports = trust.ingest(own, review, report, *visits)
     assert [r["status"] for r in reports] == ["accepted"] * 6, reports
-    return {"own": own_words, "review": review_words}
+    return {"own": own_words, "review": review_words, "advice": advice}
 
 
 def _date_row(path: Path) -> int:
@@ -140,11 +149,62 @@ def test_two_schools_through_the_whole_diagnostic_review(trust: Trust, registry:
         # the comparison is headed by its round
         comparison = _texts(path, "Self-evaluation vs review")
         assert any(text.startswith(f"{AUTUMN} round:") for text in comparison)
-    # neither school is outstanding for the other's framework
-    for template, school in ((MAINSTREAM, OAK), (SPECIALIST, BIRCH)):
-        log = table_rows(folder / f"Oak Trust - {template} - trust summary.xlsx", "Returns log")
-        listed = {row[0] for row in log[1:] if row[0] and row[1]}
-        assert listed == {school[0]}, (template, log)
+    # one trust workbook for the whole review, in place of one per form
+    assert sorted(p.name for p in folder.glob("*trust summary.xlsx")) == [FAMILY_BOOK]
+    book = folder / FAMILY_BOOK
+    assert load_workbook(book, read_only=True).sheetnames[0] == "Stages"
+    with trust.store() as store:
+        issued = {i.school: min(j.issued_at.date() for j in store.issued() if j.school == i.school)
+                  for i in store.issued()}  # fmt: skip
+    stages = _by_school(table_rows(book, "Stages"))
+    for (name, urn, _), template in ((OAK, MAINSTREAM), (BIRCH, SPECIALIST)):
+        row = stages[name]
+        assert row["URN"] == urn and row["Round"] == AUTUMN
+        assert row["Review form"] == registry.latest(template).short_title
+        assert _day(row["Identification"]) == issued[name]
+        assert _day(row["Self-evaluation"]) == date(2026, 9, 20)
+        assert row["Preparation"] is None
+        assert _day(row["School visit"]) == date(2026, 10, 3)
+        assert _day(row["Report"]) == date(2026, 10, 20)
+        days = (date(2026, 12, 3), date(2026, 12, 5), date(2026, 12, 10))
+        assert row["Follow-up visits"] == "3: " + ", ".join(d.strftime("%d/%m/%Y") for d in days)
+        assert row["Next"] == "Further follow-up visit, if planned"
+    assert set(stages) == {OAK[0], BIRCH[0]}  # a row each, none for the other's form
+    # neither school is outstanding for the other's form
+    log = table_rows(book, "Returns log")
+    forms = {(row[0], row[2]): row[3] for row in log[1:] if row[0] and row[2]}
+    oak_form, birch_form = (registry.latest(t).short_title for t in (MAINSTREAM, SPECIALIST))
+    assert (OAK[0], birch_form) not in forms and (BIRCH[0], oak_form) not in forms
+    assert set(forms.values()) == {"Returned"}, forms
+    assert len(forms) == 6  # each school: its review form, the report and the follow-up form
+    # the judgements side by side, the report's recommendations, every visit's action points
+    judged = table_rows(book, "Judgements")[1:]
+    for (name, _, _), template in ((OAK, MAINSTREAM), (BIRCH, SPECIALIST)):
+        areas = [s.title for s in registry.latest(template).sheets if s.judged]
+        assert [row[2] for row in judged if row[0] == name] == areas
+        assert all(row[3] is not None and row[4] is not None for row in judged if row[0] == name)
+    recommendations = table_rows(book, "Recommendations")[1:]
+    for name in (OAK[0], BIRCH[0]):
+        theirs = {row[2]: row[3] for row in recommendations if row[0] == name}
+        assert theirs == words[name]["advice"]
+    points = table_rows(book, "Follow-up actions")[1:]
+    for name in (OAK[0], BIRCH[0]):
+        assert [(row[1], _day(row[2]), row[3]) for row in points if row[0] == name] == [
+            (n, day, f"{name} visit {n}") for n, day in enumerate(days, start=1)
+        ]
+
+
+FAMILY_BOOK = "Oak Trust - send-diagnostic-review - trust summary.xlsx"
+
+
+def _day(value: object) -> date | None:
+    return value.date() if isinstance(value, datetime) else value  # type: ignore[return-value]
+
+
+def _by_school(rows: list[list[object]]) -> dict[str, dict[str, object]]:
+    """A table's rows by their first cell, each as {header: value}."""
+    header = [str(c) for c in rows[0]]
+    return {str(row[0]): dict(zip(header, row, strict=False)) for row in rows[1:] if row[0]}
 
 
 def test_the_roster_frameworks_column_outranks_the_register_type(tmp_path: Path) -> None:

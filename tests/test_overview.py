@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from sheet_tools.definitions.frameworks import Framework
 from sheet_tools.summarise import charts
+from sheet_tools.summarise.cells import TABLE_TOP
 from sheet_tools.summarise.scores import histories
 from sheet_tools.summarise.trust import TrustData, build_trust_workbook
 
@@ -212,15 +213,24 @@ def test_overdue_actions_and_text_from_schools(trust: Trust, spr: Framework) -> 
             assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
 
 
-def test_a_form_without_judgements_gets_the_returns_count_only(trust: Trust) -> None:
+def test_a_form_of_a_family_is_summarised_in_the_familys_trust_workbook(trust: Trust) -> None:
+    """A Diagnostic Review form has no Overview of its own: the trust's one workbook of the
+    review opens on its Stages, where the visit is counted and dated."""
     form = "send-review-follow-up"
     issued = trust.issue(form, "Oakfield Primary", "140101", "Oak Trust")
-    [report] = trust.ingest(trust.fill(issued, form, seed=1))
+    [report] = trust.ingest(trust.fill(issued, form, seed=1, cover={"review_date": VISIT_DAY}))
     assert report["status"] == "accepted", report
     trust.summarise()
     [path] = (trust.outbox / "Oak Trust").glob("*trust summary.xlsx")
-    ws = load_workbook(path)["Overview"]
-    values = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
-    assert values[f"Returns received ({AUTUMN})"] == 1 and values["Returns expected"] == 1
-    assert "Area" not in values
+    assert path.name == "Oak Trust - send-diagnostic-review - trust summary.xlsx"
+    book = load_workbook(path)
+    assert book.sheetnames[0] == "Stages" and "Overview" not in book.sheetnames
+    ws = book["Stages"]
+    header = [c.value for c in ws[TABLE_TOP]]
+    row = [c.value for c in ws[TABLE_TOP + 1]]
+    assert row[0] == "Oakfield Primary" and row[header.index("Round")] == AUTUMN
+    assert row[header.index("Follow-up visits")] == "1: 03/12/2026"
     assert not overview_charts(path)
+
+
+VISIT_DAY = date(2026, 12, 3)

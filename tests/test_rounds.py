@@ -372,13 +372,21 @@ def test_a_whole_diagnostic_review_round(trust: Trust, registry: Registry) -> No
     assert "Visit 1: update the provision map" in visit_text[first_at:second_at]
     report_text = [str(c) for row in sheet_rows(path, "Review report") for c in row if c]
     assert all(text in report_text for text in recommendation.values())
-    # the trust workbook counts the school once, with the reviewer's scores
-    trust_book = trust.outbox / "Oak Trust" / f"Oak Trust - {self_form.id} - trust summary.xlsx"
-    scores = area_scores_of(trust_book)
-    assert list(scores) == ["Oakfield Primary"]
+    # the trust's one workbook of the review: the school once per area, both voices' scores
+    trust_book = (
+        trust.outbox / "Oak Trust" / "Oak Trust - send-diagnostic-review - trust summary.xlsx"
+    )
+    rows = table_rows(trust_book, "Judgements")[1:]
     judged = [s for s in self_form.sheets if s.judged]
-    assert scores["Oakfield Primary"][len(judged) + 1] == "External reviewer"
-    assert scores["Oakfield Primary"][len(judged) + 3] == AUTUMN
+    assert [(row[0], row[2]) for row in rows] == [("Oakfield Primary", s.title) for s in judged]
+    levels = {"Beginning": 1, "Developing": 2, "Secure": 3, "Embedded": 4}
+    for row, sheet in zip(rows, judged, strict=True):
+        own_mean = sum(levels[own_levels[st.id]] for st in sheet.statements) / len(sheet.statements)
+        their_mean = sum(levels[review_levels[st.id]] for st in sheet.statements) / len(
+            sheet.statements
+        )
+        assert row[3] == pytest.approx(own_mean) and row[4] == pytest.approx(their_mean)
+        assert row[6] == "External reviewer"
 
 
 def test_generate_refuses_a_self_evaluation_of_a_reviewers_form(trust: Trust) -> None:

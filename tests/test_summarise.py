@@ -683,8 +683,14 @@ def test_text_only_forms_get_a_summary_without_charts(ws: Workspace, registry) -
     assert steps.cell(row=find_row(steps, 1, "Follow-up visit"), column=2).value == (
         "Train TAs in attention autism."
     )
-    log = trust_book(ws.outbox, TRUST, follow_up.id)["Returns log"]
+    # the trust's one Diagnostic Review workbook logs both forms; none is written per form
+    assert follow_up.family == report.family
+    book = trust_book(ws.outbox, TRUST, follow_up.family)
+    assert not trust_summary_path(ws.outbox, TRUST, follow_up.id).exists()
+    log = book["Returns log"]
+    forms = [log.cell(row=TABLE_TOP + n, column=3).value for n in (1, 2)]
     assert log.cell(row=TABLE_TOP + 1, column=1).value == "Oakfield"
+    assert sorted(forms) == sorted([report.short_title, follow_up.short_title])
 
 
 def test_outbox_names_are_safe(ws: Workspace, registry, spr) -> None:

@@ -8,6 +8,8 @@ Outbox layout (every name passes through ``files.safe_filename``)::
         <school> (<urn>) - <template id>.xlsx           one school's summary of one framework
         <school> (<urn>) - <template id> - radar.png    its radar chart, for e-mails and slides
         <trust> - <template id> - trust summary.xlsx    the trust's consolidated workbook
+        <trust> - <family> - trust summary.xlsx         one for a family's forms together (the
+                                                       Diagnostic Review's four), in their place
       .sheet-tools-manifest.json                       every file sheet-tools wrote here
 
 A school's trust is the one the current roster gives it, else the one its latest return names,
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from ..base.files import safe_filename, write_bytes_atomically
 from ..base.keys import school_key, trust_key
-from ..definitions.frameworks import Registry
+from ..definitions.frameworks import Framework, Registry
 from ..definitions.roster import School
 from ..store.facade import IssuedWorkbook, StoredReturn
 from .scores import NO_TRUST, SchoolHistory, histories
@@ -77,6 +79,19 @@ def trust_summary_path(outbox: Path, trust: str | None, template_id: str) -> Pat
     name = safe_filename(trust or NO_TRUST, suffix="", max_length=80)
     template = safe_filename(template_id, suffix="", max_length=60)
     return trust_folder(outbox, trust) / f"{name} - {template} - trust summary.xlsx"
+
+
+def family_forms(registry: Registry, family: str) -> list[Framework]:
+    """The newest version of each form of a family, in the registry's order."""
+    found = (registry.latest(template_id) for template_id in registry.ids())
+    return [framework for framework in found if framework.family == family]
+
+
+def trust_book_of(registry: Registry, template_id: str) -> str:
+    """What a form's trust workbook is named after: its family when it has one (one workbook
+    for the family's forms together), else the form itself."""
+    framework = registry.get(template_id)
+    return framework.family if framework is not None and framework.family else template_id
 
 
 def school_name(history: SchoolHistory, roster: dict[str, School]) -> str:
@@ -147,7 +162,7 @@ def plan(
             paths.append(school_chart_path(outbox, trust, name, history.urn, template_id))
         planned.schools[(template_id, key)] = paths
         planned.trusts[(template_id, trust_key(trust))] = trust_summary_path(
-            outbox, trust, template_id
+            outbox, trust, trust_book_of(registry, template_id)
         )
     sent = [
         (item.template_id, on_roster.get(school_key(item.school, item.urn)), item.trust)
@@ -160,7 +175,8 @@ def plan(
     for template_id, name in wanted:
         tkey = trust_key(name)
         if tkey and (template_id, tkey) not in planned.trusts:
-            planned.trusts[(template_id, tkey)] = trust_summary_path(outbox, name, template_id)
+            book = trust_book_of(registry, template_id)
+            planned.trusts[(template_id, tkey)] = trust_summary_path(outbox, name, book)
             planned.empty_trusts[(template_id, tkey)] = name or ""
     return planned
 

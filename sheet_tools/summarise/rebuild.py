@@ -28,8 +28,10 @@ from ..definitions.roster import School, read_roster, workspace_roster
 from ..exceptions import RosterError, StoreError, SummariseError
 from ..store.facade import Correction, IssuedWorkbook, Rejection, Store, StoredReturn
 from .actions import overdue_count
+from .family_trust import FamilyTrustData, build_family_trust_workbook
 from .outbox import (
     effective_trust,
+    family_forms,
     plan,
     roster_by_key,
     school_chart_path,
@@ -41,6 +43,7 @@ from .outbox import (
 from .overview import current_round_name
 from .school import build_school_workbook
 from .scores import SchoolHistory, histories
+from .stages import kept_preparation
 from .trust import TrustData, build_trust_workbook, returns_log
 
 
@@ -139,6 +142,26 @@ def write_trust_summary(
     return _replace(build_trust_workbook(data), target, unwritten)
 
 
+def write_family_summary(outbox: Path, data: FamilyTrustData) -> Path | None:
+    """A trust's one workbook of a family of forms, keeping the preparation column the
+    administrator typed into the file it replaces. A file that cannot be read back, or replaced,
+    is left as it is until the next rebuild (never tried again with bytes that would lose what
+    is typed into it meanwhile)."""
+    target = trust_summary_path(outbox, data.name, data.family)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    kept = kept_preparation(target)
+    if kept is not None:
+        book = build_family_trust_workbook(data, kept)
+        if _replace(book, target, {}) is not None:
+            return target
+    logger.warning(
+        "cannot replace %s: it is open in another program or read-only; it is rebuilt, keeping "
+        "its Preparation column, at the next rebuild",
+        target,
+    )
+    return None
+
+
 def rejection_trust(rejection: Rejection, roster: dict[str, School]) -> str:
     """The trust a rejected file belongs to: the roster's for its school, else the one it names."""
     if rejection.school:
@@ -153,7 +176,8 @@ def rejection_trust(rejection: Rejection, roster: dict[str, School]) -> str:
 PARALLEL_MIN_JOBS = 24
 
 
-# ("school", (outbox, framework, history, trust, corrections)) or ("trust", (outbox, trust data))
+# ("school", (outbox, framework, history, trust, corrections)), ("trust", (outbox, trust data))
+# or ("family", (outbox, family trust data))
 Job = tuple[str, tuple]
 
 
@@ -164,6 +188,9 @@ def _write_jobs(jobs: Sequence[Job]) -> tuple[list[Path], Unwritten]:
     for kind, args in jobs:
         if kind == "school":
             written.extend(write_school_summary(*args, unwritten=skipped))
+        elif kind == "family":
+            if (path := write_family_summary(*args)) is not None:
+                written.append(path)
         elif (path := write_trust_summary(*args, unwritten=skipped)) is not None:
             written.append(path)
     return written, skipped
@@ -269,10 +296,14 @@ def summarise_returns(
         its_trust = listed.trust if listed is not None and listed.trust else item.trust
         issued_of[(item.template_id, trust_key(its_trust))].append(item)
     trust_jobs: list[Job] = []
+    families: set[tuple[str, str]] = set()
     for tkey in sorted({*members, *(empty_trusts or {})}):
         template_id, key = tkey
         framework = registry.get(template_id)
         if framework is None or (trusts is not None and tkey not in trusts):
+            continue
+        if framework.family:  # one workbook for the family's forms together
+            families.add((framework.family, key))
             continue
         in_trust = members.get(tkey, [])
         name = spelling.get(key) or (empty_trusts or {}).get(tkey) or None
@@ -313,6 +344,30 @@ def summarise_returns(
             expected=len(expected),
         )
         trust_jobs.append(("trust", (outbox, data)))
+    for family, key in sorted(families):
+        forms = family_forms(registry, family)
+        ids = {f.id for f in forms}
+        in_family = {f.id: members.get((f.id, key), []) for f in forms}
+        member_keys = {h.school_key for found in in_family.values() for h in found}
+        empty = empty_trusts or {}
+        listed = next((empty[(t, key)] for t in sorted(ids) if (t, key) in empty), None)
+        family_data = FamilyTrustData(
+            family=family,
+            name=spelling.get(key) or listed or None,
+            forms=forms,
+            members=in_family,
+            roster=roster_of.get(key, []),
+            issued=[i for f in forms for i in issued_of.get((f.id, key), [])],
+            rejections=[
+                r
+                for r, its_trust in rejection_trusts
+                if r.template_id in (None, *ids)
+                and (its_trust == key or (r.school and school_key(r.school, r.urn) in member_keys))
+            ],
+            round=current_round,
+            told=told,
+        )
+        trust_jobs.append(("family", (outbox, family_data)))
     return _run_jobs([*trust_jobs, *school_jobs], workers)
 
 
@@ -406,6 +461,11 @@ def summarise_affected(
     for tkey, path in planned.trusts.items():
         if not path.exists():
             trusts.add(tkey)
+    # a family's trust workbook is drawn from every form of the family
+    for template_id, tkey in list(trusts):
+        framework = registry.get(template_id)
+        if framework is not None and framework.family:
+            trusts.update((f.id, tkey) for f in family_forms(registry, framework.family))
     found: dict[int, StoredReturn] = {}
 
     def gather(items: Iterable[StoredReturn]) -> None:

@@ -88,7 +88,7 @@ def told_text(status: tuple[str, str] | None) -> str:
     return f"{word}: {status[1]}" if status[1] and status[0] != "sent" else word
 
 
-_STATUS_FILLS = {
+STATUS_FILLS = {
     "Returned": fill_style("D9EAD3"),
     "Outstanding": fill_style("FFF2CC"),
     "Rejected": fill_style("F4CCCC"),
@@ -496,7 +496,7 @@ def _returns_log_sheet(book: SummaryBook, data: TrustData) -> None:
         "was told."
     )  # fmt: skip
     write_header(ws, top, labels)
-    fills = _STATUS_FILLS
+    fills = STATUS_FILLS
     for row, entry in enumerate(data.log, start=top + 1):
         put(ws, row, 1, entry.school, border=True, alignment=WRAP)
         put(ws, row, 2, entry.urn, border=True, alignment=TOP)

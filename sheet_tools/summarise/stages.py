@@ -1,0 +1,283 @@
+"""The Diagnostic Review's six stages, school by school: the first sheet of a family's trust
+workbook, so a trust sees where each school is in the process.
+
+The stages are identification (the workbooks issued), self-evaluation (the school's own return
+of its review form), preparation (outside the workbooks: a column the administrator fills by
+hand, kept across rebuilds by reading it back from the file being replaced), the school visit
+(the reviewer's judgements), the report, and the follow-up visits. A school is only ever shown
+against the review form it takes (the roster's ``frameworks``, else the register's type).
+"""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from ..base.clock import uk_date
+from ..base.keys import school_key
+from ..definitions.frameworks import Framework
+from ..definitions.roster import School
+from ..definitions.rounds import REVIEWERS, SELF, round_order
+from ..store.facade import IssuedWorkbook, StoredReturn
+from .cells import (
+    BOLD,
+    DATE_FORMAT,
+    SUBTITLE,
+    TOP,
+    WRAP,
+    SummaryBook,
+    fill_style,
+    fit_row,
+    freeze,
+    landscape,
+    put,
+    set_widths,
+    table_title,
+    write_header,
+)
+from .scores import SchoolHistory
+
+logger = logging.getLogger("sheet_tools.summarise")
+
+STAGES_SHEET = "Stages"
+PREPARATION = "Preparation"
+LABELS = [
+    "School",
+    "URN",
+    "Review form",
+    "Round",
+    "Identification",
+    "Self-evaluation",
+    PREPARATION,
+    "School visit",
+    "Report",
+    "Follow-up visits",
+    "Next",
+]
+_PREPARATION_COLUMN = LABELS.index(PREPARATION) + 1
+_HAND_FILL = fill_style("FFFFFF")
+
+# What is outstanding next, in the order of the process.
+NEXT_SELF = "Self-evaluation"
+NEXT_VISIT = "Reviewer's visit"
+NEXT_REPORT = "Report"
+NEXT_FOLLOW_UP = "Follow-up visit"
+NEXT_FURTHER = "Further follow-up visit, if planned"
+
+# A Stages sheet read back larger than this is not the one sheet-tools wrote: it is left alone.
+_MAX_FILE_BYTES = 20 * 1024 * 1024
+_MAX_INFLATED_BYTES = 200 * 1024 * 1024
+_MAX_ROWS = 50_000
+
+Kept = dict[tuple[str, str], object]
+
+
+@dataclass
+class StageRow:
+    """One school's round of the review: the date each stage happened, None while it has not."""
+
+    school: str
+    urn: str | None
+    forms: list[str]
+    round: str
+    identification: date | None = None
+    self_evaluation: date | None = None
+    visit: date | None = None
+    report: date | None = None
+    follow_ups: list[date] = field(default_factory=list)
+
+    @property
+    def held_as(self) -> tuple[str, str]:
+        return (school_key(self.school, self.urn), self.round)
+
+    @property
+    def follow_up_text(self) -> str:
+        """ "2: 03/12/2026, 05/12/2026"; empty before the first visit."""
+        if not self.follow_ups:
+            return ""
+        return f"{len(self.follow_ups)}: " + ", ".join(uk_date(d) for d in self.follow_ups)
+
+    @property
+    def next(self) -> str:
+        if self.self_evaluation is None:
+            return NEXT_SELF
+        if self.visit is None:
+            return NEXT_VISIT
+        if self.report is None:
+            return NEXT_REPORT
+        return NEXT_FURTHER if self.follow_ups else NEXT_FOLLOW_UP
+
+
+def _latest_day(returns: Sequence[StoredReturn]) -> date | None:
+    return max(returns, key=lambda r: r.id).review_date if returns else None
+
+
+def stage_rows(
+    forms: Sequence[Framework],
+    members: dict[str, list[SchoolHistory]],
+    roster: Sequence[School],
+    issued: Sequence[IssuedWorkbook],
+    current_round: str | None,
+) -> list[StageRow]:
+    """A row per school and round: every round a school has a return or a workbook issued in,
+    and the current round for each roster school taking one of the family's review forms."""
+    reviews = [f.id for f in forms if f.part == "review"]
+    by_id = {f.id: f for f in forms}
+    names: dict[str, tuple[str, str | None]] = {}
+    takes: dict[str, list[str]] = {}
+    rounds: dict[str, set[str]] = defaultdict(set)
+    for school in roster:
+        key = school_key(school.name, school.urn)
+        its_forms = [t for t in reviews if school.takes(t)]
+        if its_forms or any(school.takes(f.id) for f in forms):
+            names[key] = (school.name, school.urn)
+            takes[key] = its_forms
+            if current_round:
+                rounds[key].add(current_round)
+    by_school: dict[str, dict[str, SchoolHistory]] = defaultdict(dict)
+    for template_id, histories in members.items():
+        for history in histories:
+            by_school[history.school_key][template_id] = history
+            names.setdefault(history.school_key, (history.school, history.urn))
+            rounds[history.school_key].update(history.rounds)
+    sent: dict[tuple[str, str], list[IssuedWorkbook]] = defaultdict(list)
+    for item in issued:
+        key = school_key(item.school, item.urn)
+        names.setdefault(key, (item.school, item.urn))
+        rounds[key].add(item.round)
+        sent[(key, item.round)].append(item)
+    earliest: dict[str, date] = {}
+    for (_, name), items in sent.items():
+        first = min(i.issued_at.date() for i in items)
+        earliest[name] = min(first, earliest.get(name, first))
+    rows = []
+    for key, (name, urn) in names.items():
+        held = by_school.get(key, {})
+        returned = [t for t in reviews if t in held]
+        issued_forms = [i.template_id for r in rounds[key] for i in sent.get((key, r), [])]
+        its_forms = returned or takes.get(key) or [t for t in reviews if t in issued_forms]
+        for round_name in rounds[key]:
+            row = StageRow(name, urn, [by_id[t].short_title for t in its_forms], round_name)
+            items = sent.get((key, round_name), [])
+            row.identification = min((i.issued_at.date() for i in items), default=None)
+            own: list[StoredReturn] = []
+            theirs: list[StoredReturn] = []
+            for template_id in reviews:
+                if template_id in held:
+                    own += held[template_id].in_round(round_name, SELF)
+                    for judge in REVIEWERS:
+                        theirs += held[template_id].in_round(round_name, judge)
+            row.self_evaluation = _latest_day(own)
+            row.visit = _latest_day(theirs)
+            for framework in forms:
+                history = held.get(framework.id)
+                if history is None or round_name not in history.rounds:
+                    continue
+                found = list(history.rounds[round_name].values())
+                if framework.part == "report":
+                    row.report = _latest_day(found)
+                elif framework.part == "follow-up":
+                    row.follow_ups = sorted({r.review_date for r in found})
+            rows.append(row)
+    return sorted(
+        rows,
+        key=lambda r: (
+            r.school.casefold(),
+            r.urn or "",
+            round_order(r.round, earliest.get(r.round)),
+        ),
+    )
+
+
+def _cell_text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def kept_preparation(path: Path) -> Kept | None:
+    """The preparation cells an administrator typed into the Stages sheet of the file about to
+    be replaced, by (school key, round). Read-only and bounded, never an error: a file that is
+    missing, too large, damaged or not one sheet-tools wrote gives nothing; one that cannot be
+    opened (locked) gives None, so it is not replaced by a workbook without what was typed."""
+    try:
+        if not path.is_file() or path.stat().st_size > _MAX_FILE_BYTES:
+            return {}
+        with zipfile.ZipFile(path) as archive:
+            if sum(i.file_size for i in archive.infolist()) > _MAX_INFLATED_BYTES:
+                return {}
+        book = load_workbook(path, read_only=True, data_only=True)
+    except OSError as exc:
+        logger.warning("cannot read back the preparation column of %s: %s", path, exc)
+        return None
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        logger.info("the preparation column of %s cannot be read back: %s", path, exc)
+        return {}
+    kept: Kept = {}
+    try:
+        if STAGES_SHEET not in book.sheetnames:
+            return {}
+        header: list[str] | None = None
+        for number, values in enumerate(book[STAGES_SHEET].iter_rows(values_only=True)):
+            if number > _MAX_ROWS:
+                break
+            if header is None:
+                texts = [_cell_text(v) for v in values]
+                if {"School", "URN", "Round", PREPARATION} <= set(texts):
+                    header = texts
+                continue
+            row = dict(zip(header, values, strict=False))
+            typed, school = row.get(PREPARATION), _cell_text(row.get("School"))
+            if school and _cell_text(typed):
+                key = school_key(school, _cell_text(row.get("URN")) or None)
+                kept[(key, _cell_text(row.get("Round")))] = typed
+    except Exception as exc:  # a damaged file must never stop the rebuild
+        logger.info("the preparation column of %s cannot be read back: %s", path, exc)
+        return {}
+    finally:
+        book.close()
+    return kept
+
+
+def stages_sheet(book: SummaryBook, rows: Sequence[StageRow], kept: Kept) -> None:
+    ws = book.sheet(STAGES_SHEET)
+    top = table_title(
+        ws,
+        "Where each school is in the review: the date of each stage so far and what is next. "
+        "Fill in Preparation by hand; it is kept when the workbook is rebuilt.",
+    )
+    write_header(ws, top, LABELS)
+    for row, item in enumerate(rows, start=top + 1):
+        put(ws, row, 1, item.school, border=True, alignment=WRAP)
+        put(ws, row, 2, item.urn, border=True, alignment=TOP)
+        put(ws, row, 3, " or ".join(item.forms), border=True, alignment=WRAP)
+        put(ws, row, 4, item.round, border=True, alignment=TOP)
+        days = (item.identification, item.self_evaluation)
+        for offset, day in enumerate(days, start=5):
+            put(ws, row, offset, day, number_format=DATE_FORMAT, border=True, alignment=TOP)
+        typed = kept.get(item.held_as)
+        put(
+            ws,
+            row,
+            _PREPARATION_COLUMN,
+            typed,
+            number_format=DATE_FORMAT if isinstance(typed, date) else None,
+            border=True,
+            fill=_HAND_FILL,
+            alignment=WRAP,
+        )
+        for offset, day in enumerate((item.visit, item.report), start=8):
+            put(ws, row, offset, day, number_format=DATE_FORMAT, border=True, alignment=TOP)
+        put(ws, row, 10, item.follow_up_text, border=True, alignment=WRAP)
+        put(ws, row, 11, item.next, border=True, alignment=WRAP, font=BOLD)
+        fit_row(ws, row, [(item.follow_up_text, 24)])
+    if not rows:
+        put(ws, top + 1, 1, "No school is in the review yet.", font=SUBTITLE)
+    set_widths(ws, [32, 9, 24, 14, 14, 14, 16, 14, 12, 24, 22])
+    freeze(ws, top + 1, 2)
+    landscape(ws, title_rows=top)

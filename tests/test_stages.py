@@ -1,0 +1,165 @@
+"""The Diagnostic Review's one trust workbook and its Stages sheet: what is next for a school part
+way through, the administrator's preparation column kept across rebuilds, and the per-form trust
+workbooks of earlier versions removed as stale."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from sheet_tools.definitions.roster import read_roster
+from sheet_tools.summarise import stages, summarise_affected, summarise_all
+from sheet_tools.summarise.cells import TABLE_TOP
+from sheet_tools.summarise.outbox import MANIFEST
+
+from .support.trust import AUTUMN, Trust, table_rows
+
+MAINSTREAM, SPECIALIST = "send-review-mainstream", "send-review-specialist"
+HEADER = ["school", "urn", "trust", "TypeOfEstablishment (name)"]
+ROSTER = [
+    ("Oakfield Primary", "140101", "Oak Trust", "Community school"),
+    ("Birch House School", "140102", "Oak Trust", "Community special school"),
+]
+BOOK = "Oak Trust - send-diagnostic-review - trust summary.xlsx"
+
+
+def _stages(trust: Trust) -> dict[str, dict[str, object]]:
+    rows = table_rows(trust.outbox / "Oak Trust" / BOOK, "Stages")
+    header = [str(c) for c in rows[0]]
+    return {str(row[0]): dict(zip(header, row, strict=False)) for row in rows[1:] if row[0]}
+
+
+def _self_evaluation(trust: Trust) -> None:
+    """Both forms generated for the whole roster; only Oakfield's self-evaluation is back."""
+    books = trust.issue_roster(MAINSTREAM, HEADER, ROSTER)
+    trust.issue_roster(SPECIALIST, HEADER, ROSTER)
+    filled = trust.fill(
+        books["Oakfield Primary"], MAINSTREAM, cover={"review_date": date(2026, 9, 20)}
+    )
+    [report] = trust.ingest(filled)
+    assert report["status"] == "accepted", report
+    trust.summarise()
+
+
+def test_a_school_with_only_its_self_evaluation_waits_for_the_reviewers_visit(
+    trust: Trust,
+) -> None:
+    _self_evaluation(trust)
+    stages = _stages(trust)
+    oak, birch = stages["Oakfield Primary"], stages["Birch House School"]
+    assert oak["Self-evaluation"].date() == date(2026, 9, 20)
+    assert oak["School visit"] is None and oak["Report"] is None
+    assert oak["Next"] == "Reviewer's visit"
+    assert birch["Self-evaluation"] is None and birch["Next"] == "Self-evaluation"
+    assert birch["Review form"] == trust.registry.latest(SPECIALIST).short_title
+    assert oak["Round"] == birch["Round"] == AUTUMN
+    assert oak["Identification"] is not None and birch["Identification"] is not None
+    # a workbook issued for a form a school does not take never makes it outstanding for it
+    log = table_rows(trust.outbox / "Oak Trust" / BOOK, "Returns log")
+    shown = {(row[0], row[2]): row[3] for row in log[1:] if row[0] and row[2]}
+    oak_form, birch_form = (trust.registry.latest(t).short_title for t in (MAINSTREAM, SPECIALIST))
+    assert shown == {("Oakfield Primary", oak_form): "Returned"} | {
+        ("Birch House School", birch_form): "Outstanding"
+    }
+
+
+def test_the_preparation_column_is_kept_when_the_workbook_is_rebuilt(trust: Trust) -> None:
+    _self_evaluation(trust)
+    path = trust.outbox / "Oak Trust" / BOOK
+    book = load_workbook(path)
+    sheet = book["Stages"]
+    header = [c.value for c in sheet[TABLE_TOP]]
+    column = header.index("Preparation") + 1
+    rows = {sheet.cell(r, 1).value: r for r in range(TABLE_TOP + 1, sheet.max_row + 1)}
+    sheet.cell(rows["Oakfield Primary"], column).value = "Pre-visit call with SENCO 28/09"
+    sheet.cell(rows["Birch House School"], column).value = date(2026, 9, 30)
+    book.save(path)
+    trust.summarise()  # rebuilt from the store: what was typed comes back
+    stages = _stages(trust)
+    assert stages["Oakfield Primary"]["Preparation"] == "Pre-visit call with SENCO 28/09"
+    assert stages["Birch House School"]["Preparation"].date() == date(2026, 9, 30)
+    # a file that cannot be read back does not stop the rebuild: the column starts empty
+    path.write_bytes(b"not a workbook")
+    trust.summarise()
+    stages = _stages(trust)
+    assert stages["Oakfield Primary"]["Preparation"] is None
+    assert stages["Oakfield Primary"]["Next"] == "Reviewer's visit"
+
+
+def test_the_per_form_trust_workbooks_of_before_are_removed(trust: Trust) -> None:
+    _self_evaluation(trust)
+    folder = trust.outbox / "Oak Trust"
+    old = [f"Oak Trust - {t} - trust summary.xlsx" for t in (MAINSTREAM, SPECIALIST)]
+    for name in old:  # as an earlier version wrote them, and listed them as its own
+        (folder / name).write_bytes((folder / BOOK).read_bytes())
+    manifest = trust.outbox / MANIFEST
+    listed = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps([*listed, *(f"Oak Trust/{n}" for n in old)]), encoding="utf-8")
+    trust.summarise()
+    assert sorted(p.name for p in folder.glob("*trust summary.xlsx")) == [BOOK]
+    assert f"Oak Trust/{BOOK}" in json.loads(manifest.read_text(encoding="utf-8"))
+
+
+def test_a_rebuild_of_what_one_return_changes_still_draws_on_every_form(trust: Trust) -> None:
+    """The watcher redraws only what a return touches: a reviewer's return of template 1 must
+    redraw the trust's review workbook from the report and the other schools' forms too."""
+    _self_evaluation(trust)
+    oak = ("Oakfield Primary", "140101", "Oak Trust")
+    report = trust.fill(
+        trust.issue("send-review-report", *oak),
+        "send-review-report",
+        cover={"review_date": date(2026, 10, 20)},
+    )
+    birch = trust.fill(
+        trust.issue(SPECIALIST, "Birch House School", "140102", "Oak Trust"),
+        SPECIALIST,
+        cover={"review_date": date(2026, 9, 25)},
+    )
+    assert [r["status"] for r in trust.ingest(report, birch)] == ["accepted"] * 2
+    trust.summarise()
+    review = trust.fill(
+        trust.issue(MAINSTREAM, *oak, judge="external-reviewer"),
+        MAINSTREAM,
+        seed=2,
+        cover={"review_date": date(2026, 10, 3)},
+    )
+    assert trust.ingest(review)[0]["status"] == "accepted"
+    with trust.store() as store:
+        written = summarise_affected(
+            store,
+            trust.registry,
+            trust.outbox,
+            [(MAINSTREAM, "140101", "Oak Trust")],
+            read_roster(trust.root / "roster.csv"),
+        )
+    assert trust.outbox / "Oak Trust" / BOOK in written
+    stages = _stages(trust)
+    assert stages["Oakfield Primary"]["School visit"].date() == date(2026, 10, 3)
+    assert stages["Oakfield Primary"]["Report"].date() == date(2026, 10, 20)
+    assert stages["Oakfield Primary"]["Next"] == "Follow-up visit"
+    assert stages["Birch House School"]["Self-evaluation"].date() == date(2026, 9, 25)
+    assert stages["Birch House School"]["Next"] == "Reviewer's visit"
+
+
+def test_a_workbook_that_cannot_be_read_back_is_left_as_it_is(
+    trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Open and locked (as Excel on Windows may hold it while Preparation is typed): replacing
+    it would lose what was typed, so it waits for the next rebuild."""
+    _self_evaluation(trust)
+    path = trust.outbox / "Oak Trust" / BOOK
+    before = path.read_bytes()
+
+    def locked(*_: object, **__: object) -> None:
+        raise PermissionError(13, "The process cannot access the file", str(path))
+
+    monkeypatch.setattr(stages, "load_workbook", locked)
+    with trust.store() as store:
+        written = summarise_all(
+            store, trust.registry, trust.outbox, read_roster(trust.root / "roster.csv")
+        )
+    assert path not in written and path.read_bytes() == before
+    assert any(p.name.endswith("send-review-mainstream.xlsx") for p in written)

@@ -279,7 +279,7 @@ def generate(
     if from_round is not None and not carry_forward:
         raise click.UsageError("--from-round needs --carry-forward")
     from .definitions.roster import MAX_LISTED, make_school, read_roster
-    from .service.issuing import issue_workbooks
+    from .service.issuing import issue_workbooks, schools_taking
 
     registry = _registry(templates_dir)
     framework = registry.require(template_id)
@@ -303,12 +303,14 @@ def generate(
     if roster is None:
         done = issue()
     else:
-        with click.progressbar(length=len(schools), label="Generating") as bar:
+        taking = len(schools_taking(framework, schools))
+        with click.progressbar(length=taking, label="Generating") as bar:
             done = issue(progress=lambda _: bar.update(1))
     if done.carried is not None:
-        many = "s" if len(schools) != 1 else ""
+        count = len(schools) - done.left_out
+        many = "s" if count != 1 else ""
         click.echo(
-            f"Carrying forward {done.carried} of {len(schools)} school{many} from an earlier round"
+            f"Carrying forward {done.carried} of {count} school{many} from an earlier round"
             + ("" if done.plan else " (the cover's personnel only: this form has no actions)")
         )
         reasons = list(done.not_carried.values())
@@ -316,6 +318,11 @@ def generate(
             click.echo(f"  Not carried: {why}")
         if len(reasons) > MAX_LISTED:
             click.echo(f"  ... and {len(reasons) - MAX_LISTED} more schools not carried")
+    if done.left_out:
+        click.echo(
+            f"Left out {done.left_out} school(s) that the roster says take other forms, "
+            f"not {template_id}"
+        )
     if roster is None:
         click.echo(f"Wrote {done.written[0]}")
     else:

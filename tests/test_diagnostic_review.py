@@ -5,11 +5,14 @@ follow-up visits, two of which come in one re-used workbook."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 
+from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from sheet_tools.cli import main
 from sheet_tools.definitions.frameworks import Registry
 from sheet_tools.definitions.roster import read_roster
 
@@ -220,3 +223,49 @@ def test_the_roster_frameworks_column_outranks_the_register_type(tmp_path: Path)
     assert oak.takes(SPECIALIST) and oak.takes(REPORT) and not oak.takes(MAINSTREAM)
     assert birch.takes(SPECIALIST) and not birch.takes(MAINSTREAM) and birch.takes(VISIT)
     assert cedar.takes(SPECIALIST) and cedar.takes(MAINSTREAM)
+
+
+def test_a_roster_issues_and_reminds_each_school_only_the_forms_it_takes(trust: Trust) -> None:
+    roster = trust.root / "roster.csv"
+    roster.write_text(
+        "school,urn,trust,email,TypeOfEstablishment (name)\n"
+        f"{','.join(OAK)},office@oak.example.org,Academy converter\n"
+        f"{','.join(BIRCH)},office@birch.example.org,Academy special converter\n",
+        encoding="utf-8",
+    )
+    wanted = {MAINSTREAM: [OAK[0]], SPECIALIST: [BIRCH[0]], REPORT: [OAK[0], BIRCH[0]]}
+    for template, schools in wanted.items():
+        out = trust.root / "issued" / template
+        output = run(
+            "generate", template, "--roster", str(roster), "--round", AUTUMN,
+            "--workspace", str(trust.root), "--out", str(out),
+        )  # fmt: skip
+        made = sorted(path.name.split(" (")[0] for path in out.glob("*.xlsx"))
+        assert made == sorted(schools), (template, output)
+        left_out = 2 - len(schools)
+        assert (f"Left out {left_out} school(s)" in output) == bool(left_out), output
+    # a roster where no school takes the form is refused in one line, nothing written
+    only_mainstream = trust.root / "mainstream.csv"
+    only_mainstream.write_text(
+        f"school,urn,trust,frameworks\n{','.join(OAK)},{MAINSTREAM}\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        main, ["generate", SPECIALIST, "--roster", str(only_mainstream), "--round", AUTUMN,
+               "--out", str(trust.root / "none")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert f"no school on the roster takes {SPECIALIST}" in result.output
+    assert not (trust.root / "none").exists() or not any((trust.root / "none").iterdir())
+    # nobody has returned anything: each school owes only its own self-evaluation, and the
+    # reviewer's report is owed by no school
+    dry = run("mail", "remind", "--round", AUTUMN, "--dry-run", "--workspace", str(trust.root))
+    assert "2 school return(s) outstanding" in dry, dry
+    assert REPORT not in dry and "report" not in dry.casefold(), dry
+    # with nothing issued for a round, the roster says who owes what
+    for template, owing in ((SPECIALIST, [BIRCH[0]]), (MAINSTREAM, [OAK[0]]), (REPORT, [])):
+        dry = run(
+            "mail", "remind", "--round", "Spring 2027", "--template", template, "--dry-run",
+            "--workspace", str(trust.root),
+        )  # fmt: skip
+        reminded = re.findall(r"^  reminder  (.+?): ", dry, flags=re.MULTILINE)
+        assert reminded == owing, (template, dry)

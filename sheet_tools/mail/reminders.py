@@ -3,10 +3,12 @@
 A school is outstanding for a round and framework when it was issued a self-evaluation workbook
 for it (the store's ``issued`` table; where nothing was recorded as issued for the round, every
 roster school is) and has no accepted return for it now: a withdrawn return does not count, and
-where a round has several roles only the school's own self-evaluation does. Each outstanding
-school gets one reminder per framework, and each trust contact (the roster's ``trust_email``) one
-digest listing exactly its outstanding schools, neither more often than ``remind_every_days``:
-the last time is the reminder's own row in the mail queue, kept by ``mail prune`` for as long."""
+where a round has several roles only the school's own self-evaluation does. A school owes only
+the forms the roster says it takes, and never a reviewer's (a report, a follow-up visit). Each
+outstanding school gets one reminder per framework, and each trust contact (the roster's
+``trust_email``) one digest listing exactly its outstanding schools, neither more often than
+``remind_every_days``: the last time is the reminder's own row in the mail queue, kept by
+``mail prune`` for as long."""
 
 from __future__ import annotations
 
@@ -87,6 +89,8 @@ def outstanding(
     if issued:
         for item in issued:
             listed = roster_school(roster or (), item.urn, item.school)
+            if not owed_by_school(registry, item.template_id, listed):
+                continue
             row = _row(item.school, item.urn, item.trust, item.template_id, listed, registry)
             wanted[row.school_and_form] = replace(row, issue_id=item.issue_id)
     else:
@@ -99,10 +103,21 @@ def outstanding(
             )
         for listed in roster:
             for template_id in templates:
+                if not owed_by_school(registry, template_id, listed):
+                    continue
                 row = _row(listed.name, listed.urn, listed.trust, template_id, listed, registry)
                 wanted.setdefault(row.school_and_form, row)
     found = [row for key, row in wanted.items() if key not in done]
     return sorted(found, key=lambda r: (r.school.casefold(), r.urn or "", r.template_id))
+
+
+def owed_by_school(registry: Registry, template_id: str, listed: School | None) -> bool:
+    """Whether a school owes a form's return: not a reviewer's form (the report, a follow-up
+    visit), and one the roster says the school takes."""
+    framework = registry.get(template_id)
+    if framework is not None and framework.reviewer_form:
+        return False
+    return listed is None or listed.takes(template_id)
 
 
 def _row(

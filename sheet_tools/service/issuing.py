@@ -18,6 +18,7 @@ from ..base.workspace import Workspace, is_workspace, require_workspace
 from ..definitions.frameworks import Framework, Registry
 from ..definitions.roster import School
 from ..definitions.rounds import Judge
+from ..exceptions import GenerateError
 from ..generate.workbook import generate_batch, issue_for
 from ..store import ledger
 from ..store.facade import IssuedWorkbook, Store
@@ -85,14 +86,15 @@ def recording_issues(workspace: Workspace | None, framework: Framework) -> Itera
 class Issue:
     """What ``issue_workbooks`` wrote: the workbooks, how many schools started from an earlier
     round (None: not asked), why each other school did not (by name), whether an action plan
-    was carried (False: a form without actions carried its cover only), and the database the
-    workbooks were recorded in (None: none)."""
+    was carried (False: a form without actions carried its cover only), the database the
+    workbooks were recorded in (None: none), and how many roster schools take other forms."""
 
     written: list[Path]
     carried: int | None
     recorded: Path | None
     not_carried: dict[str, str] = field(default_factory=dict)
     plan: bool = True
+    left_out: int = 0  # roster schools that take other forms, so were issued nothing
 
 
 def issue_workbooks(
@@ -116,6 +118,14 @@ def issue_workbooks(
     workbooks written, and each recorded as issued where there is a workspace to record it."""
     if carry_forward or workspace_given:
         require_workspace(workspace)
+    listed = len(schools)
+    if from_roster:
+        schools = schools_taking(framework, schools)
+        if listed and not schools:
+            raise GenerateError(
+                f"no school on the roster takes {framework.id} (the roster's frameworks column, "
+                "or the register's type of establishment, gives each school its forms)"
+            )
     round_name = round_to_issue(round_name, workspace)
     carry = None
     if carry_forward:
@@ -137,4 +147,11 @@ def issue_workbooks(
         recorded=recorded.database if recorded is not None else None,
         not_carried=carry.not_carried if carry is not None else {},
         plan=carry.plan if carry is not None else True,
+        left_out=listed - len(schools),
     )
+
+
+def schools_taking(framework: Framework, schools: Sequence[School]) -> list[School]:
+    """The roster's schools a framework applies to (``School.takes``): a special school is not
+    issued the mainstream self-evaluation, nor a mainstream school the specialist one."""
+    return [school for school in schools if school.takes(framework.id)]

@@ -16,6 +16,7 @@ from sheet_tools.cli import main
 from sheet_tools.definitions.frameworks import Registry
 from sheet_tools.definitions.roster import read_roster
 
+from .support.carry import plan_of
 from .support.trust import AUTUMN, Trust, run, sheet_rows, table_rows
 
 MAINSTREAM, SPECIALIST = "send-review-mainstream", "send-review-specialist"
@@ -84,7 +85,7 @@ def _review_one_school(
         trust.fill(
             third_book,
             VISIT,
-            texts={"V.actions_school": f"{school[0]} visit 3"},
+            texts={"V.actions_school": f"1. {school[0]} visit 3\n2. {school[0]} visit 3, again"},
             cover={"review_date": date(2026, 12, 10)},
         )
     )
@@ -147,8 +148,9 @@ def test_two_schools_through_the_whole_diagnostic_review(trust: Trust, registry:
             visits.index(f"Visit {n}: {day} December 2026") for n, day in ((1, 3), (2, 5), (3, 10))
         ]
         assert at == sorted(at)
-        for n in (1, 2, 3):
+        for n in (1, 2):
             assert f"{name} visit {n}" in visits
+        assert f"1. {name} visit 3\n2. {name} visit 3, again" in visits
         # the comparison is headed by its round
         comparison = _texts(path, "Self-evaluation vs review")
         assert any(text.startswith(f"{AUTUMN} round:") for text in comparison)
@@ -192,9 +194,42 @@ def test_two_schools_through_the_whole_diagnostic_review(trust: Trust, registry:
         assert theirs == words[name]["advice"]
     points = table_rows(book, "Follow-up actions")[1:]
     for name in (OAK[0], BIRCH[0]):
-        assert [(row[1], _day(row[2]), row[3]) for row in points if row[0] == name] == [
-            (n, day, f"{name} visit {n}") for n, day in enumerate(days, start=1)
+        said = [
+            f"{name} visit 1",
+            f"{name} visit 2",
+            f"1. {name} visit 3\n2. {name} visit 3, again",
         ]
+        assert [(row[1], _day(row[2]), row[3]) for row in points if row[0] == name] == [
+            (n, day, text) for n, (day, text) in enumerate(zip(days, said, strict=True), start=1)
+        ]
+    # the next round starts from this one: the report's recommendations one row each, then the
+    # latest visit's action points one per numbered line; areas for development only as context
+    report_areas = [st.text for sh, st in registry.latest(REPORT).statements() if sh.columns]
+    for (name, urn, trust_name), template in ((OAK, MAINSTREAM), (BIRCH, SPECIALIST)):
+        spring = trust.root / "spring" / urn
+        output = run(
+            "generate", template, "--school", name, "--urn", urn, "--trust", trust_name,
+            "--round", "Spring 2027", "--carry-forward", "--workspace", str(trust.root),
+            "--out", str(spring),
+        )  # fmt: skip
+        assert "Carrying forward 1 of 1 school" in output, output
+        [carried] = spring.glob("*.xlsx")
+        plan = plan_of(carried)
+        last_visit = "Follow-up visit, 10/12/2026"
+        assert [(action, area) for _, action, area in plan.actions] == [
+            *((words[name]["advice"][area], area) for area in report_areas),
+            (f"{name} visit 3", last_visit),
+            (f"{name} visit 3, again", last_visit),
+        ]
+        development = [
+            box.id for sheet in registry.latest(template).sheets for box in sheet.boxes
+            if box.role == "next_steps"
+        ]  # fmt: skip
+        assert development
+        assert {(text, by) for text, _, by in plan.noted} == {
+            *((words[name]["own"][box], "School") for box in development),
+            *((words[name]["review"][box], "Reviewer") for box in development),
+        }
 
 
 FAMILY_BOOK = "Oak Trust - send-diagnostic-review - trust summary.xlsx"

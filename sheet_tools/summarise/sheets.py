@@ -89,7 +89,7 @@ def responses_sheet(
 PROVENANCE_HEADERS = (
     "School",
     "Used for",
-    "Judgements by",
+    "Completed by",  # a report or a visit has no judgements
     "Review date",
     "File name",
     "SHA-256",

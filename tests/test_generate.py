@@ -348,6 +348,7 @@ def test_cli_generate_one_and_a_roster(tmp_path: Path) -> None:
         ],
     )
     assert again.exit_code == 2 and "already exists" in again.output
+    assert "give another --out folder to keep it, or --force to replace it" in again.output
 
     unknown = runner.invoke(main, ["generate", "nope", "--school", "X"])
     assert unknown.exit_code == 2 and "known templates" in unknown.output

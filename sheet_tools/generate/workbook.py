@@ -349,6 +349,15 @@ def workbook_filename(framework: Framework, school: School, issued: Issued | Non
     return safe_filename(name)
 
 
+def already_issued(target: Path) -> GenerateError:
+    """A workbook of the same school, form and role is in the folder: perhaps last round's, so
+    the way to keep it comes first."""
+    return GenerateError(
+        f"{target} already exists (a workbook issued earlier, perhaps for another round): give "
+        "another --out folder to keep it, or --force to replace it"
+    )
+
+
 def generate_workbook(
     framework: Framework,
     school: School,
@@ -369,7 +378,7 @@ def generate_workbook(
     issued = issue_for(framework, round_name, judge, visit_date)
     target = out / workbook_filename(framework, school, issued)
     if target.exists() and not force:
-        raise GenerateError(f"{target} already exists; use --force to replace it")
+        raise already_issued(target)
     path = save_workbook(build_workbook(framework, school, issued, carried), target)
     if on_issue is not None:
         on_issue(school, issued)
@@ -406,7 +415,7 @@ def generate_batch(
             )
         seen.add(name.casefold())
         if (out / name).exists() and not force:
-            raise GenerateError(f"{out / name} already exists; use --force to replace it")
+            raise already_issued(out / name)
     written = []
     for school in schools:
         path = generate_workbook(

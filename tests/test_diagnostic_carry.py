@@ -281,6 +281,12 @@ def test_a_roster_of_schools_not_carried_names_twenty_and_counts_the_rest(autumn
         ("a) first\nb) second\n  still second", ["first", "second still second"]),
         ("Keep going as planned.\nNo list here.", ["Keep going as planned.\nNo list here."]),
         ("Before the list\n1. one", ["Before the list", "one"]),
+        # a number or a time running on is not a new point, nor a hyphen without a space
+        (
+            "1. Increase TA time to\n3.5 hours a week\n"
+            "2. Meet at\n10.30 on Tuesdays\n-led by SENCO",
+            ["Increase TA time to 3.5 hours a week", "Meet at 10.30 on Tuesdays -led by SENCO"],
+        ),
         ("", []),
     ],
 )

@@ -251,13 +251,21 @@ def test_the_roster_frameworks_column_outranks_the_register_type(tmp_path: Path)
         "school,urn,trust,frameworks,TypeOfEstablishment (name)\n"
         "Oakfield,140101,Oak,send-review-specialist; send-review-report,Community school\n"
         "Birch,140102,Oak,,Pupil referral unit\n"
-        "Cedar,140103,Oak,,\n",
+        "Cedar,140103,Oak,,\n"
+        "Dale,140104,Oak,send-review-mainstream,\n"
+        "Elm,140105,Oak,specialist-provision-review,Community special school\n",
         encoding="utf-8",
     )
-    oak, birch, cedar = read_roster(roster)
+    oak, birch, cedar, dale, elm = read_roster(roster)
     assert oak.takes(SPECIALIST) and oak.takes(REPORT) and not oak.takes(MAINSTREAM)
     assert birch.takes(SPECIALIST) and not birch.takes(MAINSTREAM) and birch.takes(VISIT)
     assert cedar.takes(SPECIALIST) and cedar.takes(MAINSTREAM)
+    # a school listing only its self-evaluation still has the reviewer's report and visits
+    assert dale.takes(MAINSTREAM) and dale.takes(REPORT) and dale.takes(VISIT)
+    assert not dale.takes(SPECIALIST) and not dale.takes("specialist-provision-review")
+    # a school listing no Diagnostic Review form takes none of them
+    assert elm.takes("specialist-provision-review")
+    assert not any(elm.takes(t) for t in (MAINSTREAM, SPECIALIST, REPORT, VISIT))
 
 
 def test_a_roster_issues_and_reminds_each_school_only_the_forms_it_takes(trust: Trust) -> None:

@@ -28,6 +28,9 @@ COLUMNS = ("school", "urn", "trust")
 # The Diagnostic Review's two self-evaluation templates: by the register's type of establishment,
 # special schools, pupil referral units and alternative provision take the specialist one.
 MAINSTREAM, SPECIALIST = "send-review-mainstream", "send-review-specialist"
+# Its reviewer's forms (the report, the follow-up visits), part of the review of every school that
+# takes either self-evaluation, whether or not the roster's ``frameworks`` lists them.
+REVIEWER_FORMS = ("send-review-report", "send-review-follow-up")
 SPECIALIST_TYPES = ("special", "pupil referral", "alternative provision")
 
 
@@ -51,10 +54,13 @@ class School(BaseModel):
     establishment: str | None = None  # the register's type of establishment
 
     def takes(self, template_id: str) -> bool:
-        """Whether a framework applies to the school: the roster's ``frameworks`` when given;
+        """Whether a framework applies to the school: the roster's ``frameworks`` when given (the
+        Diagnostic Review's report and follow-up forms going with either of its self-evaluations);
         else, where the register's type is known, the Diagnostic Review's mainstream template
         for a mainstream school and its specialist template for a specialist one."""
         if self.frameworks:
+            if template_id in REVIEWER_FORMS:
+                return any(t in self.frameworks for t in (*REVIEWER_FORMS, MAINSTREAM, SPECIALIST))
             return template_id in self.frameworks
         if self.establishment:
             specialist = is_specialist(self.establishment)

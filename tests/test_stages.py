@@ -15,7 +15,7 @@ from sheet_tools.summarise import stages, summarise_affected, summarise_all
 from sheet_tools.summarise.cells import TABLE_TOP
 from sheet_tools.summarise.outbox import MANIFEST
 
-from .support.trust import AUTUMN, Trust, table_rows
+from .support.trust import AUTUMN, Trust, run, table_rows
 
 MAINSTREAM, SPECIALIST = "send-review-mainstream", "send-review-specialist"
 HEADER = ["school", "urn", "trust", "TypeOfEstablishment (name)"]
@@ -36,6 +36,12 @@ def _self_evaluation(trust: Trust) -> None:
     """Both forms generated for the whole roster; only Oakfield's self-evaluation is back."""
     books = trust.issue_roster(MAINSTREAM, HEADER, ROSTER)
     trust.issue_roster(SPECIALIST, HEADER, ROSTER)
+    # the special school issued the mainstream form too, by hand, by mistake
+    birch = ROSTER[1]
+    run(
+        "generate", MAINSTREAM, "--school", birch[0], "--urn", birch[1], "--trust", birch[2],
+        "--round", AUTUMN, "--workspace", str(trust.root), "--out", str(trust.root / "by-hand"),
+    )  # fmt: skip
     filled = trust.fill(
         books["Oakfield Primary"], MAINSTREAM, cover={"review_date": date(2026, 9, 20)}
     )

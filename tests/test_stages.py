@@ -5,13 +5,14 @@ workbooks of earlier versions removed as stale."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 
 from sheet_tools.definitions.roster import read_roster
-from sheet_tools.summarise import stages, summarise_affected, summarise_all
+from sheet_tools.summarise import rebuild, stages, summarise_affected, summarise_all
 from sheet_tools.summarise.cells import TABLE_TOP
 from sheet_tools.summarise.outbox import MANIFEST
 
@@ -163,3 +164,40 @@ def test_a_workbook_that_cannot_be_read_back_is_left_as_it_is(
         )
     assert path not in written and path.read_bytes() == before
     assert any(p.name.endswith("send-review-mainstream.xlsx") for p in written)
+
+
+def test_the_first_partial_rebuild_groups_the_roster_by_trust_once(
+    trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an upgrade every family workbook is missing, so a partial rebuild redraws every
+    trust for each of the family's forms: matching each against the whole roster would key the
+    roster's trust once per trust and form (quadratic; minutes for a large roster)."""
+    rows = [
+        (f"School {t:02d}-{n}", f"15{t:02d}{n:02d}", f"Trust {t:02d}", "Community school")
+        for t in range(12)
+        for n in range(3)
+    ]
+    trust.write_roster(HEADER, rows)
+    first = trust.fill(trust.issue(MAINSTREAM, *rows[0][:3]), MAINSTREAM)
+    assert trust.ingest(first)[0]["status"] == "accepted"
+    shutil.rmtree(trust.outbox)  # as before an upgrade: no family workbook yet
+    calls = 0
+    keyed = rebuild.trust_key
+
+    def counting(name: str | None) -> str:
+        nonlocal calls
+        calls += 1
+        return keyed(name)
+
+    monkeypatch.setattr(rebuild, "trust_key", counting)
+    with trust.store() as store:
+        written = summarise_affected(
+            store, trust.registry, trust.outbox, [], read_roster(trust.root / "roster.csv")
+        )
+    # every roster trust's Diagnostic Review workbook is drawn (the quadratic case) ...
+    books = {
+        p.name for p in written if p.name.endswith(" - send-diagnostic-review - trust summary.xlsx")
+    }
+    assert len(books) == 12
+    # ... keying each roster school's trust a few times, not once per trust and form
+    assert calls <= 4 * len(rows), calls

@@ -201,3 +201,32 @@ def test_the_first_partial_rebuild_groups_the_roster_by_trust_once(
     assert len(books) == 12
     # ... keying each roster school's trust a few times, not once per trust and form
     assert calls <= 4 * len(rows), calls
+
+
+def test_rounds_not_named_after_a_term_are_in_the_order_they_were_reviewed(
+    trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trust's own round names, nothing issued through the workspace: each round's place
+    comes from its review dates, not its name (alphabetically "Alpha" comes before "Zeta")."""
+    trust.write_roster(HEADER, ROSTER[:1])
+    settings = '[rounds]\nnames = ["Zeta review", "Alpha review"]\n'
+    (trust.root / "sheet-tools.toml").write_text(settings, encoding="utf-8")
+    monkeypatch.chdir(trust.root)  # generate reads the current folder's settings
+    oak = ("Oakfield Primary", "140101", "Oak Trust")
+    for round_name, day in (
+        ("Zeta review", date(2026, 9, 20)),
+        ("Alpha review", date(2027, 1, 15)),
+    ):
+        book = trust.issue(MAINSTREAM, *oak, round_name=round_name)
+        filled = trust.fill(book, MAINSTREAM, cover={"review_date": day})
+        assert trust.ingest(filled)[0]["status"] == "accepted"
+    trust.summarise()
+    with trust.store() as store:
+        assert store.issued() == []
+    rows = table_rows(trust.outbox / "Oak Trust" / BOOK, "Stages")
+    header = [str(c) for c in rows[0]]
+    shown = [dict(zip(header, row, strict=False)) for row in rows[1:] if row[0]]
+    assert [(r["Round"], r["Self-evaluation"].date()) for r in shown] == [
+        ("Zeta review", date(2026, 9, 20)),
+        ("Alpha review", date(2027, 1, 15)),
+    ]

@@ -125,8 +125,8 @@ def _judgements_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
         f"Each school's judgements of the {data.round} round, area by area: the school's own "
         "self-evaluation beside the reviewer's (mean level, 1 to 4).",
     )
-    labels = ["School", "Review form", "Focus area", "School's own", "Reviewer's", "Difference"]
-    write_header(ws, top, [*labels, "Reviewer"])
+    labels = ["School", "URN", "Review form", "Focus area", "School's own", "Reviewer's"]
+    write_header(ws, top, [*labels, "Difference", "Reviewer"])
     row = top + 1
     for form, history, _ in data.of_round("review"):
         own = history.in_round(data.round or "", SELF)
@@ -140,23 +140,24 @@ def _judgements_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
             school_score = mine[index].score if mine else None
             review_score = reviewed[index].score if reviewed else None
             put(ws, row, 1, history.school, border=True, alignment=WRAP)
-            put(ws, row, 2, form.short_title, border=True, alignment=WRAP)
-            put(ws, row, 3, sheet.title, border=True, alignment=WRAP)
-            score_cell(ws, row, 4, school_score)
-            score_cell(ws, row, 5, review_score)
+            put(ws, row, 2, history.urn, border=True, alignment=TOP)
+            put(ws, row, 3, form.short_title, border=True, alignment=WRAP)
+            put(ws, row, 4, sheet.title, border=True, alignment=WRAP)
+            score_cell(ws, row, 5, school_score)
+            score_cell(ws, row, 6, review_score)
             difference = (
                 review_score - school_score
                 if school_score is not None and review_score is not None
                 else None
             )
-            put(ws, row, 6, difference, number_format=CHANGE_FORMAT, border=True, alignment=TOP)
+            put(ws, row, 7, difference, number_format=CHANGE_FORMAT, border=True, alignment=TOP)
             who = judge_label(theirs.judge) if theirs else ""
-            put(ws, row, 7, who, border=True, alignment=WRAP)
+            put(ws, row, 8, who, border=True, alignment=WRAP)
             fit_row(ws, row, [(sheet.title, 44), (history.school, 30)])
             row += 1
     if row == top + 1:
         put(ws, row, 1, "No judgements returned in this round yet.", font=SUBTITLE)
-    set_widths(ws, [30, 22, 44, 12, 12, 12, 18])
+    set_widths(ws, [30, 9, 22, 44, 12, 12, 12, 18])
     freeze(ws, top + 1, 2)
     landscape(ws, title_rows=top)
 
@@ -166,20 +167,21 @@ def _recommendations_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
     top = table_title(
         ws, f"The review report's recommendations for each school, {data.round} round."
     )
-    write_header(ws, top, ["School", "Report date", "Focus area", "Recommendation"])
+    write_header(ws, top, ["School", "URN", "Report date", "Focus area", "Recommendation"])
     row = top + 1
     for form, history, items in data.of_round("report"):
         stored = items[-1]
         for area, text in recommendations(form, stored):
             put(ws, row, 1, history.school, border=True, alignment=WRAP)
-            put(ws, row, 2, stored.review_date, number_format=DATE_FORMAT, border=True)
-            put(ws, row, 3, area, border=True, alignment=WRAP, font=BOLD)
-            put(ws, row, 4, text, border=True, alignment=WRAP)
+            put(ws, row, 2, history.urn, border=True, alignment=TOP)
+            put(ws, row, 3, stored.review_date, number_format=DATE_FORMAT, border=True)
+            put(ws, row, 4, area, border=True, alignment=WRAP, font=BOLD)
+            put(ws, row, 5, text, border=True, alignment=WRAP)
             fit_row(ws, row, [(text, 70), (area, 34), (history.school, 28)])
             row += 1
     if row == top + 1:
         put(ws, row, 1, "No report has recommendations in this round yet.", font=SUBTITLE)
-    set_widths(ws, [28, 12, 34, 70])
+    set_widths(ws, [28, 9, 12, 34, 70])
     freeze(ws, top + 1, 2)
     landscape(ws, title_rows=top)
 
@@ -191,20 +193,21 @@ def _action_points_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
         f"The action points of every follow-up visit, {data.round} round, each school's visits "
         "in date order.",
     )
-    write_header(ws, top, ["School", "Visit", "Visit date", "Action points"])
+    write_header(ws, top, ["School", "URN", "Visit", "Visit date", "Action points"])
     row = top + 1
     for form, history, items in data.of_round("follow-up"):
         for number, stored in enumerate(items, start=1):
             text = action_points(form, stored) or "(no action points written)"
             put(ws, row, 1, history.school, border=True, alignment=WRAP)
-            put(ws, row, 2, number, border=True, alignment=TOP)
-            put(ws, row, 3, stored.review_date, number_format=DATE_FORMAT, border=True)
-            put(ws, row, 4, text, border=True, alignment=WRAP)
+            put(ws, row, 2, history.urn, border=True, alignment=TOP)
+            put(ws, row, 3, number, border=True, alignment=TOP)
+            put(ws, row, 4, stored.review_date, number_format=DATE_FORMAT, border=True)
+            put(ws, row, 5, text, border=True, alignment=WRAP)
             fit_row(ws, row, [(text, 80), (history.school, 28)])
             row += 1
     if row == top + 1:
         put(ws, row, 1, "No follow-up visit in this round yet.", font=SUBTITLE)
-    set_widths(ws, [28, 7, 12, 80])
+    set_widths(ws, [28, 9, 7, 12, 80])
     freeze(ws, top + 1, 2)
     landscape(ws, title_rows=top)
 

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
 
 from sheet_tools.definitions.roster import read_roster
+from sheet_tools.store.facade import Rejection
 from sheet_tools.summarise import rebuild, stages, summarise_affected, summarise_all
 from sheet_tools.summarise.cells import TABLE_TOP
 from sheet_tools.summarise.outbox import MANIFEST
 
-from .support.trust import AUTUMN, Trust, table_rows
+from .support.trust import AUTUMN, SPR, Trust, table_records, table_rows
 
 MAINSTREAM, SPECIALIST = "send-review-mainstream", "send-review-specialist"
 HEADER = ["school", "urn", "trust", "TypeOfEstablishment (name)"]
@@ -229,4 +230,41 @@ def test_rounds_not_named_after_a_term_are_in_the_order_they_were_reviewed(
     assert [(r["Round"], r["Self-evaluation"].date()) for r in shown] == [
         ("Zeta review", date(2026, 9, 20)),
         ("Alpha review", date(2027, 1, 15)),
+    ]
+
+
+def test_a_file_whose_form_could_not_be_told_is_listed_once_in_each_workbook(
+    trust: Trust,
+) -> None:
+    """A rejected file that could be any form is listed in the trust workbook of each form it
+    could be, once; in the Diagnostic Review's one workbook once, under the review form the
+    school takes (not once per form, nor left out when that form is not otherwise in play)."""
+    trust.write_roster(HEADER, ROSTER)
+    oak, birch = ROSTER[0][:3], ROSTER[1][:3]
+    report = trust.fill(trust.issue("send-review-report", *oak), "send-review-report")
+    oak_spr = trust.fill(trust.issue(SPR, *oak), SPR)
+    assert [r["status"] for r in trust.ingest(report, oak_spr)] == ["accepted"] * 2
+    with trust.store() as store:
+        store.add_rejection(
+            Rejection(
+                file_name="Birch scan.xlsx",
+                sha256="b" * 64,
+                arrived_at=datetime(2026, 10, 5, 9, 0, tzinfo=UTC),
+                template_id=None,
+                school=birch[0],
+                urn=birch[1],
+                trust=birch[2],
+                reason="The workbook is not one sheet-tools issued",
+            )
+        )
+    trust.summarise()
+    family = table_records(trust.outbox / "Oak Trust" / BOOK, "Returns log")
+    listed = [
+        (r["School"], r["Form"], r["Status"]) for r in family if "Birch scan" in str(r["Detail"])
+    ]
+    assert listed == [(birch[0], trust.registry.latest(SPECIALIST).short_title, "Rejected")]
+    single = trust.outbox / "Oak Trust" / f"Oak Trust - {SPR} - trust summary.xlsx"
+    rows = table_records(single, "Returns log")
+    assert [(r["School"], r["Status"]) for r in rows if "Birch scan" in str(r["Detail"])] == [
+        (birch[0], "Rejected")
     ]

@@ -84,38 +84,57 @@ class FamilyTrustData:
         """Every form's Returns log of the round, over only the schools the form applies to;
         a form nobody in the trust has been issued or returned yet is left out (the Stages
         sheet says what is next)."""
-        rows = []
         listed = {school_key(s.name, s.urn): s for s in self.roster}
-        for form in self.forms:
-            # a workbook issued to a school the form does not apply to is not chased
-            issued = [
+        # a workbook issued to a school the form does not apply to is not chased
+        issued = {
+            form.id: [
                 i
                 for i in self.issued
                 if i.template_id == form.id
                 and ((s := listed.get(school_key(i.school, i.urn))) is None or s.takes(form.id))
             ]
-            if not (
-                issued
-                or self.members.get(form.id)
-                or any(r.template_id == form.id for r in self.rejections)
-            ):
+            for form in self.forms
+        }
+        in_play = [
+            form
+            for form in self.forms
+            if issued[form.id]
+            or self.members.get(form.id)
+            or any(r.template_id == form.id for r in self.rejections)
+        ]
+        unknown = self._unidentified(listed)
+        playing = {form.id for form in in_play}
+        rows = []
+        for form in self.forms:
+            if form.id not in playing and not unknown[form.id]:
                 continue
             entries = returns_log(
                 form,
                 self.members.get(form.id, []),
                 [s for s in self.roster if s.takes(form.id)],
-                # a file whose form could not be told is shown once, under the first form
-                [
-                    r
-                    for r in self.rejections
-                    if r.template_id == form.id or (r.template_id is None and form is self.forms[0])
-                ],
+                [r for r in self.rejections if r.template_id == form.id] + unknown[form.id],
                 round_name=self.round,
-                issued=issued,
+                issued=issued[form.id],
                 told=self.told,
             )
             rows += [(form, entry) for entry in entries]
         return rows
+
+    def _unidentified(self, listed: Mapping[str, School]) -> dict[str, list[Rejection]]:
+        """The rejected files whose form could not be told, each under one form (by id) so the
+        log lists it once: the review form its school takes (else the first form it takes)."""
+        placed: dict[str, list[Rejection]] = {form.id: [] for form in self.forms}
+        reviews_first = sorted(self.forms, key=lambda f: f.part != "review")
+        for rejection in self.rejections:
+            if rejection.template_id is not None:
+                continue
+            school = listed.get(school_key(rejection.school or "", rejection.urn))
+            form = next(
+                (f for f in reviews_first if school is None or school.takes(f.id)),
+                reviews_first[0],
+            )
+            placed[form.id].append(rejection)
+        return placed
 
 
 def _judgements_sheet(book: SummaryBook, data: FamilyTrustData) -> None:

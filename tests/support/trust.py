@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sheet_tools.cli import main
 from sheet_tools.definitions import cell_layout
 from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.definitions.roster import read_roster
 from sheet_tools.demo import sample_answers
 from sheet_tools.store.facade import Store
 from sheet_tools.summarise.cells import TABLE_TOP
@@ -99,8 +100,9 @@ class Trust:
         rows: list[tuple[str, ...]],
         round_name: str = AUTUMN,
     ) -> dict[str, Path]:
-        """Write ``rows`` as the workspace's roster and generate every school's workbook into
-        the workspace (so each is recorded as issued): the workbooks by school name."""
+        """Write ``rows`` as the workspace's roster and generate the workbook of every school
+        taking ``template`` into the workspace (so each is recorded as issued): the workbooks
+        by school name."""
         path = self.write_roster(header, rows)
         out = self.root / "issued-now"
         run("generate", template, "--roster", str(path), "--round", round_name,
@@ -109,8 +111,10 @@ class Trust:
         for book in out.glob("*.xlsx"):
             about = load_workbook(book)[cell_layout.ABOUT_SHEET]
             held = {row[0]: row[1] for row in about.iter_rows(values_only=True)}
-            books[str(held[cell_layout.KEY_SCHOOL])] = book
-        assert set(books) == {row[0] for row in rows}
+            if held[cell_layout.KEY_TEMPLATE] == template:  # not another form's, issued before
+                books[str(held[cell_layout.KEY_SCHOOL])] = book
+        # a form is issued only to the schools that take it
+        assert set(books) == {s.name for s in read_roster(path) if s.takes(template)}
         return books
 
     @property

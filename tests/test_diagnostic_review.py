@@ -17,7 +17,7 @@ from sheet_tools.definitions.frameworks import Registry
 from sheet_tools.definitions.roster import read_roster
 
 from .support.carry import plan_of
-from .support.trust import AUTUMN, Trust, run, sheet_rows, table_rows
+from .support.trust import AUTUMN, Trust, run, sheet_rows, table_records, table_rows
 
 MAINSTREAM, SPECIALIST = "send-review-mainstream", "send-review-specialist"
 REPORT, VISIT = "send-review-report", "send-review-follow-up"
@@ -183,24 +183,33 @@ def test_two_schools_through_the_whole_diagnostic_review(trust: Trust, registry:
     assert set(forms.values()) == {"Returned"}, forms
     assert len(forms) == 6  # each school: its review form, the report and the follow-up form
     # the judgements side by side, the report's recommendations, every visit's action points
-    judged = table_rows(book, "Judgements")[1:]
-    for (name, _, _), template in ((OAK, MAINSTREAM), (BIRCH, SPECIALIST)):
+    # each row says the school's URN too, so two schools of one name can be told apart
+    judged = table_records(book, "Judgements")
+    for (name, urn, _), template in ((OAK, MAINSTREAM), (BIRCH, SPECIALIST)):
         areas = [s.title for s in registry.latest(template).sheets if s.judged]
-        assert [row[2] for row in judged if row[0] == name] == areas
-        assert all(row[3] is not None and row[4] is not None for row in judged if row[0] == name)
-    recommendations = table_rows(book, "Recommendations")[1:]
-    for name in (OAK[0], BIRCH[0]):
-        theirs = {row[2]: row[3] for row in recommendations if row[0] == name}
-        assert theirs == words[name]["advice"]
-    points = table_rows(book, "Follow-up actions")[1:]
-    for name in (OAK[0], BIRCH[0]):
+        ours = [row for row in judged if row["School"] == name]
+        assert [row["Focus area"] for row in ours] == areas
+        assert all(row["URN"] == urn for row in ours)
+        assert all(None not in (row["School's own"], row["Reviewer's"]) for row in ours)
+    recommendations = table_records(book, "Recommendations")
+    for name, urn, _ in (OAK, BIRCH):
+        ours = [row for row in recommendations if row["School"] == name]
+        assert {row["Focus area"]: row["Recommendation"] for row in ours} == words[name]["advice"]
+        assert {row["URN"] for row in ours} == {urn}
+    points = table_records(book, "Follow-up actions")
+    for name, urn, _ in (OAK, BIRCH):
         said = [
             f"{name} visit 1",
             f"{name} visit 2",
             f"1. {name} visit 3\n2. {name} visit 3, again",
         ]
-        assert [(row[1], _day(row[2]), row[3]) for row in points if row[0] == name] == [
-            (n, day, text) for n, (day, text) in enumerate(zip(days, said, strict=True), start=1)
+        assert [
+            (row["URN"], row["Visit"], _day(row["Visit date"]), row["Action points"])
+            for row in points
+            if row["School"] == name
+        ] == [
+            (urn, n, day, text)
+            for n, (day, text) in enumerate(zip(days, said, strict=True), start=1)
         ]
     # the next round starts from this one: the report's recommendations one row each, then the
     # latest visit's action points one per numbered line; areas for development only as context

@@ -32,6 +32,7 @@ from .support.trust import (
     expected_area_means,
     run,
     sheet_rows,
+    table_records,
     table_rows,
 )
 
@@ -376,17 +377,20 @@ def test_a_whole_diagnostic_review_round(trust: Trust, registry: Registry) -> No
     trust_book = (
         trust.outbox / "Oak Trust" / "Oak Trust - send-diagnostic-review - trust summary.xlsx"
     )
-    rows = table_rows(trust_book, "Judgements")[1:]
+    rows = table_records(trust_book, "Judgements")
     judged = [s for s in self_form.sheets if s.judged]
-    assert [(row[0], row[2]) for row in rows] == [("Oakfield Primary", s.title) for s in judged]
+    assert [(row["School"], row["Focus area"]) for row in rows] == [
+        ("Oakfield Primary", s.title) for s in judged
+    ]
     levels = {"Beginning": 1, "Developing": 2, "Secure": 3, "Embedded": 4}
     for row, sheet in zip(rows, judged, strict=True):
         own_mean = sum(levels[own_levels[st.id]] for st in sheet.statements) / len(sheet.statements)
         their_mean = sum(levels[review_levels[st.id]] for st in sheet.statements) / len(
             sheet.statements
         )
-        assert row[3] == pytest.approx(own_mean) and row[4] == pytest.approx(their_mean)
-        assert row[6] == "External reviewer"
+        assert row["School's own"] == pytest.approx(own_mean)
+        assert row["Reviewer's"] == pytest.approx(their_mean)
+        assert row["Reviewer"] == "External reviewer"
 
 
 def test_generate_refuses_a_self_evaluation_of_a_reviewers_form(trust: Trust) -> None:

@@ -5,17 +5,19 @@ workbooks of earlier versions removed as stale."""
 from __future__ import annotations
 
 import json
-from datetime import date
+import shutil
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
 
 from sheet_tools.definitions.roster import read_roster
-from sheet_tools.summarise import stages, summarise_affected, summarise_all
+from sheet_tools.store.facade import Rejection
+from sheet_tools.summarise import rebuild, stages, summarise_affected, summarise_all
 from sheet_tools.summarise.cells import TABLE_TOP
 from sheet_tools.summarise.outbox import MANIFEST
 
-from .support.trust import AUTUMN, Trust, run, table_rows
+from .support.trust import AUTUMN, SPR, Trust, run, table_records, table_rows
 
 MAINSTREAM, SPECIALIST = "send-review-mainstream", "send-review-specialist"
 HEADER = ["school", "urn", "trust", "TypeOfEstablishment (name)"]
@@ -169,3 +171,106 @@ def test_a_workbook_that_cannot_be_read_back_is_left_as_it_is(
         )
     assert path not in written and path.read_bytes() == before
     assert any(p.name.endswith("send-review-mainstream.xlsx") for p in written)
+
+
+def test_the_first_partial_rebuild_groups_the_roster_by_trust_once(
+    trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an upgrade every family workbook is missing, so a partial rebuild redraws every
+    trust for each of the family's forms: matching each against the whole roster would key the
+    roster's trust once per trust and form (quadratic; minutes for a large roster)."""
+    rows = [
+        (f"School {t:02d}-{n}", f"15{t:02d}{n:02d}", f"Trust {t:02d}", "Community school")
+        for t in range(12)
+        for n in range(3)
+    ]
+    trust.write_roster(HEADER, rows)
+    first = trust.fill(trust.issue(MAINSTREAM, *rows[0][:3]), MAINSTREAM)
+    assert trust.ingest(first)[0]["status"] == "accepted"
+    shutil.rmtree(trust.outbox)  # as before an upgrade: no family workbook yet
+    calls = 0
+    keyed = rebuild.trust_key
+
+    def counting(name: str | None) -> str:
+        nonlocal calls
+        calls += 1
+        return keyed(name)
+
+    monkeypatch.setattr(rebuild, "trust_key", counting)
+    with trust.store() as store:
+        written = summarise_affected(
+            store, trust.registry, trust.outbox, [], read_roster(trust.root / "roster.csv")
+        )
+    # every roster trust's Diagnostic Review workbook is drawn (the quadratic case) ...
+    books = {
+        p.name for p in written if p.name.endswith(" - send-diagnostic-review - trust summary.xlsx")
+    }
+    assert len(books) == 12
+    # ... keying each roster school's trust a few times, not once per trust and form
+    assert calls <= 4 * len(rows), calls
+
+
+def test_rounds_not_named_after_a_term_are_in_the_order_they_were_reviewed(
+    trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trust's own round names, nothing issued through the workspace: each round's place
+    comes from its review dates, not its name (alphabetically "Alpha" comes before "Zeta")."""
+    trust.write_roster(HEADER, ROSTER[:1])
+    settings = '[rounds]\nnames = ["Zeta review", "Alpha review"]\n'
+    (trust.root / "sheet-tools.toml").write_text(settings, encoding="utf-8")
+    monkeypatch.chdir(trust.root)  # generate reads the current folder's settings
+    oak = ("Oakfield Primary", "140101", "Oak Trust")
+    for round_name, day in (
+        ("Zeta review", date(2026, 9, 20)),
+        ("Alpha review", date(2027, 1, 15)),
+    ):
+        book = trust.issue(MAINSTREAM, *oak, round_name=round_name)
+        filled = trust.fill(book, MAINSTREAM, cover={"review_date": day})
+        assert trust.ingest(filled)[0]["status"] == "accepted"
+    trust.summarise()
+    with trust.store() as store:
+        assert store.issued() == []
+    rows = table_rows(trust.outbox / "Oak Trust" / BOOK, "Stages")
+    header = [str(c) for c in rows[0]]
+    shown = [dict(zip(header, row, strict=False)) for row in rows[1:] if row[0]]
+    assert [(r["Round"], r["Self-evaluation"].date()) for r in shown] == [
+        ("Zeta review", date(2026, 9, 20)),
+        ("Alpha review", date(2027, 1, 15)),
+    ]
+
+
+def test_a_file_whose_form_could_not_be_told_is_listed_once_in_each_workbook(
+    trust: Trust,
+) -> None:
+    """A rejected file that could be any form is listed in the trust workbook of each form it
+    could be, once; in the Diagnostic Review's one workbook once, under the review form the
+    school takes (not once per form, nor left out when that form is not otherwise in play)."""
+    trust.write_roster(HEADER, ROSTER)
+    oak, birch = ROSTER[0][:3], ROSTER[1][:3]
+    report = trust.fill(trust.issue("send-review-report", *oak), "send-review-report")
+    oak_spr = trust.fill(trust.issue(SPR, *oak), SPR)
+    assert [r["status"] for r in trust.ingest(report, oak_spr)] == ["accepted"] * 2
+    with trust.store() as store:
+        store.add_rejection(
+            Rejection(
+                file_name="Birch scan.xlsx",
+                sha256="b" * 64,
+                arrived_at=datetime(2026, 10, 5, 9, 0, tzinfo=UTC),
+                template_id=None,
+                school=birch[0],
+                urn=birch[1],
+                trust=birch[2],
+                reason="The workbook is not one sheet-tools issued",
+            )
+        )
+    trust.summarise()
+    family = table_records(trust.outbox / "Oak Trust" / BOOK, "Returns log")
+    listed = [
+        (r["School"], r["Form"], r["Status"]) for r in family if "Birch scan" in str(r["Detail"])
+    ]
+    assert listed == [(birch[0], trust.registry.latest(SPECIALIST).short_title, "Rejected")]
+    single = trust.outbox / "Oak Trust" / f"Oak Trust - {SPR} - trust summary.xlsx"
+    rows = table_records(single, "Returns log")
+    assert [(r["School"], r["Status"]) for r in rows if "Birch scan" in str(r["Detail"])] == [
+        (birch[0], "Rejected")
+    ]

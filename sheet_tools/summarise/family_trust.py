@@ -84,38 +84,57 @@ class FamilyTrustData:
         """Every form's Returns log of the round, over only the schools the form applies to;
         a form nobody in the trust has been issued or returned yet is left out (the Stages
         sheet says what is next)."""
-        rows = []
         listed = {school_key(s.name, s.urn): s for s in self.roster}
-        for form in self.forms:
-            # a workbook issued to a school the form does not apply to is not chased
-            issued = [
+        # a workbook issued to a school the form does not apply to is not chased
+        issued = {
+            form.id: [
                 i
                 for i in self.issued
                 if i.template_id == form.id
                 and ((s := listed.get(school_key(i.school, i.urn))) is None or s.takes(form.id))
             ]
-            if not (
-                issued
-                or self.members.get(form.id)
-                or any(r.template_id == form.id for r in self.rejections)
-            ):
+            for form in self.forms
+        }
+        in_play = [
+            form
+            for form in self.forms
+            if issued[form.id]
+            or self.members.get(form.id)
+            or any(r.template_id == form.id for r in self.rejections)
+        ]
+        unknown = self._unidentified(listed)
+        playing = {form.id for form in in_play}
+        rows = []
+        for form in self.forms:
+            if form.id not in playing and not unknown[form.id]:
                 continue
             entries = returns_log(
                 form,
                 self.members.get(form.id, []),
                 [s for s in self.roster if s.takes(form.id)],
-                # a file whose form could not be told is shown once, under the first form
-                [
-                    r
-                    for r in self.rejections
-                    if r.template_id == form.id or (r.template_id is None and form is self.forms[0])
-                ],
+                [r for r in self.rejections if r.template_id == form.id] + unknown[form.id],
                 round_name=self.round,
-                issued=issued,
+                issued=issued[form.id],
                 told=self.told,
             )
             rows += [(form, entry) for entry in entries]
         return rows
+
+    def _unidentified(self, listed: Mapping[str, School]) -> dict[str, list[Rejection]]:
+        """The rejected files whose form could not be told, each under one form (by id) so the
+        log lists it once: the review form its school takes (else the first form it takes)."""
+        placed: dict[str, list[Rejection]] = {form.id: [] for form in self.forms}
+        reviews_first = sorted(self.forms, key=lambda f: f.part != "review")
+        for rejection in self.rejections:
+            if rejection.template_id is not None:
+                continue
+            school = listed.get(school_key(rejection.school or "", rejection.urn))
+            form = next(
+                (f for f in reviews_first if school is None or school.takes(f.id)),
+                reviews_first[0],
+            )
+            placed[form.id].append(rejection)
+        return placed
 
 
 def _judgements_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
@@ -125,8 +144,8 @@ def _judgements_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
         f"Each school's judgements of the {data.round} round, area by area: the school's own "
         "self-evaluation beside the reviewer's (mean level, 1 to 4).",
     )
-    labels = ["School", "Review form", "Focus area", "School's own", "Reviewer's", "Difference"]
-    write_header(ws, top, [*labels, "Reviewer"])
+    labels = ["School", "URN", "Review form", "Focus area", "School's own", "Reviewer's"]
+    write_header(ws, top, [*labels, "Difference", "Reviewer"])
     row = top + 1
     for form, history, _ in data.of_round("review"):
         own = history.in_round(data.round or "", SELF)
@@ -140,23 +159,24 @@ def _judgements_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
             school_score = mine[index].score if mine else None
             review_score = reviewed[index].score if reviewed else None
             put(ws, row, 1, history.school, border=True, alignment=WRAP)
-            put(ws, row, 2, form.short_title, border=True, alignment=WRAP)
-            put(ws, row, 3, sheet.title, border=True, alignment=WRAP)
-            score_cell(ws, row, 4, school_score)
-            score_cell(ws, row, 5, review_score)
+            put(ws, row, 2, history.urn, border=True, alignment=TOP)
+            put(ws, row, 3, form.short_title, border=True, alignment=WRAP)
+            put(ws, row, 4, sheet.title, border=True, alignment=WRAP)
+            score_cell(ws, row, 5, school_score)
+            score_cell(ws, row, 6, review_score)
             difference = (
                 review_score - school_score
                 if school_score is not None and review_score is not None
                 else None
             )
-            put(ws, row, 6, difference, number_format=CHANGE_FORMAT, border=True, alignment=TOP)
+            put(ws, row, 7, difference, number_format=CHANGE_FORMAT, border=True, alignment=TOP)
             who = judge_label(theirs.judge) if theirs else ""
-            put(ws, row, 7, who, border=True, alignment=WRAP)
+            put(ws, row, 8, who, border=True, alignment=WRAP)
             fit_row(ws, row, [(sheet.title, 44), (history.school, 30)])
             row += 1
     if row == top + 1:
         put(ws, row, 1, "No judgements returned in this round yet.", font=SUBTITLE)
-    set_widths(ws, [30, 22, 44, 12, 12, 12, 18])
+    set_widths(ws, [30, 9, 22, 44, 12, 12, 12, 18])
     freeze(ws, top + 1, 2)
     landscape(ws, title_rows=top)
 
@@ -166,20 +186,21 @@ def _recommendations_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
     top = table_title(
         ws, f"The review report's recommendations for each school, {data.round} round."
     )
-    write_header(ws, top, ["School", "Report date", "Focus area", "Recommendation"])
+    write_header(ws, top, ["School", "URN", "Report date", "Focus area", "Recommendation"])
     row = top + 1
     for form, history, items in data.of_round("report"):
         stored = items[-1]
         for area, text in recommendations(form, stored):
             put(ws, row, 1, history.school, border=True, alignment=WRAP)
-            put(ws, row, 2, stored.review_date, number_format=DATE_FORMAT, border=True)
-            put(ws, row, 3, area, border=True, alignment=WRAP, font=BOLD)
-            put(ws, row, 4, text, border=True, alignment=WRAP)
+            put(ws, row, 2, history.urn, border=True, alignment=TOP)
+            put(ws, row, 3, stored.review_date, number_format=DATE_FORMAT, border=True)
+            put(ws, row, 4, area, border=True, alignment=WRAP, font=BOLD)
+            put(ws, row, 5, text, border=True, alignment=WRAP)
             fit_row(ws, row, [(text, 70), (area, 34), (history.school, 28)])
             row += 1
     if row == top + 1:
         put(ws, row, 1, "No report has recommendations in this round yet.", font=SUBTITLE)
-    set_widths(ws, [28, 12, 34, 70])
+    set_widths(ws, [28, 9, 12, 34, 70])
     freeze(ws, top + 1, 2)
     landscape(ws, title_rows=top)
 
@@ -191,20 +212,21 @@ def _action_points_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
         f"The action points of every follow-up visit, {data.round} round, each school's visits "
         "in date order.",
     )
-    write_header(ws, top, ["School", "Visit", "Visit date", "Action points"])
+    write_header(ws, top, ["School", "URN", "Visit", "Visit date", "Action points"])
     row = top + 1
     for form, history, items in data.of_round("follow-up"):
         for number, stored in enumerate(items, start=1):
             text = action_points(form, stored) or "(no action points written)"
             put(ws, row, 1, history.school, border=True, alignment=WRAP)
-            put(ws, row, 2, number, border=True, alignment=TOP)
-            put(ws, row, 3, stored.review_date, number_format=DATE_FORMAT, border=True)
-            put(ws, row, 4, text, border=True, alignment=WRAP)
+            put(ws, row, 2, history.urn, border=True, alignment=TOP)
+            put(ws, row, 3, number, border=True, alignment=TOP)
+            put(ws, row, 4, stored.review_date, number_format=DATE_FORMAT, border=True)
+            put(ws, row, 5, text, border=True, alignment=WRAP)
             fit_row(ws, row, [(text, 80), (history.school, 28)])
             row += 1
     if row == top + 1:
         put(ws, row, 1, "No follow-up visit in this round yet.", font=SUBTITLE)
-    set_widths(ws, [28, 7, 12, 80])
+    set_widths(ws, [28, 9, 7, 12, 80])
     freeze(ws, top + 1, 2)
     landscape(ws, title_rows=top)
 

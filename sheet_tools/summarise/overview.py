@@ -72,14 +72,23 @@ def current_round_name(
 ) -> str | None:
     """The newest round (``rounds.round_order``) with a workbook issued (round, day issued) or
     returned; None when there is neither."""
+    earliest = round_starts(members, issued)
+    return max(earliest, key=lambda name: round_order(name, earliest[name]), default=None)
+
+
+def round_starts(
+    members: Iterable[SchoolHistory], issued: Iterable[tuple[str, date]] = ()
+) -> dict[str, date]:
+    """Each round's earliest day, of a workbook issued (round, day issued) or a review returned:
+    what a round not named after a term is ordered by (``rounds.round_order``)."""
     earliest: dict[str, date] = {}
     for history in members:
-        for name, held in history.rounds.items():
+        for round_name, held in history.rounds.items():
             first = min(r.review_date for r in held.values())
-            earliest[name] = min(first, earliest.get(name, first))
-    for name, day in issued:
-        earliest[name] = min(day, earliest.get(name, day))
-    return max(earliest, key=lambda name: round_order(name, earliest[name]), default=None)
+            earliest[round_name] = min(first, earliest.get(round_name, first))
+    for round_name, day in issued:
+        earliest[round_name] = min(day, earliest.get(round_name, day))
+    return earliest
 
 
 ScoreColumn = tuple[str, list[StoredReturn]]

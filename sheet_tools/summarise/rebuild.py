@@ -171,6 +171,16 @@ def rejection_trust(rejection: Rejection, roster: dict[str, School]) -> str:
     return trust_key(rejection.trust)
 
 
+def roster_by_trust(roster: Iterable[School]) -> dict[str, list[School]]:
+    """Each trust's roster schools by trust key, grouped once: a roster lists thousands of
+    schools in hundreds of trusts, and matching each trust against the whole roster is
+    quadratic."""
+    grouped: dict[str, list[School]] = defaultdict(list)
+    for school in roster:
+        grouped[trust_key(school.trust)].append(school)
+    return grouped
+
+
 # Below this many workbooks a rebuild runs in-process; above it, on every core, since each
 # workbook is independent and a full rebuild of a large workspace is thousands of them.
 PARALLEL_MIN_JOBS = 24
@@ -285,10 +295,7 @@ def summarise_returns(
             school_jobs.append(
                 ("school", (outbox, framework, history, trust, history_of, family, today))
             )
-    # each trust's roster, grouped once: a roster lists thousands of schools in hundreds of trusts
-    roster_of: dict[str, list[School]] = defaultdict(list)
-    for listed in roster_list:
-        roster_of[trust_key(listed.trust)].append(listed)
+    roster_of = roster_by_trust(roster_list)
     rejection_trusts = [(r, rejection_trust(r, on_roster)) for r in rejections]
     issued_of: dict[tuple[str, str], list[IssuedWorkbook]] = defaultdict(list)
     for item in issued:
@@ -481,10 +488,10 @@ def summarise_affected(
             gather(store.returns(template_id, trust=tkey))
         else:  # returns naming no trust cannot be asked for by name
             gather(s for s in store.returns(template_id) if not trust_key(s.trust))
+    roster_of = roster_by_trust(roster_list)
     for template_id, tkey in trusts:
-        for school in roster_list:
-            if trust_key(school.trust) == tkey:
-                gather(store.returns(template_id, school_key=school_key(school.name, school.urn)))
+        for school in roster_of.get(tkey, []):
+            gather(store.returns(template_id, school_key=school_key(school.name, school.urn)))
     # The trust query finds the returns naming the trust; each member's other returns (an
     # earlier round that named the trust differently, say) complete its history.
     seen_keys = {(s.template_id, s.school_key) for s in found.values()}

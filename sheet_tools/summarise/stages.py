@@ -42,6 +42,7 @@ from .cells import (
     table_title,
     write_header,
 )
+from .overview import round_starts
 from .scores import SchoolHistory
 
 logger = logging.getLogger("sheet_tools.summarise")
@@ -153,10 +154,9 @@ def stage_rows(
         names.setdefault(key, (item.school, item.urn))
         rounds[key].add(item.round)
         sent[(key, item.round)].append(item)
-    earliest: dict[str, date] = {}
-    for (_, name), items in sent.items():
-        first = min(i.issued_at.date() for i in items)
-        earliest[name] = min(first, earliest.get(name, first))
+    # rounds not named after a term go by their first day, issued or reviewed
+    everyone = (h for histories in members.values() for h in histories)
+    earliest = round_starts(everyone, ((i.round, i.issued_at.date()) for i in issued))
     rows = []
     for key, (name, urn) in names.items():
         held = by_school.get(key, {})

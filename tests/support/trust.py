@@ -143,6 +143,12 @@ def table_rows(path: Path, sheet: str) -> list[list[object]]:
     return rows[TABLE_TOP - 1 :]
 
 
+def table_records(path: Path, sheet: str) -> list[dict[str, object]]:
+    """A summary sheet's table as one dict a row, by its header, blank rows left out."""
+    header, *rows = table_rows(path, sheet)
+    return [dict(zip(map(str, header), row, strict=False)) for row in rows if row[0]]
+
+
 def area_scores_of(path: Path) -> dict[str, list[object]]:
     """School -> its row on a trust workbook's Area scores sheet."""
     rows = table_rows(path, "Area scores")

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sheet_tools.cli import main
 from sheet_tools.definitions import cell_layout
 from sheet_tools.definitions.frameworks import Framework, Registry
+from sheet_tools.definitions.roster import read_roster
 from sheet_tools.demo import sample_answers
 from sheet_tools.store.facade import Store
 from sheet_tools.summarise.cells import TABLE_TOP
@@ -99,18 +100,19 @@ class Trust:
         rows: list[tuple[str, ...]],
         round_name: str = AUTUMN,
     ) -> dict[str, Path]:
-        """Write ``rows`` as the workspace's roster and generate every school's workbook into
-        the workspace (so each is recorded as issued): the workbooks by school name."""
+        """Write ``rows`` as the workspace's roster and generate the workbook of every school the
+        form applies to into the workspace (so each is recorded as issued), by school name."""
         path = self.write_roster(header, rows)
         out = self.root / "issued-now"
         run("generate", template, "--roster", str(path), "--round", round_name,
             "--workspace", str(self.root), "--out", str(out))  # fmt: skip
         books = {}
-        for book in out.glob("*.xlsx"):
+        for book in out.glob(f"* - {template}*.xlsx"):
             about = load_workbook(book)[cell_layout.ABOUT_SHEET]
             held = {row[0]: row[1] for row in about.iter_rows(values_only=True)}
             books[str(held[cell_layout.KEY_SCHOOL])] = book
-        assert set(books) == {row[0] for row in rows}
+        # a form is issued only to the schools it applies to (the roster's frameworks or type)
+        assert set(books) == {s.name for s in read_roster(path) if s.takes(template)}
         return books
 
     @property

@@ -50,6 +50,7 @@ def keep_preparation(store: Store, books: Iterable[Path]) -> tuple[Kept, set[Pat
     damaged one is set aside first. Returns the store's notes, and the workbooks that could not
     be opened (locked): they are left as they are, to be rebuilt when they can be read."""
     locked: set[Path] = set()
+    seen: dict[tuple[str, str], tuple[str, object]] = {}
     for path in books:
         found = read_preparation(path)
         if found.locked:
@@ -57,6 +58,8 @@ def keep_preparation(store: Store, books: Iterable[Path]) -> tuple[Kept, set[Pat
         elif found.damaged is not None:
             if set_aside(path, found.damaged) is None:
                 locked.add(path)
-        elif found.rows:
-            store.record_preparation(found.rows)
+        else:
+            seen.update(found.rows)
+    if seen:  # one transaction for the whole rebuild
+        store.record_preparation(seen)
     return dict(store.preparation()), locked

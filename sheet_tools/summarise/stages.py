@@ -226,7 +226,8 @@ def read_preparation(path: Path) -> ReadBack:
                 return ReadBack(damaged="it unpacks larger than any workbook sheet-tools writes")
         book = load_workbook(path, read_only=True, data_only=True)
     except OSError as exc:
-        logger.warning("cannot read back the Preparation column of %s: %s", path, exc)
+        # named once by the rebuild that leaves it waiting, not at each retry
+        logger.debug("cannot read back the Preparation column of %s: %s", path, exc)
         return ReadBack(locked=True)
     except Exception as exc:  # a damaged file must never stop the rebuild
         return ReadBack(damaged=f"{type(exc).__name__}: {exc}")

@@ -5,7 +5,8 @@ same folder and renamed into place, so nobody opening the outbox sees half a fil
 
 Each file is replaced on its own: one that cannot be (open in Excel on Windows, read-only) is
 skipped, named once in the log, and kept with its new contents to be tried again on its own
-(``retry_unwritten``), while the rest of the rebuild completes.
+(``retry_unwritten``; a family's trust workbook is rebuilt afresh, its typed Preparation column
+read back first), while the rest of the rebuild completes.
 """
 
 from __future__ import annotations

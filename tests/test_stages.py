@@ -4,9 +4,14 @@ workbooks of earlier versions removed as stale."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import shutil
+import zipfile
 from datetime import UTC, date, datetime
+from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from openpyxl import load_workbook
@@ -26,6 +31,7 @@ ROSTER = [
     ("Birch House School", "140102", "Oak Trust", "Community special school"),
 ]
 BOOK = "Oak Trust - send-diagnostic-review - trust summary.xlsx"
+CALL = "Pre-visit call with SENCO 28/09"
 
 
 def _stages(trust: Trust) -> dict[str, dict[str, object]]:
@@ -74,27 +80,113 @@ def test_a_school_with_only_its_self_evaluation_waits_for_the_reviewers_visit(
     }
 
 
-def test_the_preparation_column_is_kept_when_the_workbook_is_rebuilt(trust: Trust) -> None:
-    _self_evaluation(trust)
-    path = trust.outbox / "Oak Trust" / BOOK
+def _type(path: Path, typed: dict[str, object]) -> None:
+    """Type into the Preparation column of the Stages sheet, by school, as in Excel."""
     book = load_workbook(path)
     sheet = book["Stages"]
     header = [c.value for c in sheet[TABLE_TOP]]
     column = header.index("Preparation") + 1
     rows = {sheet.cell(r, 1).value: r for r in range(TABLE_TOP + 1, sheet.max_row + 1)}
-    sheet.cell(rows["Oakfield Primary"], column).value = "Pre-visit call with SENCO 28/09"
-    sheet.cell(rows["Birch House School"], column).value = date(2026, 9, 30)
+    for school, value in typed.items():
+        sheet.cell(rows[school], column).value = value
     book.save(path)
-    trust.summarise()  # rebuilt from the store: what was typed comes back
-    stages = _stages(trust)
-    assert stages["Oakfield Primary"]["Preparation"] == "Pre-visit call with SENCO 28/09"
-    assert stages["Birch House School"]["Preparation"].date() == date(2026, 9, 30)
-    # a file that cannot be read back does not stop the rebuild: the column starts empty
-    path.write_bytes(b"not a workbook")
+
+
+def test_the_preparation_column_is_kept_when_the_workbook_is_rebuilt(trust: Trust) -> None:
+    _self_evaluation(trust)
+    path = trust.outbox / "Oak Trust" / BOOK
+    _type(path, {"Oakfield Primary": CALL, "Birch House School": date(2026, 9, 30)})
+    for _ in range(2):  # rebuilt from the store, and again from the workbook it wrote
+        trust.summarise()
+        stages = _stages(trust)
+        assert stages["Oakfield Primary"]["Preparation"] == CALL
+        assert stages["Birch House School"]["Preparation"].date() == date(2026, 9, 30)
+    _type(path, {"Oakfield Primary": None})  # emptied by the administrator: the note goes
     trust.summarise()
     stages = _stages(trust)
     assert stages["Oakfield Primary"]["Preparation"] is None
-    assert stages["Oakfield Primary"]["Next"] == "Reviewer's visit"
+    assert stages["Birch House School"]["Preparation"].date() == date(2026, 9, 30)
+
+
+def _damaged(path: Path) -> bytes:
+    """The workbook as a valid zip whose workbook part is cut off mid-tag (malformed XML)."""
+    source = io.BytesIO(path.read_bytes())
+    out = io.BytesIO()
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(out, "w") as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "xl/workbook.xml":
+                data = data[: len(data) // 2]
+            new.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_damaged_workbook_is_kept_aside_and_the_rebuild_completes(trust: Trust) -> None:
+    _self_evaluation(trust)
+    folder = trust.outbox / "Oak Trust"
+    path = folder / BOOK
+    _type(path, {"Oakfield Primary": CALL})
+    trust.summarise()
+    damaged = _damaged(path)
+    with pytest.raises(ElementTree.ParseError):  # what once escaped and stopped the rebuild
+        load_workbook(io.BytesIO(damaged), read_only=True)
+    path.write_bytes(damaged)
+    [school_book] = folder.glob(f"Oakfield Primary (140101) - {MAINSTREAM}.xlsx")
+    school_book.unlink()
+    output = run("summarise", "--workspace", str(trust.root))
+    assert "Traceback" not in output
+    assert school_book.is_file()  # the other summaries are written
+    [aside] = folder.glob("* (unreadable, *).xlsx")
+    assert aside.name.startswith(path.stem) and aside.read_bytes() == damaged
+    assert _stages(trust)["Oakfield Primary"]["Preparation"] == CALL  # from the store
+    trust.summarise()  # tidying the outbox leaves the file kept aside alone
+    assert aside.read_bytes() == damaged
+
+
+def test_preparation_follows_a_school_that_moves_trust(trust: Trust) -> None:
+    _self_evaluation(trust)
+    _type(trust.outbox / "Oak Trust" / BOOK, {"Birch House School": CALL})
+    trust.write_roster(HEADER, [ROSTER[0], (*ROSTER[1][:2], "Elm Trust", ROSTER[1][3])])
+    trust.summarise()
+    elm = trust.outbox / "Elm Trust" / "Elm Trust - send-diagnostic-review - trust summary.xlsx"
+    rows = table_rows(elm, "Stages")
+    assert [(r[0], r[6]) for r in rows[1:] if r[0]] == [("Birch House School", CALL)]
+    assert "Birch House School" not in _stages(trust)
+
+
+def test_preparation_is_kept_when_the_trust_is_renamed(trust: Trust) -> None:
+    _self_evaluation(trust)
+    old = trust.outbox / "Oak Trust" / BOOK
+    _type(old, {"Oakfield Primary": CALL, "Birch House School": "Visit booked"})
+    trust.write_roster(HEADER, [(*row[:2], "Oak Academy Trust", row[3]) for row in ROSTER])
+    trust.summarise()
+    assert not old.exists()  # the old name's workbook is tidied away
+    new = trust.outbox / "Oak Academy Trust"
+    rows = table_rows(
+        new / "Oak Academy Trust - send-diagnostic-review - trust summary.xlsx", "Stages"
+    )
+    typed = {r[0]: r[6] for r in rows[1:] if r[0]}
+    assert typed == {"Oakfield Primary": CALL, "Birch House School": "Visit booked"}
+
+
+def test_preparation_is_kept_when_the_roster_adds_a_urn(trust: Trust) -> None:
+    without = [ROSTER[0], (ROSTER[1][0], "", *ROSTER[1][2:])]
+    books = trust.issue_roster(MAINSTREAM, HEADER, without)
+    filled = trust.fill(
+        books["Oakfield Primary"], MAINSTREAM, cover={"review_date": date(2026, 9, 20)}
+    )
+    assert trust.ingest(filled)[0]["status"] == "accepted"
+    trust.summarise()
+    assert _stages(trust)["Birch House School"]["URN"] is None
+    _type(trust.outbox / "Oak Trust" / BOOK, {"Birch House School": CALL})
+    trust.write_roster(HEADER, ROSTER)  # the roster now gives Birch its URN
+    for _ in range(2):  # kept under its name, then under its URN
+        trust.summarise()
+        birch = _stages(trust)["Birch House School"]
+        assert (birch["URN"], birch["Preparation"]) == ("140102", CALL)
+    _type(trust.outbox / "Oak Trust" / BOOK, {"Birch House School": None})
+    trust.summarise()  # emptied under its URN: the note typed under its name does not come back
+    assert _stages(trust)["Birch House School"]["Preparation"] is None
 
 
 def test_the_per_form_trust_workbooks_of_before_are_removed(trust: Trust) -> None:
@@ -152,25 +244,92 @@ def test_a_rebuild_of_what_one_return_changes_still_draws_on_every_form(trust: T
     assert stages["Birch House School"]["Next"] == "Reviewer's visit"
 
 
+def _summarise_all(trust: Trust) -> list[Path]:
+    with trust.store() as store:
+        return summarise_all(
+            store, trust.registry, trust.outbox, read_roster(trust.root / "roster.csv")
+        )
+
+
+def _birch_self_evaluation(trust: Trust) -> None:
+    birch = trust.fill(
+        trust.issue(SPECIALIST, "Birch House School", "140102", "Oak Trust"),
+        SPECIALIST,
+        cover={"review_date": date(2026, 9, 25)},
+    )
+    assert trust.ingest(birch)[0]["status"] == "accepted"
+
+
+@pytest.fixture
+def waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summaries waiting to be tried again are the process's: each test starts with none."""
+    monkeypatch.setattr(rebuild, "_UNWRITTEN", {})
+    monkeypatch.setattr(rebuild, "_WAITING", {})
+    monkeypatch.setattr(rebuild, "_REPORTED", set())
+
+
+@pytest.mark.usefixtures("waiting")
 def test_a_workbook_that_cannot_be_read_back_is_left_as_it_is(
     trust: Trust, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Open and locked (as Excel on Windows may hold it while Preparation is typed): replacing
-    it would lose what was typed, so it waits for the next rebuild."""
+    """Open and locked so it cannot even be read: replacing it would lose what was typed, so it
+    is left as it is until it can be read back, then rebuilt afresh by the retry."""
     _self_evaluation(trust)
     path = trust.outbox / "Oak Trust" / BOOK
+    _type(path, {"Oakfield Primary": CALL})
     before = path.read_bytes()
+    _birch_self_evaluation(trust)
+    real = stages.load_workbook
 
     def locked(*_: object, **__: object) -> None:
         raise PermissionError(13, "The process cannot access the file", str(path))
 
     monkeypatch.setattr(stages, "load_workbook", locked)
-    with trust.store() as store:
-        written = summarise_all(
-            store, trust.registry, trust.outbox, read_roster(trust.root / "roster.csv")
-        )
+    written = _summarise_all(trust)
     assert path not in written and path.read_bytes() == before
     assert any(p.name.endswith("send-review-mainstream.xlsx") for p in written)
+    assert rebuild.unwritten() == [path]
+    with trust.store() as store:
+        assert rebuild.retry_unwritten(store) == [path]  # still locked: still waiting
+        assert path.read_bytes() == before
+        monkeypatch.setattr(stages, "load_workbook", real)
+        assert rebuild.retry_unwritten(store) == []
+    stages_now = _stages(trust)
+    assert stages_now["Oakfield Primary"]["Preparation"] == CALL
+    assert stages_now["Birch House School"]["Self-evaluation"].date() == date(2026, 9, 25)
+
+
+@pytest.mark.usefixtures("waiting")
+def test_a_locked_workbook_is_rebuilt_by_the_retry_keeping_what_was_typed(
+    trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Open in Excel on Windows: it can be read but not replaced. The retry does not write the
+    bytes made before (they would lose what was typed meanwhile): it reads back again and
+    rebuilds, keeping what was typed before the lock and while it was held."""
+    _self_evaluation(trust)
+    path = trust.outbox / "Oak Trust" / BOOK
+    _type(path, {"Oakfield Primary": CALL})
+    _birch_self_evaluation(trust)
+    real_replace = os.replace
+
+    def refusing(src: str | Path, dst: str | Path) -> None:
+        if Path(dst) == path:
+            raise PermissionError(13, "The process cannot access the file", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", refusing)
+    assert path not in _summarise_all(trust)
+    assert rebuild.unwritten() == [path]
+    assert _stages(trust)["Birch House School"]["Self-evaluation"] is None  # not replaced
+    _type(path, {"Birch House School": "Visit booked"})  # saved from Excel meanwhile
+    with trust.store() as store:
+        assert rebuild.retry_unwritten(store) == [path]
+        monkeypatch.setattr(os, "replace", real_replace)
+        assert rebuild.retry_unwritten(store) == []
+    stages_now = _stages(trust)
+    assert stages_now["Oakfield Primary"]["Preparation"] == CALL
+    assert stages_now["Birch House School"]["Preparation"] == "Visit booked"
+    assert stages_now["Birch House School"]["Self-evaluation"].date() == date(2026, 9, 25)
 
 
 def test_the_first_partial_rebuild_groups_the_roster_by_trust_once(

@@ -47,3 +47,8 @@ def long_date(value: date) -> str:
 def iso_stamp(moment: datetime) -> str:
     """2026-10-03T14:05:00Z: a time written into a file for programs to read."""
     return as_utc(moment).strftime(ISO_SECONDS)
+
+
+def file_stamp(moment: datetime) -> str:
+    """07-12-2026 2350 (UTC): when, in a file name (no "/" or ":", which a name cannot hold)."""
+    return as_utc(moment).strftime("%d-%m-%Y %H%M")

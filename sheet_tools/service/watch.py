@@ -153,7 +153,7 @@ def default_pipeline(
         owed_since=owed_since,
         settle=settle,
         sequence=store.last_return_id,
-        retry_summaries=retry_unwritten,
+        retry_summaries=lambda: retry_unwritten(store),
         guard=store.guard,
     )
 

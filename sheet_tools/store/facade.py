@@ -27,6 +27,7 @@ from .corrections import CorrectionAction, Corrections, Rejections, rejection_fr
 from .issued import IssuedLog, IssuedWorkbook
 from .journal import Journal, duplicate_issue
 from .mailqueue import Addressee, MailQueue, QueuedMail
+from .preparation import Notes, Preparations, Seen
 from .records import Correction, Event, Rejection, StoredReturn
 from .returns import Returns
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -62,6 +63,7 @@ class Store:
         self._corrections = Corrections(self._conn)
         self._rejections = Rejections(self._conn)
         self._issued = IssuedLog(self._conn)
+        self._preparation = Preparations(self._conn)
         self.mail = MailQueue(self._conn)
 
     def close(self) -> None:
@@ -268,3 +270,12 @@ class Store:
     def issued_workbook(self, issue_id: str) -> IssuedWorkbook | None:
         """The workbook issued with this id, if this workspace issued it."""
         return self._issued.one(issue_id)
+
+    # --- preparation notes ---------------------------------------------------------------------
+    def record_preparation(self, seen: Seen) -> int:
+        """Record the Preparation cells read back from a trust workbook; returns notes changed."""
+        return self._preparation.record(seen)
+
+    def preparation(self) -> Notes:
+        """What the administrator typed as each school's preparation, by (school key, round)."""
+        return self._preparation.notes()

@@ -183,6 +183,19 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         )""",
         "CREATE INDEX mail_by_status ON mail(status, next_try_at)",
     ),
+    # 9: what the administrator typed into the Preparation column of a Diagnostic Review trust
+    # workbook, by school and round (store.preparation), so it outlives the file it was typed in
+    (
+        """CREATE TABLE preparation (
+            school_key TEXT NOT NULL CHECK (school_key <> ''),
+            round TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            read_at TEXT NOT NULL,
+            PRIMARY KEY (school_key, round)
+        ) WITHOUT ROWID""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,6 +187,27 @@ def _read_manifest(outbox: Path) -> set[Path]:
     except (OSError, ValueError):
         return set()
     return {outbox / name for name in names if isinstance(name, str)}
+
+
+def family_books(
+    outbox: Path, planned: Planned, registry: Registry, trusts: Collection[tuple[str, str]] | None
+) -> list[Path]:
+    """The trust workbooks of a family of forms a rebuild replaces or removes, whose typed
+    Preparation column is read back first: those the manifest lists that the plan no longer
+    calls for (a trust renamed, the last school moved away), then those of ``trusts`` (None: all)
+    the plan calls for, so what a current workbook holds is read last."""
+    ends = tuple(
+        f" - {safe_filename(f.family, suffix='', max_length=60)} - trust summary.xlsx"
+        for f in registry
+        if f.family
+    )
+    current = [
+        path
+        for (template_id, tkey), path in sorted(planned.trusts.items())
+        if (trusts is None or (template_id, tkey) in trusts) and path.name.endswith(ends)
+    ]
+    stale = sorted(p for p in _read_manifest(outbox) - planned.paths() if p.name.endswith(ends))
+    return list(dict.fromkeys([*stale, *current]))
 
 
 def tidy(outbox: Path, planned: Planned, written: Iterable[Path]) -> list[Path]:

@@ -5,7 +5,8 @@ same folder and renamed into place, so nobody opening the outbox sees half a fil
 
 Each file is replaced on its own: one that cannot be (open in Excel on Windows, read-only) is
 skipped, named once in the log, and kept with its new contents to be tried again on its own
-(``retry_unwritten``), while the rest of the rebuild completes.
+(``retry_unwritten``; a family's trust workbook is rebuilt afresh, its typed Preparation column
+read back first), while the rest of the rebuild completes.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .actions import overdue_count
 from .family_trust import FamilyTrustData, build_family_trust_workbook
 from .outbox import (
     effective_trust,
+    family_books,
     family_forms,
     plan,
     roster_by_key,
@@ -41,9 +43,10 @@ from .outbox import (
     trust_summary_path,
 )
 from .overview import current_round_name
+from .preparation import keep_preparation
 from .school import build_school_workbook
 from .scores import SchoolHistory, histories
-from .stages import kept_preparation
+from .stages import Kept
 from .trust import TrustData, build_trust_workbook, returns_log
 
 
@@ -60,6 +63,9 @@ logger = logging.getLogger("sheet_tools.summarise")
 # those already named in the log (once per file until it is written).
 _UNWRITTEN: dict[Path, bytes] = {}
 _REPORTED: set[Path] = set()
+# A family's trust workbook that could not be read back or replaced: never retried with its old
+# bytes (they would lose what is typed into it meanwhile) but rebuilt afresh from its data.
+_WAITING: dict[Path, tuple[Path, FamilyTrustData]] = {}
 Unwritten = dict[Path, bytes]
 
 
@@ -87,24 +93,47 @@ def _note_unwritten(unwritten: Unwritten) -> None:
             )
 
 
+def _note_waiting(path: Path, job: tuple[Path, FamilyTrustData]) -> None:
+    _WAITING[path] = job
+    if path not in _REPORTED:
+        _REPORTED.add(path)
+        logger.warning(
+            "cannot replace %s: it is open in another program or read-only; the other "
+            "summaries are written and this one is rebuilt, keeping its Preparation column, "
+            "when it can be",
+            path,
+        )
+
+
 def _note_written(paths: Iterable[Path]) -> None:
     for path in paths:
         _UNWRITTEN.pop(path, None)
+        _WAITING.pop(path, None)
         _REPORTED.discard(path)
 
 
 def unwritten() -> list[Path]:
     """Summaries still waiting to replace a locked or read-only file."""
-    return sorted(_UNWRITTEN)
+    return sorted({*_UNWRITTEN, *_WAITING})
 
 
-def retry_unwritten() -> list[Path]:
-    """Try again each summary that could not replace its file; returns those still waiting."""
+def retry_unwritten(store: Store | None = None) -> list[Path]:
+    """Try again each summary that could not replace its file; returns those still waiting. A
+    family's trust workbook is rebuilt afresh (read back, recorded, drawn from the store's notes),
+    which needs the ``store``."""
     for path, data in list(_UNWRITTEN.items()):
         if not path.parent.is_dir():  # its folder went (the school moved): nothing to replace
             _note_written([path])
             continue
         if _replace(data, path, {}) is not None:
+            logger.info("%s is written now", path)
+            _note_written([path])
+    for path, (outbox, family) in list(_WAITING.items()) if store is not None else ():
+        if not path.parent.is_dir():
+            _note_written([path])
+            continue
+        notes, locked = keep_preparation(store, [path])
+        if not locked and write_family_summary(outbox, family, notes) is not None:
             logger.info("%s is written now", path)
             _note_written([path])
     return unwritten()
@@ -142,24 +171,16 @@ def write_trust_summary(
     return _replace(build_trust_workbook(data), target, unwritten)
 
 
-def write_family_summary(outbox: Path, data: FamilyTrustData) -> Path | None:
-    """A trust's one workbook of a family of forms, keeping the preparation column the
-    administrator typed into the file it replaces. A file that cannot be read back, or replaced,
-    is left as it is until the next rebuild (never tried again with bytes that would lose what
-    is typed into it meanwhile)."""
-    target = trust_summary_path(outbox, data.name, data.family)
+def family_summary_path(outbox: Path, data: FamilyTrustData) -> Path:
+    return trust_summary_path(outbox, data.name, data.family)
+
+
+def write_family_summary(outbox: Path, data: FamilyTrustData, notes: Kept) -> Path | None:
+    """A trust's one workbook of a family of forms, its Preparation column from ``notes`` (the
+    store's, recorded from the file it replaces); None when the file cannot be replaced."""
+    target = family_summary_path(outbox, data)
     target.parent.mkdir(parents=True, exist_ok=True)
-    kept = kept_preparation(target)
-    if kept is not None:
-        book = build_family_trust_workbook(data, kept)
-        if _replace(book, target, {}) is not None:
-            return target
-    logger.warning(
-        "cannot replace %s: it is open in another program or read-only; it is rebuilt, keeping "
-        "its Preparation column, at the next rebuild",
-        target,
-    )
-    return None
+    return _replace(build_family_trust_workbook(data, notes), target, {})
 
 
 def rejection_trust(rejection: Rejection, roster: dict[str, School]) -> str:
@@ -187,23 +208,27 @@ PARALLEL_MIN_JOBS = 24
 
 
 # ("school", (outbox, framework, history, trust, corrections)), ("trust", (outbox, trust data))
-# or ("family", (outbox, family trust data))
+# or ("family", (outbox, family trust data, preparation notes))
 Job = tuple[str, tuple]
 
 
-def _write_jobs(jobs: Sequence[Job]) -> tuple[list[Path], Unwritten]:
-    """Each job's files, one at a time: (written, those that could not be replaced)."""
+def _write_jobs(jobs: Sequence[Job]) -> tuple[list[Path], Unwritten, list[Path]]:
+    """Each job's files, one at a time: (written, those that could not be replaced, the family
+    workbooks that could not be, to be rebuilt afresh)."""
     written: list[Path] = []
     skipped: Unwritten = {}
+    held: list[Path] = []
     for kind, args in jobs:
         if kind == "school":
             written.extend(write_school_summary(*args, unwritten=skipped))
         elif kind == "family":
             if (path := write_family_summary(*args)) is not None:
                 written.append(path)
+            else:
+                held.append(family_summary_path(*args[:2]))
         elif (path := write_trust_summary(*args, unwritten=skipped)) is not None:
             written.append(path)
-    return written, skipped
+    return written, skipped, held
 
 
 def _cpus() -> int:
@@ -217,10 +242,13 @@ def _run_jobs(jobs: Sequence[Job], workers: int | None) -> list[Path]:
     """Write the workbooks, in worker processes when there are many. Workers are spawned, not
     forked: the watcher that calls this runs threads."""
     count = min(workers if workers is not None else _cpus(), 8)
+    families = {family_summary_path(*a[:2]): a[:2] for kind, a in jobs if kind == "family"}
     if count <= 1 or len(jobs) < PARALLEL_MIN_JOBS:
-        written, skipped = _write_jobs(jobs)
+        written, skipped, held = _write_jobs(jobs)
         _note_written(written)
         _note_unwritten(skipped)
+        for path in held:
+            _note_waiting(path, families[path])
         return written
     # small chunks, so no core idles at the end while another finishes a long one
     size = max(1, len(jobs) // (count * 32))
@@ -228,10 +256,12 @@ def _run_jobs(jobs: Sequence[Job], workers: int | None) -> list[Path]:
     context = multiprocessing.get_context("spawn")
     written: list[Path] = []
     with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        for paths, skipped in pool.map(_write_jobs, chunks):
+        for paths, skipped, held in pool.map(_write_jobs, chunks):
             written.extend(paths)
             _note_written(paths)
             _note_unwritten(skipped)
+            for path in held:
+                _note_waiting(path, families[path])
     return written
 
 
@@ -252,6 +282,8 @@ def summarise_returns(
     issued: Sequence[IssuedWorkbook] = (),
     current_round: str | None = None,
     told: Mapping[str, tuple[str, str]] | None = None,
+    preparation: Kept | None = None,
+    locked: Collection[Path] = (),
 ) -> list[Path]:
     """Write summaries from plain data. ``schools`` ((template id, school key)) and ``trusts``
     ((template id, trust key)) limit what is written; None writes everything. ``returns`` must
@@ -262,8 +294,9 @@ def summarise_returns(
     are overdue against (default: today). ``issued``: the workbooks issued, and
     ``current_round`` the round summaries chase (default: each trust's newest round with a
     workbook issued or returned); ``told``: by file sha256, whether its school was told (the
-    mail queue's status and reason). Returns the paths written: trust workbooks first, then each
-    school's workbook and picture."""
+    mail queue's status and reason); ``preparation``: the store's Preparation notes; ``locked``:
+    family workbooks not read back (``keep_preparation``), left to be rebuilt when they can be.
+    Returns the paths written: trust workbooks first, then each school's workbook and picture."""
     outbox = Path(outbox)
     roster_list = list(roster or ())
     on_roster = roster_by_key(roster_list)
@@ -374,7 +407,10 @@ def summarise_returns(
             round=current_round,
             told=told,
         )
-        trust_jobs.append(("family", (outbox, family_data)))
+        if (target := family_summary_path(outbox, family_data)) in locked:
+            _note_waiting(target, (outbox, family_data))
+        else:
+            trust_jobs.append(("family", (outbox, family_data, preparation or {})))
     return _run_jobs([*trust_jobs, *school_jobs], workers)
 
 
@@ -408,6 +444,7 @@ def summarise_all(
     returns = store.returns()
     issued = store.issued()
     planned = plan(returns, registry, outbox, roster_list, issued)
+    notes, locked = keep_preparation(store, family_books(outbox, planned, registry, None))
     written = summarise_returns(
         returns,
         registry,
@@ -422,6 +459,8 @@ def summarise_all(
         issued=issued,
         current_round=current_round,
         told=store.mail.told(),
+        preparation=notes,
+        locked=locked,
     )
     tidy(outbox, planned, written)
     return written
@@ -499,6 +538,7 @@ def summarise_affected(
         gather(store.returns(template_id, school_key=key))
     written: list[Path] = []
     if schools or trusts:
+        notes, locked = keep_preparation(store, family_books(outbox, planned, registry, trusts))
         written = summarise_returns(
             found.values(),
             registry,
@@ -514,6 +554,8 @@ def summarise_affected(
             issued=issued,
             current_round=current_round,
             told=store.mail.told(),
+            preparation=notes,
+            locked=locked,
         )
     tidy(outbox, planned, written)
     return written

@@ -3,9 +3,10 @@ workbook, so a trust sees where each school is in the process.
 
 The stages are identification (the workbooks issued), self-evaluation (the school's own return
 of its review form), preparation (outside the workbooks: a column the administrator fills by
-hand, kept across rebuilds by reading it back from the file being replaced), the school visit
-(the reviewer's judgements), the report, and the follow-up visits. A school is only ever shown
-against the review form it takes (the roster's ``frameworks``, else the register's type).
+hand, read back from the file being replaced and kept in the store: see ``preparation``), the
+school visit (the reviewer's judgements), the report, and the follow-up visits. A school is only
+ever shown against the review form it takes (the roster's ``frameworks``, else the register's
+type).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from ..base.clock import uk_date
-from ..base.keys import school_key
+from ..base.keys import name_key, school_key
 from ..definitions.frameworks import Framework
 from ..definitions.roster import School
 from ..definitions.rounds import REVIEWERS, SELF, round_order
@@ -72,9 +73,9 @@ NEXT_REPORT = "Report"
 NEXT_FOLLOW_UP = "Follow-up visit"
 NEXT_FURTHER = "Further follow-up visit, if planned"
 
-# A Stages sheet read back larger than this is not the one sheet-tools wrote: it is left alone.
+# A workbook larger than this is not one sheet-tools wrote: it is not read back but kept aside.
 _MAX_FILE_BYTES = 20 * 1024 * 1024
-_MAX_INFLATED_BYTES = 200 * 1024 * 1024
+_MAX_INFLATED_BYTES = 50 * 1024 * 1024
 _MAX_ROWS = 50_000
 
 Kept = dict[tuple[str, str], object]
@@ -200,28 +201,40 @@ def _cell_text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def kept_preparation(path: Path) -> Kept | None:
-    """The preparation cells an administrator typed into the Stages sheet of the file about to
-    be replaced, by (school key, round). Read-only and bounded, never an error: a file that is
-    missing, too large, damaged or not one sheet-tools wrote gives nothing; one that cannot be
-    opened (locked) gives None, so it is not replaced by a workbook without what was typed."""
+@dataclass
+class ReadBack:
+    """A trust workbook's Preparation column as read back: each school's row in it, by (school
+    key, round), as (its name key, what is typed or None when empty). ``locked``: the file could
+    not be opened (open in Excel on Windows); ``damaged``: why it is not a workbook sheet-tools
+    can read (what is typed in it is then only in that file, so it is kept aside)."""
+
+    rows: dict[tuple[str, str], tuple[str, object]] = field(default_factory=dict)
+    locked: bool = False
+    damaged: str | None = None
+
+
+def read_preparation(path: Path) -> ReadBack:
+    """The Preparation cells of the Stages sheet of the file about to be replaced. Read-only,
+    bounded and best-effort: reading back our own output never stops a rebuild."""
     try:
-        if not path.is_file() or path.stat().st_size > _MAX_FILE_BYTES:
-            return {}
+        if not path.is_file():
+            return ReadBack()
+        if path.stat().st_size > _MAX_FILE_BYTES:
+            return ReadBack(damaged="it is larger than any workbook sheet-tools writes")
         with zipfile.ZipFile(path) as archive:
             if sum(i.file_size for i in archive.infolist()) > _MAX_INFLATED_BYTES:
-                return {}
+                return ReadBack(damaged="it unpacks larger than any workbook sheet-tools writes")
         book = load_workbook(path, read_only=True, data_only=True)
     except OSError as exc:
-        logger.warning("cannot read back the preparation column of %s: %s", path, exc)
-        return None
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        logger.info("the preparation column of %s cannot be read back: %s", path, exc)
-        return {}
-    kept: Kept = {}
+        # named once by the rebuild that leaves it waiting, not at each retry
+        logger.debug("cannot read back the Preparation column of %s: %s", path, exc)
+        return ReadBack(locked=True)
+    except Exception as exc:  # a damaged file must never stop the rebuild
+        return ReadBack(damaged=f"{type(exc).__name__}: {exc}")
+    found = ReadBack()
     try:
         if STAGES_SHEET not in book.sheetnames:
-            return {}
+            return found
         header: list[str] | None = None
         for number, values in enumerate(book[STAGES_SHEET].iter_rows(values_only=True)):
             if number > _MAX_ROWS:
@@ -233,15 +246,15 @@ def kept_preparation(path: Path) -> Kept | None:
                 continue
             row = dict(zip(header, values, strict=False))
             typed, school = row.get(PREPARATION), _cell_text(row.get("School"))
-            if school and _cell_text(typed):
+            if school:
                 key = school_key(school, _cell_text(row.get("URN")) or None)
-                kept[(key, _cell_text(row.get("Round")))] = typed
+                value = typed if _cell_text(typed) else None
+                found.rows[(key, _cell_text(row.get("Round")))] = (name_key(school), value)
     except Exception as exc:  # a damaged file must never stop the rebuild
-        logger.info("the preparation column of %s cannot be read back: %s", path, exc)
-        return {}
+        return ReadBack(damaged=f"{type(exc).__name__}: {exc}")
     finally:
         book.close()
-    return kept
+    return found
 
 
 def stages_sheet(book: SummaryBook, rows: Sequence[StageRow], kept: Kept) -> None:
@@ -260,7 +273,8 @@ def stages_sheet(book: SummaryBook, rows: Sequence[StageRow], kept: Kept) -> Non
         days = (item.identification, item.self_evaluation)
         for offset, day in enumerate(days, start=5):
             put(ws, row, offset, day, number_format=DATE_FORMAT, border=True, alignment=TOP)
-        typed = kept.get(item.held_as)
+        # a note typed before the roster gave the school its URN is kept under its name
+        typed = kept.get(item.held_as, kept.get((name_key(item.school), item.round)))
         put(
             ws,
             row,

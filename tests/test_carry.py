@@ -364,7 +364,7 @@ def test_overdue_is_judged_as_of_the_day_given(
     [report] = trust.ingest(filled)
     assert report["status"] == "accepted"
     seen: dict[str, int | None] = {}
-    real = rebuild._run_jobs
+    real = rebuild.run_jobs
 
     def capture(jobs, workers):
         for kind, args in jobs:
@@ -372,7 +372,7 @@ def test_overdue_is_judged_as_of_the_day_given(
                 seen[args[1].name or ""] = args[1].overdue_actions
         return real(jobs, workers)
 
-    monkeypatch.setattr(rebuild, "_run_jobs", capture)
+    monkeypatch.setattr(rebuild, "run_jobs", capture)
     with Store(trust.root / "sheet-tools.db") as store:
         for day, count in ((date(2027, 2, 1), 0), (date(2027, 3, 2), 1), (date(2027, 6, 1), 2)):
             summarise_all(store, registry, trust.outbox, today=day)

@@ -253,8 +253,9 @@ def test_a_locked_summary_is_skipped_named_once_and_retried_on_its_own(
     from sheet_tools.definitions.frameworks import load_registry
     from sheet_tools.service.ingest import ingest_file
     from sheet_tools.store.facade import Store
-    from sheet_tools.summarise import rebuild
-    from sheet_tools.summarise.rebuild import retry_unwritten, summarise_all, unwritten
+    from sheet_tools.summarise import writing
+    from sheet_tools.summarise.rebuild import summarise_all
+    from sheet_tools.summarise.writing import retry_unwritten, unwritten
 
     registry = load_registry()
     ws = Workspace.at(tmp_path / "ws")
@@ -286,7 +287,7 @@ def test_a_locked_summary_is_skipped_named_once_and_retried_on_its_own(
         # the rest of the rebuild completed: the trust workbook now counts the newer return
         trust_books = [p for p in before if "trust summary" in p.name]
         assert any(p.read_bytes() != before[p] for p in trust_books)
-        wanted = rebuild._UNWRITTEN[locked]
+        wanted = writing._UNWRITTEN[locked]
         assert retry_unwritten() == [locked]  # still locked: still waiting
         monkeypatch.setattr(os, "replace", real_replace)
         assert retry_unwritten() == []

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from sheet_tools.definitions.roster import read_roster
 from sheet_tools.store.facade import Rejection
-from sheet_tools.summarise import rebuild, stages, summarise_affected, summarise_all
+from sheet_tools.summarise import rebuild, stages, summarise_affected, summarise_all, writing
 from sheet_tools.summarise.cells import TABLE_TOP
 from sheet_tools.summarise.outbox import MANIFEST
 
@@ -263,9 +263,9 @@ def _birch_self_evaluation(trust: Trust) -> None:
 @pytest.fixture
 def waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     """The summaries waiting to be tried again are the process's: each test starts with none."""
-    monkeypatch.setattr(rebuild, "_UNWRITTEN", {})
-    monkeypatch.setattr(rebuild, "_WAITING", {})
-    monkeypatch.setattr(rebuild, "_REPORTED", set())
+    monkeypatch.setattr(writing, "_UNWRITTEN", {})
+    monkeypatch.setattr(writing, "_WAITING", {})
+    monkeypatch.setattr(writing, "_REPORTED", set())
 
 
 @pytest.mark.usefixtures("waiting")
@@ -288,12 +288,12 @@ def test_a_workbook_that_cannot_be_read_back_is_left_as_it_is(
     written = _summarise_all(trust)
     assert path not in written and path.read_bytes() == before
     assert any(p.name.endswith("send-review-mainstream.xlsx") for p in written)
-    assert rebuild.unwritten() == [path]
+    assert writing.unwritten() == [path]
     with trust.store() as store:
-        assert rebuild.retry_unwritten(store) == [path]  # still locked: still waiting
+        assert writing.retry_unwritten(store) == [path]  # still locked: still waiting
         assert path.read_bytes() == before
         monkeypatch.setattr(stages, "load_workbook", real)
-        assert rebuild.retry_unwritten(store) == []
+        assert writing.retry_unwritten(store) == []
     stages_now = _stages(trust)
     assert stages_now["Oakfield Primary"]["Preparation"] == CALL
     assert stages_now["Birch House School"]["Self-evaluation"].date() == date(2026, 9, 25)
@@ -319,13 +319,13 @@ def test_a_locked_workbook_is_rebuilt_by_the_retry_keeping_what_was_typed(
 
     monkeypatch.setattr(os, "replace", refusing)
     assert path not in _summarise_all(trust)
-    assert rebuild.unwritten() == [path]
+    assert writing.unwritten() == [path]
     assert _stages(trust)["Birch House School"]["Self-evaluation"] is None  # not replaced
     _type(path, {"Birch House School": "Visit booked"})  # saved from Excel meanwhile
     with trust.store() as store:
-        assert rebuild.retry_unwritten(store) == [path]
+        assert writing.retry_unwritten(store) == [path]
         monkeypatch.setattr(os, "replace", real_replace)
-        assert rebuild.retry_unwritten(store) == []
+        assert writing.retry_unwritten(store) == []
     stages_now = _stages(trust)
     assert stages_now["Oakfield Primary"]["Preparation"] == CALL
     assert stages_now["Birch House School"]["Preparation"] == "Visit booked"

@@ -28,12 +28,12 @@ from sheet_tools.summarise import (
     DATA_HEADERS,
     area_scores,
     charts,
-    rebuild,
     school_summary_path,
     summarise_affected,
     summarise_all,
     trust_area_means,
     trust_summary_path,
+    writing,
 )
 from sheet_tools.summarise.cells import TABLE_TOP
 from tests.support.helpers import workspace
@@ -803,7 +803,7 @@ def test_parallel_rebuild_writes_the_same_summaries(
 ) -> None:
     for index in range(5):
         ws.add(make_valid(spr, f"School {index}", f"14040{index}", TRUST, seed=index))
-    monkeypatch.setattr(rebuild, "PARALLEL_MIN_JOBS", 2)
+    monkeypatch.setattr(writing, "PARALLEL_MIN_JOBS", 2)
     parallel = summarise_all(ws.store, registry, ws.outbox, workers=2)
     serial = summarise_all(ws.store, registry, ws.root / "serial", workers=1)
     assert [p.relative_to(ws.outbox) for p in parallel] == [

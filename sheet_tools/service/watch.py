@@ -59,7 +59,7 @@ from ..problems.render import render_log_line
 from ..problems.report import FileReport
 from ..store.facade import Store
 from ..summarise import summarise_affected
-from ..summarise.rebuild import retry_unwritten
+from ..summarise.writing import retry_unwritten
 from .claims import (
     INBOX_CLAIMS,
     AbandonedSession,

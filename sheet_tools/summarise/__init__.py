@@ -8,17 +8,17 @@ One part of the output per module, as XlsxWriter lays itself out:
 - ``school``: one school's workbook;
 - ``trust``: a trust's consolidated workbook;
 - ``overview``: the trust workbook's first sheet, the round at a glance;
-- ``rebuild``: where files go, and the jobs that write them; the entry points below.
+- ``outbox``: where files go, and keeping the outbox to what the store and roster call for;
+- ``rebuild``: what each rebuild writes, from which returns; the entry points below;
+- ``writing``: the jobs that write the files, and those to be tried again.
 """
 
+from .outbox import school_chart_path, school_summary_path, trust_summary_path
 from .rebuild import (
-    school_chart_path,
-    school_summary_path,
     summarise_affected,
     summarise_all,
     summarise_returns,
     summarise_workspace,
-    trust_summary_path,
 )
 from .school import DATA_HEADERS, build_school_workbook
 from .scores import NO_TRUST, area_scores, trust_area_means

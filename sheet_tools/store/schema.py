@@ -183,6 +183,9 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         )""",
         "CREATE INDEX mail_by_status ON mail(status, next_try_at)",
     ),
+    # 9: the round a rejected file was for, when it could be told (its About sheet's, or the one
+    # identity resolved); rejections stored before stay NULL: their round is not guessed
+    ("ALTER TABLE rejections ADD COLUMN round TEXT",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

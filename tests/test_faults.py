@@ -228,9 +228,20 @@ def test_the_migration_to_the_stores_order_reports_each_return_whose_standing_ch
         if isinstance(sql, str)
         for name in re.findall(r"CREATE TABLE (\w+)", sql)
     }
+    # and the columns later steps add to older tables
+    added = [
+        (table, column)
+        for steps in MIGRATIONS[step:]
+        for sql in steps
+        if isinstance(sql, str)
+        for table, column in re.findall(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", sql)
+        if table not in later
+    ]
     with sqlite3.connect(ws.database) as db:
         for table in sorted(later):
             db.execute(f"DROP TABLE {table}")
+        for table, column in added:
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         db.execute(f"PRAGMA user_version = {step}")
     with caplog.at_level("WARNING", logger="sheet_tools.store"), Store(ws.database) as store:
         rows = sorted(store._db.execute("SELECT return_id, now_superseded FROM reordered"))

@@ -322,6 +322,44 @@ def test_stored_keys_are_recomputed_by_the_one_key(tmp_path: Path) -> None:
     assert keys == [("st marys primary", trust_key("St. Cuthbert's Catholic Academy Trust"))]
 
 
+def test_rejections_stored_before_they_kept_their_round_keep_none(tmp_path: Path) -> None:
+    """A database one step behind (before rejections kept their round): its rejection is kept
+    with no round, never a guessed one; a rejection recorded after says its file's round."""
+    path = tmp_path / "previous.db"
+    with _database_at(path, SCHEMA_VERSION - 1) as old:
+        old.execute(
+            "INSERT INTO rejections (id, sha256, file_name, arrived_at, school, urn, trust, "
+            "trust_key, reason) VALUES (1, ?, 'b.xlsx', '2026-10-06T09:00:00.000000+00:00', "
+            "'Oakfield', '140101', 'Oak Trust', ?, 'damaged')",
+            (sha("b"), trust_key("Oak Trust")),
+        )
+        old.commit()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        report = FileReport(
+            file="c.xlsx",
+            status="rejected",
+            sha256=sha("c"),
+            school="Oakfield",
+            round="Autumn 2026",
+        )
+        store.record(
+            report,
+            sha256=sha("c"),
+            file_name="c.xlsx",
+            arrived_at=T0 + timedelta(days=2),
+            destination="rejected/c.xlsx",
+            valid=None,
+        )
+        assert [(r.file_name, r.reason, r.round) for r in store.rejections("Oak Trust")] == [
+            ("b.xlsx", "damaged", None)
+        ]
+        assert [(r.file_name, r.round) for r in store.rejections()] == [
+            ("b.xlsx", None),
+            ("c.xlsx", "Autumn 2026"),
+        ]
+
+
 def test_a_newer_or_foreign_database_is_refused_plainly(tmp_path: Path) -> None:
     newer = tmp_path / "newer.db"
     with sqlite3.connect(newer) as db:

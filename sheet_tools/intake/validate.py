@@ -561,6 +561,8 @@ def assess(
         if raw is not None:
             report.template = raw.template_id
             report.template_version = raw.template_version
+            # the round it was issued for, even when its form is not known (identity may refine)
+            report.round = raw.issued.get(cell_layout.KEY_ROUND)
             framework = registry.get(raw.template_id, raw.template_version)
             if framework is not None:
                 checked = _check(raw, framework, known)

@@ -99,7 +99,7 @@ class Rejections:
     def select(self, trust: str | None = None) -> list[Rejection]:
         query = (
             "SELECT file_name, sha256, arrived_at, template_id, school, urn, trust, reason, "
-            "template_version, errors FROM rejections"
+            "template_version, errors, round FROM rejections"
         )
         args: tuple[str, ...] = ()
         if trust is not None:
@@ -119,6 +119,7 @@ class Rejections:
                 reason=row[7],
                 template_version=row[8],
                 errors=[Issue.model_validate(item) for item in json.loads(row[9])],
+                round=row[10],
             )
             for row in rows
         ]
@@ -141,6 +142,7 @@ def rejection_from(report: FileReport, file_name: str, arrived_at: datetime) -> 
         trust=report.trust,
         reason=reason or "rejected",
         errors=report.errors,
+        round=report.round,
     )
 
 
@@ -148,7 +150,8 @@ def insert_rejection(db: sqlite3.Connection, rejection: Rejection) -> int:
     """Insert within the caller's transaction."""
     cursor = db.execute(
         "INSERT INTO rejections (sha256, file_name, arrived_at, template_id, template_version, "
-        "school, urn, trust, reason, errors, trust_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "school, urn, trust, reason, errors, trust_key, round) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             rejection.sha256,
             rejection.file_name,
@@ -161,6 +164,7 @@ def insert_rejection(db: sqlite3.Connection, rejection: Rejection) -> int:
             rejection.reason,
             json.dumps([issue.model_dump(mode="json") for issue in rejection.errors]),
             trust_key(rejection.trust),
+            rejection.round,
         ),
     )
     assert cursor.lastrowid is not None

@@ -65,6 +65,9 @@ class Rejection(BaseModel):
     reason: str
     template_version: str | None = None
     errors: list[Issue] = Field(default_factory=list)
+    # the round the file was for (its About sheet's, or the one identity resolved); None when
+    # the file could not be read, or it was stored before rejections kept their round
+    round: str | None = None
 
 
 class Correction(BaseModel):

@@ -196,6 +196,9 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             PRIMARY KEY (school_key, round)
         ) WITHOUT ROWID""",
     ),
+    # 10: the round a rejected file was for, when it could be told (its About sheet's, or the one
+    # identity resolved); rejections stored before stay NULL: their round is not guessed
+    ("ALTER TABLE rejections ADD COLUMN round TEXT",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -44,6 +44,7 @@ from .cells import (
 )
 from .overview import current_round_name, overview_sheet
 from .queries import queries_sheet, round_returns
+from .round_rejections import counts_for, earlier_note, put_right, round_begins
 from .scores import (
     NO_TRUST,
     AreaScore,
@@ -108,11 +109,13 @@ def returns_log(
     """The round's chase list (``round_name``, default: the newest returned): every school on
     the trust's roster, issued a workbook for the round, or seen in its returns or rejections,
     with its status in that round. Returned: an accepted return in the round. Rejected: its
-    newest file was turned away and no accepted return has put it right since. Outstanding:
-    anything else, whatever the school did in earlier rounds. ``told``: by file sha256, the
-    message about that file (``told_text``)."""
+    newest file of the round (``round_rejections.counts_for``) was turned away and no accepted
+    return has put it right since. Outstanding: anything else, whatever the school did in
+    earlier rounds (an earlier round's rejection not put right is noted). ``told``: by file
+    sha256, the message about that file (``told_text``)."""
     told = told or {}
     round_name = round_name or current_round_name(members)
+    start = round_begins(round_name, members, [i for i in issued if i.template_id == framework.id])
     by_key_rejections: dict[str, list[Rejection]] = defaultdict(list)
     for rejection in rejections:
         if rejection.template_id not in (None, framework.id) or not rejection.school:
@@ -134,16 +137,14 @@ def returns_log(
     for key, (name, urn) in names.items():
         history = by_history.get(key)
         rejected = by_key_rejections.get(key, [])
-        last_rejection = max(rejected, key=lambda r: as_utc(r.arrived_at)) if rejected else None
-        put_right = history is not None and (
-            last_rejection is None
-            or as_utc(last_rejection.arrived_at) <= as_utc(history.newest.arrived_at)
-        )
+        of_round = [r for r in rejected if counts_for(r, round_name, start)]
+        last_rejection = max(of_round, key=lambda r: as_utc(r.arrived_at)) if of_round else None
+        righted = last_rejection is None or put_right(last_rejection, history)
         if history is not None and round_name in history.rounds:
             round_ = history.rounds[round_name]
             newest = max(round_.values(), key=lambda r: (as_utc(r.arrived_at), r.id))
             detail = ""
-            if last_rejection is not None and not put_right:
+            if last_rejection is not None and not righted:
                 detail = (
                     f"A later file ({last_rejection.file_name}) was rejected on "
                     f"{uk_date(last_rejection.arrived_at)}: {last_rejection.reason}"
@@ -159,7 +160,7 @@ def returns_log(
                 round=round_name,
                 told=told_text(told.get(newest.sha256)),
             )
-        elif last_rejection is not None and not put_right:
+        elif last_rejection is not None and not righted:
             entries[key] = LogEntry(
                 school=history.school if history else name,
                 urn=history.urn if history else urn,
@@ -173,6 +174,8 @@ def returns_log(
             )
         else:
             last = history.round_names()[-1] if history is not None else None
+            notes = [f"Last returned for {last}." if last else ""]
+            notes.append(earlier_note(rejected, history, round_name, start))
             entries[key] = LogEntry(
                 school=history.school if history else name,
                 urn=history.urn if history else urn,
@@ -180,7 +183,7 @@ def returns_log(
                 when=None,
                 review_date=None,
                 judges="",
-                detail=f"Last returned for {last}." if last else "",
+                detail=" ".join(note for note in notes if note),
                 round=round_name,
             )
     return sorted(

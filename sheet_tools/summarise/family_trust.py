@@ -21,6 +21,7 @@ from .cells import (
     TOP,
     WRAP,
     SummaryBook,
+    SummarySheet,
     fit_row,
     freeze,
     landscape,
@@ -158,8 +159,7 @@ def _judgements_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
         for index, sheet in enumerate(s for s in form.sheets if s.judged):
             school_score = mine[index].score if mine else None
             review_score = reviewed[index].score if reviewed else None
-            put(ws, row, 1, history.school, border=True, alignment=WRAP)
-            put(ws, row, 2, history.urn, border=True, alignment=TOP)
+            _school_cells(ws, row, history)
             put(ws, row, 3, form.short_title, border=True, alignment=WRAP)
             put(ws, row, 4, sheet.title, border=True, alignment=WRAP)
             score_cell(ws, row, 5, school_score)
@@ -174,9 +174,23 @@ def _judgements_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
             put(ws, row, 8, who, border=True, alignment=WRAP)
             fit_row(ws, row, [(sheet.title, 44), (history.school, 30)])
             row += 1
+    _finish(
+        ws, top, row, "No judgements returned in this round yet.", [30, 9, 22, 44, 12, 12, 12, 18]
+    )
+
+
+def _school_cells(ws: SummarySheet, row: int, history: SchoolHistory) -> None:
+    """A row's first two cells: the school and its URN (two schools may share a name)."""
+    put(ws, row, 1, history.school, border=True, alignment=WRAP)
+    put(ws, row, 2, history.urn, border=True, alignment=TOP)
+
+
+def _finish(ws: SummarySheet, top: int, row: int, empty: str, widths: list[int]) -> None:
+    """A school-by-school table's end: saying so when it has no rows, its column widths, the
+    header and school columns frozen, and landscape pages repeating the header."""
     if row == top + 1:
-        put(ws, row, 1, "No judgements returned in this round yet.", font=SUBTITLE)
-    set_widths(ws, [30, 9, 22, 44, 12, 12, 12, 18])
+        put(ws, row, 1, empty, font=SUBTITLE)
+    set_widths(ws, widths)
     freeze(ws, top + 1, 2)
     landscape(ws, title_rows=top)
 
@@ -191,18 +205,13 @@ def _recommendations_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
     for form, history, items in data.of_round("report"):
         stored = items[-1]
         for area, text in recommendations(form, stored):
-            put(ws, row, 1, history.school, border=True, alignment=WRAP)
-            put(ws, row, 2, history.urn, border=True, alignment=TOP)
+            _school_cells(ws, row, history)
             put(ws, row, 3, stored.review_date, number_format=DATE_FORMAT, border=True)
             put(ws, row, 4, area, border=True, alignment=WRAP, font=BOLD)
             put(ws, row, 5, text, border=True, alignment=WRAP)
             fit_row(ws, row, [(text, 70), (area, 34), (history.school, 28)])
             row += 1
-    if row == top + 1:
-        put(ws, row, 1, "No report has recommendations in this round yet.", font=SUBTITLE)
-    set_widths(ws, [28, 9, 12, 34, 70])
-    freeze(ws, top + 1, 2)
-    landscape(ws, title_rows=top)
+    _finish(ws, top, row, "No report has recommendations in this round yet.", [28, 9, 12, 34, 70])
 
 
 def _action_points_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
@@ -217,18 +226,13 @@ def _action_points_sheet(book: SummaryBook, data: FamilyTrustData) -> None:
     for form, history, items in data.of_round("follow-up"):
         for number, stored in enumerate(items, start=1):
             text = action_points(form, stored) or "(no action points written)"
-            put(ws, row, 1, history.school, border=True, alignment=WRAP)
-            put(ws, row, 2, history.urn, border=True, alignment=TOP)
+            _school_cells(ws, row, history)
             put(ws, row, 3, number, border=True, alignment=TOP)
             put(ws, row, 4, stored.review_date, number_format=DATE_FORMAT, border=True)
             put(ws, row, 5, text, border=True, alignment=WRAP)
             fit_row(ws, row, [(text, 80), (history.school, 28)])
             row += 1
-    if row == top + 1:
-        put(ws, row, 1, "No follow-up visit in this round yet.", font=SUBTITLE)
-    set_widths(ws, [28, 9, 7, 12, 80])
-    freeze(ws, top + 1, 2)
-    landscape(ws, title_rows=top)
+    _finish(ws, top, row, "No follow-up visit in this round yet.", [28, 9, 7, 12, 80])
 
 
 def _returns_log_sheet(book: SummaryBook, data: FamilyTrustData) -> None:

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sheet_tools.base.workspace import Workspace
@@ -67,16 +68,16 @@ class Corpus:
         return self.made[i]
 
     def variant(self, i: int, k: int, folder: Path, name: str | None = None) -> Path:
-        """School ``i``'s return re-zipped with entry times moved by ``k`` seconds: the same
-        answers in different bytes (as when a school saves its workbook again)."""
+        """School ``i``'s return re-zipped with entry times moved on by ``k`` steps of two
+        seconds (a zip's resolution): the same answers in different bytes (as when a school saves
+        its workbook again), different for every ``k`` >= 1, whatever time the return was made."""
         source = self.school_return(i)
         target = folder / (name or f"{source.stem} v{k}.xlsx")
         with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
             for info in zin.infolist():
                 data = zin.read(info)
-                year, month, day, hour, minute, _ = info.date_time
-                when = (year, month, day, hour, (minute + k // 30) % 60, (k % 30) * 2)
-                moved = zipfile.ZipInfo(info.filename, when)
+                when = datetime(*info.date_time) + timedelta(seconds=2 * k)
+                moved = zipfile.ZipInfo(info.filename, when.timetuple()[:6])
                 moved.compress_type = info.compress_type
                 moved.external_attr = info.external_attr
                 zout.writestr(moved, data)

@@ -433,3 +433,21 @@ def test_a_file_whose_form_could_not_be_told_is_listed_once_in_each_workbook(
     assert [(r["School"], r["Status"]) for r in rows if "Birch scan" in str(r["Detail"])] == [
         (birch[0], "Rejected")
     ]
+
+
+def test_a_workbook_issued_before_the_roster_had_the_urn_is_the_same_school(trust: Trust) -> None:
+    early = trust.root / "early"
+    run(
+        "generate", MAINSTREAM, "--school", ROSTER[0][0], "--trust", ROSTER[0][2],
+        "--round", AUTUMN, "--workspace", str(trust.root), "--out", str(early),
+    )  # fmt: skip
+    trust.write_roster(HEADER, ROSTER)  # the roster gives Oakfield its URN only now
+    trust.summarise()
+    rows = table_rows(trust.outbox / "Oak Trust" / BOOK, "Stages")
+    header = [str(c) for c in rows[0]]
+    oak = [dict(zip(header, row, strict=False)) for row in rows[1:] if row[0] == ROSTER[0][0]]
+    assert len(oak) == 1, oak
+    assert oak[0]["URN"] == ROSTER[0][1]
+    with trust.store() as store:
+        [issued] = store.issued()
+    assert oak[0]["Identification"].date() == issued.issued_at.date()

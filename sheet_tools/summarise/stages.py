@@ -121,6 +121,17 @@ def _latest_day(returns: Sequence[StoredReturn]) -> date | None:
     return max(returns, key=lambda r: r.id).review_date if returns else None
 
 
+def _listed_by_name(roster: Sequence[School]) -> dict[str, str]:
+    """By name key, the key of the roster school of that name with a URN, where only one has it:
+    a school issued a workbook before the roster had its URN is still the one school."""
+    found: dict[str, str | None] = {}
+    for school in roster:
+        if school.urn:
+            key = name_key(school.name)
+            found[key] = None if key in found else school_key(school.name, school.urn)
+    return {name: key for name, key in found.items() if key is not None}
+
+
 def stage_rows(
     forms: Sequence[Framework],
     members: dict[str, list[SchoolHistory]],
@@ -135,6 +146,13 @@ def stage_rows(
     names: dict[str, tuple[str, str | None]] = {}
     takes: dict[str, list[str]] = {}
     rounds: dict[str, set[str]] = defaultdict(set)
+    listed = _listed_by_name(roster)
+
+    def key_of(name: str, urn: str | None) -> str:
+        """A school's key, its roster URN's where it was issued or returned without one."""
+        key = school_key(name, urn)
+        return key if urn else listed.get(key, key)
+
     for school in roster:
         key = school_key(school.name, school.urn)
         its_forms = [t for t in reviews if school.takes(t)]
@@ -146,12 +164,13 @@ def stage_rows(
     by_school: dict[str, dict[str, SchoolHistory]] = defaultdict(dict)
     for template_id, histories in members.items():
         for history in histories:
-            by_school[history.school_key][template_id] = history
-            names.setdefault(history.school_key, (history.school, history.urn))
-            rounds[history.school_key].update(history.rounds)
+            key = key_of(history.school, history.urn)
+            by_school[key][template_id] = history
+            names.setdefault(key, (history.school, history.urn))
+            rounds[key].update(history.rounds)
     sent: dict[tuple[str, str], list[IssuedWorkbook]] = defaultdict(list)
     for item in issued:
-        key = school_key(item.school, item.urn)
+        key = key_of(item.school, item.urn)
         names.setdefault(key, (item.school, item.urn))
         rounds[key].add(item.round)
         sent[(key, item.round)].append(item)

@@ -157,6 +157,8 @@ NOT_IDENTITY_KEYS = {
     "store/schema.py:_trust_key_v3": "a shipped migration's frozen copy of the trust key it used",
     "store/schema.py:_rekey": "the migration that rewrites stored keys with base/keys",
     "summarise/outbox.py:roster_by_key": "a lookup keyed by base/keys.school_key",
+    "summarise/stages.py:key_of": "the roster's base/keys.school_key for a school with no URN",
+    "mail/reminders.py:reminder_key": "what a reminder is about: base/keys.school_key and the form",
 }
 KEYS = PACKAGE / "base" / "keys.py"
 

@@ -15,6 +15,7 @@ from sheet_tools.definitions.roster import workspace_roster
 from sheet_tools.mail.reminders import plan_reminders, queue_reminders
 from sheet_tools.mail.sender import BackgroundSender, send_due
 from sheet_tools.mail.settings import MailSettings
+from sheet_tools.store.facade import Store
 
 from .support.smtp import Mailbox
 from .support.trust import SPR, Trust, run
@@ -170,3 +171,21 @@ def test_the_watchers_sender_queues_due_reminders_itself(trust: Trust) -> None:
         assert send_due(store, trust.root, settings).sent == 0
         plan = plan_reminders(store, trust.registry, roster, AUTUMN, settings)
         assert queue_reminders(store, plan) == 0
+
+
+def test_two_processes_planning_at_once_remind_nobody_twice(trust: Trust) -> None:
+    """``mail remind`` and the watcher's daily check may plan the same round at the same time,
+    each on its own connection: what one queued first, the other leaves out."""
+    issue_all(trust)
+    settings = MailSettings()
+    roster = workspace_roster(trust.root)
+    database = trust.root / "sheet-tools.db"
+    with Store(database) as first, Store(database) as second:
+        plans = [
+            plan_reminders(store, trust.registry, roster, AUTUMN, settings)
+            for store in (first, second)
+        ]
+        assert [len(p.messages) for p in plans] == [6, 6]  # 4 schools, 2 trust contacts
+        assert queue_reminders(first, plans[0]) == 6
+        assert queue_reminders(second, plans[1]) == 0
+    assert len(kinds(trust, "reminder")) == 4 and len(kinds(trust, "digest")) == 2

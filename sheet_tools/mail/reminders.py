@@ -23,7 +23,7 @@ from ..definitions.frameworks import Registry
 from ..definitions.roster import School
 from ..definitions.rounds import SELF, clean_round
 from ..exceptions import SheetToolsError
-from ..store.facade import Addressee, Store
+from ..store.facade import Addressee, QueuedMail, Store
 from .addressing import NO_ADDRESS, roster_school
 from .settings import MailSettings
 
@@ -56,6 +56,8 @@ class ReminderPlan:
 
     round: str
     outstanding: list[Outstanding]
+    # a message queued for the round since then is recent: not queued again (``queue_reminders``)
+    since: datetime
     reminders: list[Addressee] = field(default_factory=list)
     digests: list[Addressee] = field(default_factory=list)
     waiting: list[tuple[Outstanding, datetime]] = field(default_factory=list)
@@ -157,12 +159,9 @@ def plan_reminders(
     owing = outstanding(store, registry, roster, round_name, template)
     last: dict[tuple[str, str], datetime] = {}
     for row in store.mail.reminders(round_name):
-        if row.kind == "reminder":
-            key = (school_key(row.school, row.urn), str(row.payload.get("template", "")))
-        else:
-            key = ("digest", (row.recipient or "").casefold())
+        key = reminder_key(row)
         last[key] = max(last.get(key, row.queued_at), row.queued_at)
-    plan = ReminderPlan(round=round_name, outstanding=owing)
+    plan = ReminderPlan(round=round_name, outstanding=owing, since=moment - every)
     for school in owing:
         before = last.get(school.school_and_form)
         if before is not None and moment - before < every:
@@ -212,7 +211,15 @@ def _listed(school: Outstanding) -> str:
     return f"- {school.school}{urn}: {school.framework}{note}"
 
 
+def reminder_key(item: Addressee | QueuedMail) -> tuple[str, str]:
+    """What a reminder is about, to send it once per interval: the school and form, or for a
+    digest its trust contact."""
+    if item.kind == "reminder":
+        return (school_key(item.school, item.urn), str(item.payload.get("template", "")))
+    return ("digest", (item.recipient or "").casefold())
+
+
 def queue_reminders(store: Store, plan: ReminderPlan) -> int:
-    """Queue a plan's messages in one transaction; how many."""
-    store.mail.add(plan.messages)
-    return len(plan.messages)
+    """Queue a plan's messages in one transaction, less any queued since the plan was made
+    (by another process planning at the same time); how many were queued."""
+    return len(store.mail.add_reminders(plan.messages, plan.round, plan.since, reminder_key))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Literal
@@ -106,6 +106,28 @@ class MailQueue:
         with self._conn.write() as db:
             insert_mail(db, addressees, None, "")
 
+    def add_reminders(
+        self,
+        addressees: Sequence[Addressee],
+        round_name: str,
+        since: datetime,
+        key: Callable[[Addressee | QueuedMail], tuple[str, str]],
+    ) -> list[Addressee]:
+        """Queue a round's reminders and digests in one write transaction, leaving out each one
+        whose ``key`` was queued for the round at or after ``since``: two processes planning at
+        once (``mail remind`` and the watcher's daily check) remind nobody twice. Returns those
+        queued."""
+        with self._conn.write() as db:
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM mail WHERE kind IN {_REMINDING} AND round = ? "
+                "AND queued_at >= ?",
+                (round_name, stamp(since)),
+            ).fetchall()
+            recent = {key(item) for item in _parsed(rows)}
+            fresh = [item for item in addressees if key(item) not in recent]
+            insert_mail(db, fresh, None, "")
+        return fresh
+
     def due(self, now: datetime | None = None) -> list[QueuedMail]:
         moment = stamp(now or utc_now())
         return self._select("status = 'queued' AND next_try_at <= ? ORDER BY id", (moment,))
@@ -186,10 +208,14 @@ class MailQueue:
     def _select(self, where: str, args: tuple[object, ...]) -> list[QueuedMail]:
         with self._conn.read() as db:
             rows = db.execute(f"SELECT {_COLUMNS} FROM mail WHERE {where}", args).fetchall()
-        names = _COLUMNS.split(", ")
-        found = []
-        for row in rows:
-            values = dict(zip(names, row, strict=True))
-            values["payload"] = json.loads(str(values["payload"]))
-            found.append(QueuedMail.model_validate(values))
-        return found
+        return _parsed(rows)
+
+
+def _parsed(rows: Sequence[Sequence[object]]) -> list[QueuedMail]:
+    names = _COLUMNS.split(", ")
+    found = []
+    for row in rows:
+        values = dict(zip(names, row, strict=True))
+        values["payload"] = json.loads(str(values["payload"]))
+        found.append(QueuedMail.model_validate(values))
+    return found

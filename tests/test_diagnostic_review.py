@@ -56,7 +56,11 @@ def _review_one_school(
     assert review_path.name.endswith(f"{template} - external reviewer.xlsx")
     own = trust.fill(own_path, template, texts=own_words, cover={"review_date": date(2026, 9, 20)})
     review = trust.fill(
-        review_path, template, seed=2, texts=review_words, cover={"review_date": date(2026, 10, 3)}
+        review_path,
+        template,
+        seed=2,
+        texts=review_words,
+        cover={"review_date": date(2026, 10, 3), "judge": "External reviewer"},
     )
     report_form = trust.registry.latest(REPORT)
     advice = {
@@ -91,6 +95,8 @@ def _review_one_school(
     )
     reports = trust.ingest(own, review, report, *visits)
     assert [r["status"] for r in reports] == ["accepted"] * 6, reports
+    # each return filed under the role it was issued to, and saying so
+    assert not any(e["code"] == "judge-mismatch" for r in reports for e in r["errors"]), reports
     return {"own": own_words, "review": review_words, "advice": advice}
 
 

@@ -281,6 +281,11 @@ def test_a_roster_of_schools_not_carried_names_twenty_and_counts_the_rest(autumn
         ("a) first\nb) second\n  still second", ["first", "second still second"]),
         ("Keep going as planned.\nNo list here.", ["Keep going as planned.\nNo list here."]),
         ("Before the list\n1. one", ["Before the list", "one"]),
+        # sub-numbered points, as school improvement plans number them
+        (
+            "1.1 Review the SEN register\n1.2 Train staff in\nprecision teaching\n2.1 Meet parents",
+            ["Review the SEN register", "Train staff in precision teaching", "Meet parents"],
+        ),
         # a number or a time running on is not a new point, nor a hyphen without a space
         (
             "1. Increase TA time to\n3.5 hours a week\n"

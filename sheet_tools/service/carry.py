@@ -90,9 +90,13 @@ def _own(history: SchoolHistory, name: str, judge: Judge) -> StoredReturn:
     return found[-1] if found else history.primary(name)
 
 
-# A line that starts an item of a list: "1." "1)" "(1)" "a)" or a bullet "-" "•" "*" "–" and a
-# space. A number running on ("3.5 hours", "10.30 on Tuesday") continues the line before it.
-_MARKER = re.compile(r"^\s*(?:\(\d{1,3}\)|\d{1,3}[.)](?!\d)|[A-Za-z]\)|[-•*–](?=\s))\s*")
+# A line that starts an item of a list: "1." "1)" "(1)" "a)", a sub-number before a capital as
+# school plans number them ("1.2 Train staff"), or a bullet "-" "•" "*" "–" and a space. A number
+# running on ("3.5 hours", "10.30 on Tuesday") continues the line before it.
+_MARKER = re.compile(
+    r"^\s*(?:\(\d{1,3}\)|\d{1,2}\.\d{1,2}\.?(?=\s+[A-Z])|\d{1,3}[.)](?!\d)|[A-Za-z]\)"
+    r"|[-•*–](?=\s))\s*"
+)
 
 
 def split_points(text: str) -> list[str]:

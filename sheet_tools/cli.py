@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from .problems.report import FileReport
 
 DONE, REJECTED, FAILED = 0, 1, 2
+NOT_REPLACED = (
+    "was not replaced: it is open in another program or read-only; close it and run summarise "
+    "again"
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -451,6 +455,7 @@ def summarise(
     from .base.workspace import require_workspace
     from .service.config import load_rounds
     from .summarise.rebuild import summarise_workspace
+    from .summarise.writing import unwritten
 
     require_workspace(workspace, outbox=outbox)
     registry = _registry(templates_dir)
@@ -462,6 +467,11 @@ def summarise(
     charts = len(written) - len(workbooks)
     target = outbox if outbox is not None else workspace / "outbox"
     click.echo(f"Wrote {len(workbooks)} summary workbooks and {charts} charts to {target}")
+    left = unwritten()
+    for path in left[:-1]:
+        click.echo(f"Error: {path} {NOT_REPLACED}", err=True)
+    if left:
+        raise Failed(f"{left[-1]} {NOT_REPLACED}")
 
 
 @main.group()

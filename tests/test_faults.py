@@ -366,3 +366,35 @@ def test_a_start_that_would_make_a_new_database_beside_archived_returns_refuses(
     assert refused.returncode == 2
     assert "missing" in refused.stderr and "restore" in refused.stderr
     assert not ws.database.exists()
+
+
+def test_summarise_names_a_summary_it_could_not_replace_and_exits_2(
+    corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command ends with the process, so nothing will try the file again: it says so."""
+    from click.testing import CliRunner
+
+    from sheet_tools.cli import main
+    from sheet_tools.summarise import writing
+
+    monkeypatch.setattr(writing, "_UNWRITTEN", {})
+    monkeypatch.setattr(writing, "_REPORTED", set())
+    root = tmp_path / "ws"
+    assert CliRunner().invoke(main, ["init", str(root)]).exit_code == 0
+    books = [str(corpus.school_return(i)) for i in (1, 2)]
+    CliRunner().invoke(main, ["ingest", *books, "--workspace", str(root)])
+    first = CliRunner().invoke(main, ["summarise", "--workspace", str(root)])
+    assert first.exit_code == 0, first.output
+    [locked] = [p for p in (root / "outbox").rglob("*.xlsx") if "Watch School 001" in p.name]
+    real_replace = os.replace
+
+    def refusing(src: str | Path, dst: str | Path) -> None:
+        if Path(dst) == locked:
+            raise PermissionError(13, "The process cannot access the file", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", refusing)
+    result = CliRunner().invoke(main, ["summarise", "--workspace", str(root)])
+    assert result.exit_code == 2
+    assert f"Error: {locked} was not replaced: it is open in another program" in result.output
+    assert "Wrote " in result.output  # the others were written

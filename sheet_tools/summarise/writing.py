@@ -61,7 +61,8 @@ def _note_unwritten(unwritten: Unwritten) -> None:
             _REPORTED.add(path)
             logger.warning(
                 "cannot replace %s: it is open in another program or read-only; the other "
-                "summaries are written and this one will be tried again on its own",
+                "summaries are written, and this one is tried again while the service runs "
+                "(else at the next summarise)",
                 path,
             )
 
@@ -72,8 +73,8 @@ def note_waiting(path: Path, job: tuple[Path, FamilyTrustData]) -> None:
         _REPORTED.add(path)
         logger.warning(
             "cannot replace %s: it is open in another program or read-only; the other "
-            "summaries are written and this one is rebuilt, keeping its Preparation column, "
-            "when it can be",
+            "summaries are written, and this one is rebuilt, keeping its Preparation column, "
+            "when it can be while the service runs (else at the next summarise)",
             path,
         )
 

@@ -210,11 +210,14 @@ def family_books(
     return list(dict.fromkeys([*stale, *current]))
 
 
-def tidy(outbox: Path, planned: Planned, written: Iterable[Path]) -> list[Path]:
+def tidy(
+    outbox: Path, planned: Planned, written: Iterable[Path], keep: Collection[Path] = ()
+) -> list[Path]:
     """Remove what sheet-tools wrote that is no longer called for, and record what it wrote
     that is; returns the files removed. Never more than the plan accounts for: a plan calling for
     nothing (an empty or replaced database) removes nothing, and a file that cannot be removed
-    (open in another program) stays listed, to go at a later rebuild."""
+    (open in another program) stays listed, to go at a later rebuild. ``keep``: files not to
+    remove yet (a trust workbook whose typed Preparation column could not be read back)."""
     wanted = planned.paths()
     listed = _read_manifest(outbox)
     if not wanted and listed:
@@ -227,6 +230,9 @@ def tidy(outbox: Path, planned: Planned, written: Iterable[Path]) -> list[Path]:
     removed = []
     stuck: set[Path] = set()
     for path in sorted(listed - wanted):
+        if path in keep:
+            stuck.add(path)
+            continue
         try:
             path.unlink()
             removed.append(path)

@@ -260,7 +260,7 @@ def summarise_all(
         preparation=notes,
         locked=locked,
     )
-    tidy(outbox, planned, written)
+    tidy(outbox, planned, written, keep=locked)
     return written
 
 
@@ -335,6 +335,7 @@ def summarise_affected(
     for template_id, key in seen_keys - schools:
         gather(store.returns(template_id, school_key=key))
     written: list[Path] = []
+    locked: set[Path] = set()
     if schools or trusts:
         notes, locked = keep_preparation(store, family_books(outbox, planned, registry, trusts))
         written = summarise_returns(
@@ -355,7 +356,7 @@ def summarise_affected(
             preparation=notes,
             locked=locked,
         )
-    tidy(outbox, planned, written)
+    tidy(outbox, planned, written, keep=locked)
     return written
 
 

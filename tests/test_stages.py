@@ -539,6 +539,10 @@ def test_a_date_typed_as_written_is_not_an_edit_and_one_typed_anew_is(trust: Tru
     trust.summarise()
     found = stages.read_preparation(path)
     assert found.rows == {}  # both as written
+    sheet = load_workbook(path)["Stages"]  # what was written is kept hidden, and not printed
+    assert sheet.cell(TABLE_TOP, 12).value == "Preparation as written"
+    assert sheet.column_dimensions["L"].hidden
+    assert sheet.print_area.split(":")[-1].startswith("$K$"), sheet.print_area
     _type(path, {"Oakfield Primary": datetime(2026, 10, 1), "Birch House School": 3.5})
     found = stages.read_preparation(path)
     assert {value for _, value in found.rows.values()} == {datetime(2026, 10, 1), 3.5}

@@ -546,3 +546,20 @@ def test_a_date_typed_as_written_is_not_an_edit_and_one_typed_anew_is(trust: Tru
     _type(path, {"Oakfield Primary": datetime(2026, 10, 1), "Birch House School": 3.5})
     found = stages.read_preparation(path)
     assert {value for _, value in found.rows.values()} == {datetime(2026, 10, 1), 3.5}
+
+
+def test_a_workbook_written_before_the_as_written_column_counts_every_cell(trust: Trust) -> None:
+    """A workbook an earlier version wrote has no record of what was written: every cell it
+    holds is read back, as before (an empty one as emptied)."""
+    _self_evaluation(trust)
+    path = trust.outbox / "Oak Trust" / BOOK
+    _type(path, {"Oakfield Primary": CALL})
+    trust.summarise()
+    book = load_workbook(path)
+    book["Stages"].delete_cols(12)
+    book.save(path)
+    found = stages.read_preparation(path)
+    assert {key: value for key, (_, value) in found.rows.items()} == {
+        ("140101", AUTUMN): CALL,
+        ("140102", AUTUMN): None,
+    }

@@ -16,6 +16,7 @@ from xml.etree import ElementTree
 import pytest
 from openpyxl import load_workbook
 
+from sheet_tools.base.keys import school_key
 from sheet_tools.definitions.roster import read_roster
 from sheet_tools.store.facade import Rejection
 from sheet_tools.summarise import rebuild, stages, summarise_affected, summarise_all, writing
@@ -451,3 +452,114 @@ def test_a_workbook_issued_before_the_roster_had_the_urn_is_the_same_school(trus
     with trust.store() as store:
         [issued] = store.issued()
     assert oak[0]["Identification"].date() == issued.issued_at.date()
+
+
+def _stages_of(trust: Trust, name: str) -> dict[str, dict[str, object]]:
+    rows = table_rows(
+        trust.outbox / name / f"{name} - send-diagnostic-review - trust summary.xlsx", "Stages"
+    )
+    header = [str(c) for c in rows[0]]
+    return {str(row[0]): dict(zip(header, row, strict=False)) for row in rows[1:] if row[0]}
+
+
+def _type_in(trust: Trust, name: str, typed: dict[str, object]) -> None:
+    _type(trust.outbox / name / f"{name} - send-diagnostic-review - trust summary.xlsx", typed)
+
+
+def test_a_note_stays_with_its_school_when_another_trust_has_a_school_of_that_name(
+    trust: Trust,
+) -> None:
+    """Notes are kept for every trust at once: a note typed for a school with no URN is kept
+    under its name, which another trust's school may share. That school neither shows the note
+    nor, when its own row is edited, takes it over."""
+    mary = "St Mary's Primary"
+    rows = [
+        (mary, "", "Oak Trust", "Community school"),
+        (mary, "123456", "Elm Trust", "Community school"),
+    ]
+    trust.issue_roster(MAINSTREAM, HEADER, rows)
+    trust.summarise()
+    _type_in(trust, "Oak Trust", {mary: CALL})
+    for _ in range(2):  # read back, then drawn from the store
+        trust.summarise()
+        assert _stages_of(trust, "Oak Trust")[mary]["Preparation"] == CALL
+        elm = _stages_of(trust, "Elm Trust")[mary]
+        assert (elm["URN"], elm["Preparation"]) == ("123456", None)
+    _type_in(trust, "Elm Trust", {mary: "Visit booked"})
+    for _ in range(2):
+        trust.summarise()
+        assert _stages_of(trust, "Oak Trust")[mary]["Preparation"] == CALL
+        assert _stages_of(trust, "Elm Trust")[mary]["Preparation"] == "Visit booked"
+
+
+def test_a_stale_row_of_a_school_that_moved_trust_never_overwrites_a_newer_note(
+    trust: Trust,
+) -> None:
+    """The watcher redraws only the trusts a change touches: after Birch moves from Oak Trust to
+    Elm Trust, Oak's workbook still holds Birch's row as it was written. Read back later, that
+    row is not an edit and leaves the note typed since in Elm's workbook alone; a cell typed
+    into it is an edit, and (as any edit) the one read back last wins."""
+    _self_evaluation(trust)
+    _type_in(trust, "Oak Trust", {"Birch House School": CALL})
+    trust.summarise()
+    trust.write_roster(HEADER, [ROSTER[0], (*ROSTER[1][:2], "Elm Trust", ROSTER[1][3])])
+    roster = read_roster(trust.root / "roster.csv")
+    birch = school_key(*ROSTER[1][:2])
+
+    def affected(*changes: tuple[str, str, str]) -> None:
+        with trust.store() as store:
+            summarise_affected(store, trust.registry, trust.outbox, list(changes), roster)
+
+    affected((SPECIALIST, birch, "Elm Trust"))
+    assert _stages_of(trust, "Elm Trust")["Birch House School"]["Preparation"] == CALL
+    oak = trust.outbox / "Oak Trust" / BOOK
+    assert "Birch House School" in _stages(trust)  # not redrawn: the row is stale
+    stale = oak.read_bytes()
+    _type_in(trust, "Elm Trust", {"Birch House School": "Visit booked"})
+    affected((SPECIALIST, birch, "Elm Trust"))
+    affected((MAINSTREAM, "140101", "Oak Trust"))  # Oak's stale row is read back last
+    assert "Birch House School" not in _stages(trust)
+    with trust.store() as store:
+        assert store.preparation()[(birch, AUTUMN)] == "Visit booked"
+    trust.summarise()
+    assert _stages_of(trust, "Elm Trust")["Birch House School"]["Preparation"] == "Visit booked"
+    # Oak's workbook as the watcher left it, typed into after the move: that is an edit
+    oak.write_bytes(stale)
+    _type(oak, {"Birch House School": "Moved in October"})
+    trust.summarise()
+    assert _stages_of(trust, "Elm Trust")["Birch House School"]["Preparation"] == "Moved in October"
+
+
+def test_a_date_typed_as_written_is_not_an_edit_and_one_typed_anew_is(trust: Trust) -> None:
+    """What a cell holds is compared with what was written as the store keeps it: a date read
+    back (a datetime) is the date written; a different date or a number in its place is not."""
+    _self_evaluation(trust)
+    path = trust.outbox / "Oak Trust" / BOOK
+    _type(path, {"Oakfield Primary": date(2026, 9, 30), "Birch House School": 3})
+    trust.summarise()
+    found = stages.read_preparation(path)
+    assert found.rows == {}  # both as written
+    sheet = load_workbook(path)["Stages"]  # what was written is kept hidden, and not printed
+    assert sheet.cell(TABLE_TOP, 12).value == "Preparation as written"
+    assert sheet.column_dimensions["L"].hidden
+    assert sheet.print_area.split(":")[-1].startswith("$K$"), sheet.print_area
+    _type(path, {"Oakfield Primary": datetime(2026, 10, 1), "Birch House School": 3.5})
+    found = stages.read_preparation(path)
+    assert {value for _, value in found.rows.values()} == {datetime(2026, 10, 1), 3.5}
+
+
+def test_a_workbook_written_before_the_as_written_column_counts_every_cell(trust: Trust) -> None:
+    """A workbook an earlier version wrote has no record of what was written: every cell it
+    holds is read back, as before (an empty one as emptied)."""
+    _self_evaluation(trust)
+    path = trust.outbox / "Oak Trust" / BOOK
+    _type(path, {"Oakfield Primary": CALL})
+    trust.summarise()
+    book = load_workbook(path)
+    book["Stages"].delete_cols(12)
+    book.save(path)
+    found = stages.read_preparation(path)
+    assert {key: value for key, (_, value) in found.rows.items()} == {
+        ("140101", AUTUMN): CALL,
+        ("140102", AUTUMN): None,
+    }

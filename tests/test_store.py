@@ -500,7 +500,7 @@ def test_superseding_holds_across_a_change_of_trust(store: Store) -> None:
 def test_preparation_notes_are_set_cleared_and_left_alone_as_read_back(store: Store) -> None:
     """A typed cell sets its note (text, number or date, as typed), an emptied one clears it, a
     school not in the workbook keeps its own; a row under a URN takes over the note typed under
-    the school's name before the roster had its URN."""
+    the school's name before the roster had its URN, only where one roster school has the name."""
     oak, birch = ("140101", "oakfield primary"), ("birch house school", "birch house school")
     day = datetime(2026, 9, 30)
     assert store.record_preparation({(oak[0], "Autumn 2026"): (oak[1], "Call booked")}) == 1
@@ -515,7 +515,14 @@ def test_preparation_notes_are_set_cleared_and_left_alone_as_read_back(store: St
     assert store.record_preparation({(oak[0], "Autumn 2026"): (oak[1], "Call booked")}) == 0
     store.record_preparation({(oak[0], "Autumn 2026"): (oak[1], None)})  # emptied
     assert (oak[0], "Autumn 2026") not in store.preparation()
-    store.record_preparation({("140102", "Autumn 2026"): (birch[1], "Visit booked")})
+    booked = {("140102", "Autumn 2026"): (birch[1], "Visit booked")}
+    store.record_preparation(booked)  # the name may be another trust's school's: left alone
+    assert store.preparation() == {
+        ("140102", "Autumn 2026"): "Visit booked",
+        (birch[0], "Autumn 2026"): day,
+        (oak[0], "Spring 2027"): 2,
+    }
+    assert store.record_preparation(booked, unique={birch[1]}) == 1
     assert store.preparation() == {
         ("140102", "Autumn 2026"): "Visit booked",
         (oak[0], "Spring 2027"): 2,

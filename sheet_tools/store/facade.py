@@ -272,9 +272,11 @@ class Store:
         return self._issued.one(issue_id)
 
     # --- preparation notes ---------------------------------------------------------------------
-    def record_preparation(self, seen: Seen) -> int:
-        """Record the Preparation cells read back from a trust workbook; returns notes changed."""
-        return self._preparation.record(seen)
+    def record_preparation(self, seen: Seen, unique: Collection[str] = frozenset()) -> int:
+        """Record the Preparation cells read back from a trust workbook (``unique``: the name
+        keys only one roster school has, whose name-keyed note a URN may take over); returns
+        notes changed."""
+        return self._preparation.record(seen, unique=unique)
 
     def preparation(self) -> Notes:
         """What the administrator typed as each school's preparation, by (school key, round)."""

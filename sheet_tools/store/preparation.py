@@ -7,7 +7,7 @@ file or the row it is shown in. Each rebuild reads the workbooks back and record
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
 
 from ..base.clock import utc_now
@@ -33,6 +33,12 @@ def _encoded(value: object) -> tuple[str, str] | None:
     return "text", str(value)
 
 
+def same_note(one: object, other: object) -> bool:
+    """Whether two cells hold the same note as the store keeps it (kind and value): a date read
+    back is a datetime, a number typed 5 may come back 5.0, blank text is no note."""
+    return _encoded(one) == _encoded(other)
+
+
 def _decoded(kind: str, text: str) -> Typed:
     if kind == "date":
         return datetime.fromisoformat(text)
@@ -47,10 +53,14 @@ class Preparations:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def record(self, seen: Seen, at: datetime | None = None) -> int:
+    def record(
+        self, seen: Seen, at: datetime | None = None, unique: Collection[str] = frozenset()
+    ) -> int:
         """Record the cells read back from a workbook: a typed cell sets the note, an emptied one
         clears it, a school and round not in the file leaves its note alone. A row keyed by URN
-        takes over the note kept under the school's name (typed before the roster had its URN).
+        takes over the note kept under the school's name (typed before the roster had its URN)
+        only when that name is in ``unique`` (one roster school has it): notes are not kept per
+        trust, so another trust's school of the same name must keep its own.
         Returns how many notes changed."""
         when = stamp(at or utc_now())
         changed = 0
@@ -65,7 +75,8 @@ class Preparations:
                 if not key:
                     continue
                 wanted = _encoded(value)
-                if key != name and held.pop((name, round_name), None) is not None:
+                taken = key != name and name in unique
+                if taken and held.pop((name, round_name), None) is not None:
                     db.execute(
                         "DELETE FROM preparation WHERE school_key = ? AND round = ?",
                         (name, round_name),

@@ -54,6 +54,8 @@ class FamilyTrustData:
     rejections: list[Rejection] = field(default_factory=list)
     round: str | None = None
     told: Mapping[str, tuple[str, str]] | None = None
+    # the name keys only one school on the whole roster has (``stages.unique_names``)
+    unique_names: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.round is None:
@@ -278,7 +280,7 @@ def build_family_trust_workbook(data: FamilyTrustData, kept: Kept | None = None)
     name = data.name or NO_TRUST
     book = SummaryBook(name + (f", {data.round} round" if data.round else ""))
     rows = stage_rows(data.forms, data.members, data.roster, data.issued, data.round)
-    stages_sheet(book, rows, kept or {})
+    stages_sheet(book, rows, kept or {}, data.unique_names)
     _judgements_sheet(book, data)
     _recommendations_sheet(book, data)
     _action_points_sheet(book, data)

@@ -11,7 +11,7 @@ This runs in the main process, before workbooks are written (perhaps by worker p
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from ..base.clock import file_stamp, utc_now
@@ -45,10 +45,14 @@ def set_aside(path: Path, why: str) -> Path | None:
     return target
 
 
-def keep_preparation(store: Store, books: Iterable[Path]) -> tuple[Kept, set[Path]]:
-    """Read back each workbook (in order: a later one's cells win) and record what changed; a
-    damaged one is set aside first. Returns the store's notes, and the workbooks that could not
-    be opened (locked): they are left as they are, to be rebuilt when they can be read."""
+def keep_preparation(
+    store: Store, books: Iterable[Path], unique: Collection[str] = frozenset()
+) -> tuple[Kept, set[Path]]:
+    """Read back each workbook (in order: a later one's edits win) and record what changed; a
+    damaged one is set aside first. ``unique``: the name keys only one roster school has
+    (``stages.unique_names``), whose note kept under the name its URN's row may take over.
+    Returns the store's notes, and the workbooks that could not be opened (locked): they are
+    left as they are, to be rebuilt when they can be read."""
     locked: set[Path] = set()
     seen: dict[tuple[str, str], tuple[str, object]] = {}
     for path in books:
@@ -61,5 +65,5 @@ def keep_preparation(store: Store, books: Iterable[Path]) -> tuple[Kept, set[Pat
         else:
             seen.update(found.rows)
     if seen:  # one transaction for the whole rebuild
-        store.record_preparation(seen)
+        store.record_preparation(seen, unique)
     return dict(store.preparation()), locked

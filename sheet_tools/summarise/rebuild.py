@@ -32,7 +32,7 @@ from .outbox import (
 from .overview import current_round_name
 from .preparation import keep_preparation
 from .scores import SchoolHistory, histories
-from .stages import Kept
+from .stages import Kept, unique_names
 from .trust import TrustData, returns_log
 from .writing import Job, family_summary_path, note_waiting, run_jobs
 
@@ -127,6 +127,7 @@ def summarise_returns(
                 ("school", (outbox, framework, history, trust, history_of, family, today))
             )
     roster_of = roster_by_trust(roster_list)
+    unique = unique_names(roster_list)
     rejection_trusts = [(r, rejection_trust(r, on_roster)) for r in rejections]
     issued_of: dict[tuple[str, str], list[IssuedWorkbook]] = defaultdict(list)
     for item in issued:
@@ -204,6 +205,7 @@ def summarise_returns(
             ],
             round=current_round,
             told=told,
+            unique_names=unique,
         )
         if (target := family_summary_path(outbox, family_data)) in locked:
             note_waiting(target, (outbox, family_data))
@@ -242,7 +244,9 @@ def summarise_all(
     returns = store.returns()
     issued = store.issued()
     planned = plan(returns, registry, outbox, roster_list, issued)
-    notes, locked = keep_preparation(store, family_books(outbox, planned, registry, None))
+    notes, locked = keep_preparation(
+        store, family_books(outbox, planned, registry, None), unique_names(roster_list)
+    )
     written = summarise_returns(
         returns,
         registry,
@@ -337,7 +341,9 @@ def summarise_affected(
     written: list[Path] = []
     locked: set[Path] = set()
     if schools or trusts:
-        notes, locked = keep_preparation(store, family_books(outbox, planned, registry, trusts))
+        notes, locked = keep_preparation(
+            store, family_books(outbox, planned, registry, trusts), unique_names(roster_list)
+        )
         written = summarise_returns(
             found.values(),
             registry,

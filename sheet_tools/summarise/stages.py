@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import zipfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,6 +27,7 @@ from ..definitions.frameworks import Framework
 from ..definitions.roster import School
 from ..definitions.rounds import REVIEWERS, SELF, round_order
 from ..store.facade import IssuedWorkbook, StoredReturn
+from ..store.preparation import same_note
 from .cells import (
     BOLD,
     DATE_FORMAT,
@@ -64,6 +65,11 @@ LABELS = [
     "Next",
 ]
 _PREPARATION_COLUMN = LABELS.index(PREPARATION) + 1
+# Each row's note as the sheet was written, in a hidden column past the printed table: on read
+# back only a cell that differs from it is an edit, so a stale row (a school since moved to
+# another trust's workbook, not yet redrawn here) never overwrites a newer note.
+AS_WRITTEN = "Preparation as written"
+_AS_WRITTEN_COLUMN = len(LABELS) + 1
 _HAND_FILL = fill_style("FFFFFF")
 
 # What is outstanding next, in the order of the process.
@@ -130,6 +136,15 @@ def _listed_by_name(roster: Sequence[School]) -> dict[str, str]:
             key = name_key(school.name)
             found[key] = None if key in found else school_key(school.name, school.urn)
     return {name: key for name, key in found.items() if key is not None}
+
+
+def unique_names(roster: Iterable[School]) -> frozenset[str]:
+    """The name keys exactly one roster school has (with a URN or without): only such a name
+    may stand for the school, since notes are kept for every trust at once."""
+    counts: dict[str, int] = defaultdict(int)
+    for school in roster:
+        counts[name_key(school.name)] += 1
+    return frozenset(key for key, count in counts.items() if count == 1)
 
 
 def stage_rows(
@@ -222,8 +237,10 @@ def _cell_text(value: object) -> str:
 
 @dataclass
 class ReadBack:
-    """A trust workbook's Preparation column as read back: each school's row in it, by (school
-    key, round), as (its name key, what is typed or None when empty). ``locked``: the file could
+    """A trust workbook's Preparation column as read back: each school's row in it whose cell was
+    edited since the sheet was written (every row, in a workbook written before the hidden
+    "as written" column), by (school key, round), as (its name key, what is typed or None when
+    empty). ``locked``: the file could
     not be opened (open in Excel on Windows); ``damaged``: why it is not a workbook sheet-tools
     can read (what is typed in it is then only in that file, so it is kept aside)."""
 
@@ -265,6 +282,8 @@ def read_preparation(path: Path) -> ReadBack:
                 continue
             row = dict(zip(header, values, strict=False))
             typed, school = row.get(PREPARATION), _cell_text(row.get("School"))
+            if AS_WRITTEN in header and same_note(typed, row.get(AS_WRITTEN)):
+                continue  # as written: not an edit
             if school:
                 key = school_key(school, _cell_text(row.get("URN")) or None)
                 value = typed if _cell_text(typed) else None
@@ -276,7 +295,11 @@ def read_preparation(path: Path) -> ReadBack:
     return found
 
 
-def stages_sheet(book: SummaryBook, rows: Sequence[StageRow], kept: Kept) -> None:
+def stages_sheet(
+    book: SummaryBook, rows: Sequence[StageRow], kept: Kept, unique: Collection[str] = frozenset()
+) -> None:
+    """``kept``: the store's notes; ``unique``: the name keys only one roster school has, whose
+    note kept under the name (typed before the roster gave the URN) the school's row shows."""
     ws = book.sheet(STAGES_SHEET)
     top = table_title(
         ws,
@@ -284,6 +307,7 @@ def stages_sheet(book: SummaryBook, rows: Sequence[StageRow], kept: Kept) -> Non
         "Fill in Preparation by hand; it is kept when the workbook is rebuilt.",
     )
     write_header(ws, top, LABELS)
+    write_header(ws, top, [AS_WRITTEN], first_column=_AS_WRITTEN_COLUMN)
     for row, item in enumerate(rows, start=top + 1):
         put(ws, row, 1, item.school, border=True, alignment=WRAP)
         put(ws, row, 2, item.urn, border=True, alignment=TOP)
@@ -293,17 +317,21 @@ def stages_sheet(book: SummaryBook, rows: Sequence[StageRow], kept: Kept) -> Non
         for offset, day in enumerate(days, start=5):
             put(ws, row, offset, day, number_format=DATE_FORMAT, border=True, alignment=TOP)
         # a note typed before the roster gave the school its URN is kept under its name
-        typed = kept.get(item.held_as, kept.get((name_key(item.school), item.round)))
+        typed = kept.get(item.held_as)
+        if typed is None and name_key(item.school) in unique:
+            typed = kept.get((name_key(item.school), item.round))
+        as_date = DATE_FORMAT if isinstance(typed, date) else None
         put(
             ws,
             row,
             _PREPARATION_COLUMN,
             typed,
-            number_format=DATE_FORMAT if isinstance(typed, date) else None,
+            number_format=as_date,
             border=True,
             fill=_HAND_FILL,
             alignment=WRAP,
         )
+        put(ws, row, _AS_WRITTEN_COLUMN, typed, number_format=as_date)
         for offset, day in enumerate((item.visit, item.report), start=8):
             put(ws, row, offset, day, number_format=DATE_FORMAT, border=True, alignment=TOP)
         put(ws, row, 10, item.follow_up_text, border=True, alignment=WRAP)
@@ -312,5 +340,7 @@ def stages_sheet(book: SummaryBook, rows: Sequence[StageRow], kept: Kept) -> Non
     if not rows:
         put(ws, top + 1, 1, "No school is in the review yet.", font=SUBTITLE)
     set_widths(ws, [32, 9, 24, 14, 14, 14, 16, 14, 12, 24, 22])
+    ws.ws.set_column(_AS_WRITTEN_COLUMN - 1, _AS_WRITTEN_COLUMN - 1, None, None, {"hidden": True})
     freeze(ws, top + 1, 2)
     landscape(ws, title_rows=top)
+    ws.ws.print_area(0, 0, top + max(len(rows), 1) - 1, len(LABELS) - 1)

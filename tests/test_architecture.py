@@ -28,6 +28,7 @@ RANK = {
     "cli_options": 93,
     "cli_mail": 95,
     "cli_store": 95,
+    "cli_returns": 95,
     "cli": 100,
     "__main__": 110,
 }

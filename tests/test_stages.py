@@ -563,3 +563,37 @@ def test_a_workbook_written_before_the_as_written_column_counts_every_cell(trust
         ("140101", AUTUMN): CALL,
         ("140102", AUTUMN): None,
     }
+
+
+@pytest.mark.usefixtures("waiting")
+def test_a_stale_workbook_that_cannot_be_read_back_is_not_removed_yet(
+    trust: Trust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trust renamed while its old workbook is open and locked: removing it would lose what
+    was typed in it, so it stays until it can be read back."""
+    _self_evaluation(trust)
+    old = trust.outbox / "Oak Trust" / BOOK
+    _type(old, {"Oakfield Primary": CALL})
+    trust.write_roster(HEADER, [(*row[:2], "Oak Academy Trust", row[3]) for row in ROSTER])
+    real = stages.load_workbook
+
+    def refusing(path: object, *args: object, **kwargs: object) -> object:
+        if Path(str(path)) == old:
+            raise PermissionError(13, "The process cannot access the file", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(stages, "load_workbook", refusing)
+    _summarise_all(trust)
+    assert old.exists()
+    monkeypatch.setattr(stages, "load_workbook", real)
+    _summarise_all(trust)
+    assert not old.exists()
+    new = (
+        trust.outbox
+        / "Oak Academy Trust"
+        / "Oak Academy Trust - send-diagnostic-review - trust summary.xlsx"
+    )
+    rows = table_rows(new, "Stages")
+    header = [str(c) for c in rows[0]]
+    typed = {r[0]: r[header.index("Preparation")] for r in rows[1:] if r[0]}
+    assert typed["Oakfield Primary"] == CALL

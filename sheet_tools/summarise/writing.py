@@ -106,7 +106,7 @@ def retry_unwritten(store: Store | None = None) -> list[Path]:
         if not path.parent.is_dir():
             _note_written([path])
             continue
-        notes, locked = keep_preparation(store, [path])
+        notes, locked = keep_preparation(store, [path], family.unique_names)
         if not locked and write_family_summary(outbox, family, notes) is not None:
             logger.info("%s is written now", path)
             _note_written([path])

@@ -24,7 +24,7 @@ import pytest
 
 from sheet_tools.base.workspace import Workspace
 from sheet_tools.definitions.frameworks import Framework
-from tests.support.helpers import workspace
+from tests.support.helpers import refuse_replacing, workspace
 from tests.support.watching import REPO, Corpus, fast_env
 
 RUN_TIMEOUT_S = 300
@@ -277,14 +277,7 @@ def test_a_locked_summary_is_skipped_named_once_and_retried_on_its_own(
         summarise_all(store, registry, ws.outbox)
         before = {p: p.read_bytes() for p in ws.outbox.rglob("*.xlsx")}
         [locked] = [p for p in before if "Watch School 001" in p.name]
-        real_replace = os.replace
-
-        def refusing(src: str | Path, dst: str | Path) -> None:
-            if Path(dst) == locked:
-                raise PermissionError(13, "The process cannot access the file", str(dst))
-            real_replace(src, dst)
-
-        monkeypatch.setattr(os, "replace", refusing)
+        release = refuse_replacing(monkeypatch, locked)
         folder = tmp_path / "newer"
         folder.mkdir()
         ingest_file(corpus.variant(1, 3, folder), ws, registry, store)  # school 1 again
@@ -300,7 +293,7 @@ def test_a_locked_summary_is_skipped_named_once_and_retried_on_its_own(
         assert any(p.read_bytes() != before[p] for p in trust_books)
         wanted = writing._UNWRITTEN[locked]
         assert retry_unwritten() == [locked]  # still locked: still waiting
-        monkeypatch.setattr(os, "replace", real_replace)
+        release()
         assert retry_unwritten() == []
         assert locked.read_bytes() == wanted != before[locked]
 
@@ -386,14 +379,7 @@ def test_summarise_names_a_summary_it_could_not_replace_and_exits_2(
     first = CliRunner().invoke(main, ["summarise", "--workspace", str(root)])
     assert first.exit_code == 0, first.output
     [locked] = [p for p in (root / "outbox").rglob("*.xlsx") if "Watch School 001" in p.name]
-    real_replace = os.replace
-
-    def refusing(src: str | Path, dst: str | Path) -> None:
-        if Path(dst) == locked:
-            raise PermissionError(13, "The process cannot access the file", str(dst))
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", refusing)
+    refuse_replacing(monkeypatch, locked)
     result = CliRunner().invoke(main, ["summarise", "--workspace", str(root)])
     assert result.exit_code == 2
     assert f"Error: {locked} was not replaced: it is open in another program" in result.output

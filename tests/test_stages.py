@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import zipfile
 from datetime import UTC, date, datetime
@@ -23,6 +22,7 @@ from sheet_tools.summarise import rebuild, stages, summarise_affected, summarise
 from sheet_tools.summarise.cells import TABLE_TOP
 from sheet_tools.summarise.outbox import MANIFEST
 
+from .support.helpers import refuse_replacing
 from .support.trust import AUTUMN, SPR, Trust, run, table_records, table_rows
 
 MAINSTREAM, SPECIALIST = "send-review-mainstream", "send-review-specialist"
@@ -311,21 +311,14 @@ def test_a_locked_workbook_is_rebuilt_by_the_retry_keeping_what_was_typed(
     path = trust.outbox / "Oak Trust" / BOOK
     _type(path, {"Oakfield Primary": CALL})
     _birch_self_evaluation(trust)
-    real_replace = os.replace
-
-    def refusing(src: str | Path, dst: str | Path) -> None:
-        if Path(dst) == path:
-            raise PermissionError(13, "The process cannot access the file", str(dst))
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", refusing)
+    release = refuse_replacing(monkeypatch, path)
     assert path not in _summarise_all(trust)
     assert writing.unwritten() == [path]
     assert _stages(trust)["Birch House School"]["Self-evaluation"] is None  # not replaced
     _type(path, {"Birch House School": "Visit booked"})  # saved from Excel meanwhile
     with trust.store() as store:
         assert writing.retry_unwritten(store) == [path]
-        monkeypatch.setattr(os, "replace", real_replace)
+        release()
         assert writing.retry_unwritten(store) == []
     stages_now = _stages(trust)
     assert stages_now["Oakfield Primary"]["Preparation"] == CALL

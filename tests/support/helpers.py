@@ -4,9 +4,11 @@ cells a range covers, and a workspace made as an administrator makes one."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import pytest
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
 
@@ -38,3 +40,17 @@ def workspace(root: Path) -> Path:
     that work in one require."""
     init_workspace(root)
     return root
+
+
+def refuse_replacing(monkeypatch: pytest.MonkeyPatch, path: Path) -> Callable[[], None]:
+    """``os.replace`` refuses ``path`` as Windows refuses a file open in Excel; returns what
+    lets it be replaced again."""
+    real = os.replace
+
+    def refusing(src: str | Path, dst: str | Path) -> None:
+        if Path(dst) == path:
+            raise PermissionError(13, "The process cannot access the file", str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", refusing)
+    return lambda: monkeypatch.setattr(os, "replace", real)

@@ -82,11 +82,15 @@ def _text(path: Path) -> str:
 
 
 def claimed(ws: Workspace) -> bool:
-    return any(
-        entry.is_file() and not entry.name.startswith(".")
-        for session in ws.processing.glob("*/")
-        for entry in session.iterdir()
-    )
+    """Whether a file is claimed in a session folder; a watcher removes its folder when it
+    stops, so one may go between being listed and being read."""
+    for session in ws.processing.glob("*/"):
+        try:
+            if any(e.is_file() and not e.name.startswith(".") for e in session.iterdir()):
+                return True
+        except FileNotFoundError:
+            continue
+    return False
 
 
 def start(root: Path, *args: str) -> subprocess.Popen:

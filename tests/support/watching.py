@@ -191,11 +191,13 @@ def filed(workspace: Workspace) -> dict[str, list[Path]]:
 
 
 def files_under(folder: Path) -> list[Path]:
-    """Claimed files in a folder: session locks and markers aside."""
+    """Claimed files in a folder: session locks and markers aside. ``os.walk`` passes over a
+    session folder a watcher removes while it is being walked."""
     return [
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not p.name.endswith(".lock") and not p.name.startswith(".")
+        Path(top, name)
+        for top, _, names in os.walk(folder)
+        for name in names
+        if not name.endswith(".lock") and not name.startswith(".")
     ]
 
 

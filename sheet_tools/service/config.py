@@ -152,18 +152,38 @@ FIELDS = {
 LIMIT_PREFIX = ENV_PREFIX + "LIMIT_"
 
 
-def _from_file(workspace: Path) -> dict[str, Any]:
+def _read(workspace: Path) -> tuple[Path, dict[str, Any]]:
+    """The workspace's ``sheet-tools.toml`` and what it holds (nothing when there is none)."""
     path = workspace / CONFIG_FILE
     if not path.is_file():
-        return {}
+        return path, {}
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            return path, tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the settings file: {exc}") from None
-    table = data.get("watch", {})
+
+
+def _table(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
+    table = data.get(name, {})
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [watch] must be a table of options")
+        raise ConfigError(f"{path}: [{name}] must be a table of options")
+    return table
+
+
+def _problems(error: ValidationError, whole: str) -> str:
+    """Each problem as ``where: what``; ``whole`` names a problem with the whole table."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or whole}: {item['msg']}"
+        for item in error.errors()
+    )
+
+
+def _from_file(workspace: Path) -> dict[str, Any]:
+    path, data = _read(workspace)
+    if not data:
+        return {}
+    table = _table(path, data, "watch")
     if "workspace" in table:
         raise ConfigError(
             f"{path}: the workspace is the folder this file is in; remove 'workspace'"
@@ -174,9 +194,7 @@ def _from_file(workspace: Path) -> dict[str, Any]:
     for key in ("inbox", "outbox", "templates", "roster"):
         if isinstance(values.get(key), str):
             values[key] = workspace / values[key]
-    limits = data.get("limits", {})
-    if not isinstance(limits, dict):
-        raise ConfigError(f"{path}: [limits] must be a table of options")
+    limits = _table(path, data, "limits")
     if limits:
         values["limits"] = dict(limits)
     return values
@@ -199,11 +217,7 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _describe(error: ValidationError, sources: str) -> str:
-    problems = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "settings"
-        problems.append(f"{where}: {item['msg']}")
-    return f"invalid watch settings ({sources}): " + "; ".join(problems)
+    return f"invalid watch settings ({sources}): " + _problems(error, "settings")
 
 
 def load_watch_settings(
@@ -238,23 +252,11 @@ def load_limits(workspace: Path, environ: Mapping[str, str] | None = None) -> Li
 
 def load_rounds(workspace: Path) -> RoundSettings:
     """The ``[rounds]`` table of a workspace's ``sheet-tools.toml`` (defaults when it has none)."""
-    path = workspace / CONFIG_FILE
-    if not path.is_file():
-        return RoundSettings()
+    path, data = _read(workspace)
     try:
-        with path.open("rb") as handle:
-            table = tomllib.load(handle).get("rounds", {})
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the settings file: {exc}") from None
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [rounds] must be a table of options")
-    try:
-        return RoundSettings.model_validate(table)
+        return RoundSettings.model_validate(_table(path, data, "rounds"))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in item['loc']) or 'rounds'}: {item['msg']}"
-            for item in exc.errors()
-        )
+        problems = _problems(exc, "rounds")
         raise ConfigError(f"{path}: invalid [rounds] settings: {problems}") from None
 
 
@@ -267,23 +269,11 @@ def declared_round_names(workspace: Path) -> list[str]:
 def load_mail_settings(workspace: Path) -> MailSettings:
     """The ``[mail]`` table of a workspace's ``sheet-tools.toml`` (the .eml default without one);
     a relative ``ca_file`` is relative to the workspace."""
-    path = workspace / CONFIG_FILE
-    table: object = {}
-    if path.is_file():
-        try:
-            with path.open("rb") as handle:
-                table = tomllib.load(handle).get("mail", {})
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read the settings file: {exc}") from None
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [mail] must be a table of options")
+    path, data = _read(workspace)
     try:
-        settings = MailSettings.model_validate(table)
+        settings = MailSettings.model_validate(_table(path, data, "mail"))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in item['loc']) or 'mail'}: {item['msg']}"
-            for item in exc.errors()
-        )
+        problems = _problems(exc, "mail")
         raise ConfigError(f"{path}: invalid [mail] settings: {problems}") from None
     if settings.ca_file is not None and not settings.ca_file.is_absolute():
         settings = settings.model_copy(update={"ca_file": workspace / settings.ca_file})

@@ -172,9 +172,7 @@ def render_errors_file(
         f"{len(errors)} problem{'s' if len(errors) != 1 else ''} must be fixed before the "
         "return can be accepted:",
     ]
-    for number, issue in enumerate(errors, start=1):
-        where, what = split_location(issue)
-        lines += ["", f"{number}. {where}", f"   {what}", f"   What to do: {issue.advice}"]
+    lines += _numbered(errors, "What to do")
     if warnings:
         lines += ["", "Also worth checking (these alone would not stop the return):"]
         for issue in warnings:
@@ -200,6 +198,15 @@ def render_errors_file(
     return "\n".join(lines) + "\n"
 
 
+def _numbered(issues: list[Issue], next_step: str) -> list[str]:
+    """Each issue of a report file, numbered: where, what, and what to do about it."""
+    lines: list[str] = []
+    for number, issue in enumerate(issues, start=1):
+        where, what = split_location(issue)
+        lines += ["", f"{number}. {where}", f"   {what}", f"   {next_step}: {issue.advice}"]
+    return lines
+
+
 def render_queries_file(
     report: FileReport, form_title: str | None, received: datetime | None = None
 ) -> str:
@@ -212,9 +219,7 @@ def render_queries_file(
         f"{len(warnings)} {'query' if len(warnings) == 1 else 'queries'} (the return is stored "
         "and counts in the summaries meanwhile):",
     ]
-    for number, issue in enumerate(warnings, start=1):
-        where, what = split_location(issue)
-        lines += ["", f"{number}. {where}", f"   {what}", f"   What to check: {issue.advice}"]
+    lines += _numbered(warnings, "What to check")
     lines += [
         "",
         "What to do next",

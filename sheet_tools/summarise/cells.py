@@ -251,6 +251,22 @@ def put(
         )
 
 
+def put_written(
+    ws: SummarySheet, row: int, column: int, text: str, missing: str, *, border: bool = False
+) -> None:
+    """Someone's written text, wrapped; where they wrote nothing, ``missing`` in grey, so an
+    empty box reads as empty rather than as a cell left out."""
+    put(
+        ws,
+        row,
+        column,
+        text or missing,
+        border=border,
+        alignment=WRAP,
+        font=None if text else SUBTITLE,
+    )
+
+
 def write_title(ws: SummarySheet, title: str, subtitle: str = "") -> int:
     """Title and subtitle in rows 1-2; returns the first free row (4)."""
     put(ws, 1, 1, title, font=_TITLE)

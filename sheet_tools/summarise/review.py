@@ -17,13 +17,13 @@ from ..definitions.rounds import judge_label
 from ..store.facade import StoredReturn
 from .cells import (
     BOLD,
-    SUBTITLE,
     WRAP,
     SummaryBook,
     SummarySheet,
     fit_row,
     landscape,
     put,
+    put_written,
     set_widths,
     write_header,
     write_section,
@@ -176,14 +176,7 @@ def visits_sheet(book: SummaryBook, school: str, found: Companions) -> None:
             for box in sheet.boxes:
                 text = stored.texts.get(box.id, "").strip()
                 put(ws, row, 1, box.label, font=BOLD, alignment=WRAP)
-                put(
-                    ws,
-                    row,
-                    2,
-                    text or "(not written)",
-                    alignment=WRAP,
-                    font=None if text else SUBTITLE,
-                )
+                put_written(ws, row, 2, text, "(not written)")
                 fit_row(ws, row, [(text, 80), (box.label, 30)])
                 row += 1
         row += 1

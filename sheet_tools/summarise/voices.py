@@ -14,13 +14,13 @@ from ..definitions.rounds import REVIEWERS, SELF, judge_label
 from ..store.facade import StoredReturn
 from .cells import (
     BOLD,
-    SUBTITLE,
     WRAP,
     SummaryBook,
     SummarySheet,
     fit_row,
     landscape,
     put,
+    put_written,
     set_widths,
     write_header,
     write_section,
@@ -89,15 +89,7 @@ def box_sections(
         for sheet, boxes in found:
             text = box_text(stored, boxes)
             put(ws, row, 1, sheet.title, border=True, alignment=WRAP, font=BOLD)
-            put(
-                ws,
-                row,
-                2,
-                text or "(none written)",
-                border=True,
-                alignment=WRAP,
-                font=None if text else SUBTITLE,
-            )
+            put_written(ws, row, 2, text, "(none written)", border=True)
             fit_row(ws, row, [(text, 70), (sheet.title, 26)])
             row += 1
         row += 1
@@ -126,15 +118,7 @@ def voices_sheet(book: SummaryBook, framework: Framework, voices: list[StoredRet
             texts = [stored.texts.get(box.id, "").strip() for stored in voices]
             put(ws, row, 1, box.label, border=True, alignment=WRAP, font=BOLD)
             for column, text in enumerate(texts, start=2):
-                put(
-                    ws,
-                    row,
-                    column,
-                    text or "(not written)",
-                    border=True,
-                    alignment=WRAP,
-                    font=None if text else SUBTITLE,
-                )
+                put_written(ws, row, column, text, "(not written)", border=True)
             fit_row(ws, row, [(box.label, 26), *((text, 50) for text in texts)])
             row += 1
         row += 1

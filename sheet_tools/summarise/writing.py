@@ -54,29 +54,28 @@ def _replace(data: bytes, target: Path, unwritten: Unwritten | None) -> Path | N
         return None
 
 
-def _note_unwritten(unwritten: Unwritten) -> None:
-    for path, data in unwritten.items():
-        _UNWRITTEN[path] = data
-        if path not in _REPORTED:
-            _REPORTED.add(path)
-            logger.warning(
-                "cannot replace %s: it is open in another program or read-only; the other "
-                "summaries are written, and this one is tried again while the service runs "
-                "(else at the next summarise)",
-                path,
-            )
-
-
-def note_waiting(path: Path, job: tuple[Path, FamilyTrustData]) -> None:
-    _WAITING[path] = job
+def _say_once(path: Path, then: str) -> None:
+    """Name a file that cannot be replaced in the log, once until it is written."""
     if path not in _REPORTED:
         _REPORTED.add(path)
         logger.warning(
             "cannot replace %s: it is open in another program or read-only; the other "
-            "summaries are written, and this one is rebuilt, keeping its Preparation column, "
-            "when it can be while the service runs (else at the next summarise)",
+            "summaries are written, and this one %s while the service runs (else at the next "
+            "summarise)",
             path,
+            then,
         )
+
+
+def _note_unwritten(unwritten: Unwritten) -> None:
+    for path, data in unwritten.items():
+        _UNWRITTEN[path] = data
+        _say_once(path, "is tried again")
+
+
+def note_waiting(path: Path, job: tuple[Path, FamilyTrustData]) -> None:
+    _WAITING[path] = job
+    _say_once(path, "is rebuilt, keeping its Preparation column, when it can be")
 
 
 def _note_written(paths: Iterable[Path]) -> None:

@@ -36,7 +36,8 @@ PANDAS_LOOP = (
 )
 
 
-def _run(argv: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> float:
+def timed_run(argv: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> float:
+    """Seconds a command takes as a whole process; a failure ends the benchmark, saying why."""
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -54,11 +55,11 @@ def ingest_seconds(paths: list[Path], workers: int | None) -> float:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as folder:
         cli = [sys.executable, "-m", "sheet_tools"]
         subprocess.run([*cli, "init", folder], check=True, capture_output=True, env=env)
-        return _run([*cli, "ingest", "--workspace", folder, *map(str, paths)], env)
+        return timed_run([*cli, "ingest", "--workspace", folder, *map(str, paths)], env)
 
 
 def pandas_seconds(paths: list[Path]) -> float:
-    return _run([sys.executable, "-c", PANDAS_LOOP, *map(str, paths)], dict(os.environ))
+    return timed_run([sys.executable, "-c", PANDAS_LOOP, *map(str, paths)], dict(os.environ))
 
 
 def guard_ms_per_file(paths: list[Path]) -> float:

@@ -22,7 +22,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_ingest import corpus
+from bench_ingest_process import timed_run
 from openpyxl import load_workbook
 from support.smtp import Mailbox, free_port, start_server
 
@@ -60,15 +60,6 @@ def issued(path: Path) -> IssuedWorkbook:
         judge=None,
         issued_at=utc_now(),
     )
-
-
-def _run(argv: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{argv[2:5]} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return seconds
 
 
 def workspace(folder: Path, books: list[IssuedWorkbook], port: int | None, env: dict) -> None:
@@ -113,14 +104,14 @@ def main() -> None:
                     folder = Path(name)
                     workspace(folder, books, port if mode == "mail on" else None, env)
                     ingest = [*CLI, "ingest", "--workspace", name, *map(str, paths)]
-                    runs[mode].append(_run(ingest, env))
+                    runs[mode].append(timed_run(ingest, env))
                     with Store(folder / "sheet-tools.db") as store:
                         queued = [m for m in store.mail.select() if m.recipient]
                     if len(queued) != len(paths):
                         raise SystemExit(f"{mode}: {len(queued)} of {len(paths)} addressed")
                     if mode == "mail on":
                         before = len(box.received)
-                        sends.append(_run([*CLI, "mail", "send", "--workspace", name], env))
+                        sends.append(timed_run([*CLI, "mail", "send", "--workspace", name], env))
                         if len(box.received) - before != len(paths):
                             raise SystemExit(f"{len(box.received) - before} messages arrived")
     finally:

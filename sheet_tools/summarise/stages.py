@@ -128,14 +128,15 @@ def _latest_day(returns: Sequence[StoredReturn]) -> date | None:
 
 
 def _listed_by_name(roster: Sequence[School]) -> dict[str, str]:
-    """By name key, the key of the roster school of that name with a URN, where only one has it:
-    a school issued a workbook before the roster had its URN is still the one school."""
-    found: dict[str, str | None] = {}
-    for school in roster:
-        if school.urn:
-            key = name_key(school.name)
-            found[key] = None if key in found else school_key(school.name, school.urn)
-    return {name: key for name, key in found.items() if key is not None}
+    """By name key, the key of the roster school with a URN that alone has that name
+    (``unique_names``): a school issued a workbook before the roster had its URN is still the
+    one school."""
+    unique = unique_names(roster)
+    return {
+        name_key(school.name): school_key(school.name, school.urn)
+        for school in roster
+        if school.urn and name_key(school.name) in unique
+    }
 
 
 def unique_names(roster: Iterable[School]) -> frozenset[str]:
